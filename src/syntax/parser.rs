@@ -1,0 +1,363 @@
+//! Scanning lines, continuations, comments and heredoc bodies: BuildKit's `parser.go`.
+
+use super::ast::{Directive, Dockerfile, Heredoc, Instruction, KeyValue, Piece, PieceKind, Token, Warning};
+use super::directives::DirectiveParser;
+use super::error::{ErrorKind, ParseError};
+use super::heredoc::heredocs_from_line;
+use super::line_parsers::{node_from_line, Node};
+use super::logical::LogicalLine;
+use super::span::Span;
+use super::split_command::Part;
+
+/// Files larger than this are refused.
+pub const MAX_FILE_SIZE: usize = 4 * 1024 * 1024;
+
+const BOM: &str = "\u{feff}";
+
+/// Parses raw file bytes: refuses files over [`MAX_FILE_SIZE`], with NUL bytes or not
+/// UTF-8, then parses the text with [`parse`].
+pub fn parse_bytes(bytes: &[u8]) -> Result<Dockerfile, ParseError> {
+    let line_of = |offset: usize| bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+    if bytes.len() > MAX_FILE_SIZE {
+        return Err(ParseError::new(
+            ErrorKind::Input,
+            1,
+            1,
+            format!(
+                "file is too large ({} bytes; the limit is {} MiB)",
+                bytes.len(),
+                MAX_FILE_SIZE >> 20
+            ),
+        ));
+    }
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        let line = line_of(offset);
+        return Err(ParseError::new(
+            ErrorKind::Input,
+            line,
+            line,
+            "NUL byte in file: not a text Dockerfile",
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|err| {
+        let line = line_of(err.valid_up_to());
+        ParseError::new(ErrorKind::Input, line, line, "invalid UTF-8: not a text Dockerfile")
+    })?;
+    parse(text)
+}
+
+/// One physical line: `start..end` includes the line ending, `content_end` excludes it.
+#[derive(Clone, Copy)]
+struct RawLine {
+    start: usize,
+    content_end: usize,
+    end: usize,
+    number: usize,
+}
+
+struct LineReader<'a> {
+    source: &'a str,
+    pos: usize,
+    number: usize,
+}
+
+impl<'a> LineReader<'a> {
+    fn next_line(&mut self) -> Option<RawLine> {
+        if self.pos >= self.source.len() {
+            return None;
+        }
+        let start = self.pos;
+        let end = self.source[start..].find('\n').map_or(self.source.len(), |i| start + i + 1);
+        // Go's `bytes.TrimRight(line, "\r\n")`.
+        let content_end = start + self.source[start..end].trim_end_matches(['\r', '\n']).len();
+        self.pos = end;
+        self.number += 1;
+        Some(RawLine {
+            start,
+            content_end,
+            end,
+            number: self.number,
+        })
+    }
+
+    fn content(&self, line: RawLine) -> &'a str {
+        &self.source[line.start..line.content_end]
+    }
+}
+
+/// BuildKit's line-continuation test: the escape character is the last character apart
+/// from spaces and tabs, and is not itself escaped. Returns the line without it.
+fn trim_continuation(line: &str, escape: char) -> (&str, bool) {
+    let trimmed = line.trim_end_matches([' ', '\t']);
+    let Some(before) = trimmed.strip_suffix(escape) else {
+        return (line, true);
+    };
+    if before.is_empty() || !before.ends_with(escape) {
+        (before, false)
+    } else {
+        (line, true)
+    }
+}
+
+/// Parses a Dockerfile the way BuildKit does, keeping every byte.
+pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
+    let mut pieces = Vec::new();
+    let mut instructions = Vec::new();
+    let mut directives = Vec::new();
+    let mut warnings = Vec::new();
+    let mut directive_parser = DirectiveParser::new();
+    let mut comments: Vec<String> = Vec::new();
+
+    let mut reader = LineReader {
+        source,
+        pos: 0,
+        number: 0,
+    };
+    if source.starts_with(BOM) {
+        pieces.push(Piece {
+            kind: PieceKind::Bom,
+            span: Span::new(0, BOM.len()),
+        });
+        reader.pos = BOM.len();
+    }
+
+    while let Some(line) = reader.next_line() {
+        let content = reader.content(line);
+        let trimmed = content.trim_start();
+        let trimmed_start = line.content_end - trimmed.len();
+        let piece = |kind| Piece {
+            kind,
+            span: Span::new(line.start, line.end),
+        };
+
+        if let Some((name, value)) = directive_parser.parse_line(trimmed, line.number)? {
+            directives.push(Directive {
+                name,
+                value,
+                line: line.number,
+                span: Span::new(line.start, line.content_end),
+            });
+            pieces.push(piece(PieceKind::Directive));
+            continue;
+        }
+        if trimmed.starts_with('#') {
+            // BuildKit drops the line's first byte (the `#` unless indented) and trims.
+            let mut chars = content.chars();
+            chars.next();
+            comments.push(chars.as_str().trim().to_string());
+            pieces.push(piece(PieceKind::Comment));
+            continue;
+        }
+        let escape = directive_parser.escape;
+        let (first, mut complete) = trim_continuation(trimmed, escape);
+        if complete && first.is_empty() {
+            pieces.push(piece(PieceKind::Blank));
+            continue;
+        }
+
+        let start_line = line.number;
+        let mut logical = LogicalLine::new(trimmed_start);
+        logical.push(first, trimmed_start);
+        let mut end = line.end;
+        let mut last_line = line.number;
+        let mut inner_comments = Vec::new();
+        let mut empty_continuation = false;
+        while !complete {
+            let Some(next) = reader.next_line() else {
+                break;
+            };
+            end = next.end;
+            last_line = next.number;
+            let content = reader.content(next);
+            let left = content.trim_start();
+            if left.starts_with('#') {
+                inner_comments.push(Span::new(next.start, next.content_end));
+                continue;
+            }
+            if left.is_empty() {
+                empty_continuation = true;
+                continue;
+            }
+            let (text, is_end) = trim_continuation(content, escape);
+            logical.push(text, next.start);
+            complete = is_end;
+        }
+        if empty_continuation {
+            warnings.push(Warning {
+                message: format!("Empty continuation line found in: {}", logical.text),
+                line: last_line,
+            });
+        }
+
+        let node = node_from_line(&logical.text, 0, logical.text.len(), escape)
+            .map_err(|message| ParseError::new(ErrorKind::Syntax, start_line, last_line, message))?;
+
+        let mut heredocs = Vec::new();
+        if node.can_contain_heredoc() {
+            for marker in heredocs_from_line(&logical.text) {
+                let body_start = end;
+                let mut content = String::new();
+                let mut terminator = None;
+                while let Some(next) = reader.next_line() {
+                    end = next.end;
+                    last_line = next.number;
+                    let mut candidate = reader.content(next);
+                    if marker.chomp {
+                        candidate = candidate.trim_start_matches('\t');
+                    }
+                    if candidate == marker.name {
+                        terminator = Some(Span::new(next.start, next.end));
+                        break;
+                    }
+                    content.push_str(&source[next.start..next.end]);
+                }
+                let Some(terminator) = terminator else {
+                    return Err(ParseError::new(
+                        ErrorKind::Syntax,
+                        start_line,
+                        last_line,
+                        "unterminated heredoc",
+                    ));
+                };
+                heredocs.push(Heredoc {
+                    name: marker.name,
+                    fd: marker.fd,
+                    expand: marker.expand,
+                    chomp: marker.chomp,
+                    content,
+                    body: Span::new(body_start, terminator.start),
+                    terminator,
+                });
+            }
+        }
+
+        let mut instruction = build_instruction(&node, &logical, start_line, last_line);
+        instruction.span = Span::new(line.start, end);
+        instruction.heredocs = heredocs;
+        instruction.comments = std::mem::take(&mut comments);
+        instruction.inner_comments = inner_comments;
+        pieces.push(Piece {
+            kind: PieceKind::Instruction(instructions.len()),
+            span: instruction.span,
+        });
+        instructions.push(instruction);
+    }
+
+    if instructions.is_empty() {
+        return Err(ParseError::new(
+            ErrorKind::NoInstructions,
+            reader.number,
+            reader.number,
+            "file with no instructions",
+        ));
+    }
+
+    Ok(Dockerfile {
+        source: source.to_string(),
+        escape: directive_parser.escape,
+        directives,
+        pieces,
+        instructions,
+        warnings,
+    })
+}
+
+fn token(part: &Part, logical: &LogicalLine) -> Token {
+    Token {
+        value: part.value.clone(),
+        span: logical.span(part.start, part.end),
+    }
+}
+
+fn build_instruction(node: &Node, logical: &LogicalLine, start_line: usize, end_line: usize) -> Instruction {
+    let tokens = |parts: &[Part]| parts.iter().map(|p| token(p, logical)).collect::<Vec<_>>();
+    Instruction {
+        span: logical.span(node.start, node.end),
+        start_line,
+        end_line,
+        keyword: token(&node.keyword, logical),
+        kind: node.kind,
+        flags: tokens(&node.flags),
+        args: tokens(&node.args),
+        json: node.json,
+        heredocs: Vec::new(),
+        original: logical.text[node.start..node.end].to_string(),
+        comments: Vec::new(),
+        inner_comments: Vec::new(),
+        pairs: node
+            .pairs
+            .iter()
+            .map(|pair| KeyValue {
+                key: token(&pair.key, logical),
+                value: pair.value.as_ref().map(|v| token(v, logical)),
+                equals: pair.equals,
+            })
+            .collect(),
+        shell_words: tokens(&node.shell_words),
+        onbuild: node
+            .sub
+            .as_ref()
+            .map(|sub| Box::new(build_instruction(sub, logical, start_line, end_line))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn concat(file: &Dockerfile) -> String {
+        file.pieces.iter().map(|p| p.span.text(&file.source)).collect()
+    }
+
+    #[test]
+    fn continuation_rules() {
+        assert_eq!(trim_continuation("RUN a \\", '\\'), ("RUN a ", false));
+        assert_eq!(trim_continuation("RUN a \\ \t", '\\'), ("RUN a ", false));
+        assert_eq!(trim_continuation("RUN a \\\\", '\\'), ("RUN a \\\\", true));
+        assert_eq!(trim_continuation("\\", '\\'), ("", false));
+        assert_eq!(trim_continuation("RUN a `", '`'), ("RUN a ", false));
+    }
+
+    #[test]
+    fn round_trip_with_bom_crlf_heredoc() {
+        let src = "\u{feff}# syntax=docker/dockerfile:1\r\nFROM node:22 AS build\r\n\r\n# c\r\nRUN <<EOF\r\necho hi\r\nEOF\r\nUSER node";
+        let file = parse(src).unwrap();
+        assert_eq!(concat(&file), src);
+        assert_eq!(file.instructions.len(), 3);
+        let run = &file.instructions[1];
+        assert_eq!(run.heredocs[0].content, "echo hi\r\n");
+        assert_eq!(run.heredocs[0].body.text(src), "echo hi\r\n");
+        assert_eq!(run.comments, vec!["c"]);
+        let from = &file.instructions[0];
+        assert_eq!(from.from_image().unwrap().span.text(src), "node:22");
+        assert_eq!(from.from_alias().unwrap().span.text(src), "build");
+        assert_eq!(file.instructions[2].user().unwrap().span.text(src), "node");
+    }
+
+    #[test]
+    fn spans_across_continuations() {
+        let src = "ENV A=1 \\\n  # inner\n    B=2\nEXPOSE 80/tcp \\\n 443\n";
+        let file = parse(src).unwrap();
+        let env = &file.instructions[0];
+        assert_eq!(env.pairs[1].key.span.text(src), "B");
+        assert_eq!(env.pairs[1].value.as_ref().unwrap().span.text(src), "2");
+        assert_eq!(env.inner_comments[0].text(src), "  # inner");
+        let ports: Vec<&str> = file.instructions[1].expose_ports().iter().map(|p| p.span.text(src)).collect();
+        assert_eq!(ports, vec!["80/tcp", "443"]);
+    }
+
+    #[test]
+    fn errors_have_lines() {
+        let err = parse("FROM a\nRUN <<EOF\nx\n").unwrap_err();
+        assert_eq!((err.line, err.end_line, err.message.as_str()), (2, 3, "unterminated heredoc"));
+        let err = parse("# escape=x\nFROM a\n").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Directive);
+        assert_eq!(err.line, 1);
+        let err = parse_bytes(b"FROM a\nRUN \xff\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        let err = parse_bytes(b"FROM a\n\0").unwrap_err();
+        assert_eq!(err.line, 2);
+        let err = parse("\n\n").unwrap_err();
+        assert_eq!(err.message, "file with no instructions");
+    }
+}

@@ -1,0 +1,202 @@
+//! Keyword, `--flags` and the rest of an instruction: BuildKit's `split_command.go`.
+
+/// BuildKit's `reWhitespace`: `[\t\v\f\r ]+`.
+pub(crate) fn is_re_whitespace(b: u8) -> bool {
+    matches!(b, b'\t' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
+/// A range of the logical line with the value BuildKit derives from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub value: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct Command {
+    pub keyword: Part,
+    pub flags: Vec<Part>,
+    /// The arguments after the flags, trimmed (`start..end` in the line).
+    pub args_start: usize,
+    pub args_end: usize,
+}
+
+/// Offsets of `line` with Unicode whitespace trimmed on both sides (Go's `strings.TrimSpace`).
+pub(crate) fn trim_space_range(line: &str, start: usize, end: usize) -> (usize, usize) {
+    let slice = &line[start..end];
+    let trimmed_start = slice.trim_start();
+    let new_start = start + (slice.len() - trimmed_start.len());
+    let trimmed = trimmed_start.trim_end();
+    (new_start, new_start + trimmed.len())
+}
+
+/// Splits `line[start..end]` into keyword, flags and arguments.
+pub(crate) fn split_command(line: &str, start: usize, end: usize) -> Command {
+    let (start, end) = trim_space_range(line, start, end);
+    let bytes = line.as_bytes();
+    let keyword_end = (start..end).find(|&i| is_re_whitespace(bytes[i])).unwrap_or(end);
+    let keyword = Part {
+        value: line[start..keyword_end].to_string(),
+        start,
+        end: keyword_end,
+    };
+    if keyword_end == end {
+        return Command {
+            keyword,
+            flags: Vec::new(),
+            args_start: end,
+            args_end: end,
+        };
+    }
+    let rest_start = (keyword_end..end).find(|&i| !is_re_whitespace(bytes[i])).unwrap_or(end);
+    let (flags, args_from) = extract_builder_flags(line, rest_start, end);
+    let (args_start, args_end) = trim_space_range(line, args_from, end);
+    Command {
+        keyword,
+        flags,
+        args_start,
+        args_end,
+    }
+}
+
+fn is_go_space_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
+/// BuildKit's `extractBuilderFlags`: leading words starting with `--`, quotes handled,
+/// a bare `--` ends the flags. Returns the flags and where the rest of the line starts.
+fn extract_builder_flags(line: &str, start: usize, end: usize) -> (Vec<Part>, usize) {
+    #[derive(PartialEq)]
+    enum Phase {
+        Spaces,
+        Word,
+        Quote,
+    }
+    let bytes = &line.as_bytes()[..end];
+    let mut flags = Vec::new();
+    let mut phase = Phase::Spaces;
+    let mut word: Vec<u8> = Vec::new();
+    let mut word_start = start;
+    let mut quote = 0u8;
+    let mut blank_ok = false;
+    let mut pos = start;
+    let finish = |word: &mut Vec<u8>, flags: &mut Vec<Part>, word_start: usize, pos: usize| {
+        flags.push(Part {
+            value: String::from_utf8_lossy(word).into_owned(),
+            start: word_start,
+            end: pos,
+        });
+        word.clear();
+    };
+    while pos <= end {
+        let ch = if pos < end { bytes[pos] } else { 0 };
+        if phase == Phase::Spaces {
+            if pos == end {
+                break;
+            }
+            if is_go_space_byte(ch) {
+                pos += 1;
+                continue;
+            }
+            if ch != b'-' || pos + 1 == end || bytes[pos + 1] != b'-' {
+                return (flags, pos);
+            }
+            phase = Phase::Word;
+            word_start = pos;
+        }
+        if pos == end {
+            if word != b"--" && (blank_ok || !word.is_empty()) {
+                finish(&mut word, &mut flags, word_start, pos);
+            }
+            break;
+        }
+        if phase == Phase::Word {
+            if is_go_space_byte(ch) {
+                phase = Phase::Spaces;
+                if word == b"--" {
+                    return (flags, pos);
+                }
+                if blank_ok || !word.is_empty() {
+                    finish(&mut word, &mut flags, word_start, pos);
+                }
+                word.clear();
+                blank_ok = false;
+                pos += 1;
+                continue;
+            }
+            if ch == b'\'' || ch == b'"' {
+                quote = ch;
+                blank_ok = true;
+                phase = Phase::Quote;
+                pos += 1;
+                continue;
+            }
+            if ch == b'\\' {
+                if pos + 1 == end {
+                    pos += 1;
+                    continue;
+                }
+                pos += 1;
+            }
+            word.push(bytes[pos]);
+            pos += 1;
+            continue;
+        }
+        // Phase::Quote
+        if ch == quote {
+            phase = Phase::Word;
+            pos += 1;
+            continue;
+        }
+        if ch == b'\\' {
+            if pos + 1 == end {
+                phase = Phase::Word;
+                pos += 1;
+                continue;
+            }
+            pos += 1;
+        }
+        word.push(bytes[pos]);
+        pos += 1;
+    }
+    (flags, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(line: &str) -> (String, Vec<String>, String) {
+        let command = split_command(line, 0, line.len());
+        (
+            command.keyword.value,
+            command.flags.into_iter().map(|f| f.value).collect(),
+            line[command.args_start..command.args_end].to_string(),
+        )
+    }
+
+    #[test]
+    fn flags_are_split_off() {
+        let (keyword, flags, rest) = split("  COPY --from=build --chown=\"a b\" src dst ");
+        assert_eq!(keyword, "COPY");
+        assert_eq!(flags, vec!["--from=build", "--chown=a b"]);
+        assert_eq!(rest, "src dst");
+    }
+
+    #[test]
+    fn double_dash_ends_flags() {
+        let (_, flags, rest) = split("RUN --mount=x -- --not-a-flag");
+        assert_eq!(flags, vec!["--mount=x"]);
+        assert_eq!(rest, "--not-a-flag");
+    }
+
+    #[test]
+    fn flag_spans_cover_raw_text() {
+        let line = "FROM --platform=$BUILDPLATFORM node";
+        let command = split_command(line, 0, line.len());
+        let flag = &command.flags[0];
+        assert_eq!(&line[flag.start..flag.end], "--platform=$BUILDPLATFORM");
+        assert_eq!(&line[command.args_start..command.args_end], "node");
+    }
+}
