@@ -188,7 +188,9 @@ pub struct Instruction {
 impl Instruction {
     /// The image reference of a FROM.
     pub fn from_image(&self) -> Option<&Token> {
-        (self.kind == Keyword::From).then(|| self.args.first()).flatten()
+        (self.kind == Keyword::From)
+            .then(|| self.args.first())
+            .flatten()
     }
 
     /// The stage name of `FROM image AS name`.
@@ -226,7 +228,9 @@ impl Instruction {
 
     /// The value of a USER (the whole rest of the line, trimmed).
     pub fn user(&self) -> Option<&Token> {
-        (self.kind == Keyword::User).then(|| self.args.first()).flatten()
+        (self.kind == Keyword::User)
+            .then(|| self.args.first())
+            .flatten()
     }
 
     /// True when this is RUN/CMD/ENTRYPOINT/SHELL in shell form.

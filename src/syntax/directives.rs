@@ -24,7 +24,11 @@ impl DirectiveParser {
 
     /// Looks at one line (line ending and leading whitespace removed). Returns the
     /// directive's name and value if the line is one.
-    pub fn parse_line(&mut self, line: &str, line_no: usize) -> Result<Option<(String, String)>, ParseError> {
+    pub fn parse_line(
+        &mut self,
+        line: &str,
+        line_no: usize,
+    ) -> Result<Option<(String, String)>, ParseError> {
         if self.done {
             return Ok(None);
         }
@@ -37,9 +41,12 @@ impl DirectiveParser {
             self.done = true;
             return Ok(None);
         }
-        let error = |message: String| ParseError::new(ErrorKind::Directive, line_no, line_no, message);
+        let error =
+            |message: String| ParseError::new(ErrorKind::Directive, line_no, line_no, message);
         if self.seen.contains(&name) {
-            return Err(error(format!("only one {name} parser directive can be used")));
+            return Err(error(format!(
+                "only one {name} parser directive can be used"
+            )));
         }
         self.seen.push(name.clone());
         if name == "escape" {
@@ -89,7 +96,10 @@ mod tests {
     fn matches_like_buildkit() {
         assert_eq!(match_directive("# escape=`"), Some(("escape", "`")));
         assert_eq!(match_directive("#ESCAPE = \\ "), Some(("ESCAPE", "\\")));
-        assert_eq!(match_directive("# syntax=docker/dockerfile:1"), Some(("syntax", "docker/dockerfile:1")));
+        assert_eq!(
+            match_directive("# syntax=docker/dockerfile:1"),
+            Some(("syntax", "docker/dockerfile:1"))
+        );
         assert_eq!(match_directive("# escape="), None);
         assert_eq!(match_directive("# a comment"), None);
         assert_eq!(match_directive("# 1x=y"), None);
@@ -103,6 +113,9 @@ mod tests {
         assert_eq!(err.message, "only one escape parser directive can be used");
         let mut parser = DirectiveParser::new();
         let err = parser.parse_line("# escape=x", 1).unwrap_err();
-        assert_eq!(err.message, "invalid escape token 'x' does not match ` or \\");
+        assert_eq!(
+            err.message,
+            "invalid escape token 'x' does not match ` or \\"
+        );
     }
 }

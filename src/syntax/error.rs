@@ -29,7 +29,12 @@ pub enum ErrorKind {
 }
 
 impl ParseError {
-    pub(crate) fn new(kind: ErrorKind, line: usize, end_line: usize, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        kind: ErrorKind,
+        line: usize,
+        end_line: usize,
+        message: impl Into<String>,
+    ) -> Self {
         ParseError {
             line,
             end_line,

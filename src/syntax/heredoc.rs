@@ -53,7 +53,7 @@ fn parse_heredoc(word: &str) -> Option<HeredocMarker> {
         Some(rest) => (true, rest),
         None => (false, rest),
     };
-    let rest = rest.trim_start_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r'));
+    let rest = rest.trim_start_matches([' ', '\t', '\n', '\x0c', '\r']);
     if rest.is_empty() || rest.contains('<') {
         return None;
     }
@@ -187,7 +187,10 @@ fn add_char(words: &mut Vec<String>, word: &mut String, in_word: &mut bool, ch: 
 fn dollar(chars: &[char], at: usize) -> Result<(String, usize), ()> {
     let mut i = at + 1;
     if chars.get(i) != Some(&'{') {
-        while chars.get(i).is_some_and(|c| c.is_alphanumeric() || *c == '_') {
+        while chars
+            .get(i)
+            .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+        {
             i += 1;
         }
         return Ok((chars[at..i].iter().collect(), i));
@@ -224,9 +227,18 @@ mod tests {
     fn detects_heredocs_like_buildkit() {
         assert_eq!(names("RUN <<EOF"), vec![("EOF".into(), true, false, 0)]);
         assert_eq!(names("RUN <<-'EOF'"), vec![("EOF".into(), false, true, 0)]);
-        assert_eq!(names("RUN 3<<EOF cat"), vec![("EOF".into(), true, false, 3)]);
-        assert_eq!(names("RUN cat <<E\"O\"F > x"), vec![("EOF".into(), false, false, 0)]);
-        assert_eq!(names("RUN cat << EOF > x"), vec![("EOF".into(), true, false, 0)]);
+        assert_eq!(
+            names("RUN 3<<EOF cat"),
+            vec![("EOF".into(), true, false, 3)]
+        );
+        assert_eq!(
+            names("RUN cat <<E\"O\"F > x"),
+            vec![("EOF".into(), false, false, 0)]
+        );
+        assert_eq!(
+            names("RUN cat << EOF > x"),
+            vec![("EOF".into(), true, false, 0)]
+        );
         assert_eq!(names("COPY <<A <<B /d/").len(), 2);
     }
 

@@ -10,14 +10,19 @@ pub(crate) enum JsonError {
 }
 
 /// BuildKit's `parseJSON` over `line[start..end]`.
-pub(crate) fn parse_json_array(line: &str, start: usize, end: usize) -> Result<Vec<Part>, JsonError> {
+pub(crate) fn parse_json_array(
+    line: &str,
+    start: usize,
+    end: usize,
+) -> Result<Vec<Part>, JsonError> {
     let text = &line[start..end];
     let trimmed = text.trim_start();
     let offset = start + (text.len() - trimmed.len());
     if !trimmed.starts_with('[') {
         return Err(JsonError::NotJson);
     }
-    let values: Vec<serde_json::Value> = serde_json::from_str(trimmed).map_err(|_| JsonError::NotJson)?;
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(trimmed).map_err(|_| JsonError::NotJson)?;
     let mut strings = Vec::with_capacity(values.len());
     for value in values {
         match value {
@@ -88,8 +93,17 @@ mod tests {
 
     #[test]
     fn non_strings_are_errors_and_invalid_json_is_shell() {
-        assert!(matches!(parse_json_array("[1]", 0, 3), Err(JsonError::NotStringArray)));
-        assert!(matches!(parse_json_array("[ \"a\", b ]", 0, 10), Err(JsonError::NotJson)));
-        assert!(matches!(parse_json_array("['a']", 0, 5), Err(JsonError::NotJson)));
+        assert!(matches!(
+            parse_json_array("[1]", 0, 3),
+            Err(JsonError::NotStringArray)
+        ));
+        assert!(matches!(
+            parse_json_array("[ \"a\", b ]", 0, 10),
+            Err(JsonError::NotJson)
+        ));
+        assert!(matches!(
+            parse_json_array("['a']", 0, 5),
+            Err(JsonError::NotJson)
+        ));
     }
 }

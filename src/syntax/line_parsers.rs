@@ -4,7 +4,8 @@ use super::ast::Keyword;
 use super::json::{parse_json_array, JsonError};
 use super::split_command::{is_re_whitespace, split_command, Part};
 
-const NOT_STRING_ARRAY: &str = "when using JSON array syntax, arrays must be comprised of strings only";
+const NOT_STRING_ARRAY: &str =
+    "when using JSON array syntax, arrays must be comprised of strings only";
 
 #[derive(Debug)]
 pub(crate) struct PairPart {
@@ -50,7 +51,12 @@ struct Parsed {
 }
 
 /// Parses `line[start..end]` as one instruction.
-pub(crate) fn node_from_line(line: &str, start: usize, end: usize, escape: char) -> Result<Node, String> {
+pub(crate) fn node_from_line(
+    line: &str,
+    start: usize,
+    end: usize,
+    escape: char,
+) -> Result<Node, String> {
     let command = split_command(line, start, end);
     let kind = Keyword::from_word(&command.keyword.value);
     let (a, b) = (command.args_start, command.args_end);
@@ -201,7 +207,13 @@ fn parse_name_or_name_val(line: &str, start: usize, end: usize, escape: char) ->
 }
 
 /// ENV and LABEL: `KEY value` (old form) or `key=value ...`.
-fn parse_name_val(line: &str, start: usize, end: usize, key: &str, escape: char) -> Result<Parsed, String> {
+fn parse_name_val(
+    line: &str,
+    start: usize,
+    end: usize,
+    key: &str,
+    escape: char,
+) -> Result<Parsed, String> {
     let words = parse_words(line, start, end, escape);
     let Some(first) = words.first() else {
         return Ok(Parsed::default());
@@ -212,7 +224,9 @@ fn parse_name_val(line: &str, start: usize, end: usize, key: &str, escape: char)
         let Some(gap) = (start..end).find(|&i| is_re_whitespace(bytes[i])) else {
             return Err(format!("{key} must have two arguments"));
         };
-        let value_start = (gap..end).find(|&i| !is_re_whitespace(bytes[i])).unwrap_or(end);
+        let value_start = (gap..end)
+            .find(|&i| !is_re_whitespace(bytes[i]))
+            .unwrap_or(end);
         let name = part(line, start, gap);
         let value = part(line, value_start, end);
         parsed.args = vec![
@@ -267,10 +281,19 @@ fn is_go_space_byte(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
 }
 
-fn parse_health_config(line: &str, start: usize, end: usize, escape: char) -> Result<Parsed, String> {
+fn parse_health_config(
+    line: &str,
+    start: usize,
+    end: usize,
+    escape: char,
+) -> Result<Parsed, String> {
     let bytes = line.as_bytes();
-    let sep = (start..end).find(|&i| is_go_space_byte(bytes[i])).unwrap_or(end);
-    let next = (sep..end).find(|&i| !is_go_space_byte(bytes[i])).unwrap_or(end);
+    let sep = (start..end)
+        .find(|&i| is_go_space_byte(bytes[i]))
+        .unwrap_or(end);
+    let next = (sep..end)
+        .find(|&i| !is_go_space_byte(bytes[i]))
+        .unwrap_or(end);
     if sep == start {
         return Ok(Parsed::default());
     }
@@ -399,7 +422,10 @@ mod tests {
     fn words_keep_quotes() {
         let line = r#"A="two words" B='x y' C=esc\ aped"#;
         let words = parse_words(line, 0, line.len(), '\\');
-        assert_eq!(values(&words), vec![r#"A="two words""#, "B='x y'", r"C=esc\ aped"]);
+        assert_eq!(
+            values(&words),
+            vec![r#"A="two words""#, "B='x y'", r"C=esc\ aped"]
+        );
         assert_eq!(&line[words[1].start..words[1].end], "B='x y'");
     }
 
@@ -407,10 +433,16 @@ mod tests {
     fn env_forms() {
         let line = "ENV OLD_STYLE value with spaces";
         let node = node_from_line(line, 0, line.len(), '\\').unwrap();
-        assert_eq!(values(&node.args), vec!["OLD_STYLE", "value with spaces", ""]);
+        assert_eq!(
+            values(&node.args),
+            vec!["OLD_STYLE", "value with spaces", ""]
+        );
         let line = "ENV a=1 b";
         let err = node_from_line(line, 0, line.len(), '\\').unwrap_err();
-        assert_eq!(err, "Syntax error - can't find = in \"b\". Must be of the form: name=value");
+        assert_eq!(
+            err,
+            "Syntax error - can't find = in \"b\". Must be of the form: name=value"
+        );
     }
 
     #[test]

@@ -16,7 +16,10 @@ mod parser;
 mod span;
 mod split_command;
 
-pub use ast::{Directive, Dockerfile, Heredoc, Instruction, KeyValue, Keyword, Piece, PieceKind, Token, Warning};
+pub use ast::{
+    Directive, Dockerfile, Heredoc, Instruction, KeyValue, Keyword, Piece, PieceKind, Token,
+    Warning,
+};
 pub use dump::go_quote;
 pub use error::{ErrorKind, ParseError};
 pub use parser::{parse, parse_bytes, MAX_FILE_SIZE};

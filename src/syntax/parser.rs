@@ -1,6 +1,8 @@
 //! Scanning lines, continuations, comments and heredoc bodies: BuildKit's `parser.go`.
 
-use super::ast::{Directive, Dockerfile, Heredoc, Instruction, KeyValue, Piece, PieceKind, Token, Warning};
+use super::ast::{
+    Directive, Dockerfile, Heredoc, Instruction, KeyValue, Piece, PieceKind, Token, Warning,
+};
 use super::directives::DirectiveParser;
 use super::error::{ErrorKind, ParseError};
 use super::heredoc::heredocs_from_line;
@@ -41,7 +43,12 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Dockerfile, ParseError> {
     }
     let text = std::str::from_utf8(bytes).map_err(|err| {
         let line = line_of(err.valid_up_to());
-        ParseError::new(ErrorKind::Input, line, line, "invalid UTF-8: not a text Dockerfile")
+        ParseError::new(
+            ErrorKind::Input,
+            line,
+            line,
+            "invalid UTF-8: not a text Dockerfile",
+        )
     })?;
     parse(text)
 }
@@ -67,7 +74,9 @@ impl<'a> LineReader<'a> {
             return None;
         }
         let start = self.pos;
-        let end = self.source[start..].find('\n').map_or(self.source.len(), |i| start + i + 1);
+        let end = self.source[start..]
+            .find('\n')
+            .map_or(self.source.len(), |i| start + i + 1);
         // Go's `bytes.TrimRight(line, "\r\n")`.
         let content_end = start + self.source[start..end].trim_end_matches(['\r', '\n']).len();
         self.pos = end;
@@ -144,7 +153,11 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
             // BuildKit drops the line's first byte (the `#` unless indented) and trims.
             let mut chars = content.chars();
             chars.next();
-            comments.push(chars.as_str().trim().to_string());
+            // An empty comment line (`#`) clears the comments collected so far.
+            match chars.as_str().trim() {
+                "" => comments.clear(),
+                comment => comments.push(comment.to_string()),
+            }
             pieces.push(piece(PieceKind::Comment));
             continue;
         }
@@ -189,8 +202,10 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
             });
         }
 
-        let node = node_from_line(&logical.text, 0, logical.text.len(), escape)
-            .map_err(|message| ParseError::new(ErrorKind::Syntax, start_line, last_line, message))?;
+        let node =
+            node_from_line(&logical.text, 0, logical.text.len(), escape).map_err(|message| {
+                ParseError::new(ErrorKind::Syntax, start_line, last_line, message)
+            })?;
 
         let mut heredocs = Vec::new();
         if node.can_contain_heredoc() {
@@ -269,7 +284,12 @@ fn token(part: &Part, logical: &LogicalLine) -> Token {
     }
 }
 
-fn build_instruction(node: &Node, logical: &LogicalLine, start_line: usize, end_line: usize) -> Instruction {
+fn build_instruction(
+    node: &Node,
+    logical: &LogicalLine,
+    start_line: usize,
+    end_line: usize,
+) -> Instruction {
     let tokens = |parts: &[Part]| parts.iter().map(|p| token(p, logical)).collect::<Vec<_>>();
     Instruction {
         span: logical.span(node.start, node.end),
@@ -306,7 +326,10 @@ mod tests {
     use super::*;
 
     fn concat(file: &Dockerfile) -> String {
-        file.pieces.iter().map(|p| p.span.text(&file.source)).collect()
+        file.pieces
+            .iter()
+            .map(|p| p.span.text(&file.source))
+            .collect()
     }
 
     #[test]
@@ -342,14 +365,21 @@ mod tests {
         assert_eq!(env.pairs[1].key.span.text(src), "B");
         assert_eq!(env.pairs[1].value.as_ref().unwrap().span.text(src), "2");
         assert_eq!(env.inner_comments[0].text(src), "  # inner");
-        let ports: Vec<&str> = file.instructions[1].expose_ports().iter().map(|p| p.span.text(src)).collect();
+        let ports: Vec<&str> = file.instructions[1]
+            .expose_ports()
+            .iter()
+            .map(|p| p.span.text(src))
+            .collect();
         assert_eq!(ports, vec!["80/tcp", "443"]);
     }
 
     #[test]
     fn errors_have_lines() {
         let err = parse("FROM a\nRUN <<EOF\nx\n").unwrap_err();
-        assert_eq!((err.line, err.end_line, err.message.as_str()), (2, 3, "unterminated heredoc"));
+        assert_eq!(
+            (err.line, err.end_line, err.message.as_str()),
+            (2, 3, "unterminated heredoc")
+        );
         let err = parse("# escape=x\nFROM a\n").unwrap_err();
         assert_eq!(err.kind, ErrorKind::Directive);
         assert_eq!(err.line, 1);

@@ -35,7 +35,9 @@ pub(crate) fn trim_space_range(line: &str, start: usize, end: usize) -> (usize, 
 pub(crate) fn split_command(line: &str, start: usize, end: usize) -> Command {
     let (start, end) = trim_space_range(line, start, end);
     let bytes = line.as_bytes();
-    let keyword_end = (start..end).find(|&i| is_re_whitespace(bytes[i])).unwrap_or(end);
+    let keyword_end = (start..end)
+        .find(|&i| is_re_whitespace(bytes[i]))
+        .unwrap_or(end);
     let keyword = Part {
         value: line[start..keyword_end].to_string(),
         start,
@@ -49,7 +51,9 @@ pub(crate) fn split_command(line: &str, start: usize, end: usize) -> Command {
             args_end: end,
         };
     }
-    let rest_start = (keyword_end..end).find(|&i| !is_re_whitespace(bytes[i])).unwrap_or(end);
+    let rest_start = (keyword_end..end)
+        .find(|&i| !is_re_whitespace(bytes[i]))
+        .unwrap_or(end);
     let (flags, args_from) = extract_builder_flags(line, rest_start, end);
     let (args_start, args_end) = trim_space_range(line, args_from, end);
     Command {
