@@ -1,0 +1,59 @@
+//! The file's own style, so inserted text matches it (like ruff's `Stylist`).
+
+use crate::syntax::{Dockerfile, Instruction};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Style {
+    /// `"\r\n"` or `"\n"`.
+    pub line_ending: &'static str,
+    /// Keywords are written in lowercase in this file.
+    pub lowercase: bool,
+    pub escape: char,
+}
+
+impl Style {
+    pub fn of(file: &Dockerfile) -> Style {
+        let source = &file.source;
+        let crlf = source.matches("\r\n").count();
+        let lf = source.matches('\n').count() - crlf;
+        let (lower, upper) =
+            file.instructions
+                .iter()
+                .fold((0, 0), |(lower, upper), instruction| {
+                    let keyword = &instruction.keyword.value;
+                    if keyword.chars().all(|c| !c.is_ascii_uppercase()) {
+                        (lower + 1, upper)
+                    } else if keyword.chars().all(|c| !c.is_ascii_lowercase()) {
+                        (lower, upper + 1)
+                    } else {
+                        (lower, upper)
+                    }
+                });
+        Style {
+            line_ending: if crlf > lf { "\r\n" } else { "\n" },
+            lowercase: lower > upper,
+            escape: file.escape,
+        }
+    }
+
+    /// The line ending of the line where `instruction` ends, else the file's.
+    pub fn line_ending_after(&self, file: &Dockerfile, instruction: &Instruction) -> &'static str {
+        let text = instruction.span.text(&file.source);
+        if text.ends_with("\r\n") {
+            "\r\n"
+        } else if text.ends_with('\n') {
+            "\n"
+        } else {
+            self.line_ending
+        }
+    }
+
+    /// `keyword` (given in uppercase) in the file's case.
+    pub fn keyword(&self, keyword: &str) -> String {
+        if self.lowercase {
+            keyword.to_ascii_lowercase()
+        } else {
+            keyword.to_ascii_uppercase()
+        }
+    }
+}

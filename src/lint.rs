@@ -1,0 +1,167 @@
+//! One file through the pipeline: parse → analyse → rules → fixes applied until stable.
+
+use thiserror::Error;
+
+use crate::edit::{apply_fixes, Applicability, Fix};
+use crate::rules::{check, Finding, RuleOptions, RuleSelection};
+use crate::syntax::{parse, ParseError};
+
+/// Rounds of fixing before giving up (a fix that keeps producing new fixes is a bug).
+const MAX_ROUNDS: usize = 10;
+
+#[derive(Clone, Debug, Default)]
+pub struct LintOptions {
+    pub rules: RuleOptions,
+    pub selection: RuleSelection,
+}
+
+#[derive(Debug, Error)]
+pub enum LintError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// A fix produced text that does not parse: a bug in unroot, never written.
+    #[error("internal error: the planned fix does not parse ({0}); nothing was changed")]
+    BrokenFix(ParseError),
+    #[error(
+        "internal error: fixes did not converge after {MAX_ROUNDS} rounds; nothing was changed"
+    )]
+    NoConvergence,
+}
+
+impl LintError {
+    /// The line the error is about, if any.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            LintError::Parse(err) => Some(err.line),
+            _ => None,
+        }
+    }
+}
+
+/// The outcome for one file.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Findings on the original text (edits refer to its bytes).
+    pub findings: Vec<Finding>,
+    /// The text with every fix at or above the threshold applied.
+    pub fixed: String,
+    /// Findings left in `fixed` (those that need a person, or unsafe fixes not applied).
+    pub remaining: Vec<Finding>,
+}
+
+impl Outcome {
+    pub fn changed(&self, source: &str) -> bool {
+        self.fixed != source
+    }
+}
+
+/// Checks `source` and applies fixes at or above `threshold` until nothing changes.
+pub fn lint(
+    source: &str,
+    options: &LintOptions,
+    threshold: Applicability,
+) -> Result<Outcome, LintError> {
+    let file = parse(source)?;
+    let findings = check(&file, &options.rules, &options.selection);
+    let mut text = source.to_string();
+    let mut current = findings.clone();
+    for _ in 0..MAX_ROUNDS {
+        let fixes: Vec<&Fix> = current.iter().filter_map(|f| f.fix.as_ref()).collect();
+        let applied = apply_fixes(&text, &fixes, threshold);
+        if applied.applied.is_empty() || applied.text == text {
+            return Ok(Outcome {
+                findings,
+                fixed: text,
+                remaining: current,
+            });
+        }
+        text = applied.text;
+        let file = parse(&text).map_err(LintError::BrokenFix)?;
+        current = check(&file, &options.rules, &options.selection);
+    }
+    Err(LintError::NoConvergence)
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..]
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(src: &str) -> String {
+        lint(src, &LintOptions::default(), Applicability::Safe)
+            .unwrap()
+            .fixed
+    }
+
+    #[test]
+    fn inserts_user_after_last_build_step() {
+        let src = "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n\n# start\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n";
+        assert_eq!(
+            fixed(src),
+            "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\n\n# start\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n"
+        );
+    }
+
+    #[test]
+    fn rewrites_last_root_user_and_keeps_style() {
+        assert_eq!(
+            fixed("from node:22\r\nrun npm ci\r\nuser root\r\ncmd node x\r\n"),
+            "from node:22\r\nrun npm ci\r\nuser node\r\ncmd node x\r\n"
+        );
+        assert_eq!(
+            fixed("FROM node:22\nRUN npm ci"),
+            "FROM node:22\nRUN npm ci\nUSER node"
+        );
+    }
+
+    #[test]
+    fn creates_a_user_on_distro_bases() {
+        let out = fixed(
+            "FROM alpine:3.20\nRUN apk add --no-cache nodejs npm\nCMD [\"node\", \"a.js\"]\n",
+        );
+        assert!(out.contains("RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app\nUSER app\nCMD"), "{out}");
+    }
+
+    #[test]
+    fn second_run_is_a_no_op() {
+        let once = fixed(
+            "FROM ubuntu:24.04\nRUN apt-get update && apt-get install -y nodejs\nCMD node x\n",
+        );
+        let outcome = lint(&once, &LintOptions::default(), Applicability::Safe).unwrap();
+        assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
+        assert_eq!(outcome.fixed, once);
+    }
+
+    #[test]
+    fn ignores_non_node_and_windows_images() {
+        assert!(lint(
+            "FROM nginx\nCMD nginx\n",
+            &LintOptions::default(),
+            Applicability::Safe
+        )
+        .unwrap()
+        .findings
+        .is_empty());
+        assert!(lint(
+            "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCMD node x\n",
+            &LintOptions::default(),
+            Applicability::Safe
+        )
+        .unwrap()
+        .findings
+        .is_empty());
+    }
+}

@@ -1,0 +1,150 @@
+//! The rules: a registry, the findings they produce, and how they are selected.
+
+mod root_user;
+pub mod suppress;
+
+use serde::Serialize;
+
+use crate::analysis::Analysis;
+use crate::edit::style::Style;
+use crate::edit::Fix;
+use crate::syntax::{Dockerfile, Span};
+use suppress::Suppressions;
+
+/// Declares a rule; the `///` lines above it become its documentation (`--explain`).
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])+
+        pub(crate) const $id:ident = Rule {
+            name: $name:literal,
+            summary: $summary:literal,
+            aliases: $aliases:expr,
+            check: $check:path $(,)?
+        };
+    ) => {
+        $(#[doc = $doc])+
+        pub(crate) const $id: $crate::rules::Rule = $crate::rules::Rule {
+            name: $name,
+            summary: $summary,
+            doc: concat!($($doc, "\n"),+),
+            aliases: $aliases,
+            check: $check,
+        };
+    };
+}
+pub(crate) use declare_rule;
+
+/// A rule: its name (also the pragma id and `--select` value), documentation, the ids
+/// other checkers give the same check, and the function that runs it.
+pub struct Rule {
+    pub name: &'static str,
+    pub summary: &'static str,
+    doc: &'static str,
+    /// Ids of the same check in hadolint, Trivy and Checkov, honoured in their pragmas.
+    pub aliases: &'static [&'static str],
+    check: fn(&Context) -> Vec<Finding>,
+}
+
+impl Rule {
+    /// The rule's documentation as written in its source (Markdown).
+    pub fn doc(&self) -> String {
+        self.doc
+            .lines()
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Every rule, in the order they run and are listed.
+pub const RULES: &[Rule] = &[root_user::ROOT_USER];
+
+pub fn find_rule(name: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|rule| rule.name == name)
+}
+
+/// Options that change what rules plan (mirrors the command-line flags).
+#[derive(Clone, Debug, Default)]
+pub struct RuleOptions {
+    /// `--user NAME|UID[:GID]`: the user to switch to.
+    pub user: Option<String>,
+    /// `--numeric-user`: write `USER 1000:1000` rather than `USER node`.
+    pub numeric_user: bool,
+    /// `--all-images`: check every final stage, not only Node images.
+    pub all_images: bool,
+    /// `--chown`: also give the app's COPY/ADD `--chown=<user>:<group>`.
+    pub chown: bool,
+}
+
+/// `--select` / `--ignore`.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSelection {
+    /// Empty: all rules.
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+impl RuleSelection {
+    pub fn enables(&self, name: &str) -> bool {
+        (self.select.is_empty() || self.select.iter().any(|s| s == name))
+            && !self.ignore.iter().any(|s| s == name)
+    }
+
+    /// Names that are not rules.
+    pub fn unknown(&self) -> Vec<&str> {
+        self.select
+            .iter()
+            .chain(&self.ignore)
+            .map(String::as_str)
+            .filter(|name| find_rule(name).is_none())
+            .collect()
+    }
+}
+
+/// What a rule sees.
+pub struct Context<'a> {
+    pub file: &'a Dockerfile,
+    pub analysis: &'a Analysis,
+    pub options: &'a RuleOptions,
+    pub style: &'a Style,
+}
+
+/// A problem found in a file, with the fix that resolves it if one can be built.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    /// Where the problem is reported.
+    pub span: Span,
+    /// The instruction the finding belongs to (pragmas directly above it suppress it).
+    #[serde(skip)]
+    pub instruction: usize,
+    /// The problem, lowercase, code in backticks.
+    pub message: String,
+    /// What the user should know or check.
+    pub help: Option<String>,
+    pub fix: Option<Fix>,
+}
+
+/// Runs the selected rules on a parsed file; suppressed findings are dropped.
+pub fn check(file: &Dockerfile, options: &RuleOptions, selection: &RuleSelection) -> Vec<Finding> {
+    let analysis = Analysis::of(file);
+    let style = Style::of(file);
+    let context = Context {
+        file,
+        analysis: &analysis,
+        options,
+        style: &style,
+    };
+    let suppressions = Suppressions::of(file);
+    let mut findings: Vec<Finding> = RULES
+        .iter()
+        .filter(|rule| selection.enables(rule.name))
+        .flat_map(|rule| {
+            (rule.check)(&context)
+                .into_iter()
+                .filter(|finding| !suppressions.suppresses(rule, finding.instruction))
+        })
+        .collect();
+    findings.sort_by_key(|finding| (finding.span.start, finding.rule));
+    findings
+}

@@ -1,0 +1,536 @@
+use super::{declare_rule, Context, Finding};
+use crate::analysis::{BaseImage, EffectiveUser, Family, Stage};
+use crate::edit::{Applicability, Edit, Fix};
+use crate::syntax::{Instruction, Keyword, Span};
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that the image built by the file's final stage runs its CMD/ENTRYPOINT as a
+    /// non-root user: there must be a `USER` in the final stage (or a stage it is built
+    /// `FROM`), and the last one must not be `root`, `0`, `root:…` or `0:…`.
+    ///
+    /// Only Node images are checked (an official `node`, distroless `nodejs`, Chainguard
+    /// `node`, UBI `nodejs`, or `bitnami/node` base; a stage that installs Node; or a
+    /// CMD/ENTRYPOINT that starts `node`, `npm`, `npx`, `yarn`, `pnpm` or `pm2`), unless
+    /// `--all-images` is given. Windows images are never checked.
+    ///
+    /// ## Why is this bad?
+    /// Least privilege: a compromised Node process that runs as root owns the container and
+    /// everything it can reach (mounted volumes, the service-account token, a kernel bug
+    /// away from the host). The official `node` images set no `USER`, so they run as root
+    /// unless the Dockerfile says otherwise.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM node:26-alpine
+    /// WORKDIR /app
+    /// COPY . .
+    /// RUN npm ci --omit=dev
+    /// CMD ["node", "server.js"]
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM node:26-alpine
+    /// WORKDIR /app
+    /// COPY . .
+    /// RUN npm ci --omit=dev
+    /// USER node
+    /// CMD ["node", "server.js"]
+    /// ```
+    ///
+    /// ## How it fixes
+    /// - The `USER` goes after the final stage's last build step (RUN, COPY, ADD, WORKDIR),
+    ///   just before the run-time tail (EXPOSE, HEALTHCHECK, CMD, ENTRYPOINT…), so no
+    ///   existing RUN changes the user it runs as. When the last `USER` is root and no RUN
+    ///   follows it, that `USER` is rewritten instead.
+    /// - Official `node` images: `USER node` (the image's user, uid 1000), or
+    ///   `USER 1000:1000` with `--numeric-user`. Kubernetes `runAsNonRoot: true` can only
+    ///   verify a numeric user, and hadolint reports DL3066 for a name.
+    /// - Distroless and `scratch` have no shell: `USER 65532:65532` (distroless `nonroot`).
+    ///   Chainguard runs as 65532, UBI `nodejs` as 1001, Bitnami uses `USER 1001`.
+    /// - Distribution bases with Node installed (Alpine, Debian, Ubuntu, UBI, Fedora…):
+    ///   a user created by the stage's own `useradd`/`adduser` is used; otherwise a `RUN`
+    ///   creates `app` (uid/gid 10001) with the family's tools (`templates/user/`).
+    /// - The inserted lines take the file's line endings and keyword case.
+    /// - `--user NAME|UID[:GID]` chooses the user; `--chown` also adds
+    ///   `--chown=<user>:<group>` to the final stage's COPY/ADD of the application.
+    ///
+    /// ## Fix safety
+    /// Safe: every RUN keeps its user, and files copied into the image stay readable.
+    /// Check that the application does not write outside its writable paths at run time
+    /// (give those directories to the user, or mount a volume).
+    /// A `USER` whose value uses a variable without a default cannot be checked: reported,
+    /// never fixed.
+    ///
+    /// ## References
+    /// - Docker: <https://docs.docker.com/reference/dockerfile/#user>
+    /// - Node.js Docker best practices: <https://github.com/nodejs/docker-node/blob/main/docs/BestPractices.md#non-root-user>
+    /// - Same check: hadolint DL3002, Trivy DS002 (AVD-DS-0002), Checkov CKV_DOCKER_3 and CKV_DOCKER_8;
+    ///   their ignore pragmas are honoured.
+    pub(crate) const ROOT_USER = Rule {
+        name: "root-user",
+        summary: "the final stage runs as root",
+        aliases: &["DL3002", "DS002", "AVD-DS-0002", "CKV_DOCKER_3", "CKV_DOCKER_8"],
+        check: root_user,
+    };
+}
+
+/// Commands whose presence in CMD/ENTRYPOINT marks a Node image.
+const NODE_COMMANDS: &[&str] = &[
+    "node",
+    "nodejs",
+    "npm",
+    "npx",
+    "yarn",
+    "pnpm",
+    "pm2",
+    "pm2-runtime",
+];
+/// The uid/gid of an account unroot creates.
+const CREATED_ID: u32 = 10001;
+
+pub(crate) fn root_user(cx: &Context) -> Vec<Finding> {
+    let Some(stage) = cx.analysis.final_stage() else {
+        return Vec::new();
+    };
+    if stage.base == BaseImage::Windows || (!cx.options.all_images && !is_node_stage(cx, stage)) {
+        return Vec::new();
+    }
+    let user = cx.analysis.effective_user(cx.file, stage);
+    let instructions = &cx.file.instructions;
+    match (&user, user.is_root()) {
+        (_, Some(false)) => Vec::new(),
+        (
+            EffectiveUser::Instruction {
+                instruction, raw, ..
+            },
+            None,
+        ) => vec![Finding {
+            rule: ROOT_USER.name,
+            span: statement_span(&instructions[*instruction]),
+            instruction: *instruction,
+            message: format!(
+                "cannot tell whether `USER {raw}` is root: a variable in it has no known value"
+            ),
+            help: Some(
+                "give the variable a default (`ARG NAME=node`) so the user can be checked"
+                    .to_string(),
+            ),
+            fix: None,
+        }],
+        (_, _) => vec![root_finding(cx, stage, &user)],
+    }
+}
+
+fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
+    let instructions = &cx.file.instructions;
+    let stage_name = stage
+        .name
+        .as_deref()
+        .map(|n| format!(" `{n}`"))
+        .unwrap_or_default();
+    let image = stage.reference.clone().unwrap_or_default();
+    let (instruction, message) = match user {
+        EffectiveUser::Instruction { instruction, raw, .. } if *instruction >= stage.from => (
+            *instruction,
+            format!("final stage{stage_name} runs as root: last `USER` is `{raw}`"),
+        ),
+        EffectiveUser::Instruction { instruction, raw, .. } => (
+            stage.from,
+            format!(
+                "final stage{stage_name} runs as root: it inherits `USER {raw}` from line {}",
+                instructions[*instruction].start_line
+            ),
+        ),
+        EffectiveUser::ImageDefault(_) => (
+            stage.from,
+            format!("final stage{stage_name} runs as root: no `USER` (image `{image}` defaults to root)"),
+        ),
+    };
+    let (fix, help) = match plan_fix(cx, stage, user) {
+        Ok((fix, help)) => (Some(fix), help),
+        Err(reason) => (None, reason),
+    };
+    Finding {
+        rule: ROOT_USER.name,
+        span: statement_span(&instructions[instruction]),
+        instruction,
+        message,
+        help: Some(help),
+        fix,
+    }
+}
+
+/// The instruction's text on its first line, from the keyword on (for reporting).
+fn statement_span(instruction: &Instruction) -> Span {
+    let end = instruction
+        .args
+        .last()
+        .map_or(instruction.keyword.span.end, |arg| arg.span.end)
+        .max(instruction.keyword.span.end);
+    Span::new(instruction.keyword.span.start, end)
+}
+
+/// The account to switch to, and how to get it.
+struct Target {
+    user: String,
+    /// `user:group` for `--chown`.
+    owner: String,
+    /// A shell command that creates the account (run before the USER).
+    create: Option<String>,
+    help: String,
+}
+
+fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, String), String> {
+    let target = target(cx, stage)?;
+    let file = cx.file;
+    let style = cx.style;
+    let instructions = &file.instructions;
+    let range = stage.from + 1..stage.end;
+
+    let last_run = range
+        .clone()
+        .rev()
+        .find(|&i| instructions[i].kind == Keyword::Run);
+    let rewrite = match user {
+        EffectiveUser::Instruction { instruction, .. }
+            if *instruction >= stage.from
+                && last_run.is_none_or(|run| run < *instruction)
+                && target.create.is_none() =>
+        {
+            instructions[*instruction].user().map(|value| value.span)
+        }
+        _ => None,
+    };
+
+    let mut edits = Vec::new();
+    let title;
+    if let Some(span) = rewrite {
+        edits.push(Edit::replace(span, target.user.clone()));
+        title = format!("change the last `USER` to `USER {}`", target.user);
+    } else {
+        let after = range
+            .clone()
+            .rev()
+            .find(|&i| {
+                matches!(
+                    instructions[i].kind,
+                    Keyword::Run | Keyword::Copy | Keyword::Add | Keyword::Workdir | Keyword::User
+                )
+            })
+            .unwrap_or(stage.from);
+        let anchor = &instructions[after];
+        let eol = style.line_ending_after(file, anchor);
+        let ends_with_newline = anchor.span.text(&file.source).ends_with('\n');
+        let mut text = String::new();
+        if !ends_with_newline {
+            text.push_str(eol);
+        }
+        let mut lines = Vec::new();
+        if let Some(create) = &target.create {
+            lines.push(format!("{} {create}", style.keyword("RUN")));
+        }
+        lines.push(format!("{} {}", style.keyword("USER"), target.user));
+        text.push_str(&lines.join(eol));
+        if ends_with_newline {
+            text.push_str(eol);
+        }
+        edits.push(Edit::insert(anchor.span.end, text));
+        title = match &target.create {
+            Some(_) => format!(
+                "create a user and add `USER {}` after the last build step",
+                target.user
+            ),
+            None => format!("add `USER {}` after the last build step", target.user),
+        };
+    }
+    if cx.options.chown {
+        edits.extend(chown_edits(cx, stage, &target));
+    }
+    // Safe: see `## Fix safety` — no RUN changes its user.
+    Ok((Fix::new(title, Applicability::Safe, edits), target.help))
+}
+
+fn chown_edits(cx: &Context, stage: &Stage, target: &Target) -> Vec<Edit> {
+    let numeric = target
+        .owner
+        .split(':')
+        .all(|part| part.parse::<u32>().is_ok());
+    cx.file.instructions[stage.from + 1..stage.end]
+        .iter()
+        .filter(|i| matches!(i.kind, Keyword::Copy | Keyword::Add))
+        .filter(|i| i.flag("from").is_none() && i.flag("chown").is_none())
+        // `--link` needs numeric ids.
+        .filter(|i| numeric || i.flag("link").is_none())
+        .map(|i| Edit::insert(i.keyword.span.end, format!(" --chown={}", target.owner)))
+        .collect()
+}
+
+fn target(cx: &Context, stage: &Stage) -> Result<Target, String> {
+    let numeric = cx.options.numeric_user;
+    let plain = |user: &str, owner: &str, help: &str| Target {
+        user: user.to_string(),
+        owner: owner.to_string(),
+        create: None,
+        help: help.to_string(),
+    };
+    if let Some(user) = &cx.options.user {
+        let owner = if user.contains(':') {
+            user.clone()
+        } else {
+            format!("{user}:{user}")
+        };
+        return Ok(plain(
+            user,
+            &owner,
+            "the user was chosen with `--user`; it must exist in the image",
+        ));
+    }
+    const K8S: &str = "Kubernetes `runAsNonRoot` can verify only a numeric user";
+    Ok(match &stage.base {
+        BaseImage::OfficialNode { .. } if numeric => plain(
+            "1000:1000",
+            "1000:1000",
+            "uid/gid 1000 is the `node` user of the official images; a numeric user satisfies Kubernetes `runAsNonRoot`",
+        ),
+        BaseImage::OfficialNode { .. } => plain(
+            "node",
+            "node:node",
+            &format!("the official node images ship user `node` (uid 1000); {K8S}: `--numeric-user` writes `USER 1000:1000`"),
+        ),
+        BaseImage::Chainguard => plain("65532", "65532:65532", "Chainguard images run as `node` (uid 65532)"),
+        BaseImage::UbiNodejs => plain("1001", "1001:0", "Red Hat nodejs images run as uid 1001, group 0"),
+        BaseImage::Bitnami => plain("1001", "1001:1001", "Bitnami images use uid 1001 for the application"),
+        BaseImage::Distroless { .. } => plain(
+            "65532:65532",
+            "65532:65532",
+            "distroless has no shell: its `nonroot` user is uid/gid 65532",
+        ),
+        BaseImage::Scratch => plain("65532:65532", "65532:65532", "scratch has no /etc/passwd: only a numeric user works"),
+        BaseImage::Distro { micro: true, .. } => plain(
+            "10001:10001",
+            "10001:10001",
+            "ubi-micro has no package manager to create a user: a numeric user works without one",
+        ),
+        BaseImage::Distro { family, .. } => create_target(cx, stage, *family)?,
+        BaseImage::Unknown | BaseImage::Windows => match package_family(cx, stage) {
+            Some(family) => create_target(cx, stage, family)?,
+            None => {
+                return Err(format!(
+                    "unroot does not know how to create a user on `{}`: add `USER <non-root user>` by hand or pass `--user`",
+                    stage.reference.as_deref().unwrap_or("this image")
+                ))
+            }
+        },
+    })
+}
+
+/// A user the stage creates itself, or a new `app` account.
+fn create_target(cx: &Context, stage: &Stage, family: Family) -> Result<Target, String> {
+    let runs: Vec<&Instruction> = chain_instructions(cx, stage)
+        .filter(|i| i.kind == Keyword::Run)
+        .collect();
+    if let Some(name) = runs
+        .iter()
+        .rev()
+        .find_map(|run| created_user(&run_text(run)))
+    {
+        return Ok(Target {
+            user: name.clone(),
+            owner: format!("{name}:{name}"),
+            create: None,
+            help: format!("the stage creates user `{name}` but never switches to it"),
+        });
+    }
+    let taken: Vec<u32> = runs
+        .iter()
+        .flat_map(|run| numbers(&run_text(run)))
+        .collect();
+    let id = (CREATED_ID..)
+        .find(|id| !taken.contains(id))
+        .unwrap_or(CREATED_ID);
+    let template = match family {
+        Family::Busybox => include_str!("../../templates/user/busybox.txt"),
+        Family::Debian => include_str!("../../templates/user/debian.txt"),
+        Family::Rhel => include_str!("../../templates/user/rhel.txt"),
+        Family::RhelMinimal => include_str!("../../templates/user/rhel-minimal.txt"),
+    };
+    let create = template
+        .trim_end()
+        .replace("{user}", "app")
+        .replace("{group}", "app")
+        .replace("{uid}", &id.to_string())
+        .replace("{gid}", &id.to_string());
+    let user = if cx.options.numeric_user {
+        format!("{id}:{id}")
+    } else {
+        "app".to_string()
+    };
+    Ok(Target {
+        user,
+        owner: format!("{id}:{id}"),
+        create: Some(create),
+        help: format!("the base image has no non-root user: the fix creates `app` (uid/gid {id})"),
+    })
+}
+
+fn chain_instructions<'a>(cx: &'a Context, stage: &Stage) -> impl Iterator<Item = &'a Instruction> {
+    let chain = cx.analysis.chain(stage);
+    let ranges: Vec<_> = chain.iter().map(|s| s.from + 1..s.end).collect();
+    ranges
+        .into_iter()
+        .flat_map(move |range| cx.file.instructions[range].iter())
+}
+
+/// The command text of a RUN (shell form or JSON), heredoc bodies included.
+fn run_text(run: &Instruction) -> String {
+    let mut text: String = run
+        .args
+        .iter()
+        .map(|a| a.value.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for heredoc in &run.heredocs {
+        text.push('\n');
+        text.push_str(&heredoc.content);
+    }
+    text
+}
+
+/// The account a `useradd`/`adduser` command in `script` creates.
+fn created_user(script: &str) -> Option<String> {
+    let mut found = None;
+    for segment in script.split(['&', ';', '|', '\n']) {
+        let words: Vec<&str> = segment.split_whitespace().collect();
+        let Some(position) = words
+            .iter()
+            .position(|w| *w == "useradd" || *w == "adduser")
+        else {
+            continue;
+        };
+        let name = words[position + 1..].last()?.trim_matches(['"', '\'']);
+        let valid = !name.starts_with('-')
+            && name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if valid && name != "root" {
+            found = Some(name.to_string());
+        }
+    }
+    found
+}
+
+fn numbers(text: &str) -> Vec<u32> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+/// The distribution family, judged from the package manager the stages use.
+fn package_family(cx: &Context, stage: &Stage) -> Option<Family> {
+    chain_instructions(cx, stage)
+        .filter(|i| i.kind == Keyword::Run)
+        .find_map(|run| {
+            let text = run_text(run);
+            let has = |word: &str| {
+                text.split(|c: char| c.is_whitespace() || c == ';' || c == '&')
+                    .any(|w| w == word)
+            };
+            if has("apk") {
+                Some(Family::Busybox)
+            } else if has("apt-get") || has("apt") {
+                Some(Family::Debian)
+            } else if has("microdnf") {
+                Some(Family::RhelMinimal)
+            } else if has("dnf") || has("yum") {
+                Some(Family::Rhel)
+            } else {
+                None
+            }
+        })
+}
+
+/// A Node image: Node in the base, installed by a RUN, or started by CMD/ENTRYPOINT.
+fn is_node_stage(cx: &Context, stage: &Stage) -> bool {
+    if stage.base.is_node() {
+        return true;
+    }
+    chain_instructions(cx, stage).any(|i| match i.kind {
+        Keyword::Run => installs_node(&run_text(i)),
+        Keyword::Cmd | Keyword::Entrypoint => starts_node(i),
+        _ => false,
+    })
+}
+
+fn installs_node(script: &str) -> bool {
+    let lower = script.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '&' || c == '|')
+        .collect();
+    let installs = words.iter().any(|w| matches!(*w, "install" | "add"));
+    (installs
+        && words.iter().any(|w| {
+            *w == "nodejs"
+                || w.starts_with("nodejs=")
+                || w.starts_with("nodejs-")
+                || w.starts_with("nodejs2")
+        }))
+        || lower.contains("nodesource")
+        || lower.contains("nvm install")
+        || lower.contains("nvm.sh")
+        || lower.contains("fnm install")
+        || lower.contains("volta install node")
+}
+
+fn starts_node(instruction: &Instruction) -> bool {
+    let words: Vec<&str> = if instruction.json {
+        instruction.args.iter().map(|a| a.value.as_str()).collect()
+    } else {
+        instruction
+            .shell_words
+            .iter()
+            .map(|w| w.value.as_str())
+            .collect()
+    };
+    words.iter().take(4).any(|word| {
+        let command = word
+            .trim_matches(['"', '\''])
+            .rsplit('/')
+            .next()
+            .unwrap_or(word);
+        NODE_COMMANDS.contains(&command)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_created_users() {
+        assert_eq!(
+            created_user("addgroup -S app && adduser -S -G app app").as_deref(),
+            Some("app")
+        );
+        assert_eq!(
+            created_user("useradd -r -u 1001 -g web web && chown web /app").as_deref(),
+            Some("web")
+        );
+        assert_eq!(created_user("npm ci"), None);
+    }
+
+    #[test]
+    fn recognises_node_installs() {
+        assert!(installs_node("apk add --update nodejs npm"));
+        assert!(installs_node(
+            "curl -fsSL https://deb.nodesource.com/setup_22.x | bash -"
+        ));
+        assert!(installs_node("apt-get install -y nodejs"));
+        assert!(!installs_node("apt-get install -y curl"));
+    }
+}

@@ -1,0 +1,156 @@
+//! Pragmas that turn rules off: unroot's own and those of hadolint, Trivy and Checkov.
+//!
+//! - `# unroot ignore=root-user,floating-tag` directly above an instruction;
+//!   `# unroot global ignore=…` anywhere, for the whole file.
+//! - hadolint: `# hadolint ignore=DL3002` directly above an instruction,
+//!   `# hadolint global ignore=DL3002` for the file.
+//! - Trivy: `# trivy:ignore:DS002` (or `AVD-DS-0002`) directly above an instruction.
+//! - Checkov: `# checkov:skip=CKV_DOCKER_3:reason` — Checkov applies Dockerfile skips to the
+//!   whole file, and so does unroot.
+
+use std::collections::HashMap;
+
+use super::Rule;
+use crate::syntax::{Dockerfile, PieceKind};
+
+#[derive(Debug, Default)]
+pub struct Suppressions {
+    /// Ids (rule names or other tools' ids) off for the whole file.
+    global: Vec<String>,
+    /// Ids off for one instruction (by index).
+    local: HashMap<usize, Vec<String>>,
+}
+
+enum Pragma {
+    Local(Vec<String>),
+    Global(Vec<String>),
+}
+
+impl Suppressions {
+    pub fn of(file: &Dockerfile) -> Suppressions {
+        let mut suppressions = Suppressions::default();
+        let mut pending: Vec<String> = Vec::new();
+        for piece in &file.pieces {
+            match piece.kind {
+                PieceKind::Comment => match parse_pragma(piece.span.text(&file.source)) {
+                    Some(Pragma::Local(ids)) => pending.extend(ids),
+                    Some(Pragma::Global(ids)) => suppressions.global.extend(ids),
+                    None => {}
+                },
+                PieceKind::Instruction(index) => {
+                    if !pending.is_empty() {
+                        suppressions
+                            .local
+                            .insert(index, std::mem::take(&mut pending));
+                    }
+                }
+                // A blank line detaches the comments above it.
+                _ => pending.clear(),
+            }
+        }
+        suppressions
+    }
+
+    pub fn suppresses(&self, rule: &Rule, instruction: usize) -> bool {
+        let matches = |ids: &[String]| {
+            ids.iter().any(|id| {
+                id == rule.name
+                    || rule
+                        .aliases
+                        .iter()
+                        .any(|alias| alias.eq_ignore_ascii_case(id))
+            })
+        };
+        matches(&self.global) || self.local.get(&instruction).is_some_and(|ids| matches(ids))
+    }
+}
+
+fn split_ids(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+fn parse_pragma(line: &str) -> Option<Pragma> {
+    let text = line.trim().strip_prefix('#')?.trim();
+    if let Some(rest) = text.strip_prefix("trivy:ignore:") {
+        let id = rest.split_whitespace().next()?;
+        return Some(Pragma::Local(vec![id.to_string()]));
+    }
+    if let Some(rest) = text.strip_prefix("checkov:skip=") {
+        let id = rest.split([':', ' ']).next()?;
+        return Some(Pragma::Global(vec![id.trim().to_string()]));
+    }
+    let (tool, rest) = text.split_once(char::is_whitespace)?;
+    if tool != "unroot" && tool != "hadolint" {
+        return None;
+    }
+    let rest = rest.trim();
+    if let Some(list) = rest
+        .strip_prefix("global")
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix("ignore="))
+    {
+        return Some(Pragma::Global(split_ids(list)));
+    }
+    rest.strip_prefix("ignore=")
+        .map(|list| Pragma::Local(split_ids(list)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RULES;
+    use crate::syntax::parse;
+
+    fn suppressed(src: &str, instruction: usize) -> bool {
+        let file = parse(src).unwrap();
+        Suppressions::of(&file).suppresses(&RULES[0], instruction)
+    }
+
+    #[test]
+    fn pragmas_of_all_tools() {
+        assert!(suppressed(
+            "FROM node\n# unroot ignore=root-user\nCMD x\n",
+            1
+        ));
+        assert!(suppressed(
+            "FROM node\n# hadolint ignore=DL3008, DL3002\nCMD x\n",
+            1
+        ));
+        assert!(suppressed(
+            "FROM node\n# trivy:ignore:AVD-DS-0002\nCMD x\n",
+            1
+        ));
+        assert!(suppressed("FROM node\n#trivy:ignore:DS002\nCMD x\n", 1));
+        assert!(suppressed(
+            "# checkov:skip=CKV_DOCKER_8:runs as root on purpose\nFROM node\nCMD x\n",
+            1
+        ));
+        assert!(suppressed(
+            "FROM node\nCMD x\n# hadolint global ignore=DL3002\n",
+            0
+        ));
+        assert!(suppressed(
+            "# unroot global ignore=root-user\nFROM node\n",
+            0
+        ));
+    }
+
+    #[test]
+    fn local_pragmas_only_apply_directly_above() {
+        assert!(!suppressed(
+            "FROM node\n# unroot ignore=root-user\n\nCMD x\n",
+            1
+        ));
+        assert!(!suppressed(
+            "# unroot ignore=root-user\nFROM node\nCMD x\n",
+            1
+        ));
+        assert!(!suppressed(
+            "FROM node\n# hadolint ignore=DL3006\nCMD x\n",
+            1
+        ));
+    }
+}
