@@ -132,7 +132,7 @@ mod tests {
         let out = fixed(
             "FROM alpine:3.20\nRUN apk add --no-cache nodejs npm\nCMD [\"node\", \"a.js\"]\n",
         );
-        assert!(out.contains("RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app\nUSER app\nCMD"), "{out}");
+        assert!(out.contains("RUN addgroup -S -g 10001 app && adduser -S -D -u 10001 -G app -h /home/app app\nUSER app\nCMD"), "{out}");
     }
 
     #[test]

@@ -98,8 +98,8 @@ pub enum Family {
 pub enum BaseImage {
     /// Official `node`: runs as root, has user `node` (1000:1000).
     OfficialNode { alpine: bool },
-    /// `gcr.io/distroless/nodejs*`: no shell; `:nonroot` tags run as 65532.
-    Distroless { nonroot: bool },
+    /// `gcr.io/distroless/*`: no shell; `:nonroot` tags run as 65532.
+    Distroless { nonroot: bool, nodejs: bool },
     /// `cgr.dev/chainguard/node`: runs as `node` = 65532 already.
     Chainguard,
     /// Red Hat UBI / RHEL `nodejs-*` images: run as 1001 already.
@@ -144,18 +144,10 @@ impl BaseImage {
                 alpine: tag.contains("alpine"),
             };
         }
-        if repo.starts_with("distroless/nodejs")
-            || (registry == "gcr.io"
-                && repo.starts_with("distroless/")
-                && last.starts_with("nodejs"))
-        {
-            return BaseImage::Distroless {
-                nonroot: tag.contains("nonroot"),
-            };
-        }
         if repo.starts_with("distroless/") {
             return BaseImage::Distroless {
                 nonroot: tag.contains("nonroot"),
+                nodejs: last.starts_with("nodejs"),
             };
         }
         if (registry == "cgr.dev" && repo.starts_with("chainguard"))
@@ -206,7 +198,7 @@ impl BaseImage {
     /// The user the image runs as when the Dockerfile sets none (`None`: root).
     pub fn default_user(&self) -> Option<&'static str> {
         match self {
-            BaseImage::Distroless { nonroot: true } => Some("65532"),
+            BaseImage::Distroless { nonroot: true, .. } => Some("65532"),
             BaseImage::Chainguard => Some("65532"),
             BaseImage::UbiNodejs => Some("1001"),
             _ => None,
@@ -218,7 +210,7 @@ impl BaseImage {
         matches!(
             self,
             BaseImage::OfficialNode { .. }
-                | BaseImage::Distroless { .. }
+                | BaseImage::Distroless { nodejs: true, .. }
                 | BaseImage::Chainguard
                 | BaseImage::UbiNodejs
                 | BaseImage::Bitnami
@@ -275,7 +267,10 @@ mod tests {
         );
         assert_eq!(
             classify("gcr.io/distroless/nodejs22-debian12:nonroot"),
-            BaseImage::Distroless { nonroot: true }
+            BaseImage::Distroless {
+                nonroot: true,
+                nodejs: true
+            }
         );
         assert_eq!(
             classify("cgr.dev/chainguard/node:latest"),

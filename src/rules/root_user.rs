@@ -58,6 +58,7 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// Safe: every RUN keeps its user, and files copied into the image stay readable.
+    /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user).
     /// Check that the application does not write outside its writable paths at run time
     /// (give those directories to the user, or mount a volume).
     /// A `USER` whose value uses a variable without a default cannot be checked: reported,
@@ -130,7 +131,8 @@ fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
         .as_deref()
         .map(|n| format!(" `{n}`"))
         .unwrap_or_default();
-    let image = stage.reference.clone().unwrap_or_default();
+    let root = cx.analysis.chain(stage)[0];
+    let image = root.reference.clone().unwrap_or_default();
     let (instruction, message) = match user {
         EffectiveUser::Instruction { instruction, raw, .. } if *instruction >= stage.from => (
             *instruction,
@@ -248,7 +250,17 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
     if cx.options.chown {
         edits.extend(chown_edits(cx, stage, &target));
     }
-    // Safe: see `## Fix safety` — no RUN changes its user.
+    // Safe: see `## Fix safety` — no RUN changes its user. Unsafe when Node comes from
+    // nvm, which installs under root's home, out of the new user's reach.
+    let nvm = chain_instructions(cx, stage)
+        .any(|i| i.kind == Keyword::Run && run_text(i).contains("nvm"));
+    if nvm {
+        let help = format!(
+            "{}; Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home",
+            target.help
+        );
+        return Ok((Fix::new(title, Applicability::Unsafe, edits), help));
+    }
     Ok((Fix::new(title, Applicability::Safe, edits), target.help))
 }
 
