@@ -1,0 +1,3 @@
+//! Rendering results: diffs, text and JSON reports.
+
+pub mod diff;
