@@ -1,0 +1,124 @@
+//! Finding Dockerfiles: explicit files as given, directories walked like ripgrep walks them.
+//!
+//! In a directory, files named `Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`,
+//! `Dockerfile.*` or `Containerfile.*` are found. The walk (the `ignore` crate, in parallel)
+//! honours `.gitignore` (inside git repositories), `.ignore`, `.git/info/exclude` and skips
+//! hidden files and directories, exactly like ripgrep. Symbolic links are never followed:
+//! the files they point to are either inside the walked tree (and found there) or outside
+//! it (and not ours to change). Results are sorted by path, so output is stable.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+/// What to check.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Input {
+    /// `-`: standard input.
+    Stdin,
+    File(PathBuf),
+}
+
+/// True for the file names unroot looks at when walking a directory.
+pub fn is_dockerfile_name(name: &str) -> bool {
+    name == "Dockerfile"
+        || name == "Containerfile"
+        || name.ends_with(".Dockerfile")
+        || name.ends_with(".dockerfile")
+        || name.starts_with("Dockerfile.")
+        || name.starts_with("Containerfile.")
+}
+
+/// Expands the command-line paths into inputs; a path that does not exist is an error.
+pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, std::io::Error)>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                let mut found = walk(path);
+                found.sort();
+                inputs.extend(found.into_iter().map(Input::File));
+            }
+            Ok(_) => inputs.push(Input::File(path.clone())),
+            Err(err) => errors.push((path.clone(), err)),
+        }
+    }
+    // Keep the command line's order of paths, but never check a file twice.
+    let mut seen = std::collections::HashSet::new();
+    inputs.retain(|input| seen.insert(input.clone()));
+    (inputs, errors)
+}
+
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let found = Mutex::new(Vec::new());
+    WalkBuilder::new(root)
+        .follow_links(false)
+        .build_parallel()
+        .run(|| {
+            Box::new(|entry| {
+                let Ok(entry) = entry else {
+                    return WalkState::Continue;
+                };
+                let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                if is_file && entry.file_name().to_str().is_some_and(is_dockerfile_name) {
+                    if let Ok(mut found) = found.lock() {
+                        found.push(entry.into_path());
+                    }
+                }
+                WalkState::Continue
+            })
+        });
+    found.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_names() {
+        for name in [
+            "Dockerfile",
+            "Containerfile",
+            "api.Dockerfile",
+            "web.dockerfile",
+            "Dockerfile.prod",
+            "Containerfile.dev",
+        ] {
+            assert!(is_dockerfile_name(name), "{name}");
+        }
+        for name in ["dockerfile", "Dockerfile-old", "README.md", "Dockerfiles"] {
+            assert!(!is_dockerfile_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn walks_sorted_and_skips_symlinks_and_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("b")).unwrap();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::create_dir_all(root.join(".hidden")).unwrap();
+        std::fs::write(root.join("b/Dockerfile"), "FROM node\n").unwrap();
+        std::fs::write(root.join("a/app.Dockerfile"), "FROM node\n").unwrap();
+        std::fs::write(root.join(".hidden/Dockerfile"), "FROM node\n").unwrap();
+        std::fs::write(root.join("a/notes.txt"), "x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(root.join("b/Dockerfile"), root.join("a/Dockerfile")).unwrap();
+        let (inputs, errors) = discover(&[root.to_path_buf()]);
+        assert!(errors.is_empty());
+        assert_eq!(
+            inputs,
+            vec![
+                Input::File(root.join("a/app.Dockerfile")),
+                Input::File(root.join("b/Dockerfile"))
+            ]
+        );
+    }
+}

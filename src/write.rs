@@ -1,0 +1,98 @@
+//! Writing a fixed file: atomically, keeping permissions, never through a symlink, and
+//! never over a file that changed since it was read.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum WriteError {
+    #[error("changed on disk since it was read; not written (run unroot again)")]
+    Changed,
+    #[error("is a symbolic link; unroot does not write through links (fix the file it points to)")]
+    Symlink,
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Replaces `path` with `content` if the file still holds `original`: writes a temporary
+/// file in the same directory with the original's permissions, syncs it, renames it over.
+pub fn write_atomic(path: &Path, original: &[u8], content: &str) -> Result<(), WriteError> {
+    let meta = fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Err(WriteError::Symlink);
+    }
+    if fs::read(path)? != original {
+        return Err(WriteError::Changed);
+    }
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".unroot-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temp.write_all(content.as_bytes())?;
+    temp.as_file().set_permissions(meta.permissions())?;
+    temp.as_file().sync_all()?;
+    // Last check right before the rename: someone may have written meanwhile.
+    if fs::read(path)? != original {
+        return Err(WriteError::Changed);
+    }
+    temp.persist(path)
+        .map_err(|err| WriteError::Io(err.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_and_keeps_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Dockerfile");
+        fs::write(&path, "FROM node\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        }
+        write_atomic(&path, b"FROM node\n", "FROM node\nUSER node\n").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "FROM node\nUSER node\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o640
+            );
+        }
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1);
+    }
+
+    #[test]
+    fn refuses_changed_files_and_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Dockerfile");
+        fs::write(&path, "FROM node:22\n").unwrap();
+        assert!(matches!(
+            write_atomic(&path, b"FROM node\n", "x"),
+            Err(WriteError::Changed)
+        ));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "FROM node:22\n");
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.Dockerfile");
+            std::os::unix::fs::symlink(&path, &link).unwrap();
+            assert!(matches!(
+                write_atomic(&link, b"FROM node:22\n", "x"),
+                Err(WriteError::Symlink)
+            ));
+        }
+    }
+}
