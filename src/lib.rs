@@ -1,4 +1,13 @@
 //! unroot: make Node.js Dockerfiles safe to ship.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod analysis;
+pub mod cli;
+pub mod discover;
+pub mod edit;
+pub mod error;
+pub mod lint;
+pub mod output;
+pub mod rules;
 pub mod syntax;
+pub mod write;

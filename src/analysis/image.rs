@@ -150,12 +150,11 @@ impl BaseImage {
                 nodejs: last.starts_with("nodejs"),
             };
         }
-        if (registry == "cgr.dev" && repo.starts_with("chainguard"))
-            || repo.starts_with("chainguard/")
+        if ((registry == "cgr.dev" && repo.starts_with("chainguard"))
+            || repo.starts_with("chainguard/"))
+            && last.starts_with("node")
         {
-            if last == "node" || last.starts_with("node") {
-                return BaseImage::Chainguard;
-            }
+            return BaseImage::Chainguard;
         }
         if (registry.starts_with("registry.access.redhat.com")
             || registry.starts_with("registry.redhat.io")

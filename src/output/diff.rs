@@ -38,7 +38,11 @@ mod tests {
 
     #[test]
     fn diff_has_git_headers_and_marks_missing_newline() {
-        let diff = unified_diff("Dockerfile", "FROM node\nCMD x", "FROM node\nUSER node\nCMD x");
+        let diff = unified_diff(
+            "Dockerfile",
+            "FROM node\nCMD x",
+            "FROM node\nUSER node\nCMD x",
+        );
         assert_eq!(
             diff,
             "--- a/Dockerfile\n+++ b/Dockerfile\n@@ -1,2 +1,3 @@\n FROM node\n+USER node\n CMD x\n\\ No newline at end of file\n"

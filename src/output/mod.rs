@@ -1,3 +1,38 @@
-//! Rendering results: diffs, text and JSON reports.
+//! Rendering results: diffs, text and JSON reports. Only the CLI writes them out.
 
 pub mod diff;
+pub mod json;
+pub mod text;
+
+use crate::edit::Applicability;
+use crate::lint::line_col;
+use crate::rules::Finding;
+
+/// Everything the reports need to know about one checked file.
+#[derive(Debug)]
+pub struct FileReport {
+    /// The path as the user gave or the walk found it (`<stdin>` for standard input).
+    pub path: String,
+    pub source: String,
+    pub findings: Vec<Finding>,
+    /// The text with the fixes that apply at the run's threshold.
+    pub fixed: String,
+    /// The text with every fix, unsafe ones included (shown, not written, in a dry run).
+    pub fixed_with_unsafe: String,
+    /// Findings left after the fixes at the run's threshold.
+    pub remaining: usize,
+}
+
+impl FileReport {
+    pub fn position(&self, finding: &Finding) -> (usize, usize) {
+        line_col(&self.source, finding.span.start)
+    }
+
+    /// Findings whose fix applies at `threshold`.
+    pub fn fixable(&self, threshold: Applicability) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.fix.as_ref().is_some_and(|fix| fix.applies(threshold)))
+            .count()
+    }
+}

@@ -164,6 +164,36 @@ fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
     }
 }
 
+/// The escape character that continues `instruction` past its last line (only possible at
+/// the end of the file), mirroring the parser's continuation test.
+fn open_continuation(instruction: &Instruction, source: &str, escape: char) -> Option<Span> {
+    if !instruction.heredocs.is_empty() {
+        return None;
+    }
+    let start = instruction.span.start;
+    let text = instruction.span.text(source);
+    let mut end = text.len();
+    // Lines from the last one up; blank and comment lines inside a continuation are skipped.
+    while end > 0 {
+        let line_start = text[..end]
+            .trim_end_matches(['\n', '\r'])
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = text[line_start..end].trim_end_matches(['\n', '\r', ' ', '\t']);
+        let left = line.trim_start();
+        if !left.is_empty() && !left.starts_with('#') {
+            let before = line.strip_suffix(escape)?;
+            let escaped = !before.trim_start().is_empty() && before.ends_with(escape);
+            return (!escaped).then(|| {
+                let at = start + line_start + before.len();
+                Span::new(at, at + escape.len_utf8())
+            });
+        }
+        end = line_start;
+    }
+    None
+}
+
 /// The instruction's text on its first line, from the keyword on (for reporting).
 fn statement_span(instruction: &Instruction) -> Span {
     let end = instruction
@@ -190,6 +220,17 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
     let style = cx.style;
     let instructions = &file.instructions;
     let range = stage.from + 1..stage.end;
+    // ONBUILD triggers run in the images built from this one, as this image's last user:
+    // any USER here would change the user of an `ONBUILD RUN`.
+    let onbuild_run = instructions[range.clone()].iter().any(|i| {
+        i.kind == Keyword::Onbuild && i.onbuild.as_ref().is_some_and(|t| t.kind == Keyword::Run)
+    });
+    if onbuild_run {
+        return Err(
+            "an `ONBUILD RUN` runs in the images built from this one as this image's last user: a `USER` here would change who runs it; set the user in the images built from this one"
+                .to_string(),
+        );
+    }
 
     let last_run = range
         .clone()
@@ -223,6 +264,11 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
             })
             .unwrap_or(stage.from);
         let anchor = &instructions[after];
+        // A line continuation at the end of the file would join the inserted lines to
+        // the anchor: drop that (meaningless) escape character.
+        if let Some(escape) = open_continuation(anchor, &file.source, file.escape) {
+            edits.push(Edit::replace(escape, ""));
+        }
         let eol = style.line_ending_after(file, anchor);
         let ends_with_newline = anchor.span.text(&file.source).ends_with('\n');
         let mut text = String::new();
@@ -534,6 +580,50 @@ mod tests {
             Some("web")
         );
         assert_eq!(created_user("npm ci"), None);
+    }
+
+    #[test]
+    fn continuation_at_end_of_file_does_not_swallow_the_fix() {
+        use crate::lint::{lint, LintOptions};
+        let fixed = |src: &str| {
+            lint(src, &LintOptions::default(), Applicability::Safe)
+                .unwrap()
+                .fixed
+        };
+        assert_eq!(
+            fixed("FROM node:22\nRUN npm ci \\"),
+            "FROM node:22\nRUN npm ci \nUSER node"
+        );
+        assert_eq!(
+            fixed("FROM node:22\nRUN npm ci \\  \r\n# c\r\n\r\n"),
+            "FROM node:22\nRUN npm ci   \r\n# c\r\n\r\nUSER node\r\n"
+        );
+        // `\\` at the end of a line is not a continuation; nor is a backslash under `escape=``.
+        assert_eq!(
+            fixed("FROM node:22\nRUN echo \\\\\n"),
+            "FROM node:22\nRUN echo \\\\\nUSER node\n"
+        );
+        assert_eq!(
+            fixed("# escape=`\nFROM node:22\nRUN echo a `\n"),
+            "# escape=`\nFROM node:22\nRUN echo a \nUSER node\n"
+        );
+    }
+
+    #[test]
+    fn onbuild_run_gets_no_fix() {
+        use crate::lint::{lint, LintOptions};
+        let outcome = lint(
+            "FROM node:22\nWORKDIR /app\nONBUILD COPY . .\nONBUILD RUN npm ci\nCMD node x\n",
+            &LintOptions::default(),
+            Applicability::Unsafe,
+        )
+        .unwrap();
+        assert_eq!(outcome.findings.len(), 1);
+        assert!(outcome.findings[0].fix.is_none());
+        assert!(outcome.findings[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("ONBUILD RUN")));
     }
 
     #[test]

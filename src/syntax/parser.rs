@@ -25,11 +25,7 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Dockerfile, ParseError> {
             ErrorKind::Input,
             1,
             1,
-            format!(
-                "file is too large ({} bytes; the limit is {} MiB)",
-                bytes.len(),
-                MAX_FILE_SIZE >> 20
-            ),
+            format!("file is larger than {} MiB", MAX_FILE_SIZE >> 20),
         ));
     }
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {

@@ -1,0 +1,18 @@
+//! The `unroot` binary: parse the arguments, run the library, map the outcome to an exit status.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use unroot::cli::{self, Args};
+
+fn main() -> ExitCode {
+    match Args::try_parse() {
+        Ok(args) => cli::run(&args).into(),
+        Err(err) => {
+            // `--help` and `--version` go to stdout with status 0, usage errors to stderr with
+            // status 2. A closed pipe is not worth a panic: ignore a failed write.
+            let _ = err.print();
+            ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! `--format json`: one JSON array of findings (like ruff's), each with its planned edit.
+
+use serde::Serialize;
+
+use super::FileReport;
+use crate::lint::line_col;
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    rule: &'a str,
+    message: &'a str,
+    help: Option<&'a str>,
+    fixable: bool,
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    title: &'a str,
+    applicability: &'static str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+/// Byte offsets into the original file, plus line/column for people.
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    start: usize,
+    end: usize,
+    start_line: usize,
+    start_column: usize,
+    end_line: usize,
+    end_column: usize,
+    content: &'a str,
+}
+
+/// The findings of every file as one pretty-printed JSON document.
+pub fn render(reports: &[FileReport]) -> String {
+    let findings: Vec<JsonFinding> = reports
+        .iter()
+        .flat_map(|report| {
+            report.findings.iter().map(move |finding| {
+                let (line, column) = line_col(&report.source, finding.span.start);
+                let (end_line, end_column) = line_col(&report.source, finding.span.end);
+                JsonFinding {
+                    path: &report.path,
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    rule: finding.rule,
+                    message: &finding.message,
+                    help: finding.help.as_deref(),
+                    fixable: finding.fix.is_some(),
+                    fix: finding.fix.as_ref().map(|fix| JsonFix {
+                        title: &fix.title,
+                        applicability: fix.applicability.as_str(),
+                        edits: fix
+                            .edits
+                            .iter()
+                            .map(|edit| {
+                                let (start_line, start_column) =
+                                    line_col(&report.source, edit.span.start);
+                                let (end_line, end_column) =
+                                    line_col(&report.source, edit.span.end);
+                                JsonEdit {
+                                    start: edit.span.start,
+                                    end: edit.span.end,
+                                    start_line,
+                                    start_column,
+                                    end_line,
+                                    end_column,
+                                    content: &edit.content,
+                                }
+                            })
+                            .collect(),
+                    }),
+                }
+            })
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&findings).unwrap_or_else(|_| "[]".to_string());
+    out.push('\n');
+    out
+}

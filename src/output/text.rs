@@ -1,0 +1,141 @@
+//! The default report: findings grouped by file, each with help and fix, then the diff.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use super::diff::unified_diff;
+use super::FileReport;
+use crate::edit::Applicability;
+
+const PATH: Style = Style::new().bold();
+const RULE: Style = AnsiColor::Red.on_default().bold();
+const HELP: Style = AnsiColor::Cyan.on_default();
+const UNSAFE: Style = AnsiColor::Yellow.on_default().bold();
+const ADDED: Style = AnsiColor::Green.on_default();
+const REMOVED: Style = AnsiColor::Red.on_default();
+const HUNK: Style = AnsiColor::Cyan.on_default();
+const HEADER: Style = Style::new().bold();
+
+/// What the run does with fixes, for the wording of the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Dry run: show the planned diff.
+    Show,
+    /// `--write`: the fixes were written.
+    Write,
+}
+
+/// Writes the findings of one file and its diff. Styles are ANSI sequences; the caller's
+/// stream strips them when colour is off.
+pub fn write_file(
+    out: &mut dyn Write,
+    report: &FileReport,
+    threshold: Applicability,
+    action: Action,
+) -> io::Result<()> {
+    for finding in &report.findings {
+        let (line, column) = report.position(finding);
+        writeln!(
+            out,
+            "{PATH}{}{PATH:#}:{line}:{column}: {RULE}{}{RULE:#}: {}",
+            report.path, finding.rule, finding.message
+        )?;
+        if let Some(help) = &finding.help {
+            writeln!(out, "  {HELP}help{HELP:#}: {help}")?;
+        }
+        match &finding.fix {
+            Some(fix) if fix.applies(threshold) => writeln!(out, "  fix: {}", fix.title)?,
+            Some(fix) => writeln!(
+                out,
+                "  {UNSAFE}unsafe fix{UNSAFE:#} (applied only with --unsafe-fixes): {}",
+                fix.title
+            )?,
+            None => writeln!(out, "  no automatic fix: this needs a person")?,
+        }
+    }
+    if action == Action::Show {
+        write_diff(
+            out,
+            &unified_diff(&report.path, &report.source, &report.fixed),
+        )?;
+        if report.fixed_with_unsafe != report.fixed {
+            writeln!(
+                out,
+                "{UNSAFE}unsafe fixes{UNSAFE:#} for {}, applied only with --unsafe-fixes:",
+                report.path
+            )?;
+            write_diff(
+                out,
+                &unified_diff(&report.path, &report.fixed, &report.fixed_with_unsafe),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
+    for line in diff.lines() {
+        let style = if line.starts_with("+++") || line.starts_with("---") {
+            HEADER
+        } else if line.starts_with('+') {
+            ADDED
+        } else if line.starts_with('-') {
+            REMOVED
+        } else if line.starts_with("@@") {
+            HUNK
+        } else {
+            Style::new()
+        };
+        writeln!(out, "{style}{line}{style:#}")?;
+    }
+    Ok(())
+}
+
+/// The closing line, e.g. `3 findings in 2 files, 3 fixable; run with --write to apply`.
+pub fn summary(reports: &[FileReport], threshold: Applicability, action: Action) -> Option<String> {
+    let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
+    if findings == 0 {
+        return None;
+    }
+    let files = reports.iter().filter(|r| !r.findings.is_empty()).count();
+    let fixable: usize = reports.iter().map(|r| r.fixable(threshold)).sum();
+    let with_unsafe: usize = reports
+        .iter()
+        .map(|r| r.fixable(Applicability::Unsafe))
+        .sum();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!(
+        "{} in {}",
+        plural(findings, "finding"),
+        plural(files, "file")
+    );
+    match action {
+        Action::Show => {
+            line.push_str(&format!(", {fixable} fixable"));
+            if with_unsafe > fixable {
+                line.push_str(&format!(
+                    " ({} more with --unsafe-fixes)",
+                    with_unsafe - fixable
+                ));
+            }
+            if fixable > 0 {
+                line.push_str("; run with --write to apply");
+            }
+        }
+        Action::Write => {
+            let remaining: usize = reports.iter().map(|r| r.remaining).sum();
+            line.push_str(&format!(
+                ", {} fixed, {remaining} remaining",
+                findings - remaining.min(findings)
+            ));
+            if with_unsafe > fixable {
+                line.push_str(&format!(
+                    " ({} more with --unsafe-fixes)",
+                    with_unsafe - fixable
+                ));
+            }
+        }
+    }
+    Some(line)
+}
