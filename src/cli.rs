@@ -1,44 +1,150 @@
-//! The command line: every flag, reading the files, reporting per-file errors, the exit status.
+//! The command line: every flag, the per-file pipeline run in parallel, reports, exit status.
 //!
-//! Messages go to standard error through [`std::io::Write`] rather than `eprintln!`, so a
-//! closed pipe is an error we handle (by stopping quietly) instead of a panic.
+//! This module and `main.rs` are the only places that write to the terminal. They write
+//! through [`std::io::Write`], so a closed pipe stops the output quietly instead of panicking.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+use rayon::prelude::*;
 
+use crate::discover::{discover, Input};
+use crate::edit::Applicability;
 use crate::error::Error;
-use crate::syntax::{self, MAX_FILE_SIZE};
+use crate::lint::{lint, LintOptions};
+use crate::output::text::{self, Action};
+use crate::output::{json, FileReport};
+use crate::rules::{find_rule, RuleOptions, RuleSelection, RULES};
+use crate::syntax::MAX_FILE_SIZE;
+use crate::write::write_atomic;
 
-/// Make Node.js Dockerfiles safe to ship.
+/// Make Node.js Dockerfiles safe to ship: run the final stage as a non-root user.
 ///
-/// For now unroot checks that each Dockerfile parses: it prints nothing and exits with 0 when
-/// every file is valid, and prints `path:line: message` and exits with 2 for a file that is not
-/// (not UTF-8, a NUL byte, over 4 MiB, or a syntax error such as an unterminated heredoc).
+/// unroot finds Dockerfiles (files and directories; `-` reads standard input), reports what
+/// makes the image unsafe and shows the diff that fixes it. Nothing is written unless you
+/// pass --write. Exit status: 0 nothing to fix, 1 findings remain, 2 error.
 #[derive(Debug, Parser)]
 #[command(name = "unroot", version)]
 pub struct Args {
-    /// Dockerfiles to check; `-` reads standard input
-    #[arg(value_name = "PATH", required = true)]
+    /// Dockerfiles or directories to check; `-` reads standard input and prints the fixed file [default: .]
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Apply the fixes in place (atomically; a file changed since it was read is not written)
+    #[arg(short = 'w', long, help_heading = "Mode")]
+    pub write: bool,
+
+    /// Also apply unsafe fixes: those that need a change outside the Dockerfile
+    #[arg(long, help_heading = "Mode")]
+    pub unsafe_fixes: bool,
+
+    /// Exit with 0 even when findings remain (errors still exit with 2)
+    #[arg(long, help_heading = "Mode")]
+    pub exit_zero: bool,
+
+    /// Print a rule's documentation (what, why, how it fixes, an example) and exit
+    #[arg(long, value_name = "RULE", help_heading = "Rules", conflicts_with_all = ["paths", "list_rules"])]
+    pub explain: Option<String>,
+
+    /// List the rules and exit
+    #[arg(long, help_heading = "Rules", conflicts_with = "paths")]
+    pub list_rules: bool,
+
+    /// Run only these rules (comma-separated)
+    #[arg(
+        long,
+        value_name = "RULE",
+        value_delimiter = ',',
+        help_heading = "Rules"
+    )]
+    pub select: Vec<String>,
+
+    /// Do not run these rules (comma-separated)
+    #[arg(
+        long,
+        value_name = "RULE",
+        value_delimiter = ',',
+        help_heading = "Rules"
+    )]
+    pub ignore: Vec<String>,
+
+    /// The user the final stage switches to, instead of the one unroot picks
+    #[arg(long, value_name = "NAME|UID[:GID]", value_parser = parse_user, help_heading = "Fix")]
+    pub user: Option<String>,
+
+    /// Write a numeric user (`USER 1000:1000`), which Kubernetes `runAsNonRoot` can verify
+    #[arg(long, help_heading = "Fix")]
+    pub numeric_user: bool,
+
+    /// Check every final stage, not only Node images
+    #[arg(long, help_heading = "Fix")]
+    pub all_images: bool,
+
+    /// Also add `--chown=<user>:<group>` to the final stage's COPY/ADD of the application
+    #[arg(long, help_heading = "Fix")]
+    pub chown: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Output")]
+    pub format: Format,
+
+    /// When to colour the output (`NO_COLOR` is honoured in auto mode)
+    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub color: Color,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Findings grouped by file, then the diff
+    Text,
+    /// One JSON array of findings with their planned edits
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `NAME|UID[:GID]`: no spaces, no comment, nothing the Dockerfile would read differently.
+fn parse_user(value: &str) -> Result<String, String> {
+    let valid_part = |part: &str| {
+        !part.is_empty()
+            && part.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '$' | '{' | '}')
+            })
+    };
+    let mut parts = value.splitn(2, ':');
+    let user = parts.next().unwrap_or("");
+    let group_ok = parts.next().is_none_or(valid_part);
+    if valid_part(user) && group_ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!("`{value}` is not NAME, UID, NAME:GROUP or UID:GID"))
+    }
 }
 
 /// How a run ended; decides the exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// Every file was read and parsed.
-    Valid,
-    /// At least one file could not be read or parsed (exit status 2).
+    /// Nothing to fix (or, with --write, nothing left).
+    Clean,
+    /// Findings remain (exit status 1).
+    Findings,
+    /// A file could not be read, parsed or written, or the command line was wrong (2).
     Error,
 }
 
 impl From<Status> for ExitCode {
     fn from(status: Status) -> ExitCode {
         match status {
-            Status::Valid => ExitCode::SUCCESS,
+            Status::Clean => ExitCode::SUCCESS,
+            Status::Findings => ExitCode::from(1),
             Status::Error => ExitCode::from(2),
         }
     }
@@ -47,49 +153,299 @@ impl From<Status> for ExitCode {
 /// The name standard input goes by in messages.
 const STDIN_NAME: &str = "<stdin>";
 
-/// Check every path given on the command line, reporting errors on standard error.
+/// Runs unroot with `args`, writing to the process's standard streams.
 pub fn run(args: &Args) -> Status {
-    check_paths(
-        &args.paths,
-        &mut io::stdin().lock(),
-        &mut io::stderr().lock(),
-    )
+    let choice = match args.color {
+        Color::Auto => anstream::ColorChoice::Auto,
+        Color::Always => anstream::ColorChoice::Always,
+        Color::Never => anstream::ColorChoice::Never,
+    };
+    let mut stdout = anstream::AutoStream::new(io::stdout().lock(), choice);
+    let mut stderr = anstream::AutoStream::new(io::stderr().lock(), choice);
+    run_with(args, &mut io::stdin().lock(), &mut stdout, &mut stderr)
 }
 
-/// Check each path in turn; a file that fails is reported and the others are still checked.
-fn check_paths(paths: &[PathBuf], stdin: &mut impl Read, stderr: &mut impl Write) -> Status {
-    let mut status = Status::Valid;
-    for path in paths {
-        if let Err(err) = check_path(path, stdin) {
-            status = Status::Error;
-            if writeln!(stderr, "{err}").is_err() {
-                // Nobody can read the rest of the messages (a closed pipe, say): the exit
-                // status is already decided, so stop quietly.
-                break;
+/// Runs unroot with explicit streams (the tests use this).
+pub fn run_with(
+    args: &Args,
+    stdin: &mut impl Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Status {
+    if args.list_rules {
+        return print_or_error(list_rules(stdout), Status::Clean);
+    }
+    if let Some(name) = &args.explain {
+        return match find_rule(name) {
+            Some(rule) => print_or_error(
+                writeln!(stdout, "# {}\n\n{}", rule.name, rule.doc()),
+                Status::Clean,
+            ),
+            None => usage_error(stderr, &format!("unknown rule `{name}` (see --list-rules)")),
+        };
+    }
+    let selection = RuleSelection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    if let Some(unknown) = selection.unknown().first() {
+        return usage_error(
+            stderr,
+            &format!("unknown rule `{unknown}` (see --list-rules)"),
+        );
+    }
+    let options = LintOptions {
+        rules: RuleOptions {
+            user: args.user.clone(),
+            numeric_user: args.numeric_user,
+            all_images: args.all_images,
+            chown: args.chown,
+        },
+        selection,
+    };
+    let threshold = if args.unsafe_fixes {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let stdin_given = paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin_given && paths.len() > 1 {
+        return usage_error(
+            stderr,
+            "`-` (standard input) cannot be combined with other paths",
+        );
+    }
+    if stdin_given {
+        return run_stdin(args, &options, threshold, stdin, stdout, stderr);
+    }
+
+    let (inputs, missing) = discover(&paths);
+    let mut status = Status::Clean;
+    for (path, err) in missing {
+        status = Status::Error;
+        if writeln!(stderr, "{}", Error::Io { path, source: err }).is_err() {
+            return Status::Error;
+        }
+    }
+    // Walking the default `.` shows paths as ripgrep does, without the `./`.
+    let defaulted = args.paths.is_empty();
+    let files: Vec<PathBuf> = inputs
+        .into_iter()
+        .filter_map(|input| match input {
+            Input::File(path) if defaulted => Some(
+                path.strip_prefix(".")
+                    .map(Path::to_path_buf)
+                    .unwrap_or(path),
+            ),
+            Input::File(path) => Some(path),
+            Input::Stdin => None,
+        })
+        .collect();
+    let action = if args.write {
+        Action::Write
+    } else {
+        Action::Show
+    };
+    let show_unsafe = action == Action::Show && args.format == Format::Text;
+    let results: Vec<Result<FileReport, Error>> = files
+        .par_iter()
+        .map(|path| check_file(path, &options, threshold, args.write, show_unsafe))
+        .collect();
+
+    let mut reports = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
+            Ok(report) => reports.push(report),
+            Err(err) => {
+                status = Status::Error;
+                if writeln!(stderr, "{err}").is_err() {
+                    return Status::Error;
+                }
             }
         }
     }
-    status
+    let written = match args.format {
+        Format::Json => stdout.write_all(json::render(&reports).as_bytes()),
+        Format::Text => write_text(stdout, &reports, threshold, action),
+    };
+    // A failed write is a closed pipe: nobody reads the rest; the status still tells the outcome.
+    let _ = written;
+    final_status(status, &reports, action, args.exit_zero)
 }
 
-fn check_path(path: &Path, stdin: &mut impl Read) -> Result<(), Error> {
-    let (name, bytes) = if path.as_os_str() == "-" {
-        let name = PathBuf::from(STDIN_NAME);
-        let bytes = read_limited(stdin).map_err(|source| Error::Io {
-            path: name.clone(),
+fn write_text(
+    out: &mut dyn Write,
+    reports: &[FileReport],
+    threshold: Applicability,
+    action: Action,
+) -> io::Result<()> {
+    for report in reports {
+        text::write_file(out, report, threshold, action)?;
+    }
+    if let Some(summary) = text::summary(reports, threshold, action) {
+        writeln!(out, "{summary}")?;
+    }
+    Ok(())
+}
+
+fn final_status(status: Status, reports: &[FileReport], action: Action, exit_zero: bool) -> Status {
+    if status == Status::Error {
+        return Status::Error;
+    }
+    let left = match action {
+        Action::Show => reports.iter().any(|r| !r.findings.is_empty()),
+        Action::Write => reports.iter().any(|r| r.remaining > 0),
+    };
+    if left && !exit_zero {
+        Status::Findings
+    } else {
+        Status::Clean
+    }
+}
+
+/// Reads, checks and (with --write) fixes one file.
+fn check_file(
+    path: &Path,
+    options: &LintOptions,
+    threshold: Applicability,
+    write: bool,
+    show_unsafe: bool,
+) -> Result<FileReport, Error> {
+    let io_error = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = File::open(path)
+        .and_then(|mut file| read_limited(&mut file))
+        .map_err(io_error)?;
+    let report = report_for(
+        &path.display().to_string(),
+        &bytes,
+        options,
+        threshold,
+        show_unsafe,
+    )
+    .map_err(|err| err.with_path(path))?;
+    if write && report.fixed != report.source {
+        write_atomic(path, &bytes, &report.fixed).map_err(|source| Error::Write {
+            path: path.to_path_buf(),
             source,
         })?;
-        (name, bytes)
-    } else {
-        let bytes = File::open(path)
-            .and_then(|mut file| read_limited(&mut file))
-            .map_err(|source| Error::Io {
+    }
+    Ok(report)
+}
+
+/// An error before the path is attached.
+enum PathlessError {
+    Parse(crate::syntax::ParseError),
+    Lint(crate::lint::LintError),
+}
+
+impl PathlessError {
+    fn with_path(self, path: &Path) -> Error {
+        match self {
+            PathlessError::Parse(source) => Error::Parse {
                 path: path.to_path_buf(),
                 source,
-            })?;
-        (path.to_path_buf(), bytes)
+            },
+            PathlessError::Lint(error) => Error::from_lint(path.to_path_buf(), error),
+        }
+    }
+}
+
+fn report_for(
+    name: &str,
+    bytes: &[u8],
+    options: &LintOptions,
+    threshold: Applicability,
+    show_unsafe: bool,
+) -> Result<FileReport, PathlessError> {
+    let file = crate::syntax::parse_bytes(bytes).map_err(PathlessError::Parse)?;
+    let source = file.source;
+    let outcome = lint(&source, options, threshold).map_err(PathlessError::Lint)?;
+    let has_unsafe = outcome
+        .findings
+        .iter()
+        .any(|f| f.fix.as_ref().is_some_and(|fix| !fix.applies(threshold)));
+    let fixed_with_unsafe = if show_unsafe && has_unsafe {
+        lint(&source, options, Applicability::Unsafe)
+            .map_err(PathlessError::Lint)?
+            .fixed
+    } else {
+        outcome.fixed.clone()
     };
-    syntax::parse_bytes(&bytes).map_err(|source| Error::Parse { path: name, source })?;
+    Ok(FileReport {
+        path: name.to_string(),
+        remaining: outcome.remaining.len(),
+        findings: outcome.findings,
+        fixed: outcome.fixed,
+        fixed_with_unsafe,
+        source,
+    })
+}
+
+/// `-`: the fixed file on stdout, findings on stderr (JSON on stdout with --format json).
+fn run_stdin(
+    args: &Args,
+    options: &LintOptions,
+    threshold: Applicability,
+    stdin: &mut impl Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Status {
+    let name = PathBuf::from(STDIN_NAME);
+    let bytes = match read_limited(stdin) {
+        Ok(bytes) => bytes,
+        Err(source) => return report_error(stderr, Error::Io { path: name, source }),
+    };
+    let report = match report_for(STDIN_NAME, &bytes, options, threshold, false) {
+        Ok(report) => report,
+        Err(err) => return report_error(stderr, err.with_path(&name)),
+    };
+    let reports = [report];
+    let written = match args.format {
+        Format::Json => stdout.write_all(json::render(&reports).as_bytes()),
+        Format::Text => stdout
+            .write_all(reports[0].fixed.as_bytes())
+            .and_then(|()| write_text(stderr, &reports, threshold, Action::Write)),
+    };
+    let _ = written;
+    final_status(Status::Clean, &reports, Action::Write, args.exit_zero)
+}
+
+fn report_error(stderr: &mut dyn Write, err: Error) -> Status {
+    let _ = writeln!(stderr, "{err}");
+    Status::Error
+}
+
+fn usage_error(stderr: &mut dyn Write, message: &str) -> Status {
+    let _ = writeln!(stderr, "error: {message}");
+    Status::Error
+}
+
+fn print_or_error(result: io::Result<()>, status: Status) -> Status {
+    match result {
+        Ok(()) => status,
+        Err(_) => Status::Error,
+    }
+}
+
+fn list_rules(out: &mut dyn Write) -> io::Result<()> {
+    for rule in RULES {
+        writeln!(
+            out,
+            "{:<16} {}  (same as {})",
+            rule.name,
+            rule.summary,
+            rule.aliases.join(", ")
+        )?;
+    }
     Ok(())
 }
 
@@ -106,42 +462,45 @@ fn read_limited(reader: &mut impl Read) -> io::Result<Vec<u8>> {
 mod tests {
     use super::*;
 
-    /// A writer that fails like a pipe whose reader has gone.
-    struct ClosedPipe;
-
-    impl Write for ClosedPipe {
-        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
+    fn args(list: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("unroot").chain(list.iter().copied()))
+            .expect("valid arguments")
     }
 
     #[test]
-    fn stdin_is_read_for_dash() {
-        let mut stdin = &b"FROM node:22-alpine\n"[..];
-        let mut stderr = Vec::new();
-        let status = check_paths(&[PathBuf::from("-")], &mut stdin, &mut stderr);
-        assert_eq!(status, Status::Valid);
-        assert!(stderr.is_empty());
+    fn stdin_prints_the_fixed_file() {
+        let mut stdin = &b"FROM node:22-alpine\nRUN npm ci\nCMD [\"node\", \"x\"]\n"[..];
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let status = run_with(
+            &args(&["-", "--color", "never"]),
+            &mut stdin,
+            &mut stdout,
+            &mut stderr,
+        );
+        assert_eq!(status, Status::Clean);
+        assert_eq!(
+            String::from_utf8(stdout).unwrap(),
+            "FROM node:22-alpine\nRUN npm ci\nUSER node\nCMD [\"node\", \"x\"]\n"
+        );
+        assert!(String::from_utf8(stderr).unwrap().contains("root-user"));
     }
 
     #[test]
     fn stdin_errors_are_named_stdin() {
         let mut stdin = &b"FROM node:22-alpine\nRUN <<EOF\necho hi\n"[..];
-        let mut stderr = Vec::new();
-        let status = check_paths(&[PathBuf::from("-")], &mut stdin, &mut stderr);
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let status = run_with(&args(&["-"]), &mut stdin, &mut stdout, &mut stderr);
         assert_eq!(status, Status::Error);
         let stderr = String::from_utf8(stderr).expect("messages are UTF-8");
         assert!(stderr.starts_with("<stdin>:2: "), "{stderr}");
     }
 
     #[test]
-    fn closed_stderr_stops_quietly_with_error_status() {
-        let paths = vec![PathBuf::from("/nonexistent/unroot/Dockerfile"); 3];
-        let status = check_paths(&paths, &mut io::empty(), &mut ClosedPipe);
-        assert_eq!(status, Status::Error);
+    fn user_values_are_checked() {
+        assert!(parse_user("node").is_ok());
+        assert!(parse_user("1000:1000").is_ok());
+        assert!(parse_user("1000 # node").is_err());
+        assert!(parse_user("a:").is_err());
     }
 
     #[test]

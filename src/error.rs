@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::lint::LintError;
 use crate::syntax::ParseError;
+use crate::write::WriteError;
 
 /// Why one file could not be handled. The run goes on with the next file.
 #[derive(Debug, Error)]
@@ -16,6 +18,24 @@ pub enum Error {
     /// The file could not be read.
     #[error("{}: {}", path.display(), source)]
     Io { path: PathBuf, source: io::Error },
+    /// The fixed file could not be written; the original is untouched.
+    #[error("{}: {}", path.display(), source)]
+    Write { path: PathBuf, source: WriteError },
+    /// A fix went wrong (a bug in unroot); nothing was written.
+    #[error("{}: {}", path.display(), source)]
+    Internal { path: PathBuf, source: LintError },
+}
+
+impl Error {
+    pub fn from_lint(path: PathBuf, error: LintError) -> Error {
+        match error {
+            LintError::Parse(source) => Error::Parse { path, source },
+            other => Error::Internal {
+                path,
+                source: other,
+            },
+        }
+    }
 }
 
 #[cfg(test)]
