@@ -4,7 +4,7 @@ use thiserror::Error;
 
 use crate::edit::{apply_fixes, Applicability, Fix};
 use crate::rules::{check, Finding, RuleOptions, RuleSelection};
-use crate::syntax::{parse, ParseError};
+use crate::syntax::{parse, Dockerfile, ParseError};
 
 /// Rounds of fixing before giving up (a fix that keeps producing new fixes is a bug).
 const MAX_ROUNDS: usize = 10;
@@ -61,9 +61,17 @@ pub fn lint(
     options: &LintOptions,
     threshold: Applicability,
 ) -> Result<Outcome, LintError> {
-    let file = parse(source)?;
-    let findings = check(&file, &options.rules, &options.selection);
-    let mut text = source.to_string();
+    lint_parsed(&parse(source)?, options, threshold)
+}
+
+/// [`lint`] for a file that is already parsed.
+pub fn lint_parsed(
+    file: &Dockerfile,
+    options: &LintOptions,
+    threshold: Applicability,
+) -> Result<Outcome, LintError> {
+    let findings = check(file, &options.rules, &options.selection);
+    let mut text = file.source.clone();
     let mut current = findings.clone();
     for _ in 0..MAX_ROUNDS {
         let fixes: Vec<&Fix> = current.iter().filter_map(|f| f.fix.as_ref()).collect();

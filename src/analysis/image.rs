@@ -136,6 +136,8 @@ impl BaseImage {
             || last == "nanoserver"
             || last == "servercore"
             || (repo.contains("windows") && !repo.contains("linux"))
+            || tag.contains("windowsservercore")
+            || tag.contains("nanoserver")
         {
             return BaseImage::Windows;
         }

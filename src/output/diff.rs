@@ -8,7 +8,7 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
     if old == new {
         return String::new();
     }
-    let path = path.trim_start_matches("./");
+    let path = path.trim_start_matches("./").trim_start_matches('/');
     let diff = TextDiff::from_lines(old, new);
     let mut out = String::new();
     out.push_str(&format!("--- a/{path}\n+++ b/{path}\n"));

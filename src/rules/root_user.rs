@@ -389,14 +389,18 @@ fn create_target(cx: &Context, stage: &Stage, family: Family) -> Result<Target, 
     let runs: Vec<&Instruction> = chain_instructions(cx, stage)
         .filter(|i| i.kind == Keyword::Run)
         .collect();
-    if let Some(name) = runs
-        .iter()
-        .rev()
-        .find_map(|run| created_user(&run_text(run)))
-    {
+    if let Some((name, ids)) = runs.iter().rev().find_map(|run| {
+        let script = run_text(run);
+        created_user(&script).map(|name| (name, created_ids(&script)))
+    }) {
+        let numeric = ids.map(|(uid, gid)| format!("{uid}:{gid}"));
+        let user = match (&numeric, cx.options.numeric_user) {
+            (Some(numeric), true) => numeric.clone(),
+            _ => name.clone(),
+        };
         return Ok(Target {
-            user: name.clone(),
-            owner: format!("{name}:{name}"),
+            user,
+            owner: numeric.unwrap_or_else(|| format!("{name}:{name}")),
             create: None,
             help: format!("the stage creates user `{name}` but never switches to it"),
         });
@@ -481,6 +485,35 @@ fn created_user(script: &str) -> Option<String> {
         }
     }
     found
+}
+
+/// The uid and gid a script gives the account it creates (`-u`/`--uid`, and the group's
+/// `-g`/`--gid`; the gid defaults to the uid).
+fn created_ids(script: &str) -> Option<(u32, u32)> {
+    let mut uid = None;
+    let mut gid = None;
+    for segment in script.split(['&', ';', '|', '\n']) {
+        let words: Vec<&str> = segment.split_whitespace().collect();
+        let Some(command) = words.first().copied() else {
+            continue;
+        };
+        let value_of = |flags: &[&str]| {
+            words.windows(2).find_map(|pair| {
+                if flags.contains(&pair[0]) {
+                    return pair[1].parse::<u32>().ok();
+                }
+                let (flag, value) = pair[0].split_once('=')?;
+                flags.contains(&flag).then(|| value.parse().ok()).flatten()
+            })
+        };
+        match command {
+            "useradd" | "adduser" => uid = value_of(&["-u", "--uid"]).or(uid),
+            "groupadd" | "addgroup" => gid = value_of(&["-g", "--gid"]).or(gid),
+            _ => {}
+        }
+    }
+    let uid = uid?;
+    Some((uid, gid.unwrap_or(uid)))
 }
 
 fn numbers(text: &str) -> Vec<u32> {
@@ -580,6 +613,15 @@ mod tests {
             Some("web")
         );
         assert_eq!(created_user("npm ci"), None);
+        assert_eq!(
+            created_ids("groupadd --gid 1000 node && useradd --uid 1000 --gid node -m node"),
+            Some((1000, 1000))
+        );
+        assert_eq!(
+            created_ids("addgroup -g 2000 node && adduser -u 1000 -G node -D node"),
+            Some((1000, 2000))
+        );
+        assert_eq!(created_ids("adduser -D app"), None);
     }
 
     #[test]

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Speed check (issue "Speed"): a dry run of unroot over a tree of Dockerfiles mixed with other
+# files, against `rg -c FROM` reading the same tree. The target: unroot takes at most twice as
+# long as ripgrep.
+#
+#   scripts/bench-walk.sh [--dockerfiles N] [--others M] [--runs R] [--max-ratio X] [--keep]
+#                         [--no-hyperfine]
+#
+# Builds unroot (release), writes a tree under a temporary folder: N Dockerfiles (default
+# 10000: copies of the corpus files under ../shared/corpus, named Dockerfile, Containerfile,
+# *.Dockerfile and Dockerfile.*) in nested folders, and M other files (default 20000: JS,
+# JSON, Markdown, YAML), then times both commands R times each (default 5, after one warm-up
+# run) with hyperfine when it is installed (unless --no-hyperfine), else with a plain timing
+# loop, and prints the median times and their ratio. With --max-ratio, exits 1 when the
+# ratio is larger; --keep leaves the tree in place.
+# Needs ripgrep (`apt-get install -y ripgrep`) and python3 (to write the tree). Never run by
+# the tests: timings belong here, not in `cargo test`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+dockerfiles=10000
+others=20000
+runs=5
+max_ratio=""
+keep=false
+hyperfine=true
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --dockerfiles) dockerfiles="$2"; shift 2 ;;
+        --others) others="$2"; shift 2 ;;
+        --runs) runs="$2"; shift 2 ;;
+        --max-ratio) max_ratio="$2"; shift 2 ;;
+        --keep) keep=true; shift ;;
+        --no-hyperfine) hyperfine=false; shift ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench-walk: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+corpus=../shared/corpus
+if [ ! -d "$corpus" ]; then
+    echo "bench-walk: the shared corpus is missing: expected $corpus" >&2
+    exit 2
+fi
+if ! command -v rg >/dev/null; then
+    echo "bench-walk: ripgrep (rg) is not installed: apt-get install -y ripgrep" >&2
+    exit 2
+fi
+
+echo "== building unroot (release)"
+cargo build --release --quiet --bin unroot
+unroot="$PWD/target/release/unroot"
+
+tree_root="$(mktemp -d "${TMPDIR:-/tmp}/unroot-bench-XXXXXX")"
+if [ "$keep" = false ]; then
+    trap 'rm -rf "$tree_root"' EXIT
+fi
+tree="$tree_root/tree"
+
+echo "== writing $dockerfiles Dockerfiles and $others other files under $tree"
+# Only Dockerfiles that parse (the corpus's invalid/negative folders are left out), so the dry
+# run does real work on every file and exits 0 with --exit-zero.
+python3 - "$corpus" "$tree" "$dockerfiles" "$others" <<'PY'
+import os, sys
+corpus, tree, count, others = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+groups = ["node-real", "general", "parser-edge/valid", "buildkit-parser/testfiles"]
+sources = []
+for group in groups:
+    for dirpath, _, files in os.walk(os.path.join(corpus, group)):
+        if "Dockerfile" in files:
+            with open(os.path.join(dirpath, "Dockerfile"), "rb") as f:
+                sources.append(f.read())
+if not sources:
+    sys.exit("no Dockerfiles found in the corpus")
+names = ["Dockerfile", "Containerfile", "api.Dockerfile", "Dockerfile.prod", "worker.dockerfile"]
+other_files = [
+    ("index.js", b"const http = require('http');\nhttp.createServer((q, s) => s.end('FROM here')).listen(3000);\n" * 20),
+    ("package.json", b'{\n  "name": "app",\n  "version": "1.0.0",\n  "scripts": { "start": "node index.js" }\n}\n'),
+    ("README.md", b"# app\n\nBuilt FROM a Dockerfile. Run `npm start`.\n" * 40),
+    ("src/lib.js", b"module.exports = function add(a, b) { return a + b; };\n" * 50),
+    ("deploy.yaml", b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n" * 10),
+]
+def folder(i):
+    # 10 services per repository, 100 repositories per organisation.
+    return os.path.join(tree, "org%02d" % (i // 1000), "repo%03d" % (i // 10 % 100), "svc%d" % (i % 10))
+for i in range(count):
+    d = folder(i)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, names[i % len(names)]), "wb") as f:
+        f.write(sources[i % len(sources)])
+for j in range(others):
+    # Spread over the same folders; a second round goes one level deeper.
+    name, body = other_files[j % len(other_files)]
+    rounds = j // max(count, 1)
+    d = folder(j % max(count, 1))
+    path = os.path.join(d, "more%d" % rounds, name) if rounds else os.path.join(d, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(body)
+PY
+echo "files: $(find "$tree" -type f | wc -l), bytes: $(du -sb "$tree" | cut -f1)"
+
+unroot_cmd="$unroot --exit-zero $tree"
+rg_cmd="rg -c FROM $tree"
+
+# One untimed run each: warms the page cache and checks that both commands work.
+if ! $unroot_cmd >/dev/null 2>"$tree_root/unroot.err"; then
+    echo "bench-walk: unroot failed on the tree:" >&2
+    head -20 "$tree_root/unroot.err" >&2
+    exit 2
+fi
+$rg_cmd >/dev/null
+
+echo "== timing ($runs runs each)"
+if [ "$hyperfine" = true ] && command -v hyperfine >/dev/null; then
+    hyperfine --style basic --warmup 1 --runs "$runs" --export-json "$tree_root/times.json" \
+        -n unroot "$unroot_cmd" -n rg "$rg_cmd"
+    read -r unroot_s rg_s < <(python3 -c '
+import json, sys
+results = {r["command"]: r["median"] for r in json.load(open(sys.argv[1]))["results"]}
+print(results["unroot"], results["rg"])' "$tree_root/times.json")
+else
+    # The median of `runs` wall-clock times.
+    median() {
+        local cmd="$1" times=() i start end
+        for ((i = 0; i < runs; i++)); do
+            start=$(date +%s%N)
+            $cmd >/dev/null
+            end=$(date +%s%N)
+            times+=("$(( end - start ))")
+        done
+        printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { printf "%.6f\n", t[int((NR + 1) / 2)] / 1e9 }'
+    }
+    unroot_s=$(median "$unroot_cmd")
+    rg_s=$(median "$rg_cmd")
+fi
+
+ratio=$(awk -v u="$unroot_s" -v r="$rg_s" 'BEGIN { printf "%.2f", u / r }')
+printf 'unroot --exit-zero: %.3f s (median)\nrg -c FROM:         %.3f s (median)\nratio: %s (target: at most 2)\n' \
+    "$unroot_s" "$rg_s" "$ratio"
+if [ "$keep" = true ]; then
+    echo "tree kept at $tree"
+fi
+if [ -n "$max_ratio" ] && awk -v r="$ratio" -v m="$max_ratio" 'BEGIN { exit !(r > m) }'; then
+    echo "bench-walk: ratio $ratio is above $max_ratio" >&2
+    exit 1
+fi
