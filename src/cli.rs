@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::discover::{discover, Input};
 use crate::edit::Applicability;
 use crate::error::Error;
-use crate::lint::{lint, LintOptions};
+use crate::lint::{lint, lint_parsed, LintOptions};
 use crate::output::text::{self, Action};
 use crate::output::{json, FileReport};
 use crate::rules::{find_rule, RuleOptions, RuleSelection, RULES};
@@ -367,8 +367,8 @@ fn report_for(
     show_unsafe: bool,
 ) -> Result<FileReport, PathlessError> {
     let file = crate::syntax::parse_bytes(bytes).map_err(PathlessError::Parse)?;
+    let outcome = lint_parsed(&file, options, threshold).map_err(PathlessError::Lint)?;
     let source = file.source;
-    let outcome = lint(&source, options, threshold).map_err(PathlessError::Lint)?;
     let has_unsafe = outcome
         .findings
         .iter()
@@ -416,7 +416,12 @@ fn run_stdin(
             .and_then(|()| write_text(stderr, &reports, threshold, Action::Write)),
     };
     let _ = written;
-    final_status(Status::Clean, &reports, Action::Write, args.exit_zero)
+    // JSON carries the findings, not the fixed file: nothing was fixed, as in a dry run.
+    let action = match args.format {
+        Format::Json => Action::Show,
+        Format::Text => Action::Write,
+    };
+    final_status(Status::Clean, &reports, action, args.exit_zero)
 }
 
 fn report_error(stderr: &mut dyn Write, err: Error) -> Status {
@@ -483,6 +488,20 @@ mod tests {
             "FROM node:22-alpine\nRUN npm ci\nUSER node\nCMD [\"node\", \"x\"]\n"
         );
         assert!(String::from_utf8(stderr).unwrap().contains("root-user"));
+    }
+
+    #[test]
+    fn stdin_json_with_findings_is_status_findings() {
+        let source = b"FROM node:22-alpine\nRUN npm ci\nCMD [\"node\", \"x\"]\n";
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let status = run_with(
+            &args(&["--format", "json", "-"]),
+            &mut &source[..],
+            &mut stdout,
+            &mut stderr,
+        );
+        assert_eq!(status, Status::Findings);
+        assert!(String::from_utf8(stdout).unwrap().contains("\"root-user\""));
     }
 
     #[test]

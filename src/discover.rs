@@ -49,10 +49,34 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, std::io::Error)
             Err(err) => errors.push((path.clone(), err)),
         }
     }
-    // Keep the command line's order of paths, but never check a file twice.
-    let mut seen = std::collections::HashSet::new();
-    inputs.retain(|input| seen.insert(input.clone()));
+    // Keep the command line's order of paths, but never check a file twice, however its
+    // path is spelled (`Dockerfile`, `./Dockerfile`, or found again by walking `.`): with
+    // --write, two checks of one file race to write it. One path cannot name a file twice.
+    if paths.len() > 1 {
+        let mut seen = std::collections::HashSet::new();
+        inputs.retain(|input| seen.insert(identity(input)));
+    }
     (inputs, errors)
+}
+
+/// The file an input names: its directory resolved (`.`, `..`, symlinks), its own name
+/// kept as is, so that a symlink and the file it points to stay two inputs.
+fn identity(input: &Input) -> Input {
+    let Input::File(path) = input else {
+        return input.clone();
+    };
+    let resolved = match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            std::fs::canonicalize(parent).ok().map(|dir| dir.join(name))
+        }
+        _ => None,
+    };
+    Input::File(resolved.unwrap_or_else(|| path.clone()))
 }
 
 fn walk(root: &Path) -> Vec<PathBuf> {
@@ -96,6 +120,22 @@ mod tests {
         for name in ["dockerfile", "Dockerfile-old", "README.md", "Dockerfiles"] {
             assert!(!is_dockerfile_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_file_named_twice_is_checked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::write(root.join("a/Dockerfile"), "FROM node\n").unwrap();
+        let (inputs, errors) = discover(&[
+            root.join("a/Dockerfile"),
+            root.join("a/./Dockerfile"),
+            root.join("a/../a/Dockerfile"),
+            root.join("a"),
+        ]);
+        assert!(errors.is_empty());
+        assert_eq!(inputs, vec![Input::File(root.join("a/Dockerfile"))]);
     }
 
     #[test]

@@ -75,7 +75,11 @@ pub fn write_file(
 }
 
 fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
-    for line in diff.lines() {
+    // Keep each line's own ending: the `\r` of a CRLF file's lines is part of the diff, or
+    // `git apply` would not find the context lines.
+    for piece in diff.split_inclusive('\n') {
+        let line = piece.trim_end_matches(['\n', '\r']);
+        let eol = &piece[line.len()..];
         let style = if line.starts_with("+++") || line.starts_with("---") {
             HEADER
         } else if line.starts_with('+') {
@@ -87,7 +91,7 @@ fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
         } else {
             Style::new()
         };
-        writeln!(out, "{style}{line}{style:#}")?;
+        write!(out, "{style}{line}{style:#}{eol}")?;
     }
     Ok(())
 }
@@ -138,4 +142,20 @@ pub fn summary(reports: &[FileReport], threshold: Applicability, action: Action)
         }
     }
     Some(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_lines_keep_their_line_endings() {
+        let mut out = Vec::new();
+        let diff = "--- a/D\n+++ b/D\n@@ -1,2 +1,3 @@\n FROM node\r\n+USER node\r\n CMD x\n\\ No newline at end of file\n";
+        write_diff(&mut out, diff).expect("writing to a Vec cannot fail");
+        let plain = String::from_utf8(out).expect("UTF-8");
+        let plain = plain.replace("\x1b[1m", "").replace("\x1b[36m", "");
+        let plain = plain.replace("\x1b[32m", "").replace("\x1b[0m", "");
+        assert_eq!(plain, diff);
+    }
 }

@@ -1,5 +1,6 @@
 //! The rules: a registry, the findings they produce, and how they are selected.
 
+mod helpers;
 mod root_user;
 pub mod suppress;
 

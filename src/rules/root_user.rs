@@ -1,3 +1,4 @@
+use super::helpers::{chain_instructions, is_node_stage, run_text};
 use super::{declare_rule, Context, Finding};
 use crate::analysis::{BaseImage, EffectiveUser, Family, Stage};
 use crate::edit::{Applicability, Edit, Fix};
@@ -56,6 +57,12 @@ declare_rule! {
     /// - `--user NAME|UID[:GID]` chooses the user; `--chown` also adds
     ///   `--chown=<user>:<group>` to the final stage's COPY/ADD of the application.
     ///
+    /// ## Options
+    /// - `--user NAME|UID[:GID]`: the user to switch to (it must exist in the image).
+    /// - `--numeric-user`: write uid:gid (`USER 1000:1000`) instead of a name.
+    /// - `--chown`: also add `--chown=<user>:<group>` to the final stage's COPY/ADD.
+    /// - `--all-images`: check final stages that are not Node images too.
+    ///
     /// ## Fix safety
     /// Safe: every RUN keeps its user, and files copied into the image stay readable.
     /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user).
@@ -77,17 +84,6 @@ declare_rule! {
     };
 }
 
-/// Commands whose presence in CMD/ENTRYPOINT marks a Node image.
-const NODE_COMMANDS: &[&str] = &[
-    "node",
-    "nodejs",
-    "npm",
-    "npx",
-    "yarn",
-    "pnpm",
-    "pm2",
-    "pm2-runtime",
-];
 /// The uid/gid of an account unroot creates.
 const CREATED_ID: u32 = 10001;
 
@@ -437,29 +433,6 @@ fn create_target(cx: &Context, stage: &Stage, family: Family) -> Result<Target, 
     })
 }
 
-fn chain_instructions<'a>(cx: &'a Context, stage: &Stage) -> impl Iterator<Item = &'a Instruction> {
-    let chain = cx.analysis.chain(stage);
-    let ranges: Vec<_> = chain.iter().map(|s| s.from + 1..s.end).collect();
-    ranges
-        .into_iter()
-        .flat_map(move |range| cx.file.instructions[range].iter())
-}
-
-/// The command text of a RUN (shell form or JSON), heredoc bodies included.
-fn run_text(run: &Instruction) -> String {
-    let mut text: String = run
-        .args
-        .iter()
-        .map(|a| a.value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    for heredoc in &run.heredocs {
-        text.push('\n');
-        text.push_str(&heredoc.content);
-    }
-    text
-}
-
 /// The account a `useradd`/`adduser` command in `script` creates.
 fn created_user(script: &str) -> Option<String> {
     let mut found = None;
@@ -546,58 +519,6 @@ fn package_family(cx: &Context, stage: &Stage) -> Option<Family> {
         })
 }
 
-/// A Node image: Node in the base, installed by a RUN, or started by CMD/ENTRYPOINT.
-fn is_node_stage(cx: &Context, stage: &Stage) -> bool {
-    if stage.base.is_node() {
-        return true;
-    }
-    chain_instructions(cx, stage).any(|i| match i.kind {
-        Keyword::Run => installs_node(&run_text(i)),
-        Keyword::Cmd | Keyword::Entrypoint => starts_node(i),
-        _ => false,
-    })
-}
-
-fn installs_node(script: &str) -> bool {
-    let lower = script.to_ascii_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| c.is_whitespace() || c == ';' || c == '&' || c == '|')
-        .collect();
-    let installs = words.iter().any(|w| matches!(*w, "install" | "add"));
-    (installs
-        && words.iter().any(|w| {
-            *w == "nodejs"
-                || w.starts_with("nodejs=")
-                || w.starts_with("nodejs-")
-                || w.starts_with("nodejs2")
-        }))
-        || lower.contains("nodesource")
-        || lower.contains("nvm install")
-        || lower.contains("nvm.sh")
-        || lower.contains("fnm install")
-        || lower.contains("volta install node")
-}
-
-fn starts_node(instruction: &Instruction) -> bool {
-    let words: Vec<&str> = if instruction.json {
-        instruction.args.iter().map(|a| a.value.as_str()).collect()
-    } else {
-        instruction
-            .shell_words
-            .iter()
-            .map(|w| w.value.as_str())
-            .collect()
-    };
-    words.iter().take(4).any(|word| {
-        let command = word
-            .trim_matches(['"', '\''])
-            .rsplit('/')
-            .next()
-            .unwrap_or(word);
-        NODE_COMMANDS.contains(&command)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -666,15 +587,5 @@ mod tests {
             .help
             .as_deref()
             .is_some_and(|h| h.contains("ONBUILD RUN")));
-    }
-
-    #[test]
-    fn recognises_node_installs() {
-        assert!(installs_node("apk add --update nodejs npm"));
-        assert!(installs_node(
-            "curl -fsSL https://deb.nodesource.com/setup_22.x | bash -"
-        ));
-        assert!(installs_node("apt-get install -y nodejs"));
-        assert!(!installs_node("apt-get install -y curl"));
     }
 }
