@@ -17,7 +17,8 @@ use crate::error::Error;
 use crate::lint::{lint, lint_parsed, LintOptions};
 use crate::output::text::{self, Action};
 use crate::output::{json, FileReport};
-use crate::rules::{find_rule, RuleOptions, RuleSelection, RULES};
+use crate::releases::ReleaseTable;
+use crate::rules::{find_rule, Pin, RuleOptions, RuleSelection, RULES};
 use crate::syntax::MAX_FILE_SIZE;
 use crate::write::write_atomic;
 
@@ -87,6 +88,18 @@ pub struct Args {
     #[arg(long, help_heading = "Fix")]
     pub chown: bool,
 
+    /// Where privileged ports move, e.g. `80:3000,443:3443` (default 80→8080, 443→8443, p→p+8000)
+    #[arg(long, value_name = "FROM:TO", value_delimiter = ',', value_parser = parse_port_pair, help_heading = "Fix")]
+    pub port_map: Vec<(u16, u16)>,
+
+    /// How floating `node` tags are pinned: `26`, `26.7` or `26.7.0` (plus the variant)
+    #[arg(long, value_enum, default_value_t = PinArg::Exact, help_heading = "Fix")]
+    pub pin: PinArg,
+
+    /// A fresh copy of Node's release list (https://nodejs.org/dist/index.json) to use instead of the shipped table
+    #[arg(long, value_name = "FILE", help_heading = "Fix")]
+    pub node_release_table: Option<PathBuf>,
+
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Output")]
     pub format: Format,
@@ -102,6 +115,16 @@ pub enum Format {
     Text,
     /// One JSON array of findings with their planned edits
     Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PinArg {
+    /// The major version: `26-alpine`
+    Major,
+    /// Major and minor: `26.7-alpine`
+    Minor,
+    /// The full release: `26.7.0-alpine`
+    Exact,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -127,6 +150,25 @@ fn parse_user(value: &str) -> Result<String, String> {
     } else {
         Err(format!("`{value}` is not NAME, UID, NAME:GROUP or UID:GID"))
     }
+}
+
+/// `FROM:TO` for `--port-map`: a privileged port and an unprivileged one.
+fn parse_port_pair(value: &str) -> Result<(u16, u16), String> {
+    let (from, to) = value
+        .split_once(':')
+        .ok_or_else(|| format!("`{value}` is not FROM:TO"))?;
+    let port = |text: &str| {
+        text.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0)
+            .ok_or_else(|| format!("`{text}` is not a port number"))
+    };
+    let (from, to) = (port(from)?, port(to)?);
+    if to < 1024 {
+        return Err(format!("`{to}` is a privileged port: map to 1024 or above"));
+    }
+    Ok((from, to))
 }
 
 /// How a run ended; decides the exit status.
@@ -172,15 +214,31 @@ pub fn run_with(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Status {
+    let releases = match &args.node_release_table {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|err| err.to_string())
+            .and_then(|text| ReleaseTable::from_index_json(&text))
+        {
+            Ok(table) => Some(std::sync::Arc::new(table)),
+            Err(message) => {
+                let _ = writeln!(stderr, "{}: {message}", path.display());
+                return Status::Error;
+            }
+        },
+        None => None,
+    };
     if args.list_rules {
-        return print_or_error(list_rules(stdout), Status::Clean);
+        return print_or_error(list_rules(stdout, releases.as_deref()), Status::Clean);
     }
     if let Some(name) = &args.explain {
         return match find_rule(name) {
-            Some(rule) => print_or_error(
-                writeln!(stdout, "# {}\n\n{}", rule.name, rule.doc()),
-                Status::Clean,
-            ),
+            Some(rule) => {
+                let mut text = format!("# {}\n\n{}\n", rule.name, rule.doc());
+                if rule.name == "floating-tag" || rule.name == "end-of-life" {
+                    text.push_str(&format!("\n{}\n", release_table_note(releases.as_deref())));
+                }
+                print_or_error(stdout.write_all(text.as_bytes()), Status::Clean)
+            }
             None => usage_error(stderr, &format!("unknown rule `{name}` (see --list-rules)")),
         };
     }
@@ -200,6 +258,13 @@ pub fn run_with(
             numeric_user: args.numeric_user,
             all_images: args.all_images,
             chown: args.chown,
+            port_map: args.port_map.clone(),
+            pin: match args.pin {
+                PinArg::Major => Pin::Major,
+                PinArg::Minor => Pin::Minor,
+                PinArg::Exact => Pin::Exact,
+            },
+            releases,
         },
         selection,
     };
@@ -441,17 +506,30 @@ fn print_or_error(result: io::Result<()>, status: Status) -> Status {
     }
 }
 
-fn list_rules(out: &mut dyn Write) -> io::Result<()> {
+fn list_rules(out: &mut dyn Write, releases: Option<&ReleaseTable>) -> io::Result<()> {
     for rule in RULES {
-        writeln!(
-            out,
-            "{:<16} {}  (same as {})",
-            rule.name,
-            rule.summary,
-            rule.aliases.join(", ")
-        )?;
+        let same = if rule.aliases.is_empty() {
+            String::new()
+        } else {
+            format!("  (same as {})", rule.aliases.join(", "))
+        };
+        writeln!(out, "{:<16} {}{same}", rule.name, rule.summary)?;
     }
-    Ok(())
+    writeln!(out)?;
+    writeln!(out, "{}", release_table_note(releases))
+}
+
+/// Which Node.js release table is in use, and its date.
+fn release_table_note(releases: Option<&ReleaseTable>) -> String {
+    let (table, source) = match releases {
+        Some(table) => (table, "from --node-release-table"),
+        None => (ReleaseTable::builtin(), "shipped with unroot"),
+    };
+    let mut note = format!("Node.js release table: {} ({source})", table.date);
+    if let Some(stale) = table.staleness(&crate::releases::today()) {
+        note.push_str(&format!("; {stale}"));
+    }
+    note
 }
 
 /// Read at most one byte more than the parser accepts: enough for it to reject a file that

@@ -1,5 +1,7 @@
 //! The rules: a registry, the findings they produce, and how they are selected.
 
+mod end_of_life;
+mod floating_tag;
 mod helpers;
 mod root_user;
 pub mod suppress;
@@ -58,7 +60,11 @@ impl Rule {
 }
 
 /// Every rule, in the order they run and are listed.
-pub const RULES: &[Rule] = &[root_user::ROOT_USER];
+pub const RULES: &[Rule] = &[
+    root_user::ROOT_USER,
+    floating_tag::FLOATING_TAG,
+    end_of_life::END_OF_LIFE,
+];
 
 pub fn find_rule(name: &str) -> Option<&'static Rule> {
     RULES.iter().find(|rule| rule.name == name)
@@ -75,6 +81,29 @@ pub struct RuleOptions {
     pub all_images: bool,
     /// `--chown`: also give the app's COPY/ADD `--chown=<user>:<group>`.
     pub chown: bool,
+    /// `--port-map 80:3000,443:3443`: where privileged ports move (else 80→8080, 443→8443, p→p+8000).
+    pub port_map: Vec<(u16, u16)>,
+    /// `--pin`: how precisely floating `node` tags are pinned.
+    pub pin: Pin,
+    /// `--node-release-table`: a fresher release table than the shipped one.
+    pub releases: Option<std::sync::Arc<crate::releases::ReleaseTable>>,
+}
+
+impl RuleOptions {
+    pub fn releases(&self) -> &crate::releases::ReleaseTable {
+        self.releases
+            .as_deref()
+            .unwrap_or_else(|| crate::releases::ReleaseTable::builtin())
+    }
+}
+
+/// How a floating `node` tag is pinned: `26`, `26.7` or `26.7.0` (plus the variant).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pin {
+    Major,
+    Minor,
+    #[default]
+    Exact,
 }
 
 /// `--select` / `--ignore`.

@@ -5,6 +5,7 @@
 //! - hadolint: `# hadolint ignore=DL3002` directly above an instruction,
 //!   `# hadolint global ignore=DL3002` for the file.
 //! - Trivy: `# trivy:ignore:DS002` (or `AVD-DS-0002`) directly above an instruction.
+//! - `# unroot pin=none` directly above a FROM keeps its `node` tag floating (`floating-tag`).
 //! - Checkov: `# checkov:skip=CKV_DOCKER_3:reason` — Checkov applies Dockerfile skips to the
 //!   whole file, and so does unroot.
 
@@ -87,6 +88,10 @@ fn parse_pragma(line: &str) -> Option<Pragma> {
         return None;
     }
     let rest = rest.trim();
+    // `# unroot pin=none`: keep this stage's `node` tag floating on purpose.
+    if tool == "unroot" && rest.replace(' ', "") == "pin=none" {
+        return Some(Pragma::Local(vec!["floating-tag".to_string()]));
+    }
     if let Some(list) = rest
         .strip_prefix("global")
         .map(str::trim_start)

@@ -1,0 +1,449 @@
+use super::{declare_rule, Context, Finding, Pin};
+use crate::analysis::{vars, ImageRef, Stage};
+use crate::edit::{Applicability, Edit, Fix};
+use crate::releases::{today, ReleaseLine};
+use crate::syntax::{Keyword, Span, Token};
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that every stage built on the official `node` image (`node`, `library/node`,
+    /// `docker.io/library/node`, `index.docker.io/library/node`) names an explicit release:
+    /// no tag, `latest`, `current`, `lts`, a codename (`jod`, `krypton`, `lithium`), or a
+    /// variant alone (`alpine`, `slim`, `bookworm`, `lts-alpine`, `jod-slim`…) float.
+    ///
+    /// ## Why is this bad?
+    /// A floating tag changes under you: the same Dockerfile builds a new Node major (or
+    /// a new Debian or Alpine release) the day the tag moves, with no diff to review and no
+    /// way back. `latest` and `current` may not even be an LTS line; production images
+    /// should run one. Builds stop being reproducible, and a rollback rebuilds something else.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM node:lts-alpine
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM node:26.7.0-alpine
+    /// ```
+    ///
+    /// ## How it fixes
+    /// The tag is rewritten to a release of the chosen line, keeping the variant
+    /// (`lts-alpine` → `26.7.0-alpine`, `bookworm` → `26.7.0-bookworm`) and every other byte:
+    /// `--platform`, the registry prefix, `AS name`, a digest.
+    /// - No tag, `latest`, `current`, a variant alone, `lts`: the newest Active LTS line
+    ///   (production images should run LTS); a codename: its own line.
+    /// - `ARG NODE_VERSION=latest` + `FROM node:${NODE_VERSION}-alpine`: the ARG default is
+    ///   rewritten (every stage sees it), not the FROM. An ARG without a default is reported
+    ///   without a fix.
+    /// - The releases come from `templates/node-releases.toml`, dated (see `--list-rules`);
+    ///   `--node-release-table FILE` reads a fresh `https://nodejs.org/dist/index.json`.
+    ///   Findings say when the table is more than six months old.
+    ///
+    /// ## Options
+    /// - `--pin major|minor|exact`: `26-alpine`, `26.7-alpine` or `26.7.0-alpine` (default).
+    /// - `--node-release-table FILE`: a fresh release list.
+    /// - `# unroot pin=none` directly above a FROM keeps that stage floating on purpose.
+    ///
+    /// ## Fix safety
+    /// Safe: the pinned release is the one the floating tag points to today, or an LTS
+    /// line for `latest`/`current` (a deliberate choice, named in the message).
+    ///
+    /// ## References
+    /// - Node.js release schedule: <https://github.com/nodejs/Release>
+    /// - Official image tags: <https://hub.docker.com/_/node>
+    /// - Same check: hadolint DL3006 and DL3007, Trivy DS001 (AVD-DS-0001), Checkov CKV_DOCKER_7;
+    ///   their ignore pragmas are honoured.
+    pub(crate) const FLOATING_TAG = Rule {
+        name: "floating-tag",
+        summary: "a `node` base image tag that moves",
+        aliases: &["DL3006", "DL3007", "DS001", "AVD-DS-0001", "CKV_DOCKER_7"],
+        check: floating_tag,
+    };
+}
+
+/// What a `node` tag says about the release it names.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum NodeTag<'a> {
+    /// Moves: which line it follows, and the variant after it (`alpine`, `bookworm-slim`, ``).
+    Floating { follows: Follows, variant: &'a str },
+    /// Names a version: `22`, `22.1-alpine`, `8.16.1`.
+    Version { major: u32 },
+    /// Something else (`onbuild`, a template).
+    Other,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Follows {
+    /// No tag, `latest`, `current`, or a variant alone: the newest release.
+    Newest,
+    /// `lts`: the newest LTS line.
+    Lts,
+    /// A codename: its line.
+    Codename(u32),
+}
+
+const VARIANTS: &[&str] = &[
+    "alpine", "slim", "bookworm", "bullseye", "buster", "stretch", "jessie", "trixie", "wheezy",
+];
+
+pub(crate) fn classify_tag<'a>(tag: &'a str, cx: &Context) -> NodeTag<'a> {
+    if tag.is_empty() {
+        return NodeTag::Floating {
+            follows: Follows::Newest,
+            variant: "",
+        };
+    }
+    if tag.starts_with(|c: char| c.is_ascii_digit()) {
+        let major = tag.split(['.', '-']).next().and_then(|m| m.parse().ok());
+        return major.map_or(NodeTag::Other, |major| NodeTag::Version { major });
+    }
+    let (head, variant) = tag.split_once('-').unwrap_or((tag, ""));
+    let head_lower = head.to_ascii_lowercase();
+    let follows = match head_lower.as_str() {
+        "latest" | "current" => Follows::Newest,
+        "lts" => Follows::Lts,
+        name => match cx.options.releases().by_codename(name) {
+            Some(line) => Follows::Codename(line.major),
+            None if VARIANTS.iter().any(|v| head_lower.starts_with(v)) => {
+                return NodeTag::Floating {
+                    follows: Follows::Newest,
+                    variant: tag,
+                }
+            }
+            None => return NodeTag::Other,
+        },
+    };
+    NodeTag::Floating { follows, variant }
+}
+
+pub(crate) fn floating_tag(cx: &Context) -> Vec<Finding> {
+    let today = today();
+    cx.analysis
+        .stages
+        .iter()
+        .filter(|stage| stage.parent.is_none())
+        .filter_map(|stage| check_stage(cx, stage, &today))
+        .collect()
+}
+
+fn check_stage(cx: &Context, stage: &Stage, today: &str) -> Option<Finding> {
+    let from = &cx.file.instructions[stage.from];
+    let token = from.from_image()?;
+    let raw = token.value.as_str();
+    let Some(reference) = stage.reference.as_deref() else {
+        return unresolved(cx, stage, token);
+    };
+    let image = ImageRef::parse(reference);
+    if !image.is_official_node() {
+        return None;
+    }
+    let tag = image.tag.as_deref().unwrap_or("");
+    let NodeTag::Floating { follows, variant } = classify_tag(tag, cx) else {
+        return None;
+    };
+    let releases = cx.options.releases();
+    let line = match follows {
+        Follows::Newest | Follows::Lts => releases.active_lts(today),
+        Follows::Codename(major) => releases.line(major),
+    }?;
+    let shown = if tag.is_empty() {
+        format!("`{raw}` has no tag")
+    } else {
+        format!("`node:{tag}` floats")
+    };
+    let why = match follows {
+        Follows::Newest => format!(
+            "it follows the newest Node release, which need not be LTS; pinned to Node {} (Active LTS), as production images should run an LTS line",
+            line.major
+        ),
+        Follows::Lts => format!("it moves to the next LTS line without notice; pinned to Node {}, today's Active LTS line", line.major),
+        Follows::Codename(_) => format!("it follows every release of Node {}; pinned to one", line.major),
+    };
+    let message = format!("{shown}: {why}");
+    let mut help = vec![support_note(line, today)];
+    help.extend(releases.staleness(today));
+    let fix = if line.is_eol(today) {
+        help.insert(
+            0,
+            format!(
+                "Node {} is past its end of life: move to a supported line by hand",
+                line.major
+            ),
+        );
+        None
+    } else {
+        let (variant, note) = adapt_variant(variant, line);
+        help.extend(note);
+        plan_fix(cx, stage, token, &image, &variant, line)
+    };
+    if fix.is_none() && raw.contains('$') && !line.is_eol(today) {
+        help.push("the tag comes from variables unroot cannot rewrite safely: pin the ARG default by hand".to_string());
+    }
+    Some(Finding {
+        rule: FLOATING_TAG.name,
+        span: token.span,
+        instruction: stage.from,
+        message,
+        help: Some(help.join("; ")),
+        fix,
+    })
+}
+
+fn support_note(line: &ReleaseLine, today: &str) -> String {
+    match (&line.maintenance, &line.end_of_life) {
+        (Some(maintenance), Some(eol)) if line.is_active_lts(today) => {
+            format!(
+                "Node {} is Active LTS until {maintenance}, supported until {eol}",
+                line.major
+            )
+        }
+        (_, Some(eol)) => format!("Node {} is supported until {eol}", line.major),
+        _ => format!("Node {}", line.major),
+    }
+}
+
+/// The variant as the chosen line builds it: an Alpine or Debian release the line has no
+/// images for becomes the line's default one. Returns the variant and a note when changed.
+fn adapt_variant(variant: &str, line: &ReleaseLine) -> (String, Option<String>) {
+    let (head, rest) = match variant.split_once('-') {
+        Some((head, rest)) => (head, format!("-{rest}")),
+        None => (variant, String::new()),
+    };
+    let lower = head.to_ascii_lowercase();
+    let replacement = if lower.starts_with("alpine") && lower != "alpine" {
+        line.alpine.as_deref().filter(|alpine| *alpine != lower)
+    } else if matches!(
+        lower.as_str(),
+        "wheezy" | "jessie" | "stretch" | "buster" | "bullseye"
+    ) {
+        line.debian.as_deref()
+    } else {
+        None
+    };
+    match replacement {
+        Some(new_head) => (
+            format!("{new_head}{rest}"),
+            Some(format!(
+                "Node {} images are not built on `{head}`: the pin uses `{new_head}`",
+                line.major
+            )),
+        ),
+        None => (variant.to_string(), None),
+    }
+}
+
+/// The new tag: the line's release at the `--pin` precision, then the variant.
+fn pinned_tag(line: &ReleaseLine, variant: &str, pin: Pin) -> Option<String> {
+    let latest = line.latest.as_deref()?;
+    let version = match pin {
+        Pin::Exact => latest.to_string(),
+        Pin::Minor => latest.splitn(3, '.').take(2).collect::<Vec<_>>().join("."),
+        Pin::Major => line.major.to_string(),
+    };
+    Some(if variant.is_empty() {
+        version
+    } else {
+        format!("{version}-{variant}")
+    })
+}
+
+fn plan_fix(
+    cx: &Context,
+    stage: &Stage,
+    token: &Token,
+    image: &ImageRef,
+    variant: &str,
+    line: &ReleaseLine,
+) -> Option<Fix> {
+    let new_tag = pinned_tag(line, variant, cx.options.pin)?;
+    let reference = stage.reference.as_deref()?;
+    let new_reference = if image.tag.is_some() {
+        format!(
+            "{}{}{}",
+            &reference[..image.tag_range.start],
+            new_tag,
+            &reference[image.tag_range.end..]
+        )
+    } else {
+        format!(
+            "{}:{}{}",
+            &reference[..image.tag_range.start],
+            new_tag,
+            &reference[image.tag_range.start..]
+        )
+    };
+    let title = format!("pin `{new_reference}`");
+    let raw = token.value.as_str();
+    if !raw.contains('$') {
+        // The token is the reference as written: offsets agree.
+        let edit = if image.tag.is_some() {
+            Edit::replace(
+                Span::new(
+                    token.span.start + image.tag_range.start,
+                    token.span.start + image.tag_range.end,
+                ),
+                new_tag,
+            )
+        } else {
+            Edit::insert(
+                token.span.start + image.tag_range.start,
+                format!(":{new_tag}"),
+            )
+        };
+        return Some(Fix::new(title, Applicability::Safe, vec![edit]));
+    }
+    // One variable in the reference: rewrite its global ARG default.
+    let (before, name, after) = single_variable(raw)?;
+    let no_vars = Default::default();
+    if vars::substitute(before, &no_vars).as_deref() != Some(before)
+        || vars::substitute(after, &no_vars).as_deref() != Some(after)
+    {
+        return None;
+    }
+    let new_value = new_reference.strip_prefix(before)?.strip_suffix(after)?;
+    let value = global_arg_value(cx, name)?;
+    let text = value.span.text(&cx.file.source);
+    let quoted = text.len() >= 2
+        && (text.starts_with('"') || text.starts_with('\''))
+        && text.ends_with(&text[..1]);
+    let span = if quoted {
+        Span::new(value.span.start + 1, value.span.end - 1)
+    } else {
+        value.span
+    };
+    let title = format!("{title} through `ARG {name}`");
+    Some(Fix::new(
+        title,
+        Applicability::Safe,
+        vec![Edit::replace(span, new_value)],
+    ))
+}
+
+/// `before${NAME}after` or `before$NAME after` with exactly one variable.
+fn single_variable(raw: &str) -> Option<(&str, &str, &str)> {
+    let start = raw.find('$')?;
+    let rest = &raw[start + 1..];
+    let (name, end) = if let Some(inner) = rest.strip_prefix('{') {
+        let close = inner.find('}')?;
+        let name = &inner[..close];
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        (name, start + 1 + 1 + close + 1)
+    } else {
+        let len = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .count();
+        (&rest[..len], start + 1 + len)
+    };
+    let after = &raw[end..];
+    if name.is_empty() || after.contains('$') {
+        return None;
+    }
+    Some((&raw[..start], name, after))
+}
+
+/// The value token of the last `ARG name=value` before the first FROM.
+fn global_arg_value<'a>(cx: &'a Context, name: &str) -> Option<&'a Token> {
+    cx.file
+        .instructions
+        .iter()
+        .take_while(|i| i.kind != Keyword::From)
+        .filter(|i| i.kind == Keyword::Arg)
+        .flat_map(|i| i.pairs.iter())
+        .filter(|pair| pair.key.value == name)
+        .last()?
+        .value
+        .as_ref()
+}
+
+/// `FROM node:${V}` where `ARG V` has no default: the build decides the tag.
+fn unresolved(cx: &Context, stage: &Stage, token: &Token) -> Option<Finding> {
+    let (before, name, _) = single_variable(&token.value)?;
+    let image = ImageRef::parse(before.trim_end_matches(':'));
+    if !before.ends_with(':') || !image.is_official_node() {
+        return None;
+    }
+    Some(Finding {
+        rule: FLOATING_TAG.name,
+        span: token.span,
+        instruction: stage.from,
+        message: format!("the `node` tag comes from `ARG {name}`, which has no default: the build decides which Node runs"),
+        help: Some(format!("give `ARG {name}` a default naming a release, e.g. `ARG {name}=26.7.0`")),
+        fix: None,
+    })
+    .filter(|_| cx.analysis.global_args.contains_key(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::edit::Applicability;
+    use crate::lint::{lint, LintOptions};
+
+    fn fixed(src: &str) -> String {
+        std::env::set_var("UNROOT_TODAY", "2026-11-24");
+        let options = LintOptions {
+            selection: crate::rules::RuleSelection {
+                select: vec!["floating-tag".to_string()],
+                ignore: vec![],
+            },
+            ..LintOptions::default()
+        };
+        lint(src, &options, Applicability::Safe).unwrap().fixed
+    }
+
+    #[test]
+    fn pins_keeping_variant_and_spelling() {
+        assert_eq!(
+            fixed("FROM node:lts-alpine AS build\n"),
+            "FROM node:26.7.0-alpine AS build\n"
+        );
+        assert_eq!(fixed("FROM node\n"), "FROM node:26.7.0\n");
+        assert_eq!(
+            fixed("from --platform=$BUILDPLATFORM docker.io/library/node:bookworm as b\n"),
+            "from --platform=$BUILDPLATFORM docker.io/library/node:26.7.0-bookworm as b\n"
+        );
+        assert_eq!(fixed("FROM node:jod-slim\n"), "FROM node:22.23.2-slim\n");
+        assert_eq!(
+            fixed("FROM node:current-alpine3.19\n"),
+            "FROM node:26.7.0-alpine3.24\n"
+        );
+        assert_eq!(
+            fixed("FROM node:bullseye-slim\n"),
+            "FROM node:26.7.0-trixie-slim\n"
+        );
+        assert_eq!(
+            fixed("FROM node:lts-alpine3.24\n"),
+            "FROM node:26.7.0-alpine3.24\n"
+        );
+        assert_eq!(
+            fixed("FROM node:latest@sha256:abc\n"),
+            "FROM node:26.7.0@sha256:abc\n"
+        );
+        assert_eq!(
+            fixed("FROM node:22-alpine\nFROM localhost:5000/node:latest\n"),
+            "FROM node:22-alpine\nFROM localhost:5000/node:latest\n"
+        );
+    }
+
+    #[test]
+    fn arg_indirection_rewrites_the_default() {
+        assert_eq!(
+            fixed("ARG NODE_VERSION=latest\nFROM node:${NODE_VERSION}-alpine\nFROM node:${NODE_VERSION}-alpine\n"),
+            "ARG NODE_VERSION=26.7.0\nFROM node:${NODE_VERSION}-alpine\nFROM node:${NODE_VERSION}-alpine\n"
+        );
+        assert_eq!(
+            fixed("ARG IMAGE=\"node:lts\"\nFROM $IMAGE\n"),
+            "ARG IMAGE=\"node:26.7.0\"\nFROM $IMAGE\n"
+        );
+    }
+
+    #[test]
+    fn version_tags_and_other_images_are_left_alone() {
+        let src =
+            "FROM node:22.1\nFROM node:26-alpine\nFROM nodejs/node:latest\nFROM alpine:latest\n";
+        assert_eq!(fixed(src), src);
+    }
+}
