@@ -265,6 +265,7 @@ pub fn run_with(
                 PinArg::Exact => Pin::Exact,
             },
             releases,
+            digests: None,
         },
         selection,
     };

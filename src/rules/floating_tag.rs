@@ -1,4 +1,4 @@
-use super::{declare_rule, Context, Finding, Pin};
+use super::{declare_rule, Context, Digests, Finding, Pin};
 use crate::analysis::{vars, ImageRef, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::releases::{today, ReleaseLine};
@@ -237,7 +237,7 @@ fn adapt_variant(variant: &str, line: &ReleaseLine) -> (String, Option<String>) 
 fn pinned_tag(line: &ReleaseLine, variant: &str, pin: Pin) -> Option<String> {
     let latest = line.latest.as_deref()?;
     let version = match pin {
-        Pin::Exact => latest.to_string(),
+        Pin::Exact | Pin::Digest => latest.to_string(),
         Pin::Minor => latest.splitn(3, '.').take(2).collect::<Vec<_>>().join("."),
         Pin::Major => line.major.to_string(),
     };
@@ -276,6 +276,14 @@ fn plan_fix(
     let title = format!("pin `{new_reference}`");
     let raw = token.value.as_str();
     if !raw.contains('$') {
+        // `--pin digest`: the digest follows the tag, unless the reference has one already
+        // (never removed or replaced).
+        let pinned = match (&cx.options.digests, cx.options.pin, &image.digest) {
+            (Some(Digests(resolver)), Pin::Digest, None) => {
+                format!("{new_tag}@{}", resolver.digest(image, &new_tag).ok()?)
+            }
+            _ => new_tag,
+        };
         // The token is the reference as written: offsets agree.
         let edit = if image.tag.is_some() {
             Edit::replace(
@@ -283,13 +291,17 @@ fn plan_fix(
                     token.span.start + image.tag_range.start,
                     token.span.start + image.tag_range.end,
                 ),
-                new_tag,
+                pinned,
             )
         } else {
             Edit::insert(
                 token.span.start + image.tag_range.start,
-                format!(":{new_tag}"),
+                format!(":{pinned}"),
             )
+        };
+        let title = match cx.options.pin {
+            Pin::Digest if image.digest.is_none() => format!("{title} by digest"),
+            _ => title,
         };
         return Some(Fix::new(title, Applicability::Safe, vec![edit]));
     }

@@ -87,6 +87,24 @@ pub struct RuleOptions {
     pub pin: Pin,
     /// `--node-release-table`: a fresher release table than the shipped one.
     pub releases: Option<std::sync::Arc<crate::releases::ReleaseTable>>,
+    /// `--pin digest`: resolves pinned tags to their manifest-list digests.
+    pub digests: Option<Digests>,
+}
+
+/// Looks up the digest of `image:tag` in its registry (`sha256:…`); the error is the
+/// registry's message.
+pub trait DigestResolver: Send + Sync {
+    fn digest(&self, image: &crate::analysis::ImageRef, tag: &str) -> Result<String, String>;
+}
+
+/// A shared [`DigestResolver`].
+#[derive(Clone)]
+pub struct Digests(pub std::sync::Arc<dyn DigestResolver>);
+
+impl std::fmt::Debug for Digests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Digests")
+    }
 }
 
 impl RuleOptions {
@@ -104,6 +122,8 @@ pub enum Pin {
     Minor,
     #[default]
     Exact,
+    /// `26.7.0-alpine@sha256:…`: the exact release and its manifest-list digest.
+    Digest,
 }
 
 /// `--select` / `--ignore`.
