@@ -7,18 +7,22 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use clap::{Parser, ValueEnum};
 use rayon::prelude::*;
 
+use crate::analysis::ImageRef;
 use crate::discover::{discover, Input};
 use crate::edit::Applicability;
 use crate::error::Error;
 use crate::lint::{lint, lint_parsed, LintOptions};
+use crate::output::progress::{self, Progress};
 use crate::output::text::{self, Action};
-use crate::output::{json, FileReport};
+use crate::output::{diff, github, json, sarif, FileReport};
+use crate::registry::RegistryResolver;
 use crate::releases::ReleaseTable;
-use crate::rules::{find_rule, Pin, RuleOptions, RuleSelection, RULES};
+use crate::rules::{find_rule, DigestResolver, Digests, Pin, RuleOptions, RuleSelection, RULES};
 use crate::syntax::MAX_FILE_SIZE;
 use crate::write::write_atomic;
 
@@ -92,9 +96,13 @@ pub struct Args {
     #[arg(long, value_name = "FROM:TO", value_delimiter = ',', value_parser = parse_port_pair, help_heading = "Fix")]
     pub port_map: Vec<(u16, u16)>,
 
-    /// How floating `node` tags are pinned: `26`, `26.7` or `26.7.0` (plus the variant)
+    /// How floating `node` tags are pinned: `26`, `26.7`, `26.7.0` (plus the variant) or `26.7.0-alpine@sha256:…`
     #[arg(long, value_enum, default_value_t = PinArg::Exact, help_heading = "Fix")]
     pub pin: PinArg,
+
+    /// Registry to resolve `--pin digest` against, e.g. a mirror (default: the image's own registry; Docker Hub for `node`)
+    #[arg(long, value_name = "URL", value_parser = parse_registry, help_heading = "Fix")]
+    pub registry: Option<String>,
 
     /// A fresh copy of Node's release list (https://nodejs.org/dist/index.json) to use instead of the shipped table
     #[arg(long, value_name = "FILE", help_heading = "Fix")]
@@ -107,6 +115,14 @@ pub struct Args {
     /// When to colour the output (`NO_COLOR` is honoured in auto mode)
     #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN", help_heading = "Output")]
     pub color: Color,
+
+    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell) and exit
+    #[arg(long, value_name = "SHELL", help_heading = "Other", conflicts_with_all = ["paths", "explain", "list_rules", "man"])]
+    pub completions: Option<clap_complete::Shell>,
+
+    /// Print the man page (roff) and exit
+    #[arg(long, help_heading = "Other", conflicts_with_all = ["paths", "explain", "list_rules"])]
+    pub man: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -115,6 +131,26 @@ pub enum Format {
     Text,
     /// One JSON array of findings with their planned edits
     Json,
+    /// A SARIF 2.1.0 log, for GitHub code scanning and other SARIF viewers
+    Sarif,
+    /// GitHub Actions workflow commands: one `::warning` annotation per finding
+    Github,
+    /// The unified diff of the fixes alone, for `git apply` or `patch -p1`
+    Diff,
+}
+
+impl Format {
+    /// The whole report for standard output, or `None` for `text`, which is written file by
+    /// file, in colour, and ends with a summary.
+    pub fn render(self, reports: &[FileReport]) -> Option<String> {
+        match self {
+            Format::Text => None,
+            Format::Json => Some(json::render(reports)),
+            Format::Sarif => Some(sarif::render(reports)),
+            Format::Github => Some(github::render(reports)),
+            Format::Diff => Some(diff::render(reports)),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -125,6 +161,8 @@ pub enum PinArg {
     Minor,
     /// The full release: `26.7.0-alpine`
     Exact,
+    /// The full release and the digest the registry serves for it: `26.7.0-alpine@sha256:…`
+    Digest,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -150,6 +188,19 @@ fn parse_user(value: &str) -> Result<String, String> {
     } else {
         Err(format!("`{value}` is not NAME, UID, NAME:GROUP or UID:GID"))
     }
+}
+
+/// `--registry`: an `http://` or `https://` URL, kept without a trailing `/`.
+fn parse_registry(value: &str) -> Result<String, String> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{value}` is not an http:// or https:// URL"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || value.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
+        return Err(format!("`{value}` is not a registry URL"));
+    }
+    Ok(value.trim_end_matches('/').to_string())
 }
 
 /// `FROM:TO` for `--port-map`: a privileged port and an unprivileged one.
@@ -203,17 +254,45 @@ pub fn run(args: &Args) -> Status {
         Color::Never => anstream::ColorChoice::Never,
     };
     let mut stdout = anstream::AutoStream::new(io::stdout().lock(), choice);
-    let mut stderr = anstream::AutoStream::new(io::stderr().lock(), choice);
-    run_with(args, &mut io::stdin().lock(), &mut stdout, &mut stderr)
+    // Not locked: the progress bar draws on standard error from the threads that check files.
+    let mut stderr = anstream::AutoStream::new(io::stderr(), choice);
+    run_streams(
+        args,
+        progress::allowed(),
+        &mut io::stdin().lock(),
+        &mut stdout,
+        &mut stderr,
+    )
 }
 
-/// Runs unroot with explicit streams (the tests use this).
+/// Runs unroot with explicit streams (the tests use this); never draws a progress bar.
 pub fn run_with(
     args: &Args,
     stdin: &mut impl Read,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Status {
+    run_streams(args, false, stdin, stdout, stderr)
+}
+
+/// Runs unroot; `progress_allowed`: standard error is a terminal outside CI (see
+/// [`progress::allowed`]), so a bar may be drawn on it while many files are checked.
+fn run_streams(
+    args: &Args,
+    progress_allowed: bool,
+    stdin: &mut impl Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Status {
+    if let Some(shell) = args.completions {
+        let mut command = <Args as clap::CommandFactory>::command();
+        clap_complete::generate(shell, &mut command, "unroot", stdout);
+        return Status::Clean;
+    }
+    if args.man {
+        let man = clap_mangen::Man::new(<Args as clap::CommandFactory>::command());
+        return print_or_error(man.render(stdout), Status::Clean);
+    }
     let releases = match &args.node_release_table {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|err| err.to_string())
@@ -263,9 +342,16 @@ pub fn run_with(
                 PinArg::Major => Pin::Major,
                 PinArg::Minor => Pin::Minor,
                 PinArg::Exact => Pin::Exact,
+                PinArg::Digest => Pin::Digest,
             },
             releases,
-            digests: None,
+            // Only `--pin digest` creates the resolver: no other run touches the network.
+            digests: match args.pin {
+                PinArg::Digest => Some(Digests(Arc::new(RegistryResolver::new(
+                    args.registry.clone(),
+                )))),
+                _ => None,
+            },
         },
         selection,
     };
@@ -319,15 +405,44 @@ pub fn run_with(
         Action::Show
     };
     let show_unsafe = action == Action::Show && args.format == Format::Text;
-    let results: Vec<Result<FileReport, Error>> = files
+    // Every file is checked before any is written: a `--pin digest` lookup that fails in one
+    // file stops the writing of all of them, so a run never pins half a repository.
+    let progress = Progress::new(files.len(), progress_allowed);
+    let checked: Vec<Result<Checked, Error>> = files
         .par_iter()
-        .map(|path| check_file(path, &options, threshold, args.write, show_unsafe))
+        .map(|path| {
+            let checked = check_file(path, &options, threshold, show_unsafe);
+            progress.inc();
+            checked
+        })
         .collect();
+    progress.finish();
+    let lookup_failed = checked
+        .iter()
+        .flatten()
+        .any(|file| !file.lookup_failures.is_empty());
+    let results: Vec<Result<Checked, Error>> = if args.write && !lookup_failed {
+        checked
+            .into_par_iter()
+            .zip(files.par_iter())
+            .map(|(result, path)| result.and_then(|file| write_fixed(path, file)))
+            .collect()
+    } else {
+        checked
+    };
 
     let mut reports = Vec::with_capacity(results.len());
     for result in results {
         match result {
-            Ok(report) => reports.push(report),
+            Ok(file) => {
+                for failure in &file.lookup_failures {
+                    status = Status::Error;
+                    if writeln!(stderr, "{}: {failure}", file.report.path).is_err() {
+                        return Status::Error;
+                    }
+                }
+                reports.push(file.report);
+            }
             Err(err) => {
                 status = Status::Error;
                 if writeln!(stderr, "{err}").is_err() {
@@ -336,9 +451,21 @@ pub fn run_with(
             }
         }
     }
-    let written = match args.format {
-        Format::Json => stdout.write_all(json::render(&reports).as_bytes()),
-        Format::Text => write_text(stdout, &reports, threshold, action),
+    // Nothing was written: the report is the dry run's, with the diffs that were not applied.
+    let action = if lookup_failed {
+        if args.write {
+            let _ = writeln!(
+                stderr,
+                "error: a `--pin digest` lookup failed; nothing was written"
+            );
+        }
+        Action::Show
+    } else {
+        action
+    };
+    let written = match args.format.render(&reports) {
+        Some(report) => stdout.write_all(report.as_bytes()),
+        None => write_text(stdout, &reports, threshold, action),
     };
     // A failed write is a closed pipe: nobody reads the rest; the status still tells the outcome.
     let _ = written;
@@ -375,14 +502,21 @@ fn final_status(status: Status, reports: &[FileReport], action: Action, exit_zer
     }
 }
 
-/// Reads, checks and (with --write) fixes one file.
+/// One file, checked: its report, the bytes it was read as (a write checks them), and the
+/// `--pin digest` lookups that failed in it.
+struct Checked {
+    report: FileReport,
+    bytes: Vec<u8>,
+    lookup_failures: Vec<String>,
+}
+
+/// Reads and checks one file; nothing is written yet.
 fn check_file(
     path: &Path,
     options: &LintOptions,
     threshold: Applicability,
-    write: bool,
     show_unsafe: bool,
-) -> Result<FileReport, Error> {
+) -> Result<Checked, Error> {
     let io_error = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -390,7 +524,7 @@ fn check_file(
     let bytes = File::open(path)
         .and_then(|mut file| read_limited(&mut file))
         .map_err(io_error)?;
-    let report = report_for(
+    let (report, lookup_failures) = report_for(
         &path.display().to_string(),
         &bytes,
         options,
@@ -398,13 +532,42 @@ fn check_file(
         show_unsafe,
     )
     .map_err(|err| err.with_path(path))?;
-    if write && report.fixed != report.source {
-        write_atomic(path, &bytes, &report.fixed).map_err(|source| Error::Write {
+    Ok(Checked {
+        report,
+        bytes,
+        lookup_failures,
+    })
+}
+
+/// `--write`: replaces a checked file with its fixed text, if that differs.
+fn write_fixed(path: &Path, file: Checked) -> Result<Checked, Error> {
+    if file.report.fixed != file.report.source {
+        write_atomic(path, &file.bytes, &file.report.fixed).map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,
         })?;
     }
-    Ok(report)
+    Ok(file)
+}
+
+/// `--pin digest` for one file: asks the run's resolver (which caches each lookup) and keeps
+/// the lookups that failed in this file, to report them with its path.
+struct FileDigests {
+    run: Digests,
+    failures: Mutex<Vec<String>>,
+}
+
+impl DigestResolver for FileDigests {
+    fn digest(&self, image: &ImageRef, tag: &str) -> Result<String, String> {
+        let result = self.run.0.digest(image, tag);
+        if let Err(message) = &result {
+            let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+            if !failures.contains(message) {
+                failures.push(message.clone());
+            }
+        }
+        result
+    }
 }
 
 /// An error before the path is attached.
@@ -425,7 +588,40 @@ impl PathlessError {
     }
 }
 
+/// Checks one file's bytes; also returns the `--pin digest` lookups that failed in it.
 fn report_for(
+    name: &str,
+    bytes: &[u8],
+    options: &LintOptions,
+    threshold: Applicability,
+    show_unsafe: bool,
+) -> Result<(FileReport, Vec<String>), PathlessError> {
+    let Some(run) = &options.rules.digests else {
+        return report_with(name, bytes, options, threshold, show_unsafe)
+            .map(|report| (report, Vec::new()));
+    };
+    let recorder = Arc::new(FileDigests {
+        run: run.clone(),
+        failures: Mutex::default(),
+    });
+    let file_options = LintOptions {
+        rules: RuleOptions {
+            digests: Some(Digests(recorder.clone())),
+            ..options.rules.clone()
+        },
+        selection: options.selection.clone(),
+    };
+    let report = report_with(name, bytes, &file_options, threshold, show_unsafe)?;
+    let failures = std::mem::take(
+        &mut *recorder
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+    Ok((report, failures))
+}
+
+fn report_with(
     name: &str,
     bytes: &[u8],
     options: &LintOptions,
@@ -470,22 +666,36 @@ fn run_stdin(
         Ok(bytes) => bytes,
         Err(source) => return report_error(stderr, Error::Io { path: name, source }),
     };
-    let report = match report_for(STDIN_NAME, &bytes, options, threshold, false) {
-        Ok(report) => report,
+    let (report, lookup_failures) = match report_for(STDIN_NAME, &bytes, options, threshold, false)
+    {
+        Ok(checked) => checked,
         Err(err) => return report_error(stderr, err.with_path(&name)),
     };
     let reports = [report];
-    let written = match args.format {
-        Format::Json => stdout.write_all(json::render(&reports).as_bytes()),
-        Format::Text => stdout
+    // A failed `--pin digest` lookup: the findings, the errors, and no file on stdout.
+    if !lookup_failures.is_empty() {
+        let _ = match args.format.render(&reports) {
+            Some(report) => stdout.write_all(report.as_bytes()),
+            // The findings alone: no summary, which would count fixes as made.
+            None => text::write_file(stderr, &reports[0], threshold, Action::Write),
+        };
+        for failure in &lookup_failures {
+            let _ = writeln!(stderr, "{STDIN_NAME}: {failure}");
+        }
+        return Status::Error;
+    }
+    let written = match args.format.render(&reports) {
+        Some(report) => stdout.write_all(report.as_bytes()),
+        None => stdout
             .write_all(reports[0].fixed.as_bytes())
             .and_then(|()| write_text(stderr, &reports, threshold, Action::Write)),
     };
     let _ = written;
-    // JSON carries the findings, not the fixed file: nothing was fixed, as in a dry run.
+    // The other formats carry the findings (or the diff), not the fixed file: nothing was
+    // fixed, as in a dry run.
     let action = match args.format {
-        Format::Json => Action::Show,
         Format::Text => Action::Write,
+        Format::Json | Format::Sarif | Format::Github | Format::Diff => Action::Show,
     };
     final_status(Status::Clean, &reports, action, args.exit_zero)
 }

@@ -8,6 +8,7 @@ pub mod edit;
 pub mod error;
 pub mod lint;
 pub mod output;
+pub mod registry;
 pub mod releases;
 pub mod rules;
 pub mod syntax;

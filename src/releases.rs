@@ -123,7 +123,9 @@ impl ReleaseTable {
                 }
             }
         }
-        table.lines.sort_by_key(|line| std::cmp::Reverse(line.major));
+        table
+            .lines
+            .sort_by_key(|line| std::cmp::Reverse(line.major));
         Ok(table)
     }
 

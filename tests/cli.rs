@@ -1130,7 +1130,12 @@ fn list_rules_prints_every_rule() {
     assert_eq!(run.code, 0);
     assert_eq!(
         run.stdout,
-        "root-user        the final stage runs as root  (same as DL3002, DS002, AVD-DS-0002, CKV_DOCKER_3, CKV_DOCKER_8)\n"
+        "root-user        the final stage runs as root  (same as DL3002, DS002, AVD-DS-0002, CKV_DOCKER_3, CKV_DOCKER_8)\n\
+         privileged-port  the image exposes a port below 1024\n\
+         floating-tag     a `node` base image tag that moves  (same as DL3006, DL3007, DS001, AVD-DS-0001, CKV_DOCKER_7)\n\
+         end-of-life      a `node` base image past its end of life\n\
+         \n\
+         Node.js release table: 2026-11-24 (shipped with unroot)\n"
     );
 }
 
@@ -1610,6 +1615,8 @@ fn help_lists_exactly_the_implemented_options() {
     let options: Vec<&str> = run
         .stdout
         .lines()
+        // Option lines are indented by 2 or 6 spaces; wrapped help text by 10.
+        .filter(|line| line.len() - line.trim_start().len() <= 6)
         .map(str::trim_start)
         .filter(|line| line.starts_with('-'))
         .flat_map(|line| line.split([',', ' ']))
@@ -1635,8 +1642,14 @@ fn help_lists_exactly_the_implemented_options() {
             "--numeric-user",
             "--all-images",
             "--chown",
+            "--port-map",
+            "--pin",
+            "--registry",
+            "--node-release-table",
             "--format",
             "--color",
+            "--completions",
+            "--man",
         ]
     );
     snapshot!("help_long", run.stdout);

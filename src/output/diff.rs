@@ -2,6 +2,18 @@
 
 use similar::TextDiff;
 
+use super::FileReport;
+
+/// `--format diff`: the unified diffs of every file's fixes at the run's threshold, one after
+/// the other, and nothing else: what `--write` applies, as a patch for `git apply` or
+/// `patch -p1`. Empty when there is nothing to fix.
+pub fn render(reports: &[FileReport]) -> String {
+    reports
+        .iter()
+        .map(|report| unified_diff(&report.path, &report.source, &report.fixed))
+        .collect()
+}
+
 /// The unified diff from `old` to `new` for `path` (`--- a/path` / `+++ b/path`, three
 /// lines of context). Empty when the texts are equal.
 pub fn unified_diff(path: &str, old: &str, new: &str) -> String {

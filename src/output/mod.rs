@@ -1,7 +1,11 @@
-//! Rendering results: diffs, text and JSON reports. Only the CLI writes them out.
+//! Rendering results: the text report, the JSON, SARIF, GitHub and diff formats, and the
+//! progress bar. Only the CLI writes them out.
 
 pub mod diff;
+pub mod github;
 pub mod json;
+pub mod progress;
+pub mod sarif;
 pub mod text;
 
 use crate::edit::Applicability;

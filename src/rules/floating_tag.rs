@@ -1,3 +1,4 @@
+use super::suppress::Suppressions;
 use super::{declare_rule, Context, Digests, Finding, Pin};
 use crate::analysis::{vars, ImageRef, Stage};
 use crate::edit::{Applicability, Edit, Fix};
@@ -42,6 +43,12 @@ declare_rule! {
     ///
     /// ## Options
     /// - `--pin major|minor|exact`: `26-alpine`, `26.7-alpine` or `26.7.0-alpine` (default).
+    /// - `--pin digest`: `26.7.0-alpine@sha256:…`, the tag kept readable as Renovate does, and
+    ///   the digest of its multi-arch index as the registry serves it today (an anonymous
+    ///   `HEAD /v2/<name>/manifests/<tag>`; Docker Hub for `node`). A digest already in the
+    ///   reference is kept. A lookup that fails (network, unknown tag) is an error: exit
+    ///   status 2 and nothing written. `ARG` defaults are pinned without a digest.
+    /// - `--registry URL`: look the digests up there instead, e.g. a mirror.
     /// - `--node-release-table FILE`: a fresh release list.
     /// - `# unroot pin=none` directly above a FROM keeps that stage floating on purpose.
     ///
@@ -175,7 +182,7 @@ fn check_stage(cx: &Context, stage: &Stage, today: &str) -> Option<Finding> {
     } else {
         let (variant, note) = adapt_variant(variant, line);
         help.extend(note);
-        plan_fix(cx, stage, token, &image, &variant, line)
+        plan_fix(cx, stage, token, &image, &variant, line, &mut help)
     };
     if fix.is_none() && raw.contains('$') && !line.is_eol(today) {
         help.push("the tag comes from variables unroot cannot rewrite safely: pin the ARG default by hand".to_string());
@@ -255,6 +262,7 @@ fn plan_fix(
     image: &ImageRef,
     variant: &str,
     line: &ReleaseLine,
+    help: &mut Vec<String>,
 ) -> Option<Fix> {
     let new_tag = pinned_tag(line, variant, cx.options.pin)?;
     let reference = stage.reference.as_deref()?;
@@ -277,10 +285,22 @@ fn plan_fix(
     let raw = token.value.as_str();
     if !raw.contains('$') {
         // `--pin digest`: the digest follows the tag, unless the reference has one already
-        // (never removed or replaced).
+        // (never removed or replaced). A failed lookup leaves the finding without a fix (the
+        // CLI reports the error and writes nothing); a stage whose finding a pragma
+        // suppresses (`pin=none`) is not looked up at all.
         let pinned = match (&cx.options.digests, cx.options.pin, &image.digest) {
-            (Some(Digests(resolver)), Pin::Digest, None) => {
-                format!("{new_tag}@{}", resolver.digest(image, &new_tag).ok()?)
+            (Some(Digests(resolver)), Pin::Digest, None)
+                if !Suppressions::of(cx.file).suppresses(&FLOATING_TAG, stage.from) =>
+            {
+                let digest = resolver
+                    .digest(image, &new_tag)
+                    .inspect_err(|message| {
+                        help.push(format!(
+                            "the digest lookup failed, so nothing is pinned: {message}"
+                        ))
+                    })
+                    .ok()?;
+                format!("{new_tag}@{digest}")
             }
             _ => new_tag,
         };
@@ -457,5 +477,64 @@ mod tests {
         let src =
             "FROM node:22.1\nFROM node:26-alpine\nFROM nodejs/node:latest\nFROM alpine:latest\n";
         assert_eq!(fixed(src), src);
+    }
+
+    /// A registry that knows `26.7.0-alpine` only, and counts the lookups.
+    struct FakeRegistry(std::sync::Mutex<Vec<String>>);
+
+    impl crate::rules::DigestResolver for FakeRegistry {
+        fn digest(&self, image: &crate::analysis::ImageRef, tag: &str) -> Result<String, String> {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{}:{tag}", image.repository));
+            match tag {
+                "26.7.0-alpine" => Ok(format!("sha256:{}", "d".repeat(64))),
+                _ => Err(format!("cannot resolve node:{tag}: manifest unknown")),
+            }
+        }
+    }
+
+    #[test]
+    fn pin_digest_appends_the_digest_or_reports_the_failure() {
+        std::env::set_var("UNROOT_TODAY", "2026-11-24");
+        let registry = std::sync::Arc::new(FakeRegistry(Default::default()));
+        let options = LintOptions {
+            rules: crate::rules::RuleOptions {
+                pin: crate::rules::Pin::Digest,
+                digests: Some(crate::rules::Digests(registry.clone())),
+                ..Default::default()
+            },
+            selection: crate::rules::RuleSelection {
+                select: vec!["floating-tag".to_string()],
+                ignore: vec![],
+            },
+        };
+        let run = |src: &str| lint(src, &options, Applicability::Safe).unwrap();
+        let digest = format!("sha256:{}", "d".repeat(64));
+        assert_eq!(
+            run("FROM node:lts-alpine AS b\n").fixed,
+            format!("FROM node:26.7.0-alpine@{digest} AS b\n")
+        );
+        // An existing digest is kept, and not looked up.
+        registry.0.lock().unwrap().clear();
+        assert_eq!(
+            run("FROM node:lts-alpine@sha256:abc\n").fixed,
+            "FROM node:26.7.0-alpine@sha256:abc\n"
+        );
+        assert!(registry.0.lock().unwrap().is_empty());
+        // A failed lookup: the finding stays, without a fix, and says why.
+        let outcome = run("FROM node:lts-slim\n");
+        assert_eq!(outcome.fixed, "FROM node:lts-slim\n");
+        let finding = &outcome.findings[0];
+        assert!(finding.fix.is_none());
+        assert!(finding.help.as_deref().unwrap().contains(
+            "the digest lookup failed, so nothing is pinned: cannot resolve node:26.7.0-slim"
+        ));
+        // `pin=none` keeps a stage floating: no lookup at all.
+        registry.0.lock().unwrap().clear();
+        let src = "# unroot pin=none\nFROM node:lts-slim\n";
+        assert_eq!(run(src).fixed, src);
+        assert!(registry.0.lock().unwrap().is_empty());
     }
 }

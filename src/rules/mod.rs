@@ -3,6 +3,7 @@
 mod end_of_life;
 mod floating_tag;
 mod helpers;
+mod privileged_port;
 mod root_user;
 pub mod suppress;
 
@@ -62,6 +63,7 @@ impl Rule {
 /// Every rule, in the order they run and are listed.
 pub const RULES: &[Rule] = &[
     root_user::ROOT_USER,
+    privileged_port::PRIVILEGED_PORT,
     floating_tag::FLOATING_TAG,
     end_of_life::END_OF_LIFE,
 ];

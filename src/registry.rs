@@ -1,0 +1,813 @@
+//! `--pin digest`: the digest of an image tag, looked up in its registry through the OCI
+//! distribution API, anonymously.
+//!
+//! `HEAD /v2/<name>/manifests/<tag>` asks for an OCI image index, a Docker manifest list, an
+//! OCI manifest or a Docker manifest v2, in that order of preference, and reads the
+//! `Docker-Content-Digest` header: for a multi-arch tag that is the digest of the index, which
+//! is what `FROM node:26.7.0-alpine@sha256:…` pins (Renovate's format). A registry that
+//! answers 401 with a `Bearer` challenge (Docker Hub does, for every repository) gets an
+//! anonymous token from the challenge's realm, and the request is repeated with it.
+//!
+//! Lookups are cached per repository and tag for the run, and failed ones are kept: the CLI
+//! fails the run (exit status 2, nothing written) when one failed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
+
+use crate::analysis::ImageRef;
+use crate::rules::DigestResolver;
+
+/// Where Docker Hub's images are served (`docker.io` is only a name).
+pub const DOCKER_HUB: &str = "https://registry-1.docker.io";
+
+/// How long one lookup may take, from connecting to the last byte of the answer.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The manifest types unroot accepts, most wanted first: the multi-arch ones, then a
+/// single-platform manifest for tags that have no index. No `q=` weights: registries serve
+/// what the tag points to when it is accepted, and some compare the types as plain strings
+/// (containerd sends such a list too).
+pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+     application/vnd.docker.distribution.manifest.list.v2+json, \
+     application/vnd.oci.image.manifest.v1+json, \
+     application/vnd.docker.distribution.manifest.v2+json";
+
+/// The most unroot reads of a manifest, an error or a token answer.
+const MAX_BODY: u64 = 4 * 1024 * 1024;
+
+type Lookup = Arc<OnceLock<Result<String, String>>>;
+
+/// Resolves `image:tag` to the digest its registry serves for it.
+pub struct RegistryResolver {
+    /// `--registry`: the base URL every lookup goes to, without a trailing `/`.
+    base: Option<String>,
+    agent: ureq::Agent,
+    /// One entry per repository URL and tag; concurrent askers of the same tag wait for one
+    /// request.
+    lookups: Mutex<HashMap<(String, String), Lookup>>,
+    /// Anonymous bearer tokens per repository URL. Never printed.
+    tokens: Mutex<HashMap<String, String>>,
+    /// The failed lookups, each once, in the order they failed.
+    errors: Mutex<Vec<String>>,
+}
+
+impl std::fmt::Debug for RegistryResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not derived: that would print the tokens.
+        f.debug_struct("RegistryResolver")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl RegistryResolver {
+    /// `base`: `--registry`, a URL such as `https://mirror.example` or `http://127.0.0.1:5000`
+    /// that replaces every image's own registry; `None` asks each image's registry.
+    pub fn new(base: Option<String>) -> RegistryResolver {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(TIMEOUT))
+            .user_agent(concat!("unroot/", env!("CARGO_PKG_VERSION")))
+            .build();
+        RegistryResolver {
+            base: base.map(|base| base.trim_end_matches('/').to_string()),
+            agent: config.into(),
+            lookups: Mutex::default(),
+            tokens: Mutex::default(),
+            errors: Mutex::default(),
+        }
+    }
+
+    /// The lookups that failed so far, as `cannot resolve IMAGE:TAG at REGISTRY: message`.
+    pub fn errors(&self) -> Vec<String> {
+        lock(&self.errors).clone()
+    }
+
+    /// The registry's base URL and the repository's name in it.
+    fn locate(&self, image: &ImageRef) -> (String, String) {
+        let hub = matches!(
+            image.registry.as_deref(),
+            None | Some("docker.io" | "index.docker.io" | "registry-1.docker.io")
+        );
+        // Docker Hub's official images are `library/<name>`; its mirrors use the same names.
+        let name = if hub && !image.repository.contains('/') {
+            format!("library/{}", image.repository)
+        } else {
+            image.repository.clone()
+        };
+        let base = match (&self.base, image.registry.as_deref()) {
+            (Some(base), _) => base.clone(),
+            (None, Some(registry)) if !hub => format!("https://{registry}"),
+            (None, _) => DOCKER_HUB.to_string(),
+        };
+        (base, name)
+    }
+
+    /// The digest of `base/v2/name` at `tag`, or why there is none (no image or tag named).
+    fn fetch(&self, base: &str, name: &str, tag: &str) -> Result<String, String> {
+        check_tag(tag)?;
+        let repository = format!("{base}/v2/{name}");
+        let url = format!("{repository}/manifests/{tag}");
+        // At most one new token per lookup: a registry that refuses the fresh one refuses.
+        let mut renewed = false;
+        let head = self.send(false, &url, &repository, name, &mut renewed)?;
+        if head.status().is_success() {
+            if let Some(digest) = header(&head, "docker-content-digest") {
+                return check_digest(digest);
+            }
+        }
+        // No digest in the answer to HEAD, or an error, whose message is only in a body:
+        // the same request as GET.
+        let mut response = self.send(true, &url, &repository, name, &mut renewed)?;
+        let status = response.status();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(|err| describe(&err))?;
+        if !status.is_success() {
+            return Err(status_error(status, &body));
+        }
+        match header(&response, "docker-content-digest") {
+            Some(digest) => check_digest(digest),
+            // The digest is defined as the sha256 of the manifest's bytes as served.
+            None => Ok(format!("sha256:{}", hex(&sha256(&body)))),
+        }
+    }
+
+    /// One request with the repository's token, if any; on a `Bearer` challenge, unless
+    /// `renewed` says this lookup got a token already, a new anonymous token is fetched and
+    /// the request sent once more.
+    fn send(
+        &self,
+        get: bool,
+        url: &str,
+        repository: &str,
+        name: &str,
+        renewed: &mut bool,
+    ) -> Result<ureq::http::Response<ureq::Body>, String> {
+        let token = lock(&self.tokens).get(repository).cloned();
+        let response = self.request(get, url, token.as_deref())?;
+        if response.status() != 401 || *renewed {
+            return Ok(response);
+        }
+        let Some(challenge) = response
+            .headers()
+            .get_all("www-authenticate")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(parse_bearer_challenge)
+        else {
+            return Ok(response);
+        };
+        let token = self.fetch_token(&challenge, name)?;
+        *renewed = true;
+        lock(&self.tokens).insert(repository.to_string(), token.clone());
+        self.request(get, url, Some(&token))
+    }
+
+    fn request(
+        &self,
+        get: bool,
+        url: &str,
+        token: Option<&str>,
+    ) -> Result<ureq::http::Response<ureq::Body>, String> {
+        let request = if get {
+            self.agent.get(url)
+        } else {
+            self.agent.head(url)
+        };
+        let request = request.header("Accept", ACCEPT);
+        let request = match token {
+            Some(token) => request.header("Authorization", format!("Bearer {token}")),
+            None => request,
+        };
+        request.call().map_err(|err| describe(&err))
+    }
+
+    /// An anonymous token from the challenge's realm, for pulling `name`.
+    fn fetch_token(
+        &self,
+        challenge: &HashMap<String, String>,
+        name: &str,
+    ) -> Result<String, String> {
+        let realm = challenge
+            .get("realm")
+            .filter(|realm| realm.starts_with("https://") || realm.starts_with("http://"))
+            .ok_or("the registry asks for a token but names no http(s) realm to get it from")?;
+        let scope = challenge
+            .get("scope")
+            .cloned()
+            .unwrap_or_else(|| format!("repository:{name}:pull"));
+        let mut url = realm.clone();
+        let mut separator = if url.contains('?') { '&' } else { '?' };
+        for (key, value) in [
+            ("service", challenge.get("service")),
+            ("scope", Some(&scope)),
+        ] {
+            if let Some(value) = value {
+                url.push_str(&format!("{separator}{key}={}", encode_query(value)));
+                separator = '&';
+            }
+        }
+        let mut response = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|err| format!("token service {realm}: {}", describe(&err)))?;
+        let status = response.status();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(|err| format!("token service {realm}: {}", describe(&err)))?;
+        if !status.is_success() {
+            return Err(format!(
+                "token service {realm}: {}",
+                status_error(status, &body)
+            ));
+        }
+        serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|answer| {
+                ["token", "access_token"]
+                    .iter()
+                    .find_map(|key| answer[key].as_str().filter(|t| !t.is_empty()))
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| format!("token service {realm}: the answer holds no token"))
+    }
+}
+
+impl DigestResolver for RegistryResolver {
+    fn digest(&self, image: &ImageRef, tag: &str) -> Result<String, String> {
+        let (base, name) = self.locate(image);
+        let lookup = lock(&self.lookups)
+            .entry((format!("{base}/v2/{name}"), tag.to_string()))
+            .or_default()
+            .clone();
+        lookup
+            .get_or_init(|| {
+                let result = self.fetch(&base, &name, tag).map_err(|message| {
+                    let shown = match &image.registry {
+                        Some(registry) => format!("{registry}/{}", image.repository),
+                        None => image.repository.clone(),
+                    };
+                    format!("cannot resolve {shown}:{tag} at {base}: {message}")
+                });
+                if let Err(message) = &result {
+                    lock(&self.errors).push(message.clone());
+                }
+                result
+            })
+            .clone()
+    }
+}
+
+fn header<'a>(response: &'a ureq::http::Response<ureq::Body>, name: &str) -> Option<&'a str> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+}
+
+/// A tag as the distribution spec defines it: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+fn check_tag(tag: &str) -> Result<(), String> {
+    let valid = !tag.is_empty()
+        && tag.len() <= 128
+        && !tag.starts_with(['.', '-'])
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("`{tag}` is not a valid tag"))
+    }
+}
+
+/// The digest goes into the Dockerfile: only `sha256:` or `sha512:` with the right number of
+/// lowercase hex digits.
+fn check_digest(digest: &str) -> Result<String, String> {
+    let valid = match digest.split_once(':') {
+        Some(("sha256", hex)) => hex.len() == 64,
+        Some(("sha512", hex)) => hex.len() == 128,
+        _ => false,
+    } && digest
+        .split_once(':')
+        .is_some_and(|(_, hex)| hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    if valid {
+        Ok(digest.to_string())
+    } else {
+        let shown: String = digest.chars().take(80).collect();
+        Err(format!("the registry sent a malformed digest `{shown}`"))
+    }
+}
+
+/// A failed answer: the registry's own message (`errors[0].message` in the distribution
+/// spec's error body) when there is one, and the status.
+fn status_error(status: ureq::http::StatusCode, body: &[u8]) -> String {
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|answer| answer["errors"][0]["message"].as_str().map(one_line))
+        .filter(|message| !message.is_empty());
+    let code = match status.canonical_reason() {
+        Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    };
+    let hint = match status.as_u16() {
+        401 | 403 => " (unroot looks digests up anonymously: a private image needs a --registry that serves it)",
+        _ => "",
+    };
+    match message {
+        Some(message) => format!("{message} ({code}){hint}"),
+        None => format!("{code}{hint}"),
+    }
+}
+
+/// A network error in words, on one line.
+fn describe(err: &ureq::Error) -> String {
+    match err {
+        ureq::Error::Timeout(_) => format!("no answer within {} s", TIMEOUT.as_secs()),
+        ureq::Error::Io(io) => one_line(&io.to_string()),
+        other => one_line(&other.to_string()),
+    }
+}
+
+/// Text from a server, safe for one terminal line: control characters become spaces, and
+/// it is cut at 300 characters.
+fn one_line(text: &str) -> String {
+    let mut line: String = text
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    if text.trim().chars().count() > 300 {
+        line.push('…');
+    }
+    line
+}
+
+/// The parameters of a `Bearer` challenge (`WWW-Authenticate: Bearer realm="…",service="…",
+/// scope="…"`), names lowercased; `None` for another scheme.
+pub fn parse_bearer_challenge(header: &str) -> Option<HashMap<String, String>> {
+    let header = header.trim_start();
+    let scheme_end = header.find(char::is_whitespace).unwrap_or(header.len());
+    if !header[..scheme_end].eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let mut params = HashMap::new();
+    let mut rest = header[scheme_end..].trim_start();
+    while !rest.is_empty() {
+        let Some(eq) = rest.find('=') else { break };
+        let key = rest[..eq].trim();
+        if key.is_empty() || key.contains([',', ' ', '"']) {
+            // Another challenge (`, Basic realm=…`) or garbage: stop here.
+            break;
+        }
+        let after = rest[eq + 1..].trim_start();
+        let (value, remainder) = if let Some(quoted) = after.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            (value, &quoted[end?..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim().to_string(), &after[end..])
+        };
+        params.insert(key.to_ascii_lowercase(), value);
+        rest = remainder.trim_start();
+        match rest.strip_prefix(',') {
+            Some(next) => rest = next.trim_start(),
+            None => break,
+        }
+    }
+    Some(params)
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 (FIPS 180-4), for the one case that needs it: a registry that sends no
+/// `Docker-Content-Digest`, where the digest is the hash of the manifest's bytes. Written out
+/// here rather than adding the `sha2` crate for a rarely taken fallback path; it is checked
+/// against the NIST test vectors and against `sha2` (a dev-dependency) in the tests, and a
+/// wrong digest could not go unnoticed: the build would fail to pull the image.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
+    ];
+    let mut h: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
+    ];
+    let mut message = data.to_vec();
+    let bits = (data.len() as u64).wrapping_mul(8);
+    message.push(0x80);
+    while message.len() % 64 != 56 {
+        message.push(0);
+    }
+    message.extend_from_slice(&bits.to_be_bytes());
+    for block in message.chunks_exact(64) {
+        let mut w = [0u32; 64];
+        for (i, word) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[i - 7])
+                .wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+        for i in 0..64 {
+            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+            let ch = (e & f) ^ (!e & g);
+            let t1 = hh
+                .wrapping_add(s1)
+                .wrapping_add(ch)
+                .wrapping_add(K[i])
+                .wrapping_add(w[i]);
+            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+            let maj = (a & b) ^ (a & c) ^ (b & c);
+            let t2 = s0.wrapping_add(maj);
+            hh = g;
+            g = f;
+            f = e;
+            e = d.wrapping_add(t1);
+            d = c;
+            c = b;
+            b = a;
+            a = t1.wrapping_add(t2);
+        }
+        for (state, value) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+            *state = state.wrapping_add(value);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::thread;
+
+    use super::*;
+
+    #[test]
+    fn parses_docker_hub_challenge() {
+        let params = parse_bearer_challenge(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/node:pull""#,
+        )
+        .expect("a Bearer challenge");
+        assert_eq!(params["realm"], "https://auth.docker.io/token");
+        assert_eq!(params["service"], "registry.docker.io");
+        assert_eq!(params["scope"], "repository:library/node:pull");
+    }
+
+    #[test]
+    fn parses_spacing_case_escapes_and_bare_values() {
+        let params = parse_bearer_challenge(
+            r#"bearer  Realm = "http://x/t?a=1" , service=reg , error="a \"b\", c""#,
+        )
+        .expect("a Bearer challenge");
+        assert_eq!(params["realm"], "http://x/t?a=1");
+        assert_eq!(params["service"], "reg");
+        assert_eq!(params["error"], r#"a "b", c"#);
+        assert!(parse_bearer_challenge(r#"Basic realm="registry""#).is_none());
+        assert!(parse_bearer_challenge("Bearer").is_some_and(|p| p.is_empty()));
+        // An unterminated quote is not a challenge unroot acts on.
+        assert!(parse_bearer_challenge(r#"Bearer realm="http://x"#).is_none());
+        // A second challenge after the first is not read into it.
+        let params = parse_bearer_challenge(r#"Bearer realm="http://a", Basic realm="b""#)
+            .expect("a Bearer challenge");
+        assert_eq!(params.len(), 1);
+    }
+
+    #[test]
+    fn sha256_matches_nist_vectors_and_sha2() {
+        use sha2::Digest as _;
+        assert_eq!(
+            hex(&sha256(b"")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            hex(&sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex(&sha256(
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+            )),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
+        for len in [1, 55, 56, 63, 64, 65, 119, 120, 1000, 4097] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            assert_eq!(
+                sha256(&data).as_slice(),
+                sha2::Sha256::digest(&data).as_slice(),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn tags_and_digests_are_checked() {
+        assert!(check_tag("26.7.0-alpine3.24").is_ok());
+        assert!(check_tag("a/b").is_err());
+        assert!(check_tag("-x").is_err());
+        assert!(check_tag("").is_err());
+        let good = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(check_digest(&good), Ok(good.clone()));
+        assert!(check_digest(&format!("sha256:{}", "A".repeat(64))).is_err());
+        assert!(check_digest("sha256:abc").is_err());
+        assert!(check_digest(&format!("md5:{}", "a".repeat(64))).is_err());
+        assert!(check_digest(&format!("sha256:{}\nRUN x", "a".repeat(64))).is_err());
+    }
+
+    #[test]
+    fn docker_hub_names_and_override() {
+        let hub = RegistryResolver::new(None);
+        assert_eq!(
+            hub.locate(&ImageRef::parse("node")),
+            (DOCKER_HUB.to_string(), "library/node".to_string())
+        );
+        assert_eq!(
+            hub.locate(&ImageRef::parse("docker.io/library/node")),
+            (DOCKER_HUB.to_string(), "library/node".to_string())
+        );
+        assert_eq!(
+            hub.locate(&ImageRef::parse("public.ecr.aws/docker/library/node")),
+            (
+                "https://public.ecr.aws".to_string(),
+                "docker/library/node".to_string()
+            )
+        );
+        let mirror = RegistryResolver::new(Some("http://127.0.0.1:5000/".to_string()));
+        assert_eq!(
+            mirror.locate(&ImageRef::parse("node")),
+            (
+                "http://127.0.0.1:5000".to_string(),
+                "library/node".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn registry_messages() {
+        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}"#;
+        assert_eq!(
+            status_error(ureq::http::StatusCode::NOT_FOUND, body),
+            "manifest unknown (HTTP 404 Not Found)"
+        );
+        assert_eq!(
+            status_error(ureq::http::StatusCode::BAD_GATEWAY, b"<html>"),
+            "HTTP 502 Bad Gateway"
+        );
+    }
+
+    /// One HTTP/1.1 request: the request line and the headers (names lowercased).
+    struct Request {
+        line: String,
+        headers: Vec<(String, String)>,
+    }
+
+    impl Request {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        }
+    }
+
+    fn read_request(stream: &TcpStream) -> Option<Request> {
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        if line.is_empty() {
+            return None;
+        }
+        let mut headers = Vec::new();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).ok()?;
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let (key, value) = header.split_once(':')?;
+            let key = key.trim().to_ascii_lowercase();
+            if key == "content-length" {
+                length = value.trim().parse().ok()?;
+            }
+            headers.push((key, value.trim().to_string()));
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).ok()?;
+        Some(Request {
+            line: line.trim_end().to_string(),
+            headers,
+        })
+    }
+
+    /// A registry on 127.0.0.1 that wants a token: answers `answer(request)` for each
+    /// request, closing the connection after each; stops after `count` requests.
+    fn serve(
+        count: usize,
+        answer: impl Fn(&Request, u16) -> String + Send + 'static,
+    ) -> (u16, thread::JoinHandle<Vec<Request>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("bound").port();
+        // Polls, so that a client that sends fewer requests than expected fails the test
+        // (by the count) instead of hanging it.
+        listener.set_nonblocking(true).expect("non-blocking");
+        let handle = thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let mut seen = Vec::new();
+            while seen.len() < count && std::time::Instant::now() < deadline {
+                let mut stream = match listener.accept() {
+                    Ok((stream, _)) => stream,
+                    Err(_) => {
+                        thread::sleep(std::time::Duration::from_millis(5));
+                        continue;
+                    }
+                };
+                stream.set_nonblocking(false).expect("blocking");
+                let Some(request) = read_request(&stream) else {
+                    continue;
+                };
+                let response = answer(&request, port);
+                stream.write_all(response.as_bytes()).expect("answered");
+                seen.push(request);
+            }
+            seen
+        });
+        (port, handle)
+    }
+
+    const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    const TOKEN: &str = "s3cr3t-t0ken";
+
+    fn answer_with_token(request: &Request, port: u16) -> String {
+        if request.line.starts_with("GET /token?") {
+            let body = format!(r#"{{"token":"{TOKEN}","expires_in":300}}"#);
+            return format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+        let authorized =
+            request.header("authorization") == Some(format!("Bearer {TOKEN}").as_str());
+        if !authorized {
+            let body =
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+            return format!(
+                "HTTP/1.1 401 Unauthorized\r\nWww-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"test.registry\",scope=\"repository:library/node:pull\"\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+        format!(
+            "HTTP/1.1 200 OK\r\nDocker-Content-Digest: {DIGEST}\r\nContent-Type: application/vnd.oci.image.index.v1+json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    }
+
+    #[test]
+    fn bearer_token_flow() {
+        let (port, server) = serve(3, answer_with_token);
+        let resolver = RegistryResolver::new(Some(format!("http://127.0.0.1:{port}")));
+        let image = ImageRef::parse("node:lts-alpine");
+        assert_eq!(
+            resolver.digest(&image, "26.7.0-alpine"),
+            Ok(DIGEST.to_string())
+        );
+        // Cached: no fourth request (the server would not answer it).
+        assert_eq!(
+            resolver.digest(&image, "26.7.0-alpine"),
+            Ok(DIGEST.to_string())
+        );
+        assert!(resolver.errors().is_empty());
+        let seen = server.join().expect("the server ran");
+        assert_eq!(seen.len(), 3);
+        assert_eq!(
+            seen[0].line,
+            "HEAD /v2/library/node/manifests/26.7.0-alpine HTTP/1.1"
+        );
+        assert_eq!(seen[0].header("authorization"), None);
+        assert_eq!(seen[0].header("accept"), Some(ACCEPT));
+        assert_eq!(
+            seen[0].header("user-agent"),
+            Some(concat!("unroot/", env!("CARGO_PKG_VERSION")))
+        );
+        assert_eq!(
+            seen[1].line,
+            "GET /token?service=test.registry&scope=repository%3Alibrary%2Fnode%3Apull HTTP/1.1"
+        );
+        assert_eq!(seen[1].header("authorization"), None);
+        assert_eq!(
+            seen[2].line,
+            "HEAD /v2/library/node/manifests/26.7.0-alpine HTTP/1.1"
+        );
+        assert_eq!(
+            seen[2].header("authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+        assert!(!format!("{resolver:?}").contains(TOKEN));
+    }
+
+    #[test]
+    fn refused_token_is_an_error_without_the_token() {
+        // Every manifest request is refused, even with the token: the lookup fails with the
+        // registry's message, recorded once, and no token in sight.
+        let (port, server) = serve(4, |request, port| {
+            if request.line.starts_with("GET /token?") {
+                return answer_with_token(request, port);
+            }
+            let body = r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#;
+            format!(
+                "HTTP/1.1 401 Unauthorized\r\nWww-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"s\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        });
+        let resolver = RegistryResolver::new(Some(format!("http://127.0.0.1:{port}")));
+        let image = ImageRef::parse("node");
+        let err = resolver
+            .digest(&image, "26.7.0")
+            .expect_err("access is denied");
+        assert!(
+            err.starts_with(&format!(
+                "cannot resolve node:26.7.0 at http://127.0.0.1:{port}: requested access to the resource is denied (HTTP 401 Unauthorized)"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains(TOKEN));
+        assert_eq!(resolver.errors(), vec![err]);
+        // HEAD, token, HEAD with it, then GET with it for the message: one token per lookup.
+        let seen = server.join().expect("the server ran");
+        let lines: Vec<&str> = seen.iter().map(|r| r.line.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "HEAD /v2/library/node/manifests/26.7.0 HTTP/1.1",
+                "GET /token?service=s&scope=repository%3Alibrary%2Fnode%3Apull HTTP/1.1",
+                "HEAD /v2/library/node/manifests/26.7.0 HTTP/1.1",
+                "GET /v2/library/node/manifests/26.7.0 HTTP/1.1",
+            ]
+        );
+        assert_eq!(
+            seen[3].header("authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+    }
+}
