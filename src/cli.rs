@@ -116,6 +116,42 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN", help_heading = "Output")]
     pub color: Color,
 
+    /// Commit the fixes to branch NAME [default: unroot/non-root], one commit per git repository; the working tree, index and HEAD are left alone
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = crate::git::DEFAULT_BRANCH, conflicts_with = "write", help_heading = "Git")]
+    pub branch: Option<String>,
+
+    /// The branch to start from and to open the pull request against (default: the checked-out branch; needed on a detached HEAD)
+    #[arg(long, value_name = "BRANCH", requires = "branch", help_heading = "Git")]
+    pub base: Option<String>,
+
+    /// The commit's author, "Name <email>" (default: user.name and user.email from the repository's git config)
+    #[arg(long, value_name = "AUTHOR", requires = "branch", help_heading = "Git")]
+    pub author: Option<String>,
+
+    /// A commit message template to use instead of the shipped one (placeholders: templates/README.md)
+    #[arg(long, value_name = "FILE", requires = "branch", help_heading = "Git")]
+    pub commit_template: Option<PathBuf>,
+
+    /// Push the branch to REMOTE [default: origin] (ssh agent; for https GITHUB_TOKEN, GH_TOKEN or GITLAB_TOKEN, or git's credential helpers)
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "origin", requires = "branch", help_heading = "Git")]
+    pub push: Option<String>,
+
+    /// Open or update the branch's pull request (GitHub: GITHUB_TOKEN or GH_TOKEN) or merge request (GitLab: GITLAB_TOKEN)
+    #[arg(long, requires = "push", help_heading = "Git")]
+    pub pr: bool,
+
+    /// The forge the remote is on, when its host name does not tell
+    #[arg(long, value_enum, requires = "push", help_heading = "Git")]
+    pub forge: Option<crate::git::forge::Forge>,
+
+    /// The forge's API root: GitHub Enterprise `https://HOST/api/v3`, self-managed GitLab `https://HOST/api/v4`
+    #[arg(long, value_name = "URL", requires = "pr", help_heading = "Git")]
+    pub api_url: Option<String>,
+
+    /// Print the commit, the push and the pull request requests instead of making them
+    #[arg(long, requires = "branch", help_heading = "Git")]
+    pub dry_run: bool,
+
     /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell) and exit
     #[arg(long, value_name = "SHELL", help_heading = "Other", conflicts_with_all = ["paths", "explain", "list_rules", "man"])]
     pub completions: Option<clap_complete::Shell>,
@@ -373,6 +409,15 @@ fn run_streams(
             "`-` (standard input) cannot be combined with other paths",
         );
     }
+    if stdin_given && args.branch.is_some() {
+        return usage_error(
+            stderr,
+            "`-` (standard input) cannot be used with --branch: it is in no repository",
+        );
+    }
+    if let Some(Err(message)) = git_options(args).map(|git| git.validate()) {
+        return usage_error(stderr, &message);
+    }
     if stdin_given {
         return run_stdin(args, &options, threshold, stdin, stdout, stderr);
     }
@@ -399,7 +444,8 @@ fn run_streams(
             Input::Stdin => None,
         })
         .collect();
-    let action = if args.write {
+    // `--branch`: the fixes go to a commit; the report counts them as fixed.
+    let action = if args.write || args.branch.is_some() {
         Action::Write
     } else {
         Action::Show
@@ -469,7 +515,29 @@ fn run_streams(
     };
     // A failed write is a closed pipe: nobody reads the rest; the status still tells the outcome.
     let _ = written;
-    final_status(status, &reports, action, args.exit_zero)
+    let status = final_status(status, &reports, action, args.exit_zero);
+    if let Some(git) = git_options(args).filter(|_| !lookup_failed) {
+        let text = args.format == Format::Text;
+        if !crate::git::run(&git, &files, &options, threshold, text, stdout, stderr) {
+            return Status::Error;
+        }
+    }
+    status
+}
+
+/// The `Git` flags, when `--branch` is given.
+fn git_options(args: &Args) -> Option<crate::git::Options> {
+    Some(crate::git::Options {
+        branch: args.branch.clone()?,
+        base: args.base.clone(),
+        author: args.author.clone(),
+        commit_template: args.commit_template.clone(),
+        push: args.push.clone(),
+        pr: args.pr,
+        forge: args.forge,
+        api_url: args.api_url.clone(),
+        dry_run: args.dry_run,
+    })
 }
 
 fn write_text(

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod discover;
 pub mod edit;
 pub mod error;
+pub mod git;
 pub mod lint;
 pub mod output;
 pub mod registry;

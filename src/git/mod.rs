@@ -1,0 +1,832 @@
+//! `--branch`: the fixes of each git repository as one commit on a branch of its own,
+//! optionally pushed (`--push`) and proposed (`--pr`).
+//!
+//! The user's working tree, index and HEAD are never touched: the commit's tree is the base
+//! commit's tree with the fixed blobs put in, and the text that is fixed is the committed
+//! one. Re-runs are idempotent: the same base and the same fixes leave everything as it is;
+//! a moved base rebuilds the branch, unless it carries commits unroot did not make.
+
+pub mod forge;
+pub mod message;
+pub mod push;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use git2::{Commit, ObjectType, Oid, Repository, Signature, Tree};
+
+use crate::edit::Applicability;
+use crate::lint::{lint_parsed, LintOptions};
+use crate::output::diff::unified_diff;
+use crate::rules::Finding;
+use forge::{Forge, Project, PullRequest};
+use message::{FileChange, GENERATED_TRAILER, TREE_TRAILER};
+
+/// The branch `--branch` names when given without a value.
+pub const DEFAULT_BRANCH: &str = "unroot/non-root";
+
+/// The `Git` flags.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--branch NAME`.
+    pub branch: String,
+    /// `--base BRANCH`: start from (and propose against) this branch instead of HEAD's.
+    pub base: Option<String>,
+    /// `--author "Name <email>"`.
+    pub author: Option<String>,
+    /// `--commit-template FILE`.
+    pub commit_template: Option<PathBuf>,
+    /// `--push [REMOTE]`.
+    pub push: Option<String>,
+    /// `--pr`.
+    pub pr: bool,
+    /// `--forge github|gitlab`.
+    pub forge: Option<Forge>,
+    /// `--api-url URL`.
+    pub api_url: Option<String>,
+    /// `--dry-run`: show, create nothing.
+    pub dry_run: bool,
+}
+
+/// The settings every repository shares.
+struct Run<'a> {
+    options: &'a Options,
+    lint: &'a LintOptions,
+    threshold: Applicability,
+    template: String,
+    author: Option<(String, String)>,
+}
+
+/// The files of one repository.
+struct Group {
+    repo: Repository,
+    /// How the repository is shown: the path the user gave, less the file's path in it.
+    display: String,
+    files: Vec<(PathBuf, String)>,
+}
+
+/// One fixed file.
+struct FileFix {
+    path: String,
+    mode: i32,
+    source: String,
+    fixed: String,
+    findings: Vec<Finding>,
+}
+
+/// Runs `--branch` (and `--push`, `--pr`) for `files`. Reports go to `stdout` when
+/// `reports_to_stdout` (the text format), else to `stderr` with the errors; returns false
+/// when anything failed (exit status 2).
+pub fn run(
+    options: &Options,
+    files: &[PathBuf],
+    lint: &LintOptions,
+    threshold: Applicability,
+    reports_to_stdout: bool,
+    stdout: &mut dyn Write,
+    err: &mut dyn Write,
+) -> bool {
+    let secrets: Vec<String> = ["GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .map(|value| value.trim().to_string())
+        .filter(|value| value.len() >= 4)
+        .collect();
+    let say = |stream: &mut dyn Write, text: &str| {
+        let _ = writeln!(stream, "{}", redact(text, &secrets));
+    };
+    if let Err(message) = check_branch_name(&options.branch) {
+        say(err, &format!("error: {message}"));
+        return false;
+    }
+    let template = match &options.commit_template {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) if !text.trim().is_empty() => text,
+            Ok(_) => {
+                say(
+                    err,
+                    &format!("{}: the commit template is empty", path.display()),
+                );
+                return false;
+            }
+            Err(error) => {
+                say(err, &format!("{}: {error}", path.display()));
+                return false;
+            }
+        },
+        None => message::COMMIT_TEMPLATE.to_string(),
+    };
+    let author = match options.author.as_deref().map(parse_author).transpose() {
+        Ok(author) => author,
+        Err(message) => {
+            say(err, &format!("error: {message}"));
+            return false;
+        }
+    };
+    let run = Run {
+        options,
+        lint,
+        threshold,
+        template,
+        author,
+    };
+
+    let mut ok = true;
+    let mut groups: Vec<Group> = Vec::new();
+    for file in files {
+        match locate(file) {
+            Ok((repo, relative)) => {
+                let workdir = repo.workdir().map(Path::to_path_buf);
+                match groups
+                    .iter_mut()
+                    .find(|group| group.repo.workdir().map(Path::to_path_buf) == workdir)
+                {
+                    Some(group) => group.files.push((file.clone(), relative)),
+                    None => groups.push(Group {
+                        display: display_of(file, &relative, &repo),
+                        repo,
+                        files: vec![(file.clone(), relative)],
+                    }),
+                }
+            }
+            Err(message) => {
+                ok = false;
+                say(err, &format!("{}: {message}", file.display()));
+            }
+        }
+    }
+    for group in &groups {
+        let mut lines = Vec::new();
+        let result = run.repository(group, &mut lines);
+        for line in lines {
+            if reports_to_stdout {
+                say(stdout, &line);
+            } else {
+                say(err, &line);
+            }
+        }
+        if let Err(message) = result {
+            ok = false;
+            say(err, &format!("{}: {message}", group.display));
+        }
+    }
+    ok
+}
+
+impl Options {
+    /// The checks that need no repository: the branch name, `--author`, the template file.
+    /// The command line runs them before any file is checked.
+    pub fn validate(&self) -> Result<(), String> {
+        check_branch_name(&self.branch)?;
+        if let Some(author) = &self.author {
+            parse_author(author)?;
+        }
+        if let Some(path) = &self.commit_template {
+            std::fs::metadata(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// A branch name git accepts, and not one that looks like a path the user meant to check.
+fn check_branch_name(name: &str) -> Result<(), String> {
+    if !git2::Branch::name_is_valid(name).unwrap_or(false) || name.starts_with('-') {
+        return Err(format!("`{name}` is not a valid branch name"));
+    }
+    if Path::new(name).exists() {
+        return Err(format!(
+            "`--branch` took `{name}` as the branch name, but it is a path: write the paths before \
+             the flags or after `--` (`unroot --branch -- {name}`), or give the branch a name \
+             that is not a path here"
+        ));
+    }
+    Ok(())
+}
+
+/// `Name <email>`.
+fn parse_author(text: &str) -> Result<(String, String), String> {
+    let invalid = || format!("--author `{text}` is not `Name <email>`");
+    let (name, rest) = text.split_once('<').ok_or_else(invalid)?;
+    let email = rest.strip_suffix('>').ok_or_else(invalid)?;
+    let (name, email) = (name.trim(), email.trim());
+    if name.is_empty() || email.is_empty() || email.contains(['<', '>']) {
+        return Err(invalid());
+    }
+    Ok((name.to_string(), email.to_string()))
+}
+
+/// The repository that holds `file`, and the file's path in it (`/`-separated).
+fn locate(file: &Path) -> Result<(Repository, String), String> {
+    let parent = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let repo = Repository::discover(parent).map_err(|_| "not in a git repository".to_string())?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| "in a bare git repository (no working tree)".to_string())?;
+    let workdir = workdir
+        .canonicalize()
+        .map_err(|error| format!("{}: {error}", workdir.display()))?;
+    let dir = parent
+        .canonicalize()
+        .map_err(|error| format!("{}: {error}", parent.display()))?;
+    let name = file.file_name().ok_or_else(|| "not a file".to_string())?;
+    let absolute = dir.join(name);
+    let relative = absolute
+        .strip_prefix(&workdir)
+        .map_err(|_| "outside the repository's working tree".to_string())?;
+    let parts: Vec<&str> = relative
+        .components()
+        .map(|part| part.as_os_str().to_str())
+        .collect::<Option<_>>()
+        .ok_or_else(|| "the path is not UTF-8".to_string())?;
+    Ok((repo, parts.join("/")))
+}
+
+/// The repository as the user named it: `file` less its path inside the repository.
+fn display_of(file: &Path, relative: &str, repo: &Repository) -> String {
+    let given = file.to_string_lossy().replace('\\', "/");
+    if let Some(prefix) = given.strip_suffix(relative) {
+        let prefix = prefix.trim_end_matches('/');
+        let prefix = prefix.strip_prefix("./").unwrap_or(prefix);
+        return if prefix.is_empty() || prefix == "." {
+            ".".to_string()
+        } else {
+            prefix.to_string()
+        };
+    }
+    repo.workdir()
+        .map(|dir| dir.display().to_string())
+        .unwrap_or_else(|| given.clone())
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// Replaces every secret and every URL's password with `***`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut text = text.to_string();
+    for secret in secrets {
+        if !secret.is_empty() {
+            text = text.replace(secret.as_str(), "***");
+        }
+    }
+    // `scheme://user:password@host` → `scheme://user:***@host`.
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("://") {
+        let (before, after) = rest.split_at(start + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '`' || c == ')' || c == '\'')
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => out.push_str(&format!("{user}:***")),
+                    None if userinfo.len() > 20 => out.push_str("***"),
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the branch starts: its name and commit.
+fn resolve_base<'r>(
+    repo: &'r Repository,
+    options: &Options,
+) -> Result<(String, Commit<'r>), String> {
+    if let Some(base) = &options.base {
+        let remote = options.push.as_deref().unwrap_or("origin");
+        for refname in [
+            format!("refs/heads/{base}"),
+            format!("refs/remotes/{remote}/{base}"),
+        ] {
+            if let Ok(reference) = repo.find_reference(&refname) {
+                let commit = reference
+                    .peel_to_commit()
+                    .map_err(|error| format!("{refname}: {}", error.message()))?;
+                return Ok((base.clone(), commit));
+            }
+        }
+        return Err(format!(
+            "the base branch `{base}` does not exist (neither refs/heads/{base} nor \
+             refs/remotes/{remote}/{base})"
+        ));
+    }
+    let head = repo.head().map_err(|error| {
+        if error.code() == git2::ErrorCode::UnbornBranch {
+            "the repository has no commits yet".to_string()
+        } else {
+            format!("cannot read HEAD: {}", error.message())
+        }
+    })?;
+    if !head.is_branch() {
+        return Err(
+            "HEAD is detached: pass --base BRANCH to name the branch to start from (and to open \
+             the pull request against)"
+                .to_string(),
+        );
+    }
+    let name = head
+        .shorthand()
+        .map_err(|_| "the current branch's name is not UTF-8".to_string())?
+        .to_string();
+    let commit = head
+        .peel_to_commit()
+        .map_err(|error| format!("cannot read HEAD: {}", error.message()))?;
+    Ok((name, commit))
+}
+
+/// Whether `commit` is one unroot made and nobody amended.
+fn is_unroot_commit(commit: &Commit) -> bool {
+    let Ok(message) = commit.message() else {
+        return false;
+    };
+    let Ok(trailers) = git2::message_trailers_strs(message) else {
+        return false;
+    };
+    let mut generated = false;
+    let mut tree_matches = false;
+    for (key, value) in trailers.iter() {
+        if key.eq_ignore_ascii_case(GENERATED_TRAILER) && value.trim() == "true" {
+            generated = true;
+        }
+        if key.eq_ignore_ascii_case(TREE_TRAILER) && value.trim() == commit.tree_id().to_string() {
+            tree_matches = true;
+        }
+    }
+    generated && tree_matches
+}
+
+/// Refuses a branch that carries a commit unroot did not make (Renovate's "branch modified").
+fn check_unmodified(
+    repo: &Repository,
+    tip: Oid,
+    base: Oid,
+    branch: &str,
+    place: &str,
+) -> Result<(), String> {
+    let git_error = |error: git2::Error| format!("reading branch `{branch}`: {}", error.message());
+    let mut walk = repo.revwalk().map_err(git_error)?;
+    walk.push(tip).map_err(git_error)?;
+    walk.hide(base).map_err(git_error)?;
+    for oid in walk {
+        let commit = repo
+            .find_commit(oid.map_err(git_error)?)
+            .map_err(git_error)?;
+        if !is_unroot_commit(&commit) {
+            let author = commit.author();
+            return Err(format!(
+                "branch modified: `{branch}` {place} has commit {} (\"{}\", {} <{}>) that unroot \
+                 did not make, so unroot leaves the branch alone. Merge or close its pull \
+                 request, or delete the branch, and the next run starts it afresh",
+                short(oid_of(&commit)),
+                commit.summary().ok().flatten().unwrap_or(""),
+                author.name().unwrap_or(""),
+                author.email().unwrap_or("")
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn oid_of(commit: &Commit) -> Oid {
+    commit.id()
+}
+
+fn short(oid: Oid) -> String {
+    oid.to_string()[..10].to_string()
+}
+
+/// A file to put in a tree: its path's components, its blob and its mode.
+type Change<'a> = (&'a [&'a str], Oid, i32);
+
+/// `tree` with each change put in, subtrees rebuilt as needed.
+fn build_tree(
+    repo: &Repository,
+    tree: Option<&Tree>,
+    changes: &[Change],
+) -> Result<Oid, git2::Error> {
+    let mut builder = repo.treebuilder(tree)?;
+    let mut subdirs: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
+    for &(path, oid, mode) in changes {
+        match path {
+            [name] => {
+                builder.insert(name, oid, mode)?;
+            }
+            [dir, rest @ ..] => subdirs.entry(dir).or_default().push((rest, oid, mode)),
+            [] => {}
+        }
+    }
+    for (dir, list) in subdirs {
+        let subtree = match tree.and_then(|tree| tree.get_name(dir)) {
+            Some(entry) if entry.kind() == Some(ObjectType::Tree) => {
+                Some(repo.find_tree(entry.id())?)
+            }
+            _ => None,
+        };
+        let id = build_tree(repo, subtree.as_ref(), &list)?;
+        builder.insert(dir, id, 0o040000)?;
+    }
+    builder.write()
+}
+
+impl Run<'_> {
+    /// Author and committer: `--author` for the author, the repository's `user.name` and
+    /// `user.email` for the committer (and the author without `--author`).
+    fn signatures(
+        &self,
+        repo: &Repository,
+    ) -> Result<(Signature<'static>, Signature<'static>), String> {
+        let configured = repo.signature().ok();
+        let flag = match &self.author {
+            Some((name, email)) => Some(
+                Signature::now(name, email)
+                    .map_err(|error| format!("--author: {}", error.message()))?,
+            ),
+            None => None,
+        };
+        match (flag, configured) {
+            (Some(author), Some(committer)) => Ok((author, committer)),
+            (Some(author), None) => Ok((author.clone(), author)),
+            (None, Some(committer)) => Ok((committer.clone(), committer)),
+            (None, None) => Err(
+                "no author for the commit: set user.name and user.email in git config \
+                 (`git config user.name …`), or pass --author \"Name <email>\""
+                    .to_string(),
+            ),
+        }
+    }
+
+    /// Lints the committed version of each file; returns the fixed ones.
+    fn fixes(
+        &self,
+        group: &Group,
+        base_tree: &Tree,
+        base_name: &str,
+        lines: &mut Vec<String>,
+    ) -> Result<Vec<FileFix>, String> {
+        let repo = &group.repo;
+        let mut fixes = Vec::new();
+        let mut errors = Vec::new();
+        for (file, relative) in &group.files {
+            let shown = file.display();
+            let entry = match base_tree.get_path(Path::new(relative)) {
+                Ok(entry) => entry,
+                Err(_) => {
+                    lines.push(format!(
+                        "{shown}: not committed on `{base_name}`; left out of the branch"
+                    ));
+                    continue;
+                }
+            };
+            let mode = entry.filemode();
+            if entry.kind() != Some(ObjectType::Blob) || mode == 0o120000 {
+                lines.push(format!(
+                    "{shown}: not a regular file on `{base_name}`; left out of the branch"
+                ));
+                continue;
+            }
+            let blob = repo
+                .find_blob(entry.id())
+                .map_err(|error| format!("{relative}: {}", error.message()))?;
+            let content = blob.content();
+            let parsed = match crate::syntax::parse_bytes(content) {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    errors.push(format!(
+                        "{shown}:{}: {} (in the version committed on `{base_name}`)",
+                        error.line.max(1),
+                        error.message
+                    ));
+                    continue;
+                }
+            };
+            let outcome = match lint_parsed(&parsed, self.lint, self.threshold) {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    errors.push(format!("{shown}: {error}"));
+                    continue;
+                }
+            };
+            if outcome.fixed == parsed.source {
+                continue;
+            }
+            if std::fs::read(file).ok().as_deref() != Some(content) {
+                lines.push(format!(
+                    "{shown}: fixed from the committed version on `{base_name}` (the file in the \
+                     working tree differs from it and is left as it is)"
+                ));
+            }
+            fixes.push(FileFix {
+                path: relative.clone(),
+                mode,
+                source: parsed.source,
+                fixed: outcome.fixed,
+                findings: outcome.findings,
+            });
+        }
+        if errors.is_empty() {
+            Ok(fixes)
+        } else {
+            Err(errors.join("\n"))
+        }
+    }
+
+    /// Everything for one repository. Report lines go to `lines`.
+    fn repository(&self, group: &Group, lines: &mut Vec<String>) -> Result<(), String> {
+        let options = self.options;
+        let repo = &group.repo;
+        let name = &group.display;
+        let branch = options.branch.as_str();
+        let refname = format!("refs/heads/{branch}");
+        let git_error = |error: git2::Error| error.message().to_string();
+
+        let (base_name, base) = resolve_base(repo, options)?;
+        if base_name == branch {
+            return Err(format!(
+                "`{branch}` is the base branch; unroot commits to a branch of its own (--branch NAME)"
+            ));
+        }
+        if let Ok(head) = repo.head() {
+            if head.name().ok() == Some(refname.as_str()) {
+                return Err(format!(
+                    "`{branch}` is checked out; unroot does not move the checked-out branch \
+                     (switch to another branch, or choose another --branch)"
+                ));
+            }
+        }
+        let base_tree = base.tree().map_err(git_error)?;
+        let fixes = self.fixes(group, &base_tree, &base_name, lines)?;
+        if fixes.is_empty() {
+            lines.push(format!("{name}: nothing to fix on `{base_name}`"));
+            return Ok(());
+        }
+
+        // A dry run writes its objects to memory only.
+        let odb = repo.odb().map_err(git_error)?;
+        let _in_memory = if options.dry_run {
+            Some(odb.add_new_mempack_backend(1000).map_err(git_error)?)
+        } else {
+            None
+        };
+        let mut changes = Vec::new();
+        for fix in &fixes {
+            let blob = repo.blob(fix.fixed.as_bytes()).map_err(git_error)?;
+            changes.push((fix.path.split('/').collect::<Vec<_>>(), blob, fix.mode));
+        }
+        let changes: Vec<Change> = changes
+            .iter()
+            .map(|(path, blob, mode)| (path.as_slice(), *blob, *mode))
+            .collect();
+        let tree_id = build_tree(repo, Some(&base_tree), &changes).map_err(git_error)?;
+        let tree = repo.find_tree(tree_id).map_err(git_error)?;
+
+        let files: Vec<FileChange> = fixes
+            .iter()
+            .map(|fix| FileChange {
+                path: &fix.path,
+                source: &fix.source,
+                findings: &fix.findings,
+            })
+            .collect();
+        let context = message::Context {
+            files: &files,
+            branch,
+            base: &base_name,
+            threshold: self.threshold,
+        };
+        let commit_message = message::with_trailers(
+            &context.commit_message(&self.template),
+            &tree_id.to_string(),
+        );
+        if commit_message
+            .lines()
+            .next()
+            .is_none_or(|line| line.trim().is_empty())
+        {
+            return Err("the commit message's first line (the subject) is empty".to_string());
+        }
+
+        // Where the branch is now: here, and on the remote.
+        let local = repo
+            .find_reference(&refname)
+            .ok()
+            .and_then(|reference| reference.target());
+        let target = match &options.push {
+            Some(remote) => Some(push::Target::open(repo, remote, options.forge)?),
+            None => None,
+        };
+        let project = match (&target, options.pr) {
+            (Some(target), true) => Some(Project::new(
+                &target.url,
+                options.forge,
+                options.api_url.as_deref(),
+            )?),
+            _ => None,
+        };
+        if let Some(project) = &project {
+            if project.token.is_none() && !options.dry_run {
+                return Err(format!(
+                    "--pr needs a {} token: set {}",
+                    project.forge.name(),
+                    project.forge.token_variables().join(" or ")
+                ));
+            }
+        }
+        let remote_tip = match &target {
+            Some(target) if !options.dry_run => {
+                let tip = target.remote_branch(&refname)?;
+                if let Some(tip) = tip {
+                    if repo.find_commit(tip).is_err() {
+                        target.fetch(branch)?;
+                    }
+                }
+                tip
+            }
+            _ => None,
+        };
+        if let Some(tip) = local {
+            check_unmodified(repo, tip, base.id(), branch, "in this repository")?;
+        }
+        if let (Some(tip), Some(target)) = (remote_tip, &target) {
+            check_unmodified(
+                repo,
+                tip,
+                base.id(),
+                branch,
+                &format!("on remote `{}`", target.name),
+            )?;
+        }
+
+        let current = remote_tip.or(local);
+        let reusable = current.filter(|&oid| {
+            repo.find_commit(oid).is_ok_and(|commit| {
+                commit.tree_id() == tree_id && commit.parent_ids().eq([base.id()])
+            })
+        });
+        let (commit_id, what) = match reusable {
+            Some(oid) => (oid, "up to date"),
+            None => {
+                let (author, committer) = self.signatures(repo)?;
+                let oid = repo
+                    .commit(None, &author, &committer, &commit_message, &tree, &[&base])
+                    .map_err(git_error)?;
+                let what = match current {
+                    None => "created",
+                    Some(old) => {
+                        let on_old_base = repo
+                            .find_commit(old)
+                            .is_ok_and(|commit| commit.parent_ids().eq([base.id()]));
+                        if on_old_base {
+                            "updated (the fixes changed)"
+                        } else {
+                            "rebuilt on the new base"
+                        }
+                    }
+                };
+                (oid, what)
+            }
+        };
+        let count = fixes.len();
+        let plural = if count == 1 { "" } else { "s" };
+        let verb = if options.dry_run { "would be " } else { "" };
+        if local != Some(commit_id) && !options.dry_run {
+            repo.reference(
+                &refname,
+                commit_id,
+                true,
+                &format!("unroot: fixes on top of {base_name}"),
+            )
+            .map_err(git_error)?;
+        }
+        if what == "up to date" {
+            lines.push(format!(
+                "{name}: branch `{branch}` is up to date ({}, {count} file{plural} on top of `{base_name}`)",
+                short(commit_id)
+            ));
+        } else {
+            lines.push(format!(
+                "{name}: branch `{branch}` {verb}{what}: {} on top of `{base_name}` ({}), {count} file{plural}",
+                short(commit_id),
+                short(base.id())
+            ));
+        }
+        if options.dry_run {
+            let commit = repo.find_commit(commit_id).map_err(git_error)?;
+            let author = commit.author();
+            lines.push(format!(
+                "  author: {} <{}>",
+                author.name().unwrap_or(""),
+                author.email().unwrap_or("")
+            ));
+            lines.push(String::new());
+            for line in commit.message().unwrap_or("").lines() {
+                lines.push(format!("    {line}"));
+            }
+            lines.push(String::new());
+            for fix in &fixes {
+                let diff = unified_diff(&fix.path, &fix.source, &fix.fixed);
+                lines.extend(diff.lines().map(str::to_string));
+            }
+        }
+
+        if let Some(target) = &target {
+            let shown_url = if target.push_url == target.url {
+                target.push_url.clone()
+            } else {
+                format!("{}, push URL {}", target.url, target.push_url)
+            };
+            if options.dry_run {
+                lines.push(format!(
+                    "{name}: would push `{branch}` to `{}` ({shown_url}): +{refname}:{refname}",
+                    target.name
+                ));
+            } else if remote_tip == Some(commit_id) {
+                lines.push(format!(
+                    "{name}: `{}` already has `{branch}` at {}",
+                    target.name,
+                    short(commit_id)
+                ));
+            } else {
+                target.push(branch)?;
+                lines.push(format!(
+                    "{name}: pushed `{branch}` to `{}` ({shown_url})",
+                    target.name
+                ));
+            }
+        }
+
+        if let Some(project) = &project {
+            let (title, body) = context.pull_request();
+            let request = PullRequest {
+                branch,
+                base: &base_name,
+                title: &title,
+                body: &body,
+            };
+            if options.dry_run {
+                for (index, line) in project.describe(&request).lines().enumerate() {
+                    lines.push(if index == 0 {
+                        format!("{name}: {line}")
+                    } else {
+                        line.to_string()
+                    });
+                }
+            } else {
+                let done = project.open_or_update(&request)?;
+                lines.push(format!("{name}: {done}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_secrets_and_url_passwords() {
+        let secrets = vec!["ghp_secret".to_string()];
+        assert_eq!(
+            redact(
+                "token ghp_secret in https://x:pass@github.com/a/b",
+                &secrets
+            ),
+            "token *** in https://x:***@github.com/a/b"
+        );
+        assert_eq!(
+            redact("git@github.com:a/b and https://github.com/a/b", &secrets),
+            "git@github.com:a/b and https://github.com/a/b"
+        );
+    }
+
+    #[test]
+    fn authors_are_name_and_email() {
+        assert_eq!(
+            parse_author("Unroot Bot <bot@example.com>").unwrap(),
+            ("Unroot Bot".to_string(), "bot@example.com".to_string())
+        );
+        assert!(parse_author("bot@example.com").is_err());
+        assert!(parse_author("<bot@example.com>").is_err());
+    }
+
+    #[test]
+    fn branch_names_are_checked() {
+        assert!(check_branch_name("unroot/non-root").is_ok());
+        assert!(check_branch_name("bad..name").is_err());
+        assert!(check_branch_name("-x").is_err());
+        assert!(check_branch_name("a b").is_err());
+    }
+}

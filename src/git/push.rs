@@ -1,0 +1,234 @@
+//! Talking to the remote with git2: what the branch is there, fetching it, pushing it.
+//!
+//! Credentials, in this order, each tried once: the ssh agent (ssh remotes); for https
+//! remotes of a known forge, the forge's token from the environment (`GITHUB_TOKEN`,
+//! `GH_TOKEN`, `GITLAB_TOKEN`); git's credential helpers. A token is never sent over plain
+//! http, never to a host that is not the forge it belongs to, and never printed.
+
+use std::cell::{Cell, RefCell};
+
+use git2::{
+    Cred, CredentialType, Direction, FetchOptions, Oid, PushOptions, Remote, RemoteCallbacks,
+    Repository,
+};
+
+use super::forge::{Forge, RemoteUrl};
+
+/// The remote a branch is pushed to.
+pub struct Target<'r> {
+    repo: &'r Repository,
+    /// The remote's name (`origin`).
+    pub name: String,
+    /// The remote's URL (its fetch URL): the repository's identity on its forge.
+    pub url: String,
+    /// Where pushes go: `pushurl`, else the URL.
+    pub push_url: String,
+    /// The forge, from `--forge` or the push URL's host.
+    forge: Option<Forge>,
+}
+
+impl<'r> Target<'r> {
+    pub fn open(repo: &'r Repository, name: &str, forge: Option<Forge>) -> Result<Self, String> {
+        let remote = repo.find_remote(name).map_err(|_| {
+            let mut message = format!("no remote named `{name}` in this repository");
+            if std::path::Path::new(name).exists() {
+                message.push_str(&format!(
+                    " (`--push` took `{name}` as the remote's name: write the paths before \
+                     the flags, or after `--`)"
+                ));
+            }
+            message
+        })?;
+        let url = remote
+            .url()
+            .map_err(|_| format!("the URL of remote `{name}` is not UTF-8"))?
+            .to_string();
+        let push_url = remote
+            .pushurl()
+            .map_err(|_| format!("the push URL of remote `{name}` is not UTF-8"))?
+            .unwrap_or(&url)
+            .to_string();
+        let forge =
+            forge.or_else(|| RemoteUrl::parse(&push_url).and_then(|u| Forge::detect(&u.host)));
+        Ok(Target {
+            repo,
+            name: name.to_string(),
+            url,
+            push_url,
+            forge,
+        })
+    }
+
+    /// The token to offer the push URL: only over https, only to a host of a known forge.
+    fn token(&self) -> Option<(String, String)> {
+        let remote = RemoteUrl::parse(&self.push_url)?;
+        if remote.scheme != "https" {
+            return None;
+        }
+        let forge = self.forge?;
+        forge
+            .token()
+            .map(|(_, token)| (forge.token_user().to_string(), token))
+    }
+
+    /// An anonymous remote on the push URL: reading the branch where it will be pushed.
+    fn push_side(&self) -> Result<Remote<'r>, String> {
+        self.repo
+            .remote_anonymous(&self.push_url)
+            .map_err(|err| self.failure("cannot use", &err))
+    }
+
+    fn failure(&self, what: &str, err: &git2::Error) -> String {
+        format!(
+            "{what} remote `{}` ({}): {}",
+            self.name,
+            self.push_url,
+            err.message()
+        )
+    }
+
+    /// The commit `refname` points to on the remote, if it exists there.
+    pub fn remote_branch(&self, refname: &str) -> Result<Option<Oid>, String> {
+        let config = self
+            .repo
+            .config()
+            .map_err(|err| err.message().to_string())?;
+        let token = self.token();
+        let mut remote = self.push_side()?;
+        let connection = remote
+            .connect_auth(
+                Direction::Fetch,
+                Some(callbacks(&config, token.as_ref())),
+                None,
+            )
+            .map_err(|err| self.failure("cannot reach", &err))?;
+        let heads = connection
+            .list()
+            .map_err(|err| self.failure("cannot list the branches of", &err))?;
+        Ok(heads
+            .iter()
+            .find(|head| head.name() == refname)
+            .map(|head| head.oid()))
+    }
+
+    /// Fetches `refname` into `refs/remotes/NAME/…`, so its commits can be read.
+    pub fn fetch(&self, branch: &str) -> Result<(), String> {
+        let config = self
+            .repo
+            .config()
+            .map_err(|err| err.message().to_string())?;
+        let token = self.token();
+        let mut remote = self.push_side()?;
+        let mut options = FetchOptions::new();
+        options.remote_callbacks(callbacks(&config, token.as_ref()));
+        let refspec = format!("+refs/heads/{branch}:refs/remotes/{}/{branch}", self.name);
+        remote
+            .fetch(&[refspec], Some(&mut options), None)
+            .map_err(|err| self.failure("cannot fetch from", &err))
+    }
+
+    /// Pushes `refs/heads/BRANCH` (forced: the caller has checked that the remote branch is
+    /// unroot's own). A rejected update is an error with the remote's reason.
+    pub fn push(&self, branch: &str) -> Result<(), String> {
+        let config = self
+            .repo
+            .config()
+            .map_err(|err| err.message().to_string())?;
+        let token = self.token();
+        // An anonymous remote on the push URL: libgit2's local transport would push to the
+        // fetch URL of a named remote that has a `pushurl`.
+        let mut remote = self.push_side()?;
+        let rejected: RefCell<Vec<String>> = RefCell::new(Vec::new());
+        let said: RefCell<String> = RefCell::new(String::new());
+        let mut callbacks = callbacks(&config, token.as_ref());
+        callbacks.push_update_reference(|name, status| {
+            if let Some(status) = status {
+                rejected.borrow_mut().push(format!("{name}: {status}"));
+            }
+            Ok(())
+        });
+        callbacks.sideband_progress(|data| {
+            said.borrow_mut().push_str(&String::from_utf8_lossy(data));
+            true
+        });
+        let mut options = PushOptions::new();
+        options.remote_callbacks(callbacks);
+        let refspec = format!("+refs/heads/{branch}:refs/heads/{branch}");
+        let result = remote.push(&[refspec], Some(&mut options));
+        drop(options);
+        let remote_said: Vec<String> = said
+            .borrow()
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(|line| format!("remote: {line}"))
+            .collect();
+        let with_remote = |mut text: String| {
+            if !remote_said.is_empty() {
+                text.push_str(" (");
+                text.push_str(&remote_said.join("; "));
+                text.push(')');
+            }
+            text
+        };
+        if let Err(err) = result {
+            return Err(with_remote(self.failure("cannot push to", &err)));
+        }
+        let rejected = rejected.borrow();
+        if !rejected.is_empty() {
+            return Err(with_remote(format!(
+                "push rejected by remote `{}` ({}): {}",
+                self.name,
+                self.push_url,
+                rejected.join("; ")
+            )));
+        }
+        // What `git push` does: the remote-tracking branch follows.
+        if let Ok(oid) = self.repo.refname_to_id(&format!("refs/heads/{branch}")) {
+            let _ = self.repo.reference(
+                &format!("refs/remotes/{}/{branch}", self.name),
+                oid,
+                true,
+                "unroot: push",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The credentials callback: each source is tried once, then the operation fails.
+fn callbacks<'a>(
+    config: &'a git2::Config,
+    token: Option<&'a (String, String)>,
+) -> RemoteCallbacks<'a> {
+    let agent_tried = Cell::new(false);
+    let token_tried = Cell::new(false);
+    let helper_tried = Cell::new(false);
+    let mut callbacks = RemoteCallbacks::new();
+    callbacks.credentials(move |url, username, allowed| {
+        let user = username.unwrap_or("git");
+        if allowed.contains(CredentialType::USERNAME) {
+            return Cred::username(user);
+        }
+        if allowed.contains(CredentialType::SSH_KEY) && !agent_tried.replace(true) {
+            return Cred::ssh_key_from_agent(user);
+        }
+        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            if let Some((token_user, secret)) = token {
+                if !token_tried.replace(true) {
+                    return Cred::userpass_plaintext(token_user, secret);
+                }
+            }
+            if !helper_tried.replace(true) {
+                if let Ok(cred) = Cred::credential_helper(config, url, username) {
+                    return Ok(cred);
+                }
+            }
+        }
+        Err(git2::Error::from_str(
+            "authentication failed: tried the ssh agent, the forge token \
+             (GITHUB_TOKEN/GH_TOKEN/GITLAB_TOKEN, https only) and git's credential helpers",
+        ))
+    });
+    callbacks
+}

@@ -1,0 +1,1849 @@
+//! `--branch`, `--push` and `--pr` against real git: repositories made with the `git` CLI in
+//! temporary directories, a bare repository over `file://`, a `git daemon` on 127.0.0.1,
+//! and GitHub and GitLab APIs played by a local HTTP server that checks every request.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// Root user only: the fix adds `USER node` and nothing else.
+const ROOT: &str =
+    "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n";
+const ROOT_FIXED: &str = "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nCMD [\"node\", \"server.js\"]\n";
+/// Already fixed: nothing to do.
+const CLEAN: &str = ROOT_FIXED;
+/// Root user and a floating tag.
+const FLOATING: &str = "FROM node:lts-alpine\nRUN npm ci\nCMD [\"node\", \"a.js\"]\n";
+const FLOATING_FIXED: &str =
+    "FROM node:26.7.0-alpine\nRUN npm ci\nUSER node\nCMD [\"node\", \"a.js\"]\n";
+
+const BRANCH: &str = "unroot/non-root";
+const TOKEN: &str = "ghp_TESTtoken0123456789secret";
+
+/// A temporary directory with its own HOME, so no user or system git config leaks in.
+struct Sandbox {
+    dir: TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        fs::create_dir(dir.path().join("home")).expect("home");
+        Sandbox { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn env(&self, command: &mut Command) {
+        for name in [
+            "GITHUB_TOKEN",
+            "GH_TOKEN",
+            "GITLAB_TOKEN",
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+            "EMAIL",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+            "SSH_AUTH_SOCK",
+        ] {
+            command.env_remove(name);
+        }
+        command
+            .env("HOME", self.path().join("home"))
+            .env("XDG_CONFIG_HOME", self.path().join("home/.config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("NO_COLOR", "1")
+            .env("UNROOT_TODAY", "2026-11-24");
+    }
+
+    /// Runs `git` in `dir`; panics when it fails.
+    fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let output = self.git_output(dir, args);
+        assert!(
+            output.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .expect("git prints UTF-8")
+            .trim_end()
+            .to_string()
+    }
+
+    fn git_output(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut command = Command::new("git");
+        self.env(&mut command);
+        command
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("git runs")
+    }
+
+    /// A repository on `main` with one commit holding `files`, and a git identity.
+    fn repo(&self, name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = self.path().join(name);
+        fs::create_dir_all(&dir).expect("repository directory");
+        self.git(&dir, &["init", "-q", "-b", "main"]);
+        self.git(&dir, &["config", "user.name", "Dev One"]);
+        self.git(&dir, &["config", "user.email", "dev@example.com"]);
+        self.commit_files(&dir, files, "initial commit");
+        dir
+    }
+
+    fn commit_files(&self, dir: &Path, files: &[(&str, &str)], message: &str) {
+        for (path, content) in files {
+            let path = dir.join(path);
+            fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
+            fs::write(path, content).expect("write file");
+        }
+        self.git(dir, &["add", "-A"]);
+        self.git(dir, &["commit", "-q", "-m", message]);
+    }
+
+    /// A bare repository to push to, and its `file://` URL.
+    fn bare(&self, name: &str) -> (PathBuf, String) {
+        let dir = self.path().join(name);
+        self.git(self.path(), &["init", "-q", "--bare", "-b", "main", name]);
+        let url = format!("file://{}", dir.display());
+        (dir, url)
+    }
+
+    /// Runs unroot in `dir` with `env` set.
+    fn unroot(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_unroot"));
+        self.env(&mut command);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = command
+            .current_dir(dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("unroot runs");
+        Run {
+            code: output.status.code().expect("an exit status"),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+        }
+    }
+
+    fn rev(&self, dir: &Path, rev: &str) -> String {
+        self.git(dir, &["rev-parse", "--verify", "-q", rev])
+    }
+
+    fn has_ref(&self, dir: &Path, name: &str) -> bool {
+        self.git_output(dir, &["rev-parse", "--verify", "-q", name])
+            .status
+            .success()
+    }
+
+    /// Everything of the user's checkout that unroot must not touch.
+    fn checkout_state(&self, dir: &Path) -> Checkout {
+        let mut files = Vec::new();
+        collect_files(dir, &mut files);
+        files.sort();
+        Checkout {
+            head: self.git(dir, &["rev-parse", "HEAD"]),
+            symbolic: String::from_utf8_lossy(
+                &self.git_output(dir, &["symbolic-ref", "-q", "HEAD"]).stdout,
+            )
+            .to_string(),
+            index: self.git(dir, &["ls-files", "-s"]),
+            status: self.git(dir, &["status", "--porcelain", "--untracked-files=all"]),
+            files,
+        }
+    }
+}
+
+/// HEAD (its commit and the branch it names), the index, `git status` and every file.
+#[derive(Debug, PartialEq, Eq)]
+struct Checkout {
+    head: String,
+    symbolic: String,
+    index: String,
+    status: String,
+    files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for entry in fs::read_dir(dir).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let path = entry.path();
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push((path.clone(), fs::read(&path).expect("read")));
+        }
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    #[track_caller]
+    fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit status\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Checks that `branch` is exactly one commit on top of `base` whose tree is `base`'s with
+/// `files` changed to the given contents, and nothing else.
+#[track_caller]
+fn assert_branch(sb: &Sandbox, dir: &Path, branch: &str, base: &str, files: &[(&str, &str)]) {
+    let base_id = sb.rev(dir, base);
+    assert_eq!(
+        sb.rev(dir, &format!("{branch}^")),
+        base_id,
+        "parent of {branch}"
+    );
+    assert_eq!(
+        sb.git(dir, &["rev-list", "--count", &format!("{base}..{branch}")]),
+        "1"
+    );
+    let changed = sb.git(dir, &["diff", "--name-only", base, branch]);
+    let mut expected: Vec<&str> = files.iter().map(|(path, _)| *path).collect();
+    expected.sort_unstable();
+    assert_eq!(changed.lines().collect::<Vec<_>>(), expected);
+    for (path, content) in files {
+        assert_eq!(
+            sb.git(dir, &["show", &format!("{branch}:{path}")]),
+            content.trim_end()
+        );
+    }
+    let message = sb.git(dir, &["log", "-1", "--format=%B", branch]);
+    assert!(message.contains("Unroot-Generated: true"), "{message}");
+}
+
+// ---------------------------------------------------------------------------------------
+// A local HTTP server that plays GitHub or GitLab.
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct Request {
+    method: String,
+    /// The path with its query, as sent.
+    target: String,
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+impl Request {
+    fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("")
+    }
+
+    fn query(&self) -> HashMap<String, String> {
+        self.target
+            .split_once('?')
+            .map(|(_, query)| {
+                query
+                    .split('&')
+                    .filter_map(|pair| pair.split_once('='))
+                    .map(|(key, value)| (decode(key), decode(value)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("hex");
+            out.push(u8::from_str_radix(hex, 16).expect("hex digits"));
+            i += 3;
+        } else {
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("UTF-8")
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+fn reply(status: u16, body: Value) -> Reply {
+    Reply {
+        status,
+        headers: Vec::new(),
+        body: body.to_string(),
+    }
+}
+
+type Handler = Box<dyn FnMut(&Request) -> Reply + Send>;
+
+/// An HTTP/1.1 server on 127.0.0.1 that records each request and answers it with `handler`.
+struct Server {
+    url: String,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Server {
+    fn start(handler: Handler) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&requests);
+        let handler = Arc::new(Mutex::new(handler));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let recorded = Arc::clone(&recorded);
+                let handler = Arc::clone(&handler);
+                std::thread::spawn(move || serve_connection(stream, &recorded, &handler));
+            }
+        });
+        Server { url, requests }
+    }
+
+    fn requests(&self) -> Vec<Request> {
+        self.requests.lock().expect("requests").clone()
+    }
+}
+
+fn serve_connection(stream: TcpStream, recorded: &Mutex<Vec<Request>>, handler: &Mutex<Handler>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+    let mut writer = stream;
+    {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let target = parts.next().unwrap_or("").to_string();
+        let mut headers = HashMap::new();
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
+            }
+        }
+        let length: usize = headers
+            .get("content-length")
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let request = Request {
+            method,
+            target,
+            headers,
+            body: String::from_utf8_lossy(&body).to_string(),
+        };
+        recorded.lock().expect("requests").push(request.clone());
+        let answer = (handler.lock().expect("handler"))(&request);
+        let reason = match answer.status {
+            200 => "OK",
+            201 => "Created",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "Not Found",
+            409 => "Conflict",
+            422 => "Unprocessable Entity",
+            _ => "Status",
+        };
+        let mut head = format!(
+            "HTTP/1.1 {} {reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n",
+            answer.status,
+            answer.body.len()
+        );
+        for (name, value) in &answer.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let _ = writer.write_all(head.as_bytes());
+        let _ = writer.write_all(answer.body.as_bytes());
+        let _ = writer.flush();
+    }
+}
+
+/// GitHub's REST API for pull requests, as documented: auth and version headers checked,
+/// `GET …/pulls?head=OWNER:BRANCH&state=open`, `POST …/pulls` (201, or 422 when a pull
+/// request for the head is open), `PATCH …/pulls/N`.
+#[derive(Default)]
+struct FakeGitHub {
+    token: String,
+    /// `owner/repo` → pull requests.
+    pulls: HashMap<String, Vec<Value>>,
+    /// Open pull requests the list does not show (a race, or one opened elsewhere).
+    hidden: Vec<(String, String)>,
+    /// A reply that replaces every POST's.
+    post_reply: Option<(u16, Value)>,
+}
+
+impl FakeGitHub {
+    fn handler(token: &str) -> Arc<Mutex<FakeGitHub>> {
+        Arc::new(Mutex::new(FakeGitHub {
+            token: token.to_string(),
+            ..FakeGitHub::default()
+        }))
+    }
+
+    fn serve(state: &Arc<Mutex<FakeGitHub>>) -> Server {
+        let state = Arc::clone(state);
+        Server::start(Box::new(move |request| {
+            state.lock().expect("fake GitHub").handle(request)
+        }))
+    }
+
+    fn handle(&mut self, request: &Request) -> Reply {
+        let auth = request.header("authorization").unwrap_or("");
+        if auth != format!("Bearer {}", self.token) && auth != format!("token {}", self.token) {
+            return reply(
+                401,
+                json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"}),
+            );
+        }
+        if request.header("accept") != Some("application/vnd.github+json")
+            || request.header("x-github-api-version") != Some("2022-11-28")
+            || request.header("user-agent").is_none_or(str::is_empty)
+        {
+            return reply(
+                400,
+                json!({"message": "missing Accept, X-GitHub-Api-Version or User-Agent"}),
+            );
+        }
+        let parts: Vec<&str> = request.path().trim_start_matches('/').split('/').collect();
+        let ["repos", owner, repo, "pulls", rest @ ..] = parts.as_slice() else {
+            return reply(404, json!({"message": "Not Found"}));
+        };
+        let key = format!("{owner}/{repo}");
+        let pulls = self.pulls.entry(key.clone()).or_default();
+        match (request.method.as_str(), rest) {
+            ("GET", []) => {
+                let query = request.query();
+                let state = query.get("state").map_or("open", String::as_str);
+                let head = query.get("head").cloned().unwrap_or_default();
+                let found: Vec<Value> = pulls
+                    .iter()
+                    .filter(|pr| pr["state"] == state)
+                    .filter(|pr| {
+                        format!("{owner}:{}", pr["head"]["ref"].as_str().unwrap_or("")) == head
+                    })
+                    .cloned()
+                    .collect();
+                reply(200, Value::Array(found))
+            }
+            ("POST", []) => {
+                if request
+                    .header("content-type")
+                    .is_none_or(|v| !v.starts_with("application/json"))
+                {
+                    return reply(415, json!({"message": "Unsupported Media Type"}));
+                }
+                let body = request.json();
+                for field in ["title", "head", "base", "body"] {
+                    if !body[field].is_string() {
+                        return reply(
+                            422,
+                            json!({"message": "Validation Failed", "errors": [{"resource": "PullRequest", "field": field, "code": "missing_field"}]}),
+                        );
+                    }
+                }
+                if let Some((status, body)) = &self.post_reply {
+                    return reply(*status, body.clone());
+                }
+                let head = body["head"].as_str().unwrap_or("").to_string();
+                let open = pulls
+                    .iter()
+                    .any(|pr| pr["state"] == "open" && pr["head"]["ref"] == head.as_str())
+                    || self.hidden.contains(&(key.clone(), head.clone()));
+                if open {
+                    return reply(
+                        422,
+                        json!({
+                            "message": "Validation Failed",
+                            "errors": [{"resource": "PullRequest", "code": "custom",
+                                        "message": format!("A pull request already exists for {owner}:{head}.")}],
+                            "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+                            "status": "422"
+                        }),
+                    );
+                }
+                let number = pulls.len() as u64 + 1;
+                let pr = json!({
+                    "number": number,
+                    "state": "open",
+                    "html_url": format!("https://github.com/{key}/pull/{number}"),
+                    "url": format!("https://api.github.com/repos/{key}/pulls/{number}"),
+                    "title": body["title"],
+                    "body": body["body"],
+                    "head": {"ref": head, "label": format!("{owner}:{head}")},
+                    "base": {"ref": body["base"]},
+                });
+                pulls.push(pr.clone());
+                reply(201, pr)
+            }
+            ("PATCH", [number]) => {
+                let body = request.json();
+                let Some(pr) = pulls
+                    .iter_mut()
+                    .find(|pr| pr["number"].as_u64() == number.parse().ok())
+                else {
+                    return reply(404, json!({"message": "Not Found"}));
+                };
+                for field in ["title", "body"] {
+                    if let Some(value) = body.get(field) {
+                        pr[field] = value.clone();
+                    }
+                }
+                reply(200, pr.clone())
+            }
+            _ => reply(404, json!({"message": "Not Found"})),
+        }
+    }
+}
+
+/// GitLab's REST API for merge requests: `PRIVATE-TOKEN`, `GET …/merge_requests`,
+/// `POST` (201, or 409 when one is open for the source branch), `PUT …/merge_requests/IID`.
+#[derive(Default)]
+struct FakeGitLab {
+    token: String,
+    /// URL-encoded project id → merge requests.
+    merge_requests: HashMap<String, Vec<Value>>,
+    hidden: Vec<(String, String)>,
+}
+
+impl FakeGitLab {
+    fn serve(state: &Arc<Mutex<FakeGitLab>>) -> Server {
+        let state = Arc::clone(state);
+        Server::start(Box::new(move |request| {
+            state.lock().expect("fake GitLab").handle(request)
+        }))
+    }
+
+    fn handle(&mut self, request: &Request) -> Reply {
+        if request.header("private-token") != Some(self.token.as_str()) {
+            return reply(401, json!({"message": "401 Unauthorized"}));
+        }
+        let parts: Vec<&str> = request.path().trim_start_matches('/').split('/').collect();
+        let ["api", "v4", "projects", id, "merge_requests", rest @ ..] = parts.as_slice() else {
+            return reply(404, json!({"message": "404 Not Found"}));
+        };
+        let project = decode(id);
+        let list = self.merge_requests.entry(project.clone()).or_default();
+        match (request.method.as_str(), rest) {
+            ("GET", []) => {
+                let query = request.query();
+                let found: Vec<Value> = list
+                    .iter()
+                    .filter(|mr| {
+                        Some(mr["state"].as_str().unwrap_or(""))
+                            == query.get("state").map(String::as_str)
+                    })
+                    .filter(|mr| {
+                        Some(mr["source_branch"].as_str().unwrap_or(""))
+                            == query.get("source_branch").map(String::as_str)
+                    })
+                    .cloned()
+                    .collect();
+                reply(200, Value::Array(found))
+            }
+            ("POST", []) => {
+                let body = request.json();
+                for field in ["source_branch", "target_branch", "title"] {
+                    if !body[field].is_string() {
+                        return reply(400, json!({"message": format!("{field} is missing")}));
+                    }
+                }
+                let source = body["source_branch"].as_str().unwrap_or("").to_string();
+                let open = list
+                    .iter()
+                    .any(|mr| mr["state"] == "opened" && mr["source_branch"] == source.as_str())
+                    || self.hidden.contains(&(project.clone(), source.clone()));
+                if open {
+                    return reply(
+                        409,
+                        json!({"message": ["Another open merge request already exists for this source branch: !1"]}),
+                    );
+                }
+                let iid = list.len() as u64 + 1;
+                let mr = json!({
+                    "id": 1000 + iid,
+                    "iid": iid,
+                    "state": "opened",
+                    "web_url": format!("https://gitlab.example.com/{project}/-/merge_requests/{iid}"),
+                    "title": body["title"],
+                    "description": body["description"],
+                    "source_branch": source,
+                    "target_branch": body["target_branch"],
+                });
+                list.push(mr.clone());
+                reply(201, mr)
+            }
+            ("PUT", [iid]) => {
+                let body = request.json();
+                let Some(mr) = list
+                    .iter_mut()
+                    .find(|mr| mr["iid"].as_u64() == iid.parse().ok())
+                else {
+                    return reply(404, json!({"message": "404 Not found"}));
+                };
+                for field in ["title", "description"] {
+                    if let Some(value) = body.get(field) {
+                        mr[field] = value.clone();
+                    }
+                }
+                reply(200, mr.clone())
+            }
+            _ => reply(404, json!({"message": "404 Not Found"})),
+        }
+    }
+}
+
+/// A `git daemon` serving `base` on 127.0.0.1, with pushes enabled; stopped when dropped.
+struct Daemon {
+    child: Child,
+    port: u16,
+}
+
+impl Daemon {
+    fn start(sb: &Sandbox, base: &Path) -> Daemon {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("a free port")
+            .local_addr()
+            .expect("address")
+            .port();
+        // `git-daemon` itself, not `git daemon`: the `git` wrapper would stay the parent, and
+        // killing it would leave the daemon running.
+        let exec_path = sb.git(base, &["--exec-path"]);
+        let mut command = Command::new(Path::new(&exec_path).join("git-daemon"));
+        sb.env(&mut command);
+        let child = command
+            .args([
+                "--reuseaddr",
+                "--listen=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--base-path={}", base.display()),
+                "--export-all",
+                "--enable=receive-pack",
+                "--informative-errors",
+            ])
+            .arg(base)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("git daemon starts (Debian's git package ships it)");
+        let daemon = Daemon { child, port };
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "git daemon did not listen on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        daemon
+    }
+
+    fn url(&self, repo: &str) -> String {
+        format!("git://127.0.0.1:{}/{repo}", self.port)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A repository whose `origin` is `fetch_url` (the identity the forge is told) and whose
+/// pushes go to a bare repository over `file://`.
+fn repo_with_remote(
+    sb: &Sandbox,
+    name: &str,
+    files: &[(&str, &str)],
+    fetch_url: &str,
+) -> (PathBuf, PathBuf) {
+    let dir = sb.repo(name, files);
+    let (bare, bare_url) = sb.bare(&format!("{name}-remote.git"));
+    sb.git(&dir, &["remote", "add", "origin", fetch_url]);
+    sb.git(&dir, &["remote", "set-url", "--push", "origin", &bare_url]);
+    (dir, bare)
+}
+
+// ---------------------------------------------------------------------------------------
+// The branch and its commit.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn branch_holds_one_commit_and_the_checkout_is_untouched() {
+    let sb = Sandbox::new();
+    let dir = sb.repo(
+        "app",
+        &[
+            ("Dockerfile", ROOT),
+            ("services/api/Dockerfile", FLOATING),
+            ("services/api/server.js", "console.log('hi')\n"),
+            ("README.md", "# app\n"),
+        ],
+    );
+    let before = sb.checkout_state(&dir);
+    let run = sb.unroot(&dir, &["--branch"], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains(".: branch `unroot/non-root` created"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        sb.checkout_state(&dir),
+        before,
+        "HEAD, index and working tree"
+    );
+    assert_branch(
+        &sb,
+        &dir,
+        BRANCH,
+        "main",
+        &[
+            ("Dockerfile", ROOT_FIXED),
+            ("services/api/Dockerfile", FLOATING_FIXED),
+        ],
+    );
+    // Everything else is the same tree entry for entry.
+    assert_eq!(
+        sb.git(
+            &dir,
+            &["rev-parse", &format!("{BRANCH}:services/api/server.js")]
+        ),
+        sb.git(&dir, &["rev-parse", "main:services/api/server.js"])
+    );
+    let message = sb.git(&dir, &["log", "-1", "--format=%B", BRANCH]);
+    let subject = message.lines().next().expect("a subject");
+    assert_eq!(
+        subject,
+        "fix(docker): run Node containers as non-root and pin Node base images"
+    );
+    assert!(
+        message.contains("services/api/Dockerfile\n- line 1: root-user:"),
+        "{message}"
+    );
+    assert!(message.contains("floating-tag"), "{message}");
+    let author = sb.git(&dir, &["log", "-1", "--format=%an <%ae>|%cn <%ce>", BRANCH]);
+    assert_eq!(
+        author,
+        "Dev One <dev@example.com>|Dev One <dev@example.com>"
+    );
+
+    // A second run changes nothing.
+    let tip = sb.rev(&dir, BRANCH);
+    let again = sb.unroot(&dir, &["--branch"], &[]);
+    again.assert_code(0);
+    assert!(again.stdout.contains("is up to date"), "{}", again.stdout);
+    assert_eq!(sb.rev(&dir, BRANCH), tip);
+    assert_eq!(sb.checkout_state(&dir), before);
+}
+
+#[test]
+fn root_only_subject_and_named_branch() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    sb.unroot(&dir, &["--branch", "bots/unroot", "."], &[])
+        .assert_code(0);
+    assert_branch(
+        &sb,
+        &dir,
+        "bots/unroot",
+        "main",
+        &[("Dockerfile", ROOT_FIXED)],
+    );
+    assert_eq!(
+        sb.git(&dir, &["log", "-1", "--format=%s", "bots/unroot"]),
+        "fix(docker): run Node containers as non-root"
+    );
+    assert!(!sb.has_ref(&dir, "refs/heads/unroot/non-root"));
+}
+
+#[test]
+fn uncommitted_changes_are_left_alone_and_the_committed_version_is_fixed() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("Dockerfile", ROOT), ("notes.txt", "a\n")]);
+    // A change in the working tree, and another one staged.
+    fs::write(dir.join("Dockerfile"), format!("# local edit\n{ROOT}")).expect("edit");
+    fs::write(dir.join("notes.txt"), "a\nb\n").expect("edit");
+    sb.git(&dir, &["add", "notes.txt"]);
+    let before = sb.checkout_state(&dir);
+    let run = sb.unroot(&dir, &["--branch"], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("Dockerfile: fixed from the committed version on `main`"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(sb.checkout_state(&dir), before);
+    assert_branch(&sb, &dir, BRANCH, "main", &[("Dockerfile", ROOT_FIXED)]);
+}
+
+#[test]
+fn head_moved_rebuilds_the_branch_on_the_new_head() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    sb.unroot(&dir, &["--branch"], &[]).assert_code(0);
+    let first = sb.rev(&dir, BRANCH);
+    sb.commit_files(&dir, &[("server.js", "// new\n")], "more work");
+    let run = sb.unroot(&dir, &["--branch"], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("rebuilt on the new base"),
+        "{}",
+        run.stdout
+    );
+    assert_ne!(sb.rev(&dir, BRANCH), first);
+    assert_branch(&sb, &dir, BRANCH, "main", &[("Dockerfile", ROOT_FIXED)]);
+    // The fixes changed (another option): the branch is updated in place.
+    let run = sb.unroot(&dir, &["--branch", "--numeric-user"], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("updated (the fixes changed)"),
+        "{}",
+        run.stdout
+    );
+    let fixed = ROOT_FIXED.replace("USER node", "USER 1000:1000");
+    assert_branch(&sb, &dir, BRANCH, "main", &[("Dockerfile", &fixed)]);
+}
+
+#[test]
+fn a_branch_with_someone_elses_commit_is_refused() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    sb.unroot(&dir, &["--branch"], &[]).assert_code(0);
+    // Someone adds a commit to the branch.
+    sb.git(&dir, &["checkout", "-q", BRANCH]);
+    sb.commit_files(
+        &dir,
+        &[("server.js", "// fix the app for uid 1000\n")],
+        "Make /app/tmp writable",
+    );
+    sb.git(&dir, &["checkout", "-q", "main"]);
+    let tip = sb.rev(&dir, BRANCH);
+    let run = sb.unroot(&dir, &["--branch"], &[]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("branch modified"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Make /app/tmp writable"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.rev(&dir, BRANCH), tip);
+    // Also when HEAD moved: the branch is not rebuilt over the person's work.
+    sb.commit_files(&dir, &[("other.txt", "x\n")], "more work");
+    sb.unroot(&dir, &["--branch"], &[]).assert_code(2);
+    assert_eq!(sb.rev(&dir, BRANCH), tip);
+}
+
+#[test]
+fn an_amended_commit_is_not_unroots() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    sb.unroot(&dir, &["--branch"], &[]).assert_code(0);
+    // Amended with a change: same message and trailers, another tree.
+    sb.git(&dir, &["checkout", "-q", BRANCH]);
+    fs::write(
+        dir.join("Dockerfile"),
+        ROOT_FIXED.replace("USER node", "USER app"),
+    )
+    .expect("edit");
+    sb.git(&dir, &["commit", "-q", "-a", "--amend", "--no-edit"]);
+    sb.git(&dir, &["checkout", "-q", "main"]);
+    let tip = sb.rev(&dir, BRANCH);
+    let run = sb.unroot(&dir, &["--branch"], &[]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("branch modified"), "{}", run.stderr);
+    assert_eq!(sb.rev(&dir, BRANCH), tip);
+}
+
+#[test]
+fn bulk_three_repositories_two_branches_one_no_op() {
+    let sb = Sandbox::new();
+    let a = sb.repo("a", &[("Dockerfile", ROOT)]);
+    let b = sb.repo("b", &[("Dockerfile", CLEAN)]);
+    let c = sb.repo("c", &[("docker/app.Dockerfile", FLOATING)]);
+    // `--branch` takes an optional name: the paths go first (or after `--`).
+    let run = sb.unroot(sb.path(), &["a", "b", "c", "--branch"], &[]);
+    run.assert_code(0);
+    assert_branch(&sb, &a, BRANCH, "main", &[("Dockerfile", ROOT_FIXED)]);
+    assert_branch(
+        &sb,
+        &c,
+        BRANCH,
+        "main",
+        &[("docker/app.Dockerfile", FLOATING_FIXED)],
+    );
+    assert!(!sb.has_ref(&b, &format!("refs/heads/{BRANCH}")));
+    assert!(
+        run.stdout.contains("a: branch `unroot/non-root` created"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("b: nothing to fix on `main`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("c: branch `unroot/non-root` created"),
+        "{}",
+        run.stdout
+    );
+    // And again: nothing changes anywhere.
+    let tips = (sb.rev(&a, BRANCH), sb.rev(&c, BRANCH));
+    let again = sb.unroot(sb.path(), &["--branch", "--", "a", "b", "c"], &[]);
+    again.assert_code(0);
+    assert_eq!((sb.rev(&a, BRANCH), sb.rev(&c, BRANCH)), tips);
+    assert_eq!(
+        again.stdout.matches("is up to date").count(),
+        2,
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn author_from_flag_and_a_clear_error_without_one() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    sb.git(&dir, &["config", "--unset", "user.name"]);
+    sb.git(&dir, &["config", "--unset", "user.email"]);
+    let run = sb.unroot(&dir, &["--branch"], &[]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("--author"), "{}", run.stderr);
+    assert!(!sb.has_ref(&dir, &format!("refs/heads/{BRANCH}")));
+    sb.unroot(
+        &dir,
+        &["--branch", "--author", "Unroot Bot <bot@example.com>"],
+        &[],
+    )
+    .assert_code(0);
+    assert_eq!(
+        sb.git(&dir, &["log", "-1", "--format=%an <%ae>|%cn <%ce>", BRANCH]),
+        "Unroot Bot <bot@example.com>|Unroot Bot <bot@example.com>"
+    );
+    let bad = sb.unroot(&dir, &["--branch", "--author", "bot@example.com"], &[]);
+    bad.assert_code(2);
+    assert!(bad.stderr.contains("Name <email>"), "{}", bad.stderr);
+}
+
+#[test]
+fn commit_template_from_a_file() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    let template = sb.path().join("message.txt");
+    fs::write(&template, "build: harden images ({file_count})\n\nFiles:\n{files}\n\nSigned-off-by: Bot <bot@example.com>\n").expect("template");
+    sb.unroot(
+        &dir,
+        &[
+            "--branch",
+            "--commit-template",
+            template.to_str().expect("UTF-8"),
+        ],
+        &[],
+    )
+    .assert_code(0);
+    let message = sb.git(&dir, &["log", "-1", "--format=%B", BRANCH]);
+    let tree = sb.rev(&dir, &format!("{BRANCH}^{{tree}}"));
+    assert_eq!(
+        message,
+        format!("build: harden images (1 Dockerfile)\n\nFiles:\nDockerfile\n\nSigned-off-by: Bot <bot@example.com>\nUnroot-Generated: true\nUnroot-Tree: {tree}")
+    );
+    // A re-run recognises the commit as unroot's.
+    sb.commit_files(&dir, &[("x.txt", "x\n")], "more");
+    sb.unroot(
+        &dir,
+        &[
+            "--branch",
+            "--commit-template",
+            template.to_str().expect("UTF-8"),
+        ],
+        &[],
+    )
+    .assert_code(0);
+    let missing = sb.unroot(&dir, &["--branch", "--commit-template", "nope.txt"], &[]);
+    missing.assert_code(2);
+    assert!(missing.stderr.contains("nope.txt"), "{}", missing.stderr);
+}
+
+#[test]
+fn errors_exit_2_with_a_clear_message() {
+    let sb = Sandbox::new();
+    // Not a git repository.
+    let plain = sb.path().join("plain");
+    fs::create_dir(&plain).expect("dir");
+    fs::write(plain.join("Dockerfile"), ROOT).expect("write");
+    let run = sb.unroot(&plain, &["--branch"], &[]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("Dockerfile: not in a git repository"),
+        "{}",
+        run.stderr
+    );
+
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    // An invalid branch name.
+    let run = sb.unroot(&dir, &["--branch", "bad..name"], &[]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("`bad..name` is not a valid branch name"),
+        "{}",
+        run.stderr
+    );
+    // A path taken for the branch name: refused before anything is checked.
+    let run = sb.unroot(&dir, &["--branch", "Dockerfile"], &[]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("it is a path"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    // The base branch itself.
+    let run = sb.unroot(&dir, &["--branch", "main"], &[]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("is the base branch"), "{}", run.stderr);
+    // Detached HEAD without --base; with it, the branch starts from --base.
+    sb.commit_files(&dir, &[("x.txt", "x\n")], "second");
+    sb.git(&dir, &["checkout", "-q", "--detach", "HEAD~1"]);
+    let before = sb.checkout_state(&dir);
+    let run = sb.unroot(&dir, &["--branch"], &[]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("HEAD is detached: pass --base BRANCH"),
+        "{}",
+        run.stderr
+    );
+    sb.unroot(&dir, &["--branch", "--base", "main"], &[])
+        .assert_code(0);
+    assert_branch(&sb, &dir, BRANCH, "main", &[("Dockerfile", ROOT_FIXED)]);
+    assert_eq!(sb.checkout_state(&dir), before);
+    let run = sb.unroot(&dir, &["--branch", "--base", "nope"], &[]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("the base branch `nope` does not exist"),
+        "{}",
+        run.stderr
+    );
+    // Flags that need --branch, and standard input.
+    sb.unroot(&dir, &["--push"], &[]).assert_code(2);
+    sb.unroot(&dir, &["--branch", "--write"], &[])
+        .assert_code(2);
+    let run = sb.unroot(&dir, &["--branch", "--", "-"], &[]);
+    run.assert_code(2);
+}
+
+#[test]
+fn untracked_dockerfiles_are_left_out() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("README.md", "x\n")]);
+    fs::write(dir.join("Dockerfile"), ROOT).expect("write");
+    let run = sb.unroot(&dir, &["--branch"], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("Dockerfile: not committed on `main`"),
+        "{}",
+        run.stdout
+    );
+    assert!(!sb.has_ref(&dir, &format!("refs/heads/{BRANCH}")));
+}
+
+// ---------------------------------------------------------------------------------------
+// Pushing.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn push_to_a_bare_repository_over_file_url() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    let (bare, url) = sb.bare("remote.git");
+    sb.git(&dir, &["remote", "add", "origin", &url]);
+    sb.git(&dir, &["push", "-q", "origin", "main"]);
+    let before = sb.checkout_state(&dir);
+    let run = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("pushed `unroot/non-root` to `origin`"),
+        "{}",
+        run.stdout
+    );
+    let local = sb.rev(&dir, BRANCH);
+    assert_eq!(sb.rev(&bare, &format!("refs/heads/{BRANCH}")), local);
+    assert_eq!(sb.checkout_state(&dir), before);
+
+    // A re-run pushes nothing.
+    let again = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    again.assert_code(0);
+    assert!(
+        again
+            .stdout
+            .contains("`origin` already has `unroot/non-root`"),
+        "{}",
+        again.stdout
+    );
+
+    // A fresh clone (a CI job) sees the pushed branch as up to date.
+    sb.git(sb.path(), &["clone", "-q", &url, "clone"]);
+    let clone = sb.path().join("clone");
+    sb.git(&clone, &["config", "user.name", "CI"]);
+    sb.git(&clone, &["config", "user.email", "ci@example.com"]);
+    sb.git(&clone, &["checkout", "-q", "main"]);
+    let run = sb.unroot(&clone, &["--branch", "--push"], &[]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("is up to date"), "{}", run.stdout);
+    assert_eq!(sb.rev(&bare, &format!("refs/heads/{BRANCH}")), local);
+    assert_eq!(sb.rev(&clone, BRANCH), local);
+
+    // HEAD moved upstream: the branch is rebuilt and force-pushed.
+    sb.commit_files(&clone, &[("server.js", "// x\n")], "more work");
+    sb.git(&clone, &["push", "-q", "origin", "main"]);
+    let run = sb.unroot(&clone, &["--branch", "--push"], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("rebuilt on the new base"),
+        "{}",
+        run.stdout
+    );
+    let rebuilt = sb.rev(&clone, BRANCH);
+    assert_ne!(rebuilt, local);
+    assert_eq!(sb.rev(&bare, &format!("refs/heads/{BRANCH}")), rebuilt);
+    assert_eq!(sb.rev(&bare, &format!("{BRANCH}^")), sb.rev(&bare, "main"));
+}
+
+#[test]
+fn someone_pushed_to_the_remote_branch_so_it_is_refused() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    let (bare, url) = sb.bare("remote.git");
+    sb.git(&dir, &["remote", "add", "origin", &url]);
+    sb.git(&dir, &["push", "-q", "origin", "main"]);
+    sb.unroot(&dir, &["--branch", "--push"], &[]).assert_code(0);
+    // A reviewer pushes a commit to the branch from another clone.
+    sb.git(sb.path(), &["clone", "-q", "-b", BRANCH, &url, "reviewer"]);
+    let reviewer = sb.path().join("reviewer");
+    sb.git(&reviewer, &["config", "user.name", "Reviewer"]);
+    sb.git(&reviewer, &["config", "user.email", "r@example.com"]);
+    sb.commit_files(
+        &reviewer,
+        &[("tmp/.keep", "")],
+        "Create /app/tmp for the node user",
+    );
+    sb.git(&reviewer, &["push", "-q", "origin", BRANCH]);
+    let remote_tip = sb.rev(&bare, &format!("refs/heads/{BRANCH}"));
+    let run = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("branch modified"), "{}", run.stderr);
+    assert!(run.stderr.contains("on remote `origin`"), "{}", run.stderr);
+    assert_eq!(sb.rev(&bare, &format!("refs/heads/{BRANCH}")), remote_tip);
+}
+
+#[test]
+fn push_to_git_daemon() {
+    let sb = Sandbox::new();
+    let served = sb.path().join("served");
+    fs::create_dir(&served).expect("dir");
+    sb.git(&served, &["init", "-q", "--bare", "web.git"]);
+    let daemon = Daemon::start(&sb, &served);
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    sb.git(&dir, &["remote", "add", "origin", &daemon.url("web.git")]);
+    let run = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("pushed `unroot/non-root` to `origin`"),
+        "{}",
+        run.stdout
+    );
+    let pushed = sb.rev(&served.join("web.git"), &format!("refs/heads/{BRANCH}"));
+    assert_eq!(pushed, sb.rev(&dir, BRANCH));
+    let remote = sb.git(
+        &dir,
+        &[
+            "ls-remote",
+            &daemon.url("web.git"),
+            &format!("refs/heads/{BRANCH}"),
+        ],
+    );
+    assert!(remote.starts_with(&pushed), "{remote}");
+    // Again: nothing to push.
+    let again = sb.unroot(&dir, &["--branch", "--push", "origin"], &[]);
+    again.assert_code(0);
+    assert!(again.stdout.contains("already has"), "{}", again.stdout);
+}
+
+#[test]
+fn a_rejected_push_exits_2() {
+    let sb = Sandbox::new();
+    let served = sb.path().join("served");
+    fs::create_dir(&served).expect("dir");
+    sb.git(&served, &["init", "-q", "--bare", "web.git"]);
+    let hook = served.join("web.git/hooks/pre-receive");
+    fs::write(
+        &hook,
+        "#!/bin/sh\necho 'branch policy: bots may not push here' >&2\nexit 1\n",
+    )
+    .expect("hook");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let daemon = Daemon::start(&sb, &served);
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    sb.git(&dir, &["remote", "add", "origin", &daemon.url("web.git")]);
+    let run = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("push rejected"), "{}", run.stderr);
+    assert!(!sb.has_ref(&served.join("web.git"), &format!("refs/heads/{BRANCH}")));
+    // An unknown remote.
+    let run = sb.unroot(&dir, &["--branch", "--push", "upstream"], &[]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("no remote named `upstream`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn credentials_never_appear_in_output() {
+    let sb = Sandbox::new();
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    // Nothing listens on port 9 of 127.0.0.1: the push fails after the token was read.
+    sb.git(
+        &dir,
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://x-access-token:pa55word-in-url@127.0.0.1:9/acme/web.git",
+        ],
+    );
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push", "--forge", "github"],
+        &[("GITHUB_TOKEN", TOKEN)],
+    );
+    run.assert_code(2);
+    assert!(!run.all().contains(TOKEN), "{}", run.all());
+    assert!(!run.all().contains("pa55word-in-url"), "{}", run.all());
+    assert!(run.stderr.contains("127.0.0.1:9"), "{}", run.stderr);
+}
+
+/// Over plain http the token is never offered; git's credential helper is.
+#[test]
+fn http_remote_gets_the_credential_helper_not_the_token() {
+    let sb = Sandbox::new();
+    let server = Server::start(Box::new(|request: &Request| {
+        if request.header("authorization").is_none() {
+            Reply {
+                status: 401,
+                headers: vec![("WWW-Authenticate".into(), "Basic realm=\"git\"".into())],
+                body: "{}".into(),
+            }
+        } else {
+            reply(403, json!({"message": "denied"}))
+        }
+    }));
+    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    sb.git(
+        &dir,
+        &[
+            "remote",
+            "add",
+            "origin",
+            &format!("{}/acme/web.git", server.url),
+        ],
+    );
+    sb.git(
+        &dir,
+        &[
+            "config",
+            "credential.helper",
+            "!f() { echo username=helper-user; echo password=helper-pa55; }; f",
+        ],
+    );
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push", "--forge", "github"],
+        &[("GITHUB_TOKEN", TOKEN)],
+    );
+    run.assert_code(2);
+    assert!(
+        !run.all().contains(TOKEN) && !run.all().contains("helper-pa55"),
+        "{}",
+        run.all()
+    );
+    let auth: Vec<String> = server
+        .requests()
+        .iter()
+        .filter_map(|request| request.header("authorization").map(str::to_string))
+        .collect();
+    // base64("helper-user:helper-pa55")
+    assert_eq!(
+        auth,
+        vec!["Basic aGVscGVyLXVzZXI6aGVscGVyLXBhNTU=".to_string()]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Pull requests (GitHub) and merge requests (GitLab).
+// ---------------------------------------------------------------------------------------
+
+#[track_caller]
+fn assert_github_headers(request: &Request, token: &str) {
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
+    assert_eq!(
+        request.header("accept"),
+        Some("application/vnd.github+json")
+    );
+    assert_eq!(request.header("x-github-api-version"), Some("2022-11-28"));
+    assert!(request
+        .header("user-agent")
+        .is_some_and(|ua| ua.starts_with("unroot/")));
+}
+
+#[test]
+fn github_pull_request_is_opened_then_left_alone_then_updated() {
+    let sb = Sandbox::new();
+    let github = FakeGitHub::handler(TOKEN);
+    let server = FakeGitHub::serve(&github);
+    let (dir, bare) = repo_with_remote(
+        &sb,
+        "web",
+        &[("Dockerfile", ROOT)],
+        "https://github.com/acme/web.git",
+    );
+    sb.git(&dir, &["push", "-q", "origin", "main"]);
+    let args = ["--branch", "--push", "--pr", "--api-url", &server.url];
+    let env = [("GITHUB_TOKEN", TOKEN)];
+
+    let run = sb.unroot(&dir, &args, &env);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("opened pull request #1: https://github.com/acme/web/pull/1"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.all().contains(TOKEN));
+    assert_eq!(
+        sb.rev(&bare, &format!("refs/heads/{BRANCH}")),
+        sb.rev(&dir, BRANCH)
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let list = &requests[0];
+    assert_eq!(list.method, "GET");
+    assert_eq!(list.path(), "/repos/acme/web/pulls");
+    assert_eq!(
+        list.query().get("head").map(String::as_str),
+        Some("acme:unroot/non-root")
+    );
+    assert_eq!(list.query().get("state").map(String::as_str), Some("open"));
+    assert_github_headers(list, TOKEN);
+    let create = &requests[1];
+    assert_eq!(create.method, "POST");
+    assert_eq!(create.path(), "/repos/acme/web/pulls");
+    assert_github_headers(create, TOKEN);
+    assert!(create
+        .header("content-type")
+        .is_some_and(|v| v.starts_with("application/json")));
+    let body = create.json();
+    assert_eq!(body["head"], BRANCH);
+    assert_eq!(body["base"], "main");
+    assert_eq!(
+        body["title"],
+        "fix(docker): run Node containers as non-root"
+    );
+    let text = body["body"].as_str().expect("a body");
+    for expected in [
+        "## Why",
+        "Least privilege",
+        "### `Dockerfile`",
+        "`root-user`",
+        "**fixed**: add `USER node`",
+        "Writable paths",
+        "`unroot --explain root-user`",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+    assert!(!text.contains("{"), "unfilled placeholder in:\n{text}");
+
+    // Again: the pull request is open and the same: only the GET.
+    let run = sb.unroot(&dir, &args, &env);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("pull request #1 is up to date"),
+        "{}",
+        run.stdout
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[2].method, "GET");
+
+    // HEAD moved and a port is fixed too: the branch is rebuilt, the pull request updated.
+    sb.commit_files(
+        &dir,
+        &[(
+            "Dockerfile",
+            &ROOT.replace("CMD", "ENV PORT=80\nEXPOSE 80\nCMD"),
+        )],
+        "expose",
+    );
+    sb.git(&dir, &["push", "-q", "origin", "main"]);
+    let run = sb.unroot(&dir, &args, &env);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("updated pull request #1"),
+        "{}",
+        run.stdout
+    );
+    let requests = server.requests();
+    let patch = requests.last().expect("a request");
+    assert_eq!(patch.method, "PATCH");
+    assert_eq!(patch.path(), "/repos/acme/web/pulls/1");
+    assert_github_headers(patch, TOKEN);
+    let body = patch.json();
+    assert_eq!(
+        body["title"],
+        "fix(docker): run Node containers as non-root and listen on unprivileged ports"
+    );
+    let text = body["body"].as_str().expect("a body");
+    assert!(text.contains("docker run -p 80:8080"), "{text}");
+    assert!(text.contains("targetPort: 8080"), "{text}");
+    assert_eq!(sb.rev(&bare, &format!("{BRANCH}^")), sb.rev(&dir, "main"));
+}
+
+#[test]
+fn github_already_exists_and_api_errors() {
+    let sb = Sandbox::new();
+    let github = FakeGitHub::handler(TOKEN);
+    github
+        .lock()
+        .expect("fake")
+        .hidden
+        .push(("acme/web".into(), BRANCH.into()));
+    let server = FakeGitHub::serve(&github);
+    // The ssh form of the remote URL, and the token from GH_TOKEN.
+    let (dir, _bare) = repo_with_remote(
+        &sb,
+        "web",
+        &[("Dockerfile", ROOT)],
+        "git@github.com:acme/web.git",
+    );
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push", "--pr", "--api-url", &server.url],
+        &[("GH_TOKEN", TOKEN)],
+    );
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("a pull request for `unroot/non-root` already exists (GitHub: Validation Failed; A pull request already exists for acme:unroot/non-root.)"),
+        "{}",
+        run.stdout
+    );
+    let requests = server.requests();
+    assert_eq!(
+        requests
+            .iter()
+            .map(|r| (r.method.as_str(), r.path()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("GET", "/repos/acme/web/pulls"),
+            ("POST", "/repos/acme/web/pulls")
+        ]
+    );
+
+    // An API error: status and GitHub's message, exit 2, no token.
+    github.lock().expect("fake").hidden.clear();
+    github.lock().expect("fake").post_reply = Some((
+        403,
+        json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request", "status": "403"}),
+    ));
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push", "--pr", "--api-url", &server.url],
+        &[("GITHUB_TOKEN", TOKEN)],
+    );
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("403 Forbidden: Resource not accessible by integration"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains(TOKEN));
+
+    // A wrong token: GitHub's 401.
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push", "--pr", "--api-url", &server.url],
+        &[("GITHUB_TOKEN", "ghp_wrong_token_value")],
+    );
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("401 Unauthorized: Bad credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains("ghp_wrong_token_value"));
+
+    // No token at all.
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push", "--pr", "--api-url", &server.url],
+        &[],
+    );
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("set GITHUB_TOKEN or GH_TOKEN"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn gitlab_merge_request_is_opened_then_left_alone() {
+    let sb = Sandbox::new();
+    let gitlab = Arc::new(Mutex::new(FakeGitLab {
+        token: "glpat-TESTtoken".into(),
+        ..FakeGitLab::default()
+    }));
+    let server = FakeGitLab::serve(&gitlab);
+    let (dir, bare) = repo_with_remote(
+        &sb,
+        "web",
+        &[("Dockerfile", ROOT)],
+        "https://gitlab.example.com/group/sub/web.git",
+    );
+    let api = format!("{}/api/v4", server.url);
+    let args = ["--branch", "--push", "--pr", "--api-url", &api];
+    let env = [("GITLAB_TOKEN", "glpat-TESTtoken")];
+    let run = sb.unroot(&dir, &args, &env);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains(
+            "opened merge request !1: https://gitlab.example.com/group/sub/web/-/merge_requests/1"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.all().contains("glpat-TESTtoken"));
+    assert_eq!(
+        sb.rev(&bare, &format!("refs/heads/{BRANCH}")),
+        sb.rev(&dir, BRANCH)
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(requests[0].method, "GET");
+    assert_eq!(
+        requests[0].path(),
+        "/api/v4/projects/group%2Fsub%2Fweb/merge_requests"
+    );
+    assert_eq!(
+        requests[0].query().get("source_branch").map(String::as_str),
+        Some(BRANCH)
+    );
+    assert_eq!(
+        requests[0].query().get("state").map(String::as_str),
+        Some("opened")
+    );
+    let create = &requests[1];
+    assert_eq!(create.method, "POST");
+    assert_eq!(
+        create.path(),
+        "/api/v4/projects/group%2Fsub%2Fweb/merge_requests"
+    );
+    assert_eq!(create.header("private-token"), Some("glpat-TESTtoken"));
+    let body = create.json();
+    assert_eq!(body["source_branch"], BRANCH);
+    assert_eq!(body["target_branch"], "main");
+    assert_eq!(
+        body["title"],
+        "fix(docker): run Node containers as non-root"
+    );
+    assert!(body["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("Least privilege")));
+
+    let run = sb.unroot(&dir, &args, &env);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("merge request !1 is up to date"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn gitlab_forge_flag_and_409_when_one_exists() {
+    let sb = Sandbox::new();
+    let gitlab = Arc::new(Mutex::new(FakeGitLab {
+        token: "glpat-TESTtoken".into(),
+        hidden: vec![("team/web".into(), BRANCH.into())],
+        ..FakeGitLab::default()
+    }));
+    let server = FakeGitLab::serve(&gitlab);
+    let (dir, _bare) = repo_with_remote(
+        &sb,
+        "web",
+        &[("Dockerfile", ROOT)],
+        "git@git.example.com:team/web.git",
+    );
+    let api = format!("{}/api/v4", server.url);
+    // The host does not say which forge it is.
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push", "--pr", "--api-url", &api],
+        &[("GITLAB_TOKEN", "glpat-TESTtoken")],
+    );
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("pass --forge github or --forge gitlab"),
+        "{}",
+        run.stderr
+    );
+    let run = sb.unroot(
+        &dir,
+        &[
+            "--branch",
+            "--push",
+            "--pr",
+            "--forge",
+            "gitlab",
+            "--api-url",
+            &api,
+        ],
+        &[("GITLAB_TOKEN", "glpat-TESTtoken")],
+    );
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("a merge request for `unroot/non-root` already exists (GitLab: Another open merge request already exists for this source branch: !1)"),
+        "{}",
+        run.stdout
+    );
+    let requests = server.requests();
+    assert_eq!(requests.last().map(|r| r.method.as_str()), Some("POST"));
+    assert_eq!(
+        requests.last().map(Request::path),
+        Some("/api/v4/projects/team%2Fweb/merge_requests")
+    );
+}
+
+#[test]
+fn dry_run_creates_nothing_and_shows_everything() {
+    let sb = Sandbox::new();
+    let github = FakeGitHub::handler(TOKEN);
+    let server = FakeGitHub::serve(&github);
+    let (dir, bare) = repo_with_remote(
+        &sb,
+        "web",
+        &[("Dockerfile", ROOT)],
+        "https://github.com/acme/web.git",
+    );
+    let before = sb.checkout_state(&dir);
+    let refs_before = sb.git(&dir, &["for-each-ref"]);
+    let objects_before = sb.git(&dir, &["count-objects", "-v"]);
+    let run = sb.unroot(
+        &dir,
+        &[
+            "--branch",
+            "--push",
+            "--pr",
+            "--dry-run",
+            "--api-url",
+            &server.url,
+        ],
+        &[("GITHUB_TOKEN", TOKEN)],
+    );
+    run.assert_code(0);
+    let out = &run.stdout;
+    for expected in [
+        "branch `unroot/non-root` would be created",
+        "fix(docker): run Node containers as non-root",
+        "Unroot-Generated: true",
+        "+USER node",
+        "would push `unroot/non-root` to `origin`",
+        "GET http://127.0.0.1",
+        "/repos/acme/web/pulls?head=acme%3Aunroot%2Fnon-root&state=open",
+        "POST http://127.0.0.1",
+        "Authorization: Bearer ***",
+        "\"head\": \"unroot/non-root\"",
+        "\"base\": \"main\"",
+    ] {
+        assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
+    }
+    assert!(!run.all().contains(TOKEN));
+    assert!(server.requests().is_empty());
+    assert_eq!(sb.checkout_state(&dir), before);
+    assert_eq!(sb.git(&dir, &["for-each-ref"]), refs_before);
+    assert_eq!(sb.git(&dir, &["count-objects", "-v"]), objects_before);
+    assert!(!sb.has_ref(&bare, &format!("refs/heads/{BRANCH}")));
+}
+
+/// The goal: `unroot --branch --push --pr ~/src/*` gives one pull request per
+/// repository that needs one, and a second run changes nothing.
+#[test]
+fn bulk_branch_push_pr_over_many_checkouts() {
+    let sb = Sandbox::new();
+    let github = FakeGitHub::handler(TOKEN);
+    let server = FakeGitHub::serve(&github);
+    let mut bares = Vec::new();
+    for (name, content) in [("api", ROOT), ("docs", CLEAN), ("web", FLOATING)] {
+        let (_, bare) = repo_with_remote(
+            &sb,
+            name,
+            &[("Dockerfile", content)],
+            &format!("https://github.com/acme/{name}.git"),
+        );
+        bares.push(bare);
+    }
+    let args = [
+        "--branch",
+        "--push",
+        "--pr",
+        "--api-url",
+        &server.url,
+        "api",
+        "docs",
+        "web",
+    ];
+    let env = [("GITHUB_TOKEN", TOKEN)];
+    let run = sb.unroot(sb.path(), &args, &env);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("api: opened pull request #1: https://github.com/acme/api/pull/1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("docs: nothing to fix on `main`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("web: opened pull request #1: https://github.com/acme/web/pull/1"),
+        "{}",
+        run.stdout
+    );
+    let posts: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.path().to_string())
+        .collect();
+    assert_eq!(
+        posts,
+        vec!["/repos/acme/api/pulls", "/repos/acme/web/pulls"]
+    );
+    assert!(sb.has_ref(&bares[0], &format!("refs/heads/{BRANCH}")));
+    assert!(!sb.has_ref(&bares[1], &format!("refs/heads/{BRANCH}")));
+    assert!(sb.has_ref(&bares[2], &format!("refs/heads/{BRANCH}")));
+    assert_eq!(
+        github
+            .lock()
+            .expect("fake")
+            .pulls
+            .get("acme/web")
+            .map(|p| p[0]["title"].clone()),
+        Some(json!(
+            "fix(docker): run Node containers as non-root and pin Node base images"
+        ))
+    );
+
+    let count = server.requests().len();
+    let tips: Vec<String> = [&bares[0], &bares[2]]
+        .iter()
+        .map(|bare| sb.rev(bare, &format!("refs/heads/{BRANCH}")))
+        .collect();
+    let again = sb.unroot(sb.path(), &args, &env);
+    again.assert_code(0);
+    let new: Vec<String> = server.requests()[count..]
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert_eq!(new, vec!["GET", "GET"], "only the look-ups");
+    let tips_again: Vec<String> = [&bares[0], &bares[2]]
+        .iter()
+        .map(|bare| sb.rev(bare, &format!("refs/heads/{BRANCH}")))
+        .collect();
+    assert_eq!(tips_again, tips);
+    assert_eq!(
+        again.stdout.matches("is up to date").count(),
+        4,
+        "{}",
+        again.stdout
+    );
+}
