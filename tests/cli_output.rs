@@ -236,7 +236,7 @@ fn sarif_is_valid_sarif_2_1_0_on_the_whole_corpus() {
     let ids = all_corpus_ids();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let dir = corpus_tree(&ids);
-    // Unsafe fixes included: every fix the corpus gets is in the log.
+    // Every finding's fix is in the log, safe or unsafe, whatever the threshold.
     let run = run_in(dir.path(), &["--format", "sarif", "--all-images"]);
     let log = assert_valid_sarif(&validator, &run.stdout);
     // The schema does reject what GitHub rejects: a column 0.
