@@ -4,7 +4,7 @@
 //! through [`std::io::Write`], so a closed pipe stops the output quietly instead of panicking.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -13,7 +13,8 @@ use clap::{Parser, ValueEnum};
 use rayon::prelude::*;
 
 use crate::analysis::ImageRef;
-use crate::discover::{discover, Input};
+use crate::config::Config;
+use crate::discover::{discover_excluding, Input};
 use crate::edit::Applicability;
 use crate::error::Error;
 use crate::lint::{lint, lint_parsed, LintOptions};
@@ -41,6 +42,10 @@ pub struct Args {
     /// Apply the fixes in place (atomically; a file changed since it was read is not written)
     #[arg(short = 'w', long, help_heading = "Mode")]
     pub write: bool,
+
+    /// Ask about each fix (unsafe ones too) and write the ones you accept; needs a terminal
+    #[arg(short = 'i', long, conflicts_with_all = ["write", "branch", "format"], help_heading = "Mode")]
+    pub interactive: bool,
 
     /// Also apply unsafe fixes: those that need a change outside the Dockerfile
     #[arg(long, help_heading = "Mode")]
@@ -96,9 +101,9 @@ pub struct Args {
     #[arg(long, value_name = "FROM:TO", value_delimiter = ',', value_parser = parse_port_pair, help_heading = "Fix")]
     pub port_map: Vec<(u16, u16)>,
 
-    /// How floating `node` tags are pinned: `26`, `26.7`, `26.7.0` (plus the variant) or `26.7.0-alpine@sha256:…`
-    #[arg(long, value_enum, default_value_t = PinArg::Exact, help_heading = "Fix")]
-    pub pin: PinArg,
+    /// How floating `node` tags are pinned: `26`, `26.7`, `26.7.0` (plus the variant) or `26.7.0-alpine@sha256:…` [default: exact]
+    #[arg(long, value_enum, help_heading = "Fix")]
+    pub pin: Option<PinArg>,
 
     /// Registry to resolve `--pin digest` against, e.g. a mirror (default: the image's own registry; Docker Hub for `node`)
     #[arg(long, value_name = "URL", value_parser = parse_registry, help_heading = "Fix")]
@@ -116,9 +121,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN", help_heading = "Output")]
     pub color: Color,
 
-    /// Commit the fixes to branch NAME [default: unroot/non-root], one commit per git repository; the working tree, index and HEAD are left alone
-    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = crate::git::DEFAULT_BRANCH, conflicts_with = "write", help_heading = "Git")]
-    pub branch: Option<String>,
+    /// Commit the fixes to branch NAME [default: unroot/non-root, or `branch` in unroot.toml], one commit per git repository; the working tree, index and HEAD are left alone
+    #[arg(long, value_name = "NAME", num_args = 0..=1, conflicts_with = "write", help_heading = "Git")]
+    pub branch: Option<Option<String>>,
 
     /// The branch to start from and to open the pull request against (default: the checked-out branch; needed on a detached HEAD)
     #[arg(long, value_name = "BRANCH", requires = "branch", help_heading = "Git")]
@@ -159,6 +164,10 @@ pub struct Args {
     /// Print the man page (roff) and exit
     #[arg(long, help_heading = "Other", conflicts_with_all = ["paths", "explain", "list_rules"])]
     pub man: bool,
+
+    /// Print the configuration in effect for PATH (unroot.toml, flags) and where each value comes from, and exit
+    #[arg(long, help_heading = "Other", conflicts_with_all = ["explain", "list_rules", "completions", "man", "interactive"])]
+    pub show_config: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -199,6 +208,8 @@ pub enum PinArg {
     Exact,
     /// The full release and the digest the registry serves for it: `26.7.0-alpine@sha256:…`
     Digest,
+    /// Keep floating tags floating: no `floating-tag` findings (the `# unroot pin=none` pragma on every stage)
+    None,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -209,7 +220,7 @@ pub enum Color {
 }
 
 /// `NAME|UID[:GID]`: no spaces, no comment, nothing the Dockerfile would read differently.
-fn parse_user(value: &str) -> Result<String, String> {
+pub(crate) fn parse_user(value: &str) -> Result<String, String> {
     let valid_part = |part: &str| {
         !part.is_empty()
             && part.chars().all(|c| {
@@ -240,7 +251,7 @@ fn parse_registry(value: &str) -> Result<String, String> {
 }
 
 /// `FROM:TO` for `--port-map`: a privileged port and an unprivileged one.
-fn parse_port_pair(value: &str) -> Result<(u16, u16), String> {
+pub(crate) fn parse_port_pair(value: &str) -> Result<(u16, u16), String> {
     let (from, to) = value
         .split_once(':')
         .ok_or_else(|| format!("`{value}` is not FROM:TO"))?;
@@ -292,9 +303,12 @@ pub fn run(args: &Args) -> Status {
     let mut stdout = anstream::AutoStream::new(io::stdout().lock(), choice);
     // Not locked: the progress bar draws on standard error from the threads that check files.
     let mut stderr = anstream::AutoStream::new(io::stderr(), choice);
+    // `--interactive` asks on the terminal: standard input and standard error must be one.
+    let terminal = io::stdin().is_terminal() && io::stderr().is_terminal();
     run_streams(
         args,
         progress::allowed(),
+        terminal,
         &mut io::stdin().lock(),
         &mut stdout,
         &mut stderr,
@@ -308,7 +322,7 @@ pub fn run_with(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Status {
-    run_streams(args, false, stdin, stdout, stderr)
+    run_streams(args, false, false, stdin, stdout, stderr)
 }
 
 /// Runs unroot; `progress_allowed`: standard error is a terminal outside CI (see
@@ -316,6 +330,7 @@ pub fn run_with(
 fn run_streams(
     args: &Args,
     progress_allowed: bool,
+    terminal: bool,
     stdin: &mut impl Read,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
@@ -357,9 +372,21 @@ fn run_streams(
             None => usage_error(stderr, &format!("unknown rule `{name}` (see --list-rules)")),
         };
     }
+    let config = match Config::load(args, &args.paths) {
+        Ok(config) => config,
+        Err(message) => return report_message(stderr, &message),
+    };
+    if args.show_config {
+        return print_or_error(stdout.write_all(config.render().as_bytes()), Status::Clean);
+    }
+    let mut ignore = config.ignore.value.clone();
+    // `pin = "none"`: stages keep their floating tags, as with `# unroot pin=none`.
+    if config.pin.value == PinArg::None && !ignore.iter().any(|rule| rule == "floating-tag") {
+        ignore.push("floating-tag".to_string());
+    }
     let selection = RuleSelection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        select: config.select.value.clone(),
+        ignore,
     };
     if let Some(unknown) = selection.unknown().first() {
         return usage_error(
@@ -369,20 +396,20 @@ fn run_streams(
     }
     let options = LintOptions {
         rules: RuleOptions {
-            user: args.user.clone(),
-            numeric_user: args.numeric_user,
-            all_images: args.all_images,
+            user: config.user.value.clone(),
+            numeric_user: config.numeric_user.value,
+            all_images: config.all_images.value,
             chown: args.chown,
-            port_map: args.port_map.clone(),
-            pin: match args.pin {
+            port_map: config.port_map.value.clone(),
+            pin: match config.pin.value {
                 PinArg::Major => Pin::Major,
                 PinArg::Minor => Pin::Minor,
-                PinArg::Exact => Pin::Exact,
+                PinArg::Exact | PinArg::None => Pin::Exact,
                 PinArg::Digest => Pin::Digest,
             },
             releases,
             // Only `--pin digest` creates the resolver: no other run touches the network.
-            digests: match args.pin {
+            digests: match config.pin.value {
                 PinArg::Digest => Some(Digests(Arc::new(RegistryResolver::new(
                     args.registry.clone(),
                 )))),
@@ -391,7 +418,7 @@ fn run_streams(
         },
         selection,
     };
-    let threshold = if args.unsafe_fixes {
+    let threshold = if config.unsafe_fixes.value || args.interactive {
         Applicability::Unsafe
     } else {
         Applicability::Safe
@@ -415,14 +442,29 @@ fn run_streams(
             "`-` (standard input) cannot be used with --branch: it is in no repository",
         );
     }
-    if let Some(Err(message)) = git_options(args).map(|git| git.validate()) {
+    if let Some(Err(message)) = git_options(args, &config).map(|git| git.validate()) {
         return usage_error(stderr, &message);
+    }
+    if args.interactive {
+        if stdin_given {
+            return usage_error(
+                stderr,
+                "`-` (standard input) cannot be used with --interactive: there is no file to write",
+            );
+        }
+        if !terminal {
+            return usage_error(
+                stderr,
+                "--interactive needs a terminal: standard input and standard error must be one \
+                 (use --write to apply the fixes without asking)",
+            );
+        }
     }
     if stdin_given {
         return run_stdin(args, &options, threshold, stdin, stdout, stderr);
     }
 
-    let (inputs, missing) = discover(&paths);
+    let (inputs, missing) = discover_excluding(&paths, &|file| config.excludes(file));
     let mut status = Status::Clean;
     for (path, err) in missing {
         status = Status::Error;
@@ -444,6 +486,9 @@ fn run_streams(
             Input::Stdin => None,
         })
         .collect();
+    if args.interactive {
+        return crate::interactive::run(&files, &options, stdout, stderr, status);
+    }
     // `--branch`: the fixes go to a commit; the report counts them as fixed.
     let action = if args.write || args.branch.is_some() {
         Action::Write
@@ -516,7 +561,7 @@ fn run_streams(
     // A failed write is a closed pipe: nobody reads the rest; the status still tells the outcome.
     let _ = written;
     let status = final_status(status, &reports, action, args.exit_zero);
-    if let Some(git) = git_options(args).filter(|_| !lookup_failed) {
+    if let Some(git) = git_options(args, &config).filter(|_| !lookup_failed) {
         let text = args.format == Format::Text;
         if !crate::git::run(&git, &files, &options, threshold, text, stdout, stderr) {
             return Status::Error;
@@ -526,12 +571,13 @@ fn run_streams(
 }
 
 /// The `Git` flags, when `--branch` is given.
-fn git_options(args: &Args) -> Option<crate::git::Options> {
+fn git_options(args: &Args, config: &Config) -> Option<crate::git::Options> {
+    args.branch.as_ref()?;
     Some(crate::git::Options {
-        branch: args.branch.clone()?,
+        branch: config.branch.value.clone(),
         base: args.base.clone(),
         author: args.author.clone(),
-        commit_template: args.commit_template.clone(),
+        commit_template: config.commit_template.value.clone(),
         push: args.push.clone(),
         pr: args.pr,
         forge: args.forge,
@@ -572,14 +618,14 @@ fn final_status(status: Status, reports: &[FileReport], action: Action, exit_zer
 
 /// One file, checked: its report, the bytes it was read as (a write checks them), and the
 /// `--pin digest` lookups that failed in it.
-struct Checked {
-    report: FileReport,
-    bytes: Vec<u8>,
-    lookup_failures: Vec<String>,
+pub(crate) struct Checked {
+    pub(crate) report: FileReport,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) lookup_failures: Vec<String>,
 }
 
 /// Reads and checks one file; nothing is written yet.
-fn check_file(
+pub(crate) fn check_file(
     path: &Path,
     options: &LintOptions,
     threshold: Applicability,
@@ -770,6 +816,11 @@ fn run_stdin(
 
 fn report_error(stderr: &mut dyn Write, err: Error) -> Status {
     let _ = writeln!(stderr, "{err}");
+    Status::Error
+}
+
+fn report_message(stderr: &mut dyn Write, message: &str) -> Status {
+    let _ = writeln!(stderr, "{message}");
     Status::Error
 }
 

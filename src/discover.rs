@@ -32,6 +32,15 @@ pub fn is_dockerfile_name(name: &str) -> bool {
 
 /// Expands the command-line paths into inputs; a path that does not exist is an error.
 pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, std::io::Error)>) {
+    discover_excluding(paths, &|_| false)
+}
+
+/// [`discover`], leaving out the files a directory walk finds that `excluded` says to skip
+/// (the configuration's `exclude`). Files named on the command line are always checked.
+pub fn discover_excluding(
+    paths: &[PathBuf],
+    excluded: &(dyn Fn(&Path) -> bool + Sync),
+) -> (Vec<Input>, Vec<(PathBuf, std::io::Error)>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -42,6 +51,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, std::io::Error)
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
                 let mut found = walk(path);
+                found.retain(|file| !excluded(file));
                 found.sort();
                 inputs.extend(found.into_iter().map(Input::File));
             }

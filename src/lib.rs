@@ -3,10 +3,12 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod config;
 pub mod discover;
 pub mod edit;
 pub mod error;
 pub mod git;
+pub mod interactive;
 pub mod lint;
 pub mod output;
 pub mod registry;

@@ -1632,6 +1632,8 @@ fn help_lists_exactly_the_implemented_options() {
             "--version",
             "-w",
             "--write",
+            "-i",
+            "--interactive",
             "--unsafe-fixes",
             "--exit-zero",
             "--explain",
@@ -1659,6 +1661,7 @@ fn help_lists_exactly_the_implemented_options() {
             "--dry-run",
             "--completions",
             "--man",
+            "--show-config",
         ]
     );
     snapshot!("help_long", run.stdout);

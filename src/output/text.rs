@@ -8,10 +8,10 @@ use super::diff::unified_diff;
 use super::FileReport;
 use crate::edit::Applicability;
 
-const PATH: Style = Style::new().bold();
-const RULE: Style = AnsiColor::Red.on_default().bold();
-const HELP: Style = AnsiColor::Cyan.on_default();
-const UNSAFE: Style = AnsiColor::Yellow.on_default().bold();
+pub(crate) const PATH: Style = Style::new().bold();
+pub(crate) const RULE: Style = AnsiColor::Red.on_default().bold();
+pub(crate) const HELP: Style = AnsiColor::Cyan.on_default();
+pub(crate) const UNSAFE: Style = AnsiColor::Yellow.on_default().bold();
 const ADDED: Style = AnsiColor::Green.on_default();
 const REMOVED: Style = AnsiColor::Red.on_default();
 const HUNK: Style = AnsiColor::Cyan.on_default();
@@ -74,7 +74,7 @@ pub fn write_file(
     Ok(())
 }
 
-fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
+pub(crate) fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
     // Keep each line's own ending: the `\r` of a CRLF file's lines is part of the diff, or
     // `git apply` would not find the context lines.
     for piece in diff.split_inclusive('\n') {

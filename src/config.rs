@@ -1,0 +1,529 @@
+//! The configuration file: `unroot.toml` or `.unroot.toml`, found by walking up from the
+//! first PATH; its keys mirror the command-line flags, and the flags win.
+//!
+//! One configuration applies to a whole run: the one found from the first PATH (from its
+//! directory when it is a file, from the current directory for `-` or no PATH). The walk
+//! stops at the directory that contains `.git` (the repository root) or at the filesystem
+//! root.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::cli::{parse_port_pair, parse_user, Args, PinArg};
+use crate::rules::find_rule;
+
+/// The names looked for in each directory, in this order.
+pub const FILE_NAMES: [&str; 2] = ["unroot.toml", ".unroot.toml"];
+
+/// The keys of the file, as written; every one is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    select: Option<Spanned<Vec<String>>>,
+    ignore: Option<Spanned<Vec<String>>>,
+    unsafe_fixes: Option<Spanned<bool>>,
+    user: Option<Spanned<String>>,
+    numeric_user: Option<Spanned<bool>>,
+    pin: Option<Spanned<String>>,
+    port_map: Option<Spanned<PortMap>>,
+    all_images: Option<Spanned<bool>>,
+    exclude: Option<Spanned<Vec<String>>>,
+    branch: Option<Spanned<String>>,
+    commit_template: Option<Spanned<String>>,
+}
+
+/// `port-map = { 80 = 3000 }` or `port-map = ["80:3000"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum PortMap {
+    Table(BTreeMap<String, u16>),
+    List(Vec<String>),
+}
+
+/// Where a value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    /// The configuration file (as shown) and the line of the value.
+    File(String, usize),
+    CommandLine,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File(path, line) => write!(f, "{path}:{line}"),
+            Source::CommandLine => f.write_str("command line"),
+        }
+    }
+}
+
+/// A value and where it came from.
+#[derive(Clone, Debug)]
+pub struct Setting<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+impl<T> Setting<T> {
+    fn default(value: T) -> Setting<T> {
+        Setting {
+            value,
+            source: Source::Default,
+        }
+    }
+}
+
+/// The configuration in effect for a run: the file's values with the flags applied over them.
+#[derive(Debug)]
+pub struct Config {
+    /// The configuration file, as shown in messages, if one was found.
+    pub file: Option<String>,
+    pub select: Setting<Vec<String>>,
+    pub ignore: Setting<Vec<String>>,
+    pub unsafe_fixes: Setting<bool>,
+    pub user: Setting<Option<String>>,
+    pub numeric_user: Setting<bool>,
+    pub pin: Setting<PinArg>,
+    pub port_map: Setting<Vec<(u16, u16)>>,
+    pub all_images: Setting<bool>,
+    pub exclude: Setting<Vec<String>>,
+    /// The branch `--branch` commits to when it is given without a NAME.
+    pub branch: Setting<String>,
+    /// The commit message template for `--branch` (resolved against the file's directory).
+    pub commit_template: Setting<Option<PathBuf>>,
+    /// `exclude`, compiled against the configuration file's directory.
+    excluder: Option<(PathBuf, Gitignore)>,
+}
+
+impl Config {
+    /// Finds and reads the configuration for `paths` (the command line's PATHs), then applies
+    /// the flags in `args`. The error is the message to print (naming the file).
+    pub fn load(args: &Args, paths: &[PathBuf]) -> Result<Config, String> {
+        let mut config = Config::defaults();
+        if let Some(found) = find(&start_dir(paths)) {
+            config.read(&found)?;
+        }
+        config.apply(args);
+        Ok(config)
+    }
+
+    fn defaults() -> Config {
+        Config {
+            file: None,
+            select: Setting::default(Vec::new()),
+            ignore: Setting::default(Vec::new()),
+            unsafe_fixes: Setting::default(false),
+            user: Setting::default(None),
+            numeric_user: Setting::default(false),
+            pin: Setting::default(PinArg::Exact),
+            port_map: Setting::default(Vec::new()),
+            all_images: Setting::default(false),
+            exclude: Setting::default(Vec::new()),
+            branch: Setting::default(crate::git::DEFAULT_BRANCH.to_string()),
+            commit_template: Setting::default(None),
+            excluder: None,
+        }
+    }
+
+    /// Reads the file at `path` (absolute) over the defaults.
+    fn read(&mut self, path: &Path) -> Result<(), String> {
+        let shown = shown_path(path);
+        let text = std::fs::read_to_string(path).map_err(|err| format!("{shown}: {err}"))?;
+        let raw: RawConfig = toml::from_str(&text).map_err(|err| {
+            let line = err.span().map(|span| line_of(&text, span.start));
+            describe_error(&shown, line, err.message())
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let at = |start: usize| Source::File(shown.clone(), line_of(&text, start));
+        let error =
+            |start: usize, message: String| format!("{shown}:{}: {message}", line_of(&text, start));
+
+        for (key, list, target) in [
+            ("select", raw.select, &mut self.select),
+            ("ignore", raw.ignore, &mut self.ignore),
+        ] {
+            if let Some(list) = list {
+                if let Some(unknown) = list.get_ref().iter().find(|name| find_rule(name).is_none())
+                {
+                    return Err(error(
+                        list.span().start,
+                        format!("`{key}`: unknown rule `{unknown}` (see --list-rules)"),
+                    ));
+                }
+                *target = Setting {
+                    source: at(list.span().start),
+                    value: list.into_inner(),
+                };
+            }
+        }
+        for (value, target) in [
+            (raw.unsafe_fixes, &mut self.unsafe_fixes),
+            (raw.numeric_user, &mut self.numeric_user),
+            (raw.all_images, &mut self.all_images),
+        ] {
+            if let Some(value) = value {
+                *target = Setting {
+                    source: at(value.span().start),
+                    value: value.into_inner(),
+                };
+            }
+        }
+        if let Some(user) = raw.user {
+            let value = parse_user(user.get_ref())
+                .map_err(|message| error(user.span().start, format!("`user`: {message}")))?;
+            self.user = Setting {
+                value: Some(value),
+                source: at(user.span().start),
+            };
+        }
+        if let Some(pin) = raw.pin {
+            let value =
+                <PinArg as clap::ValueEnum>::from_str(pin.get_ref(), false).map_err(|_| {
+                    error(
+                        pin.span().start,
+                        format!(
+                            "`pin`: `{}` is not one of major, minor, exact, digest, none",
+                            pin.get_ref()
+                        ),
+                    )
+                })?;
+            self.pin = Setting {
+                value,
+                source: at(pin.span().start),
+            };
+        }
+        if let Some(map) = raw.port_map {
+            let start = map.span().start;
+            let pairs: Vec<String> = match map.into_inner() {
+                PortMap::Table(table) => table
+                    .into_iter()
+                    .map(|(from, to)| format!("{from}:{to}"))
+                    .collect(),
+                PortMap::List(list) => list,
+            };
+            let value = pairs
+                .iter()
+                .map(|pair| parse_port_pair(pair))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|message| error(start, format!("`port-map`: {message}")))?;
+            self.port_map = Setting {
+                value,
+                source: at(start),
+            };
+        }
+        if let Some(exclude) = raw.exclude {
+            let mut builder = GitignoreBuilder::new(&dir);
+            for glob in exclude.get_ref() {
+                builder
+                    .add_line(None, glob)
+                    .map_err(|err| error(exclude.span().start, format!("`exclude`: {err}")))?;
+            }
+            let matcher = builder
+                .build()
+                .map_err(|err| error(exclude.span().start, format!("`exclude`: {err}")))?;
+            self.excluder = Some((dir.clone(), matcher));
+            self.exclude = Setting {
+                source: at(exclude.span().start),
+                value: exclude.into_inner(),
+            };
+        }
+        if let Some(branch) = raw.branch {
+            self.branch = Setting {
+                source: at(branch.span().start),
+                value: branch.into_inner(),
+            };
+        }
+        if let Some(template) = raw.commit_template {
+            self.commit_template = Setting {
+                source: at(template.span().start),
+                value: Some(dir.join(template.get_ref())),
+            };
+        }
+        self.file = Some(shown);
+        Ok(())
+    }
+
+    /// The flags given on the command line win.
+    fn apply(&mut self, args: &Args) {
+        fn set<T>(target: &mut Setting<T>, value: T) {
+            *target = Setting {
+                value,
+                source: Source::CommandLine,
+            };
+        }
+        if !args.select.is_empty() {
+            set(&mut self.select, args.select.clone());
+        }
+        if !args.ignore.is_empty() {
+            set(&mut self.ignore, args.ignore.clone());
+        }
+        if args.unsafe_fixes {
+            set(&mut self.unsafe_fixes, true);
+        }
+        if let Some(user) = &args.user {
+            set(&mut self.user, Some(user.clone()));
+        }
+        if args.numeric_user {
+            set(&mut self.numeric_user, true);
+        }
+        if let Some(pin) = args.pin {
+            set(&mut self.pin, pin);
+        }
+        if !args.port_map.is_empty() {
+            set(&mut self.port_map, args.port_map.clone());
+        }
+        if args.all_images {
+            set(&mut self.all_images, true);
+        }
+        if let Some(Some(branch)) = &args.branch {
+            set(&mut self.branch, branch.clone());
+        }
+        if let Some(template) = &args.commit_template {
+            set(&mut self.commit_template, Some(template.clone()));
+        }
+    }
+
+    /// True for a file the directory walk should skip (`exclude`).
+    pub fn excludes(&self, file: &Path) -> bool {
+        let Some((dir, matcher)) = &self.excluder else {
+            return false;
+        };
+        let (Some(parent), Some(name)) = (file.parent(), file.file_name()) else {
+            return false;
+        };
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        let Ok(absolute) = parent.canonicalize().map(|parent| parent.join(name)) else {
+            return false;
+        };
+        match absolute.strip_prefix(dir) {
+            Ok(relative) => matcher
+                .matched_path_or_any_parents(relative, false)
+                .is_ignore(),
+            Err(_) => false,
+        }
+    }
+
+    /// `--show-config`: the effective configuration as TOML, each value with where it came from.
+    pub fn render(&self) -> String {
+        let mut out = match &self.file {
+            Some(file) => format!("# configuration file: {file}\n"),
+            None => "# configuration file: none found\n".to_string(),
+        };
+        let list = |items: &[String]| {
+            let quoted: Vec<String> = items.iter().map(|item| quote(item)).collect();
+            format!("[{}]", quoted.join(", "))
+        };
+        let mut line = |key: &str, value: Option<String>, source: &Source| {
+            match value {
+                Some(value) => out.push_str(&format!("{key} = {value}  # {source}\n")),
+                None => out.push_str(&format!("# {key} is not set  # {source}\n")),
+            };
+        };
+        line(
+            "select",
+            Some(list(&self.select.value)),
+            &self.select.source,
+        );
+        line(
+            "ignore",
+            Some(list(&self.ignore.value)),
+            &self.ignore.source,
+        );
+        line(
+            "unsafe-fixes",
+            Some(self.unsafe_fixes.value.to_string()),
+            &self.unsafe_fixes.source,
+        );
+        line(
+            "user",
+            self.user.value.as_deref().map(quote),
+            &self.user.source,
+        );
+        line(
+            "numeric-user",
+            Some(self.numeric_user.value.to_string()),
+            &self.numeric_user.source,
+        );
+        line(
+            "pin",
+            Some(quote(pin_name(self.pin.value))),
+            &self.pin.source,
+        );
+        let ports: Vec<String> = self
+            .port_map
+            .value
+            .iter()
+            .map(|(from, to)| format!("{from}:{to}"))
+            .collect();
+        line("port-map", Some(list(&ports)), &self.port_map.source);
+        line(
+            "all-images",
+            Some(self.all_images.value.to_string()),
+            &self.all_images.source,
+        );
+        line(
+            "exclude",
+            Some(list(&self.exclude.value)),
+            &self.exclude.source,
+        );
+        line(
+            "branch",
+            Some(quote(&self.branch.value)),
+            &self.branch.source,
+        );
+        line(
+            "commit-template",
+            self.commit_template
+                .value
+                .as_deref()
+                .map(|path| quote(&shown_path(path))),
+            &self.commit_template.source,
+        );
+        out
+    }
+}
+
+/// The name of a `--pin` value, as written in the file and on the command line.
+pub fn pin_name(pin: PinArg) -> &'static str {
+    match pin {
+        PinArg::Major => "major",
+        PinArg::Minor => "minor",
+        PinArg::Exact => "exact",
+        PinArg::Digest => "digest",
+        PinArg::None => "none",
+    }
+}
+
+/// A TOML basic string.
+fn quote(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+/// Where the search starts: the first PATH's directory (the PATH itself when it is a
+/// directory), or the current directory for `-` and no PATH.
+fn start_dir(paths: &[PathBuf]) -> PathBuf {
+    let first = paths
+        .first()
+        .filter(|path| path.as_os_str() != "-")
+        .map(|path| {
+            if path.is_dir() {
+                path.clone()
+            } else {
+                match path.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                    _ => PathBuf::from("."),
+                }
+            }
+        })
+        .unwrap_or_else(|| PathBuf::from("."));
+    first.canonicalize().unwrap_or(first)
+}
+
+/// The nearest configuration file at or above `start`, up to the repository root.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    for dir in start.ancestors() {
+        for name in FILE_NAMES {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
+/// A path relative to the current directory when it is inside it, else as it is.
+fn shown_path(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.canonicalize().ok())
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .filter(|relative| !relative.as_os_str().is_empty())
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// A TOML or serde error as `path: message`; an unknown key is named as such.
+fn describe_error(shown: &str, line: Option<usize>, message: &str) -> String {
+    let at = line
+        .map(|line| format!(" (line {line})"))
+        .unwrap_or_default();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((key, _)) = rest.split_once('`') {
+            return format!(
+                "{shown}: unknown key `{key}`{at}; the keys are {}",
+                KEYS.join(", ")
+            );
+        }
+    }
+    format!(
+        "{shown}{}: {}",
+        line.map(|l| format!(":{l}")).unwrap_or_default(),
+        message.trim()
+    )
+}
+
+/// Every key the file may hold.
+pub const KEYS: [&str; 11] = [
+    "select",
+    "ignore",
+    "unsafe-fixes",
+    "user",
+    "numeric-user",
+    "pin",
+    "port-map",
+    "all-images",
+    "exclude",
+    "branch",
+    "commit-template",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = toml::from_str::<RawConfig>("select = []\ncolour = 1\n").unwrap_err();
+        let text = "select = []\ncolour = 1\n";
+        let line = err.span().map(|span| line_of(text, span.start));
+        let message = describe_error("unroot.toml", line, err.message());
+        assert!(
+            message.starts_with("unroot.toml: unknown key `colour` (line 2)"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn port_map_is_a_table_or_a_list() {
+        let table: RawConfig = toml::from_str("port-map = { 80 = 3000 }").unwrap();
+        assert!(matches!(
+            table.port_map.map(Spanned::into_inner),
+            Some(PortMap::Table(_))
+        ));
+        let list: RawConfig = toml::from_str("port-map = [\"80:3000\"]").unwrap();
+        assert!(matches!(
+            list.port_map.map(Spanned::into_inner),
+            Some(PortMap::List(_))
+        ));
+    }
+}

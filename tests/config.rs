@@ -1,0 +1,306 @@
+//! The configuration file (`unroot.toml`, `.unroot.toml`) and `--show-config`.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+const APP: &str = "FROM node:lts\nRUN npm ci\nEXPOSE 80\nCMD [\"node\", \"x\"]\n";
+
+struct Repo {
+    tmp: TempDir,
+}
+
+impl Repo {
+    /// A directory that is a repository root (it holds `.git`).
+    fn new() -> Repo {
+        let tmp = tempfile::tempdir().expect("temporary directory");
+        std::fs::create_dir(tmp.path().join(".git")).expect("mkdir .git");
+        Repo { tmp }
+    }
+
+    fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    fn write(&self, path: &str, text: &str) -> PathBuf {
+        let path = self.root().join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.root().join(path)).expect("read")
+    }
+
+    /// Runs unroot in `dir` (relative to the root).
+    fn run_in(&self, dir: &str, args: &[&str]) -> (i32, String, String) {
+        let output = Command::cargo_bin("unroot")
+            .expect("the binary")
+            .current_dir(self.root().join(dir))
+            .env("UNROOT_TODAY", "2026-11-24")
+            .env_remove("NO_COLOR")
+            .args(["--color", "never"])
+            .args(args)
+            .output()
+            .expect("run unroot");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8(output.stdout).expect("UTF-8"),
+            String::from_utf8(output.stderr).expect("UTF-8"),
+        )
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        self.run_in("", args)
+    }
+
+    /// `--write` on `Dockerfile` with `config` as `unroot.toml`; the fixed file.
+    fn fixed(&self, config: &str, args: &[&str]) -> String {
+        self.write("unroot.toml", config);
+        self.write("Dockerfile", APP);
+        let mut all = vec!["--write", "Dockerfile"];
+        all.extend_from_slice(args);
+        let (code, _, stderr) = self.run(&all);
+        assert!(code < 2, "{stderr}");
+        self.read("Dockerfile")
+    }
+}
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots/config"),
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+#[test]
+fn flags_win_over_the_file() {
+    let repo = Repo::new();
+    let config = "pin = \"major\"\nuser = \"app\"\n";
+    let from_file = repo.fixed(config, &[]);
+    assert!(from_file.starts_with("FROM node:26\n"), "{from_file}");
+    assert!(from_file.contains("USER app\n"), "{from_file}");
+    let from_flags = repo.fixed(config, &["--pin", "minor", "--user", "web"]);
+    assert!(from_flags.starts_with("FROM node:26.7\n"), "{from_flags}");
+    assert!(from_flags.contains("USER web\n"), "{from_flags}");
+    // A list flag replaces the file's list.
+    repo.write("Dockerfile", APP);
+    repo.write("unroot.toml", "select = [\"root-user\"]\n");
+    let (_, stdout, _) = repo.run(&["--select", "floating-tag", "Dockerfile"]);
+    assert!(stdout.contains("floating-tag") && !stdout.contains("root-user"));
+}
+
+#[test]
+fn select_and_ignore() {
+    let repo = Repo::new();
+    repo.write("Dockerfile", APP);
+    repo.write("unroot.toml", "select = [\"root-user\"]\n");
+    let (_, stdout, _) = repo.run(&["Dockerfile"]);
+    assert!(stdout.contains("root-user") && !stdout.contains("floating-tag"));
+    repo.write("unroot.toml", "ignore = [\"root-user\"]\n");
+    let (_, stdout, _) = repo.run(&["Dockerfile"]);
+    assert!(!stdout.contains("root-user:") && stdout.contains("floating-tag"));
+}
+
+#[test]
+fn unsafe_fixes_and_port_map() {
+    let repo = Repo::new();
+    let fixed = repo.fixed("unsafe-fixes = true\n", &[]);
+    assert!(fixed.contains("EXPOSE 8080\n"), "{fixed}");
+    let fixed = repo.fixed("unsafe-fixes = true\nport-map = { 80 = 3000 }\n", &[]);
+    assert!(fixed.contains("EXPOSE 3000\n"), "{fixed}");
+    let fixed = repo.fixed("unsafe-fixes = true\nport-map = [\"80:4000\"]\n", &[]);
+    assert!(fixed.contains("EXPOSE 4000\n"), "{fixed}");
+    let fixed = repo.fixed("port-map = [\"80:4000\"]\n", &[]);
+    assert!(
+        fixed.contains("EXPOSE 80\n"),
+        "unsafe fixes stay off: {fixed}"
+    );
+}
+
+#[test]
+fn user_and_numeric_user() {
+    let repo = Repo::new();
+    assert!(repo.fixed("user = \"app\"\n", &[]).contains("USER app\n"));
+    assert!(repo
+        .fixed("numeric-user = true\n", &[])
+        .contains("USER 1000:1000\n"));
+}
+
+#[test]
+fn pin_values_and_none() {
+    let repo = Repo::new();
+    assert!(repo
+        .fixed("pin = \"exact\"\n", &[])
+        .starts_with("FROM node:26.7.0\n"));
+    assert!(repo
+        .fixed("pin = \"minor\"\n", &[])
+        .starts_with("FROM node:26.7\n"));
+    let floating = repo.fixed("pin = \"none\"\n", &[]);
+    assert!(floating.starts_with("FROM node:lts\n"), "{floating}");
+    assert!(floating.contains("USER node\n"), "{floating}");
+    let (code, _, stderr) = repo.run(&["Dockerfile"]);
+    assert_eq!(code, 1, "{stderr}");
+    // The flag wins: `--pin exact` pins again.
+    assert!(repo
+        .fixed("pin = \"none\"\n", &["--pin", "exact"])
+        .starts_with("FROM node:26.7.0\n"));
+}
+
+#[test]
+fn all_images() {
+    let repo = Repo::new();
+    repo.write("Dockerfile", "FROM nginx:1.27\nCMD [\"nginx\"]\n");
+    repo.write("unroot.toml", "");
+    assert_eq!(repo.run(&["Dockerfile"]).0, 0);
+    repo.write("unroot.toml", "all-images = true\n");
+    let (code, stdout, _) = repo.run(&["Dockerfile"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("root-user"), "{stdout}");
+}
+
+#[test]
+fn exclude_skips_walked_files_relative_to_the_config() {
+    let repo = Repo::new();
+    repo.write(
+        "unroot.toml",
+        "exclude = [\"legacy/\", \"/tools/*.Dockerfile\"]\n",
+    );
+    repo.write("app/Dockerfile", APP);
+    repo.write("legacy/Dockerfile", APP);
+    repo.write("app/legacy/Dockerfile", APP);
+    repo.write("tools/ci.Dockerfile", APP);
+    repo.write("app/tools/ci.Dockerfile", APP);
+    let (_, stdout, _) = repo.run(&["--select", "root-user"]);
+    let files: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains(": root-user:"))
+        .map(|line| line.split(':').next().unwrap_or_default())
+        .collect();
+    assert_eq!(files, ["app/Dockerfile", "app/tools/ci.Dockerfile"]);
+    // From a subdirectory, the globs are still relative to the configuration's directory.
+    let (_, stdout, _) = repo.run_in("app", &["--select", "root-user", "."]);
+    assert!(!stdout.contains("legacy"), "{stdout}");
+    assert!(stdout.contains("./tools/ci.Dockerfile"), "{stdout}");
+    // A file named on the command line is checked all the same.
+    let (code, stdout, _) = repo.run(&["legacy/Dockerfile"]);
+    assert_eq!(code, 1, "{stdout}");
+}
+
+#[test]
+fn branch_and_commit_template() {
+    let repo = Repo::new();
+    std::fs::remove_dir(repo.root().join(".git")).expect("rmdir");
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .current_dir(repo.root())
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(status.status.success(), "{status:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    repo.write("Dockerfile", APP);
+    git(&["add", "Dockerfile"]);
+    git(&["commit", "-q", "-m", "init"]);
+    repo.write(
+        "ci/message.txt",
+        "From the configured template: {subject}\n",
+    );
+    repo.write(
+        "unroot.toml",
+        "branch = \"chore/non-root\"\ncommit-template = \"ci/message.txt\"\n",
+    );
+    let dry_run = ["--branch", "--dry-run", "--author", "T <t@example.com>"];
+    let (code, stdout, stderr) = repo.run(&dry_run);
+    assert!(code < 2, "{stderr}");
+    assert!(stdout.contains("branch `chore/non-root`"), "{stdout}");
+    assert!(
+        stdout.contains("From the configured template: "),
+        "{stdout}"
+    );
+    // `--branch NAME` wins; without `--branch` nothing is committed.
+    let (_, stdout, _) = repo.run(&["--branch", "other", "--dry-run"]);
+    assert!(stdout.contains("branch `other`"), "{stdout}");
+    let (_, stdout, _) = repo.run(&[]);
+    assert!(!stdout.contains("chore/non-root"), "{stdout}");
+}
+
+#[test]
+fn unknown_keys_are_errors_naming_key_and_file() {
+    let repo = Repo::new();
+    repo.write("Dockerfile", APP);
+    repo.write("unroot.toml", "pin = \"major\"\ncolour = true\n");
+    let (code, stdout, stderr) = repo.run(&["Dockerfile"]);
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.starts_with("unroot.toml: unknown key `colour` (line 2); the keys are select,"),
+        "{stderr}"
+    );
+    repo.write("unroot.toml", "pin = \"sometimes\"\n");
+    let (code, _, stderr) = repo.run(&["Dockerfile"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("unroot.toml:1: `pin`: `sometimes`"),
+        "{stderr}"
+    );
+    repo.write("unroot.toml", "ignore = [\"no-such-rule\"]\n");
+    let (code, _, stderr) = repo.run(&["Dockerfile"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown rule `no-such-rule`"), "{stderr}");
+}
+
+#[test]
+fn dot_unroot_toml_is_found_from_a_subdirectory_up_to_the_repository_root() {
+    let repo = Repo::new();
+    repo.write(".unroot.toml", "select = [\"floating-tag\"]\n");
+    repo.write("services/api/Dockerfile", APP);
+    let (_, stdout, _) = repo.run_in("services/api", &["Dockerfile"]);
+    assert!(stdout.contains("floating-tag") && !stdout.contains("root-user"));
+    // From the root, a PATH in a subdirectory finds it too.
+    let (_, stdout, _) = repo.run(&["services/api/Dockerfile"]);
+    assert!(!stdout.contains("root-user"), "{stdout}");
+    // The search stops at the repository root: a file above it is not read.
+    let outer = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(outer.path().join("unroot.toml"), "colour = 1\n").expect("write");
+    std::fs::create_dir_all(outer.path().join("repo/.git")).expect("mkdir");
+    std::fs::write(outer.path().join("repo/Dockerfile"), APP).expect("write");
+    let output = Command::cargo_bin("unroot")
+        .expect("the binary")
+        .current_dir(outer.path().join("repo"))
+        .env("UNROOT_TODAY", "2026-11-24")
+        .arg("--show-config")
+        .output()
+        .expect("run unroot");
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    assert!(
+        stdout.starts_with("# configuration file: none found\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn show_config_names_where_each_value_comes_from() {
+    let repo = Repo::new();
+    repo.write(
+        "unroot.toml",
+        "# team settings\nignore = [\"end-of-life\"]\npin = \"major\"\nport-map = { 80 = 3000 }\n\
+         exclude = [\"legacy/\"]\nbranch = \"chore/non-root\"\ncommit-template = \"ci/message.txt\"\n",
+    );
+    let (code, stdout, stderr) = repo.run(&["--show-config", "--pin", "minor", "--numeric-user"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    snapshot!("show_config", stdout);
+    let empty = Repo::new();
+    let (code, stdout, _) = empty.run(&["--show-config"]);
+    assert_eq!(code, 0);
+    snapshot!("show_config_defaults", stdout);
+}
