@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use unroot::cli::{self, Args};
 
+// Parsing and fixing thousands of files on every core allocates many small strings: mimalloc's
+// per-thread heaps cut the time glibc's allocator took (over a quarter of a bulk run).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match Args::try_parse() {
         Ok(args) => cli::run(&args).into(),

@@ -179,7 +179,8 @@ pub struct Instruction {
     pub inner_comments: Vec<Span>,
     /// Pairs of ENV, LABEL and ARG with spans for keys and values.
     pub pairs: Vec<KeyValue>,
-    /// Shell-form RUN/CMD/ENTRYPOINT/SHELL (and HEALTHCHECK CMD) split into words, quotes kept.
+    /// Shell-form CMD/ENTRYPOINT/SHELL (and HEALTHCHECK CMD) split into words, quotes kept. A
+    /// shell-form RUN is a script: its one argument spans it whole.
     pub shell_words: Vec<Token>,
     /// The instruction an ONBUILD wraps.
     pub onbuild: Option<Box<Instruction>>,

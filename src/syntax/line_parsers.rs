@@ -63,8 +63,10 @@ pub(crate) fn node_from_line(
     let parsed = match kind {
         Keyword::Add | Keyword::Copy | Keyword::Volume => parse_maybe_json_to_list(line, a, b)?,
         Keyword::Arg => parse_name_or_name_val(line, a, b, escape),
-        Keyword::Cmd | Keyword::Entrypoint | Keyword::Run | Keyword::Shell => {
-            parse_maybe_json(line, a, b, escape)?
+        // A RUN's shell form is a script, kept whole; commands are split into words.
+        Keyword::Run => parse_maybe_json(line, a, b, None)?,
+        Keyword::Cmd | Keyword::Entrypoint | Keyword::Shell => {
+            parse_maybe_json(line, a, b, Some(escape))?
         }
         Keyword::Env => parse_name_val(line, a, b, "ENV", escape)?,
         Keyword::Label => parse_name_val(line, a, b, "LABEL", escape)?,
@@ -147,7 +149,13 @@ fn split_re_whitespace(line: &str, start: usize, end: usize) -> Vec<Part> {
     words
 }
 
-fn parse_maybe_json(line: &str, start: usize, end: usize, escape: char) -> Result<Parsed, String> {
+/// `split_words`: the escape character when the shell form should be split into words.
+fn parse_maybe_json(
+    line: &str,
+    start: usize,
+    end: usize,
+    split_words: Option<char>,
+) -> Result<Parsed, String> {
     if start == end {
         return Ok(Parsed::default());
     }
@@ -160,7 +168,8 @@ fn parse_maybe_json(line: &str, start: usize, end: usize, escape: char) -> Resul
         Err(JsonError::NotStringArray) => Err(NOT_STRING_ARRAY.to_string()),
         Err(JsonError::NotJson) => Ok(Parsed {
             args: vec![part(line, start, end)],
-            shell_words: parse_words(line, start, end, escape),
+            shell_words: split_words
+                .map_or_else(Vec::new, |escape| parse_words(line, start, end, escape)),
             ..Parsed::default()
         }),
     }
@@ -297,7 +306,7 @@ fn parse_health_config(
     if sep == start {
         return Ok(Parsed::default());
     }
-    let mut parsed = parse_maybe_json(line, next, end, escape)?;
+    let mut parsed = parse_maybe_json(line, next, end, Some(escape))?;
     parsed.args.insert(0, part(line, start, sep));
     Ok(parsed)
 }
