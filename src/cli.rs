@@ -43,8 +43,8 @@ pub struct Args {
     #[arg(short = 'w', long, help_heading = "Mode")]
     pub write: bool,
 
-    /// Ask about each fix (unsafe ones too) and write the ones you accept; needs a terminal
-    #[arg(short = 'i', long, conflicts_with_all = ["write", "branch", "format"], help_heading = "Mode")]
+    /// Ask about each fix (unsafe ones too) and write the ones you accept (with --branch: commit them); needs a terminal
+    #[arg(short = 'i', long, conflicts_with_all = ["write", "format"], help_heading = "Mode")]
     pub interactive: bool,
 
     /// Also apply unsafe fixes: those that need a change outside the Dockerfile
@@ -487,7 +487,12 @@ fn run_streams(
         })
         .collect();
     if args.interactive {
-        return crate::interactive::run(&files, &options, stdout, stderr, status);
+        return match git_options(args, &config) {
+            Some(git) => {
+                crate::interactive::run_branch(&git, &files, &options, stdout, stderr, status)
+            }
+            None => crate::interactive::run(&files, &options, stdout, stderr, status),
+        };
     }
     // `--branch`: the fixes go to a commit; the report counts them as fixed.
     let action = if args.write || args.branch.is_some() {
@@ -638,6 +643,17 @@ pub(crate) fn check_file(
     let bytes = File::open(path)
         .and_then(|mut file| read_limited(&mut file))
         .map_err(io_error)?;
+    check_bytes(path, bytes, options, threshold, show_unsafe)
+}
+
+/// Checks `bytes` as the contents of `path` (with `--branch`, its committed version).
+pub(crate) fn check_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    options: &LintOptions,
+    threshold: Applicability,
+    show_unsafe: bool,
+) -> Result<Checked, Error> {
     let (report, lookup_failures) = report_for(
         &path.display().to_string(),
         &bytes,

@@ -1,22 +1,25 @@
 //! `--interactive`: each planned fix is shown with its own diff and asked about; the
-//! accepted ones are written, atomically, as `--write` writes.
+//! accepted ones are written, atomically, as `--write` writes, or with `--branch` committed
+//! (planned on the committed text of each file, as `--branch` fixes it).
 //!
 //! Fixes are planned once, on the file as it is. The accepted ones are applied together;
 //! the result is checked again only to count what remains: fixes that the applied ones
 //! would lead to (a second round) are not offered in the same run, as the summary says.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use dialoguer::console::Term;
 use dialoguer::Select;
 
-use crate::cli::{check_file, Status};
+use crate::cli::{check_bytes, check_file, Status};
 use crate::edit::{apply_fixes, Applicability, Fix};
 use crate::error::Error;
 use crate::lint::LintOptions;
 use crate::output::diff::unified_diff;
 use crate::output::text::{write_diff, HELP, PATH, RULE, UNSAFE};
+use crate::output::FileReport;
+use crate::rules::Finding;
 use crate::write::write_atomic;
 
 /// The answers, in the order the prompt lists them.
@@ -27,12 +30,164 @@ const CHOICES: [&str; 4] = [
     "quit: stop here (the fixes accepted so far are written)",
 ];
 
+/// With `--branch`, the last answer says where the accepted fixes go.
+const QUIT_COMMITTED: &str = "quit: stop here (the fixes accepted so far are committed)";
+
 #[derive(Default)]
 struct Tally {
     applied: usize,
     skipped: usize,
     remaining: usize,
     files_written: usize,
+}
+
+/// The questions of one run: the terminal, the counts, and whether the user quit.
+struct Session {
+    term: Term,
+    tally: Tally,
+    quit: bool,
+    choices: [&'static str; 4],
+}
+
+impl Session {
+    fn new(committed: bool) -> Self {
+        let mut choices = CHOICES;
+        if committed {
+            choices[3] = QUIT_COMMITTED;
+        }
+        Session {
+            term: Term::stderr(),
+            tally: Tally::default(),
+            quit: false,
+            choices,
+        }
+    }
+
+    /// Shows every finding of `report` and asks about each fix; returns the findings whose
+    /// fixes were accepted. An error is Ctrl-C or a terminal that went away.
+    fn review<'r>(
+        &mut self,
+        report: &'r FileReport,
+        stdout: &mut dyn Write,
+    ) -> Result<Vec<&'r Finding>, dialoguer::Error> {
+        let mut accepted: Vec<&Finding> = Vec::new();
+        let mut all_in_file = false;
+        let fixable: Vec<_> = report.findings.iter().filter(|f| f.fix.is_some()).collect();
+        for finding in &report.findings {
+            let (line, column) = report.position(finding);
+            let _ = writeln!(
+                stdout,
+                "{PATH}{}{PATH:#}:{line}:{column}: {RULE}{}{RULE:#}: {}",
+                report.path, finding.rule, finding.message
+            );
+            if let Some(help) = &finding.help {
+                let first = help.lines().next().unwrap_or_default();
+                let _ = writeln!(stdout, "  {HELP}help{HELP:#}: {first}");
+            }
+            let Some(fix) = &finding.fix else {
+                let _ = writeln!(stdout, "  no automatic fix: this needs a person");
+                continue;
+            };
+            if self.quit {
+                self.tally.skipped += 1;
+                continue;
+            }
+            if fix.applies(Applicability::Safe) {
+                let _ = writeln!(stdout, "  fix: {}", fix.title);
+            } else {
+                let _ = writeln!(
+                    stdout,
+                    "  {UNSAFE}unsafe fix{UNSAFE:#} (needs a change outside the Dockerfile): {}",
+                    fix.title
+                );
+            }
+            let alone = apply_fixes(&report.source, &[fix], Applicability::Unsafe).text;
+            let _ = write_diff(stdout, &unified_diff(&report.path, &report.source, &alone));
+            let _ = stdout.flush();
+            if all_in_file {
+                accepted.push(finding);
+                continue;
+            }
+            let position = fixable
+                .iter()
+                .position(|f| std::ptr::eq(*f, finding))
+                .map_or(0, |i| i + 1);
+            let answer = Select::new()
+                .with_prompt(format!(
+                    "Apply this fix? ({position} of {} in {})",
+                    fixable.len(),
+                    report.path
+                ))
+                .items(self.choices)
+                .default(0)
+                .interact_on_opt(&self.term);
+            match answer {
+                Ok(Some(0)) => accepted.push(finding),
+                Ok(Some(1)) => self.tally.skipped += 1,
+                Ok(Some(2)) => {
+                    all_in_file = true;
+                    accepted.push(finding);
+                }
+                // `quit`, Escape or `q`.
+                Ok(_) => {
+                    self.quit = true;
+                    self.tally.skipped += 1;
+                }
+                Err(err) => {
+                    let _ = self.term.show_cursor();
+                    return Err(err);
+                }
+            }
+        }
+        Ok(accepted)
+    }
+}
+
+/// The accepted fixes of one file, applied together.
+struct Outcome {
+    text: String,
+    /// Indexes (into the accepted fixes) of those applied.
+    applied: Vec<usize>,
+    /// Accepted fixes left out because they overlap others.
+    conflicts: usize,
+    /// Findings left in `text`.
+    remaining: usize,
+}
+
+/// Applies `accepted` to `report`'s text; the result must parse (else it is a bug in a fix,
+/// never written); what is left in it is counted, not offered again.
+fn apply_accepted(
+    path: &Path,
+    report: &FileReport,
+    accepted: &[&Finding],
+    options: &LintOptions,
+    stdout: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let fixes: Vec<&Fix> = accepted.iter().filter_map(|f| f.fix.as_ref()).collect();
+    let applied = apply_fixes(&report.source, &fixes, Applicability::Unsafe);
+    let conflicts = fixes.len() - applied.applied.len();
+    if conflicts > 0 {
+        let _ = writeln!(
+            stdout,
+            "{}: {conflicts} accepted fix(es) overlap others and were not applied",
+            report.path
+        );
+    }
+    let remaining = match crate::syntax::parse(&applied.text) {
+        Ok(file) => crate::rules::check(&file, &options.rules, &options.selection).len(),
+        Err(source) => {
+            return Err(Error::Internal {
+                path: path.to_path_buf(),
+                source: crate::lint::LintError::BrokenFix(source),
+            })
+        }
+    };
+    Ok(Outcome {
+        text: applied.text,
+        applied: applied.applied,
+        conflicts,
+        remaining,
+    })
 }
 
 /// Asks about every fix in `files` (all fixes are planned, unsafe ones included).
@@ -43,11 +198,9 @@ pub fn run(
     stderr: &mut dyn Write,
     mut status: Status,
 ) -> Status {
-    let term = Term::stderr();
-    let mut tally = Tally::default();
-    let mut quit = false;
+    let mut session = Session::new(false);
     for (index, path) in files.iter().enumerate() {
-        if quit {
+        if session.quit {
             let _ = writeln!(
                 stdout,
                 "quit: {} more file(s) not reviewed",
@@ -71,110 +224,33 @@ pub fn run(
             continue;
         }
         let report = &checked.report;
-        let mut accepted: Vec<&Fix> = Vec::new();
-        let mut all_in_file = false;
-        let fixable: Vec<_> = report.findings.iter().filter(|f| f.fix.is_some()).collect();
-        for finding in &report.findings {
-            let (line, column) = report.position(finding);
-            let _ = writeln!(
-                stdout,
-                "{PATH}{}{PATH:#}:{line}:{column}: {RULE}{}{RULE:#}: {}",
-                report.path, finding.rule, finding.message
-            );
-            if let Some(help) = &finding.help {
-                let first = help.lines().next().unwrap_or_default();
-                let _ = writeln!(stdout, "  {HELP}help{HELP:#}: {first}");
-            }
-            let Some(fix) = &finding.fix else {
-                let _ = writeln!(stdout, "  no automatic fix: this needs a person");
-                continue;
-            };
-            if quit {
-                tally.skipped += 1;
-                continue;
-            }
-            if fix.applies(Applicability::Safe) {
-                let _ = writeln!(stdout, "  fix: {}", fix.title);
-            } else {
+        let accepted = match session.review(report, stdout) {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                // Ctrl-C or a terminal that went away: this file is left alone.
                 let _ = writeln!(
-                    stdout,
-                    "  {UNSAFE}unsafe fix{UNSAFE:#} (needs a change outside the Dockerfile): {}",
-                    fix.title
-                );
-            }
-            let alone = apply_fixes(&report.source, &[fix], Applicability::Unsafe).text;
-            let _ = write_diff(stdout, &unified_diff(&report.path, &report.source, &alone));
-            let _ = stdout.flush();
-            if all_in_file {
-                accepted.push(fix);
-                continue;
-            }
-            let position = fixable
-                .iter()
-                .position(|f| std::ptr::eq(*f, finding))
-                .map_or(0, |i| i + 1);
-            let answer = Select::new()
-                .with_prompt(format!(
-                    "Apply this fix? ({position} of {} in {})",
-                    fixable.len(),
+                    stderr,
+                    "{}: interrupted ({err}); this file was not written",
                     report.path
-                ))
-                .items(CHOICES)
-                .default(0)
-                .interact_on_opt(&term);
-            match answer {
-                Ok(Some(0)) => accepted.push(fix),
-                Ok(Some(1)) => tally.skipped += 1,
-                Ok(Some(2)) => {
-                    all_in_file = true;
-                    accepted.push(fix);
-                }
-                // `quit`, Escape or `q`.
-                Ok(_) => {
-                    quit = true;
-                    tally.skipped += 1;
-                }
-                Err(err) => {
-                    // Ctrl-C or a terminal that went away: this file is left alone.
-                    let _ = term.show_cursor();
-                    let _ = writeln!(
-                        stderr,
-                        "{}: interrupted ({err}); this file was not written",
-                        report.path
-                    );
-                    return Status::Error;
-                }
+                );
+                return Status::Error;
             }
-        }
+        };
+        let tally = &mut session.tally;
         if accepted.is_empty() {
             tally.remaining += report.findings.len();
             continue;
         }
-        let applied = apply_fixes(&report.source, &accepted, Applicability::Unsafe);
-        let conflicts = accepted.len() - applied.applied.len();
-        if conflicts > 0 {
-            let _ = writeln!(
-                stdout,
-                "{}: {conflicts} accepted fix(es) overlap others and were not applied",
-                report.path
-            );
-        }
-        // The result must parse (else it is a bug in a fix, never written); what is left in
-        // it is counted, not offered again.
-        let remaining = match crate::syntax::parse(&applied.text) {
-            Ok(file) => crate::rules::check(&file, &options.rules, &options.selection).len(),
-            Err(source) => {
-                let err = Error::Internal {
-                    path: path.clone(),
-                    source: crate::lint::LintError::BrokenFix(source),
-                };
+        let outcome = match apply_accepted(path, report, &accepted, options, stdout) {
+            Ok(outcome) => outcome,
+            Err(err) => {
                 let _ = writeln!(stderr, "{err}");
                 status = Status::Error;
                 continue;
             }
         };
-        if applied.text != report.source {
-            if let Err(source) = write_atomic(path, &checked.bytes, &applied.text) {
+        if outcome.text != report.source {
+            if let Err(source) = write_atomic(path, &checked.bytes, &outcome.text) {
                 let _ = writeln!(
                     stderr,
                     "{}",
@@ -192,16 +268,107 @@ pub fn run(
                 stdout,
                 "{}: wrote {} fix(es)",
                 report.path,
-                applied.applied.len()
+                outcome.applied.len()
             );
         }
-        tally.applied += applied.applied.len();
-        tally.skipped += conflicts;
-        tally.remaining += remaining;
+        tally.applied += outcome.applied.len();
+        tally.skipped += outcome.conflicts;
+        tally.remaining += outcome.remaining;
     }
+    summary(&session.tally, "written", stdout, status)
+}
+
+/// `--interactive --branch`: asks about the fixes planned on the committed text of each file
+/// (as `--branch` lints it) and commits the accepted ones; the working tree is not written.
+/// A file where nothing was accepted is left out of the commit; quitting commits what was
+/// accepted so far.
+pub fn run_branch(
+    git: &crate::git::Options,
+    files: &[PathBuf],
+    options: &LintOptions,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    status: Status,
+) -> Status {
+    let mut session = Session::new(true);
+    let mut unreviewed = 0;
+    let mut choose = |path: &Path,
+                      committed: &[u8],
+                      out: &mut dyn Write|
+     -> Result<Option<(String, Vec<Finding>)>, String> {
+        if session.quit {
+            unreviewed += 1;
+            return Ok(None);
+        }
+        let checked = check_bytes(
+            path,
+            committed.to_vec(),
+            options,
+            Applicability::Unsafe,
+            false,
+        )
+        .map_err(|err| err.to_string())?;
+        let report = &checked.report;
+        if !checked.lookup_failures.is_empty() {
+            let failures: Vec<String> = checked
+                .lookup_failures
+                .iter()
+                .map(|failure| format!("{}: {failure}", report.path))
+                .collect();
+            return Err(failures.join("\n"));
+        }
+        let accepted = session.review(report, out).map_err(|err| {
+            // Ctrl-C or a terminal that went away: nothing more is asked or committed here.
+            session.quit = true;
+            format!(
+                "{}: interrupted ({err}); nothing is committed in this repository",
+                report.path
+            )
+        })?;
+        let tally = &mut session.tally;
+        if accepted.is_empty() {
+            tally.remaining += report.findings.len();
+            return Ok(None);
+        }
+        let outcome =
+            apply_accepted(path, report, &accepted, options, out).map_err(|err| err.to_string())?;
+        tally.applied += outcome.applied.len();
+        tally.skipped += outcome.conflicts;
+        tally.remaining += outcome.remaining;
+        if outcome.text == report.source {
+            return Ok(None);
+        }
+        tally.files_written += 1;
+        // The commit message lists the findings whose fixes are in the commit.
+        let fixed = outcome
+            .applied
+            .iter()
+            .map(|&index| accepted[index].clone())
+            .collect();
+        Ok(Some((outcome.text, fixed)))
+    };
+    let committed = crate::git::run_choosing(git, files, options, &mut choose, stdout, stderr);
+    if unreviewed > 0 {
+        let _ = writeln!(stdout, "quit: {unreviewed} more file(s) not reviewed");
+    }
+    let noun = if git.dry_run {
+        "to commit (dry run)"
+    } else {
+        "committed"
+    };
+    let status = summary(&session.tally, noun, stdout, status);
+    if committed {
+        status
+    } else {
+        Status::Error
+    }
+}
+
+/// The closing line, e.g. `1 fix applied, 2 skipped, 1 file written; …`, and the exit status.
+fn summary(tally: &Tally, files_noun: &str, stdout: &mut dyn Write, status: Status) -> Status {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut summary = format!(
-        "{} applied, {} skipped, {} written",
+        "{} applied, {} skipped, {} {files_noun}",
         plural(tally.applied, "fix"),
         tally.skipped,
         plural(tally.files_written, "file")

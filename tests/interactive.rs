@@ -1,7 +1,7 @@
-//! `--interactive`, driven for real through a pseudo-terminal (expectrl), and its refusal
-//! when standard input is not a terminal.
+//! `--interactive`, driven for real through a pseudo-terminal (expectrl), alone and with
+//! `--branch`, and its refusal when standard input is not a terminal.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -23,6 +23,10 @@ const ALL_IN_FILE: &str = "jj\r";
 const QUIT: &str = "q";
 
 fn session(dir: &Path, args: &[&str]) -> Session {
+    spawn(unroot(dir, args))
+}
+
+fn unroot(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_unroot"));
     command
         .current_dir(dir)
@@ -31,6 +35,10 @@ fn session(dir: &Path, args: &[&str]) -> Session {
         .env("TERM", "xterm")
         .env_remove("NO_COLOR")
         .env_remove("CI");
+    command
+}
+
+fn spawn(command: Command) -> Session {
     let mut session = Session::spawn(command).expect("spawn unroot in a pseudo-terminal");
     session.set_expect_timeout(Some(Duration::from_secs(20)));
     session
@@ -179,8 +187,147 @@ fn refuses_without_a_terminal() {
     assert_eq!(contents(&dir), SOURCE);
 }
 
+/// Two fixes, in this order: root-user (safe), floating-tag (safe).
+const TWO: &str = "FROM node:lts\nRUN npm ci\nCMD [\"node\",\"x\"]\n";
+const TWO_WITH_USER: &str = "FROM node:lts\nRUN npm ci\nUSER node\nCMD [\"node\",\"x\"]\n";
+/// The working tree's version: TWO with an uncommitted change.
+const TWO_CHANGED: &str = "FROM node:lts\nRUN npm ci\nCMD [\"node\",\"x\"]\n# local change\n";
+
+/// A git repository on `main` holding TWO, committed, with an isolated HOME and an identity.
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::create_dir_all(dir.path().join("home")).expect("home");
+        std::fs::create_dir_all(dir.path().join("repo")).expect("repo");
+        let repo = Repo { dir };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.name", "Dev One"]);
+        repo.git(&["config", "user.email", "dev@example.com"]);
+        std::fs::write(repo.path().join("Dockerfile"), TWO).expect("write the Dockerfile");
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-q", "-m", "initial commit"]);
+        repo
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    fn env(&self, command: &mut Command) {
+        for name in [
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+            "EMAIL",
+        ] {
+            command.env_remove(name);
+        }
+        command
+            .env("HOME", self.dir.path().join("home"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("UNROOT_TODAY", "2026-11-24");
+    }
+
+    /// `git ARGS` in the repository: its status and standard output.
+    fn git_status(&self, args: &[&str]) -> (bool, String) {
+        let mut command = Command::new("git");
+        self.env(&mut command);
+        let output = command
+            .current_dir(self.path())
+            .args(args)
+            .output()
+            .expect("git runs");
+        let stdout = String::from_utf8(output.stdout).expect("git prints UTF-8");
+        (output.status.success(), stdout)
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let (ok, stdout) = self.git_status(args);
+        assert!(ok, "git {args:?} failed");
+        stdout
+    }
+
+    fn session(&self, args: &[&str]) -> Session {
+        let mut command = unroot(&self.path(), args);
+        self.env(&mut command);
+        spawn(command)
+    }
+
+    fn working_tree(&self) -> String {
+        std::fs::read_to_string(self.path().join("Dockerfile")).expect("read the Dockerfile")
+    }
+}
+
 #[test]
-fn refuses_branch_and_stdin() {
+fn branch_commits_the_accepted_fix_only() {
+    let repo = Repo::new();
+    // An uncommitted change: the fixes are planned on the committed version, and the
+    // working tree is not written.
+    std::fs::write(repo.path().join("Dockerfile"), TWO_CHANGED).expect("change the Dockerfile");
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let mut run = repo.session(&["-i", "--branch", "fix/one", "--color", "never"]);
+    run.expect("planned on the committed version on `main`")
+        .expect("the note about the working tree");
+    answer(&mut run, 1, 2, YES);
+    answer(&mut run, 2, 2, NO);
+    let (output, code) = finish(run);
+    assert_eq!(
+        repo.git(&["show", "fix/one:Dockerfile"]),
+        TWO_WITH_USER,
+        "{output}"
+    );
+    assert!(output.contains("branch `fix/one` created"), "{output}");
+    assert!(
+        output.contains("1 fix applied, 1 skipped, 1 file committed"),
+        "{output}"
+    );
+    assert_eq!(code, 1, "the skipped finding remains: {output}");
+    // One commit on top of HEAD, whose message names the accepted fix only.
+    assert_eq!(repo.git(&["rev-parse", "fix/one~1"]), head);
+    let message = repo.git(&["log", "-1", "--format=%B", "fix/one"]);
+    assert!(message.contains("root-user"), "{message}");
+    assert!(!message.contains("floating-tag"), "{message}");
+    // The working tree, the index and HEAD are as they were.
+    assert_eq!(repo.working_tree(), TWO_CHANGED);
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(
+        repo.git(&["symbolic-ref", "HEAD"]).trim(),
+        "refs/heads/main"
+    );
+    assert_eq!(repo.git(&["status", "--porcelain"]), " M Dockerfile\n");
+}
+
+#[test]
+fn branch_quit_at_once_creates_no_branch() {
+    let repo = Repo::new();
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let mut run = repo.session(&["-i", "--branch", "fix/none"]);
+    answer(&mut run, 1, 2, QUIT);
+    let (output, code) = finish(run);
+    let (exists, _) = repo.git_status(&["rev-parse", "--verify", "-q", "refs/heads/fix/none"]);
+    assert!(!exists, "{output}");
+    assert!(output.contains("no fix accepted"), "{output}");
+    assert!(
+        output.contains("0 fixes applied, 2 skipped, 0 files committed"),
+        "{output}"
+    );
+    assert_eq!(code, 1, "{output}");
+    assert_eq!(repo.working_tree(), TWO);
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn refuses_stdin() {
     let dir = dir_with(SOURCE);
     let run = |args: &[&str]| {
         assert_cmd::Command::cargo_bin("unroot")
@@ -192,9 +339,6 @@ fn refuses_branch_and_stdin() {
             .output()
             .expect("run unroot")
     };
-    let branch = run(&["-i", "--branch", "x"]);
-    assert_eq!(branch.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&branch.stderr).contains("cannot be used with"));
     let stdin = run(&["-i", "-"]);
     assert_eq!(stdin.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&stdin.stderr).contains("standard input"));

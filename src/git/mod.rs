@@ -75,6 +75,13 @@ struct FileFix {
     findings: Vec<Finding>,
 }
 
+/// `--interactive --branch`: decides what one file's commit holds. It gets the file (as the
+/// user named it), its committed bytes, and the stream the reports go to (for the prompts);
+/// it returns the text to commit and the findings that text fixes, `None` to leave the file
+/// out of the commit, or an error (no commit is made in that repository).
+pub type Choose<'a> =
+    dyn FnMut(&Path, &[u8], &mut dyn Write) -> Result<Option<(String, Vec<Finding>)>, String> + 'a;
+
 /// Runs `--branch` (and `--push`, `--pr`) for `files`. Reports go to `stdout` when
 /// `reports_to_stdout` (the text format), else to `stderr` with the errors; returns false
 /// when anything failed (exit status 2).
@@ -86,6 +93,51 @@ pub fn run(
     reports_to_stdout: bool,
     stdout: &mut dyn Write,
     err: &mut dyn Write,
+) -> bool {
+    run_with(
+        options,
+        files,
+        lint,
+        threshold,
+        reports_to_stdout,
+        stdout,
+        err,
+        None,
+    )
+}
+
+/// As [`run`], with `choose` deciding the text committed for each file instead of the
+/// fixes at a threshold (`--interactive --branch`); reports go to `stdout`.
+pub fn run_choosing(
+    options: &Options,
+    files: &[PathBuf],
+    lint: &LintOptions,
+    choose: &mut Choose,
+    stdout: &mut dyn Write,
+    err: &mut dyn Write,
+) -> bool {
+    run_with(
+        options,
+        files,
+        lint,
+        Applicability::Unsafe,
+        true,
+        stdout,
+        err,
+        Some(choose),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_with(
+    options: &Options,
+    files: &[PathBuf],
+    lint: &LintOptions,
+    threshold: Applicability,
+    reports_to_stdout: bool,
+    stdout: &mut dyn Write,
+    err: &mut dyn Write,
+    mut choose: Option<&mut Choose>,
 ) -> bool {
     let secrets: Vec<String> = ["GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN"]
         .iter()
@@ -158,7 +210,7 @@ pub fn run(
     }
     for group in &groups {
         let mut lines = Vec::new();
-        let result = run.repository(group, &mut lines);
+        let result = run.repository(group, &mut lines, choose.as_deref_mut(), stdout);
         for line in lines {
             if reports_to_stdout {
                 say(stdout, &line);
@@ -468,13 +520,16 @@ impl Run<'_> {
         }
     }
 
-    /// Lints the committed version of each file; returns the fixed ones.
+    /// Lints the committed version of each file (or lets `choose` fix it, writing its
+    /// prompts to `out`); returns the fixed ones.
     fn fixes(
         &self,
         group: &Group,
         base_tree: &Tree,
         base_name: &str,
         lines: &mut Vec<String>,
+        mut choose: Option<&mut Choose>,
+        out: &mut dyn Write,
     ) -> Result<Vec<FileFix>, String> {
         let repo = &group.repo;
         let mut fixes = Vec::new();
@@ -512,28 +567,53 @@ impl Run<'_> {
                     continue;
                 }
             };
-            let outcome = match lint_parsed(&parsed, self.lint, self.threshold) {
-                Ok(outcome) => outcome,
-                Err(error) => {
-                    errors.push(format!("{shown}: {error}"));
-                    continue;
+            let differs = || std::fs::read(file).ok().as_deref() != Some(content);
+            let (fixed, findings) = match choose.as_mut() {
+                Some(choose) => {
+                    // Said before the questions: their diffs are against the committed text.
+                    if differs() {
+                        let _ = writeln!(
+                            out,
+                            "{shown}: the fixes below are planned on the committed version on \
+                             `{base_name}` (the file in the working tree differs from it and is \
+                             left as it is)"
+                        );
+                    }
+                    match choose(file, content, &mut *out) {
+                        Ok(Some(chosen)) => chosen,
+                        Ok(None) => continue,
+                        Err(error) => {
+                            errors.push(error);
+                            continue;
+                        }
+                    }
+                }
+                None => {
+                    let outcome = match lint_parsed(&parsed, self.lint, self.threshold) {
+                        Ok(outcome) => outcome,
+                        Err(error) => {
+                            errors.push(format!("{shown}: {error}"));
+                            continue;
+                        }
+                    };
+                    if outcome.fixed == parsed.source {
+                        continue;
+                    }
+                    if differs() {
+                        lines.push(format!(
+                            "{shown}: fixed from the committed version on `{base_name}` (the file \
+                             in the working tree differs from it and is left as it is)"
+                        ));
+                    }
+                    (outcome.fixed, outcome.findings)
                 }
             };
-            if outcome.fixed == parsed.source {
-                continue;
-            }
-            if std::fs::read(file).ok().as_deref() != Some(content) {
-                lines.push(format!(
-                    "{shown}: fixed from the committed version on `{base_name}` (the file in the \
-                     working tree differs from it and is left as it is)"
-                ));
-            }
             fixes.push(FileFix {
                 path: relative.clone(),
                 mode,
                 source: parsed.source,
-                fixed: outcome.fixed,
-                findings: outcome.findings,
+                fixed,
+                findings,
             });
         }
         if errors.is_empty() {
@@ -543,8 +623,14 @@ impl Run<'_> {
         }
     }
 
-    /// Everything for one repository. Report lines go to `lines`.
-    fn repository(&self, group: &Group, lines: &mut Vec<String>) -> Result<(), String> {
+    /// Everything for one repository. Report lines go to `lines`; `choose`'s prompts to `out`.
+    fn repository(
+        &self,
+        group: &Group,
+        lines: &mut Vec<String>,
+        choose: Option<&mut Choose>,
+        out: &mut dyn Write,
+    ) -> Result<(), String> {
         let options = self.options;
         let repo = &group.repo;
         let name = &group.display;
@@ -567,9 +653,14 @@ impl Run<'_> {
             }
         }
         let base_tree = base.tree().map_err(git_error)?;
-        let fixes = self.fixes(group, &base_tree, &base_name, lines)?;
+        let interactive = choose.is_some();
+        let fixes = self.fixes(group, &base_tree, &base_name, lines, choose, out)?;
         if fixes.is_empty() {
-            lines.push(format!("{name}: nothing to fix on `{base_name}`"));
+            lines.push(if interactive {
+                format!("{name}: no fix accepted on `{base_name}`; no commit made")
+            } else {
+                format!("{name}: nothing to fix on `{base_name}`")
+            });
             return Ok(());
         }
 
