@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::discover::{discover_excluding, Input};
 use crate::edit::Applicability;
 use crate::error::Error;
-use crate::lint::{lint, lint_parsed, LintOptions};
+use crate::lint::{lint_parsed, LintOptions};
 use crate::output::progress::{self, Progress};
 use crate::output::text::{self, Action};
 use crate::output::{diff, github, json, sarif, FileReport};
@@ -760,18 +760,18 @@ fn report_with(
 ) -> Result<FileReport, PathlessError> {
     let file = crate::syntax::parse_bytes(bytes).map_err(PathlessError::Parse)?;
     let outcome = lint_parsed(&file, options, threshold).map_err(PathlessError::Lint)?;
-    let source = file.source;
     let has_unsafe = outcome
         .findings
         .iter()
         .any(|f| f.fix.as_ref().is_some_and(|fix| !fix.applies(threshold)));
     let fixed_with_unsafe = if show_unsafe && has_unsafe {
-        lint(&source, options, Applicability::Unsafe)
+        lint_parsed(&file, options, Applicability::Unsafe)
             .map_err(PathlessError::Lint)?
             .fixed
     } else {
         outcome.fixed.clone()
     };
+    let source = file.source;
     Ok(FileReport {
         path: name.to_string(),
         remaining: outcome.remaining.len(),

@@ -6,6 +6,8 @@
 //! validated against the SARIF 2.1.0 JSON schema shipped in `tests/sarif-schema-2.1.0.json`
 //! (`sarif-2.1.0.json` of the npm package `@microsoft/sarif-multitool-linux` 5.7.0, MIT).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output, Stdio};
@@ -73,13 +75,7 @@ macro_rules! snapshot {
 }
 
 fn corpus_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/node-real");
-    assert!(
-        dir.is_dir(),
-        "the shared corpus is missing: expected {} (next to this repository)",
-        dir.display()
-    );
-    dir
+    common::corpus("node-real")
 }
 
 /// A temporary tree with corpus files `ids` as `node-real-<id>/Dockerfile`.

@@ -8,6 +8,8 @@
 //! (`buildkit testfiles: 33/33`) followed by the mismatches, and fails at the end if anything
 //! did not match. A missing corpus is a failure, never a silent pass. The corpus is only read.
 
+mod common;
+
 use std::fmt::Debug;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,16 +26,8 @@ const MAX_PRINTED: usize = 200;
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The shared corpus folder. Panics (fails the test) when it is missing.
 fn corpus_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(
-        dir.is_dir(),
-        "the shared corpus is missing: expected a folder at {} \
-         (these tests cannot pass without it)",
-        dir.display()
-    );
-    dir
+    common::corpus("")
 }
 
 /// Every file named `Dockerfile` below `dir`, sorted. Panics when `dir` is missing.

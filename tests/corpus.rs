@@ -11,6 +11,8 @@
 //!
 //! A missing corpus is a failure, never a silent pass. The corpus is only read.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -38,14 +40,7 @@ fn manifest_dir() -> &'static Path {
 fn corpus_dir() -> PathBuf {
     // Findings about Node release lines depend on the day: pin it to the release table's.
     std::env::set_var("UNROOT_TODAY", "2026-11-24");
-    let dir = manifest_dir().join("../shared/corpus");
-    assert!(
-        dir.is_dir(),
-        "the shared corpus is missing: expected a folder at {} \
-         (these tests cannot pass without it)",
-        dir.display()
-    );
-    dir
+    common::corpus("")
 }
 
 /// Every file named `Dockerfile` below `corpus/group`, sorted. Panics when the folder is

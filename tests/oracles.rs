@@ -10,6 +10,8 @@
 //! `.ci/run` installs both. A tool that is not on PATH fails the test when `CI` is set, and
 //! is skipped with a note otherwise. Each tool runs once over all the files.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -27,14 +29,7 @@ const MAX_PRINTED: usize = 100;
 const NON_NUMERIC_USER: &str = "DL3066";
 
 fn corpus_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/node-real");
-    assert!(
-        dir.is_dir(),
-        "the shared corpus is missing: expected a folder at {} \
-         (these tests cannot pass without it)",
-        dir.display()
-    );
-    dir
+    common::corpus("node-real")
 }
 
 /// A node-real file whose root-user finding has a fix, fixed two ways.

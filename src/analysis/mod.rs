@@ -250,14 +250,20 @@ fn merged(
 
 /// Removes one level of surrounding quotes, as the shell would for a plain value.
 pub fn unquote(value: &str) -> String {
+    value[unquoted_range(value)].to_string()
+}
+
+/// The byte range of `value` inside one level of matching surrounding quotes (all of it
+/// when it is not quoted).
+pub fn unquoted_range(value: &str) -> std::ops::Range<usize> {
     let bytes = value.as_bytes();
     if bytes.len() >= 2
         && (bytes[0] == b'"' || bytes[0] == b'\'')
         && bytes[bytes.len() - 1] == bytes[0]
     {
-        value[1..value.len() - 1].to_string()
+        1..value.len() - 1
     } else {
-        value.to_string()
+        0..value.len()
     }
 }
 

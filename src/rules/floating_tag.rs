@@ -1,6 +1,6 @@
 use super::suppress::Suppressions;
 use super::{declare_rule, Context, Digests, Finding, Pin};
-use crate::analysis::{vars, ImageRef, Stage};
+use crate::analysis::{unquoted_range, vars, ImageRef, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::releases::{today, ReleaseLine};
 use crate::syntax::{Keyword, Span, Token};
@@ -335,15 +335,8 @@ fn plan_fix(
     }
     let new_value = new_reference.strip_prefix(before)?.strip_suffix(after)?;
     let value = global_arg_value(cx, name)?;
-    let text = value.span.text(&cx.file.source);
-    let quoted = text.len() >= 2
-        && (text.starts_with('"') || text.starts_with('\''))
-        && text.ends_with(&text[..1]);
-    let span = if quoted {
-        Span::new(value.span.start + 1, value.span.end - 1)
-    } else {
-        value.span
-    };
+    let inner = unquoted_range(value.span.text(&cx.file.source));
+    let span = Span::new(value.span.start + inner.start, value.span.start + inner.end);
     let title = format!("{title} through `ARG {name}`");
     Some(Fix::new(
         title,

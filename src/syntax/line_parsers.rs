@@ -2,7 +2,7 @@
 
 use super::ast::Keyword;
 use super::json::{parse_json_array, JsonError};
-use super::split_command::{is_re_whitespace, split_command, Part};
+use super::split_command::{is_go_space_byte, is_re_whitespace, split_command, Part};
 
 const NOT_STRING_ARRAY: &str =
     "when using JSON array syntax, arrays must be comprised of strings only";
@@ -284,10 +284,6 @@ fn parse_name_val(
         });
     }
     Ok(parsed)
-}
-
-fn is_go_space_byte(b: u8) -> bool {
-    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
 }
 
 fn parse_health_config(

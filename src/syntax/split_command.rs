@@ -64,7 +64,8 @@ pub(crate) fn split_command(line: &str, start: usize, end: usize) -> Command {
     }
 }
 
-fn is_go_space_byte(b: u8) -> bool {
+/// Go's `unicode.IsSpace` on an ASCII byte (BuildKit tests single bytes this way).
+pub(crate) fn is_go_space_byte(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
 }
 
