@@ -21,9 +21,9 @@ use crate::lint::{lint_parsed, LintOptions};
 use crate::output::progress::{self, Progress};
 use crate::output::text::{self, Action};
 use crate::output::{diff, github, json, sarif, FileReport};
-use crate::registry::RegistryResolver;
 use crate::releases::ReleaseTable;
-use crate::rules::{find_rule, DigestResolver, Digests, Pin, RuleOptions, RuleSelection, RULES};
+use crate::rules::{find_rule, DigestResolver, Digests, RuleOptions, RuleSelection, RULES};
+use crate::settings::{Resolver, Settings};
 use crate::syntax::MAX_FILE_SIZE;
 use crate::write::write_atomic;
 
@@ -372,57 +372,34 @@ fn run_streams(
             None => usage_error(stderr, &format!("unknown rule `{name}` (see --list-rules)")),
         };
     }
-    let config = match Config::load(args, &args.paths) {
-        Ok(config) => config,
-        Err(message) => return report_message(stderr, &message),
+    let flagged = RuleSelection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
     };
-    if args.show_config {
-        return print_or_error(stdout.write_all(config.render().as_bytes()), Status::Clean);
-    }
-    let mut ignore = config.ignore.value.clone();
-    // `pin = "none"`: stages keep their floating tags, as with `# unroot pin=none`.
-    if config.pin.value == PinArg::None && !ignore.iter().any(|rule| rule == "floating-tag") {
-        ignore.push("floating-tag".to_string());
-    }
-    let selection = RuleSelection {
-        select: config.select.value.clone(),
-        ignore,
-    };
-    if let Some(unknown) = selection.unknown().first() {
+    if let Some(unknown) = flagged.unknown().first() {
         return usage_error(
             stderr,
             &format!("unknown rule `{unknown}` (see --list-rules)"),
         );
     }
-    let options = LintOptions {
-        rules: RuleOptions {
-            user: config.user.value.clone(),
-            numeric_user: config.numeric_user.value,
-            all_images: config.all_images.value,
-            chown: args.chown,
-            port_map: config.port_map.value.clone(),
-            pin: match config.pin.value {
-                PinArg::Major => Pin::Major,
-                PinArg::Minor => Pin::Minor,
-                PinArg::Exact | PinArg::None => Pin::Exact,
-                PinArg::Digest => Pin::Digest,
-            },
-            releases,
-            // Only `--pin digest` creates the resolver: no other run touches the network.
-            digests: match config.pin.value {
-                PinArg::Digest => Some(Digests(Arc::new(RegistryResolver::new(
-                    args.registry.clone(),
-                )))),
-                _ => None,
-            },
-        },
-        selection,
+    // Each file is checked with the configuration that governs it; the first PATH's is loaded
+    // now, for --show-config and so that a broken file stops the run before anything is read.
+    let resolver = Resolver::new(args, releases);
+    let first_path = args
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let first = match resolver.for_path(&first_path) {
+        Ok(settings) => settings,
+        Err(message) => return report_message(stderr, &message),
     };
-    let threshold = if config.unsafe_fixes.value || args.interactive {
-        Applicability::Unsafe
-    } else {
-        Applicability::Safe
-    };
+    if args.show_config {
+        return print_or_error(
+            stdout.write_all(first.config.render().as_bytes()),
+            Status::Clean,
+        );
+    }
 
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -442,7 +419,7 @@ fn run_streams(
             "`-` (standard input) cannot be used with --branch: it is in no repository",
         );
     }
-    if let Some(Err(message)) = git_options(args, &config).map(|git| git.validate()) {
+    if let Some(Err(message)) = git_options(args, &first.config).map(|git| git.validate()) {
         return usage_error(stderr, &message);
     }
     if args.interactive {
@@ -461,10 +438,10 @@ fn run_streams(
         }
     }
     if stdin_given {
-        return run_stdin(args, &options, threshold, stdin, stdout, stderr);
+        return run_stdin(args, &first, stdin, stdout, stderr);
     }
 
-    let (inputs, missing) = discover_excluding(&paths, &|file| config.excludes(file));
+    let (inputs, missing) = discover_excluding(&paths, &|file| resolver.excluded(file));
     let mut status = Status::Clean;
     for (path, err) in missing {
         status = Status::Error;
@@ -486,12 +463,29 @@ fn run_streams(
             Input::Stdin => None,
         })
         .collect();
-    if args.interactive {
-        return match git_options(args, &config) {
-            Some(git) => {
-                crate::interactive::run_branch(&git, &files, &options, stdout, stderr, status)
+    let mut config_errors = Vec::new();
+    let files: Vec<(PathBuf, Arc<Settings>)> = files
+        .into_iter()
+        .filter_map(|path| match resolver.for_file(&path) {
+            Ok(settings) => Some((path, settings)),
+            Err(message) => {
+                if !config_errors.contains(&message) {
+                    config_errors.push(message);
+                }
+                None
             }
-            None => crate::interactive::run(&files, &options, stdout, stderr, status),
+        })
+        .collect();
+    if !config_errors.is_empty() {
+        for message in config_errors {
+            let _ = writeln!(stderr, "{message}");
+        }
+        return Status::Error;
+    }
+    if args.interactive {
+        return match git_options(args, &first.config) {
+            Some(git) => crate::interactive::run_branch(&git, &files, stdout, stderr, status),
+            None => crate::interactive::run(&files, stdout, stderr, status),
         };
     }
     // `--branch`: the fixes go to a commit; the report counts them as fixed.
@@ -506,8 +500,8 @@ fn run_streams(
     let progress = Progress::new(files.len(), progress_allowed);
     let checked: Vec<Result<Checked, Error>> = files
         .par_iter()
-        .map(|path| {
-            let checked = check_file(path, &options, threshold, show_unsafe);
+        .map(|(path, settings)| {
+            let checked = check_file(path, &settings.lint, settings.threshold, show_unsafe);
             progress.inc();
             checked
         })
@@ -521,7 +515,7 @@ fn run_streams(
         checked
             .into_par_iter()
             .zip(files.par_iter())
-            .map(|(result, path)| result.and_then(|file| write_fixed(path, file)))
+            .map(|(result, (path, _))| result.and_then(|file| write_fixed(path, file)))
             .collect()
     } else {
         checked
@@ -561,14 +555,14 @@ fn run_streams(
     };
     let written = match args.format.render(&reports) {
         Some(report) => stdout.write_all(report.as_bytes()),
-        None => write_text(stdout, &reports, threshold, action),
+        None => write_text(stdout, &reports, action),
     };
     // A failed write is a closed pipe: nobody reads the rest; the status still tells the outcome.
     let _ = written;
     let status = final_status(status, &reports, action, args.exit_zero);
-    if let Some(git) = git_options(args, &config).filter(|_| !lookup_failed) {
+    if let Some(git) = git_options(args, &first.config).filter(|_| !lookup_failed) {
         let text = args.format == Format::Text;
-        if !crate::git::run(&git, &files, &options, threshold, text, stdout, stderr) {
+        if !crate::git::run(&git, &files, text, stdout, stderr) {
             return Status::Error;
         }
     }
@@ -591,16 +585,11 @@ fn git_options(args: &Args, config: &Config) -> Option<crate::git::Options> {
     })
 }
 
-fn write_text(
-    out: &mut dyn Write,
-    reports: &[FileReport],
-    threshold: Applicability,
-    action: Action,
-) -> io::Result<()> {
+fn write_text(out: &mut dyn Write, reports: &[FileReport], action: Action) -> io::Result<()> {
     for report in reports {
-        text::write_file(out, report, threshold, action)?;
+        text::write_file(out, report, action)?;
     }
-    if let Some(summary) = text::summary(reports, threshold, action) {
+    if let Some(summary) = text::summary(reports, action) {
         writeln!(out, "{summary}")?;
     }
     Ok(())
@@ -779,14 +768,14 @@ fn report_with(
         fixed: outcome.fixed,
         fixed_with_unsafe,
         source,
+        threshold,
     })
 }
 
 /// `-`: the fixed file on stdout, findings on stderr (JSON on stdout with --format json).
 fn run_stdin(
     args: &Args,
-    options: &LintOptions,
-    threshold: Applicability,
+    settings: &Settings,
     stdin: &mut impl Read,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
@@ -796,8 +785,13 @@ fn run_stdin(
         Ok(bytes) => bytes,
         Err(source) => return report_error(stderr, Error::Io { path: name, source }),
     };
-    let (report, lookup_failures) = match report_for(STDIN_NAME, &bytes, options, threshold, false)
-    {
+    let (report, lookup_failures) = match report_for(
+        STDIN_NAME,
+        &bytes,
+        &settings.lint,
+        settings.threshold,
+        false,
+    ) {
         Ok(checked) => checked,
         Err(err) => return report_error(stderr, err.with_path(&name)),
     };
@@ -807,7 +801,7 @@ fn run_stdin(
         let _ = match args.format.render(&reports) {
             Some(report) => stdout.write_all(report.as_bytes()),
             // The findings alone: no summary, which would count fixes as made.
-            None => text::write_file(stderr, &reports[0], threshold, Action::Write),
+            None => text::write_file(stderr, &reports[0], Action::Write),
         };
         for failure in &lookup_failures {
             let _ = writeln!(stderr, "{STDIN_NAME}: {failure}");
@@ -818,7 +812,7 @@ fn run_stdin(
         Some(report) => stdout.write_all(report.as_bytes()),
         None => stdout
             .write_all(reports[0].fixed.as_bytes())
-            .and_then(|()| write_text(stderr, &reports, threshold, Action::Write)),
+            .and_then(|()| write_text(stderr, &reports, Action::Write)),
     };
     let _ = written;
     // The other formats carry the findings (or the diff), not the fixed file: nothing was

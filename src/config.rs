@@ -1,10 +1,6 @@
-//! The configuration file: `unroot.toml` or `.unroot.toml`, found by walking up from the
-//! first PATH; its keys mirror the command-line flags, and the flags win.
-//!
-//! One configuration applies to a whole run: the one found from the first PATH (from its
-//! directory when it is a file, from the current directory for `-` or no PATH). The walk
-//! stops at the directory that contains `.git` (the repository root) or at the filesystem
-//! root.
+//! The configuration file: `unroot.toml` or `.unroot.toml`; its keys mirror the command-line
+//! flags, and the flags win. Which file governs which Dockerfile is [`crate::settings`]'s
+//! business: the nearest one at or above the Dockerfile's directory, up to the repository root.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -103,12 +99,12 @@ pub struct Config {
 }
 
 impl Config {
-    /// Finds and reads the configuration for `paths` (the command line's PATHs), then applies
+    /// Reads the configuration file at `file` (absolute; `None`: the defaults), then applies
     /// the flags in `args`. The error is the message to print (naming the file).
-    pub fn load(args: &Args, paths: &[PathBuf]) -> Result<Config, String> {
+    pub fn load(args: &Args, file: Option<&Path>) -> Result<Config, String> {
         let mut config = Config::defaults();
-        if let Some(found) = find(&start_dir(paths)) {
-            config.read(&found)?;
+        if let Some(file) = file {
+            config.read(file)?;
         }
         config.apply(args);
         Ok(config)
@@ -290,23 +286,12 @@ impl Config {
         }
     }
 
-    /// True for a file the directory walk should skip (`exclude`).
+    /// True for a file the directory walk should skip (`exclude`); `file` is absolute.
     pub fn excludes(&self, file: &Path) -> bool {
         let Some((dir, matcher)) = &self.excluder else {
             return false;
         };
-        let (Some(parent), Some(name)) = (file.parent(), file.file_name()) else {
-            return false;
-        };
-        let parent = if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
-        };
-        let Ok(absolute) = parent.canonicalize().map(|parent| parent.join(name)) else {
-            return false;
-        };
-        match absolute.strip_prefix(dir) {
+        match file.strip_prefix(dir) {
             Ok(relative) => matcher
                 .matched_path_or_any_parents(relative, false)
                 .is_ignore(),
@@ -408,42 +393,6 @@ pub fn pin_name(pin: PinArg) -> &'static str {
 /// A TOML basic string.
 fn quote(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
-}
-
-/// Where the search starts: the first PATH's directory (the PATH itself when it is a
-/// directory), or the current directory for `-` and no PATH.
-fn start_dir(paths: &[PathBuf]) -> PathBuf {
-    let first = paths
-        .first()
-        .filter(|path| path.as_os_str() != "-")
-        .map(|path| {
-            if path.is_dir() {
-                path.clone()
-            } else {
-                match path.parent() {
-                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-                    _ => PathBuf::from("."),
-                }
-            }
-        })
-        .unwrap_or_else(|| PathBuf::from("."));
-    first.canonicalize().unwrap_or(first)
-}
-
-/// The nearest configuration file at or above `start`, up to the repository root.
-pub fn find(start: &Path) -> Option<PathBuf> {
-    for dir in start.ancestors() {
-        for name in FILE_NAMES {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-        }
-        if dir.join(".git").exists() {
-            return None;
-        }
-    }
-    None
 }
 
 /// A path relative to the current directory when it is inside it, else as it is.

@@ -8,6 +8,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use dialoguer::console::Term;
 use dialoguer::Select;
@@ -20,6 +21,7 @@ use crate::output::diff::unified_diff;
 use crate::output::text::{write_diff, HELP, PATH, RULE, UNSAFE};
 use crate::output::FileReport;
 use crate::rules::Finding;
+use crate::settings::Settings;
 use crate::write::write_atomic;
 
 /// The answers, in the order the prompt lists them.
@@ -192,14 +194,14 @@ fn apply_accepted(
 
 /// Asks about every fix in `files` (all fixes are planned, unsafe ones included).
 pub fn run(
-    files: &[PathBuf],
-    options: &LintOptions,
+    files: &[(PathBuf, Arc<Settings>)],
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
     mut status: Status,
 ) -> Status {
     let mut session = Session::new(false);
-    for (index, path) in files.iter().enumerate() {
+    for (index, (path, settings)) in files.iter().enumerate() {
+        let options = &settings.lint;
         if session.quit {
             let _ = writeln!(
                 stdout,
@@ -284,8 +286,7 @@ pub fn run(
 /// accepted so far.
 pub fn run_branch(
     git: &crate::git::Options,
-    files: &[PathBuf],
-    options: &LintOptions,
+    files: &[(PathBuf, Arc<Settings>)],
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
     status: Status,
@@ -293,6 +294,7 @@ pub fn run_branch(
     let mut session = Session::new(true);
     let mut unreviewed = 0;
     let mut choose = |path: &Path,
+                      settings: &Settings,
                       committed: &[u8],
                       out: &mut dyn Write|
      -> Result<Option<(String, Vec<Finding>)>, String> {
@@ -300,6 +302,7 @@ pub fn run_branch(
             unreviewed += 1;
             return Ok(None);
         }
+        let options = &settings.lint;
         let checked = check_bytes(
             path,
             committed.to_vec(),
@@ -347,7 +350,7 @@ pub fn run_branch(
             .collect();
         Ok(Some((outcome.text, fixed)))
     };
-    let committed = crate::git::run_choosing(git, files, options, &mut choose, stdout, stderr);
+    let committed = crate::git::run_choosing(git, files, &mut choose, stdout, stderr);
     if unreviewed > 0 {
         let _ = writeln!(stdout, "quit: {unreviewed} more file(s) not reviewed");
     }

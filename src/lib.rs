@@ -14,5 +14,6 @@ pub mod output;
 pub mod registry;
 pub mod releases;
 pub mod rules;
+pub mod settings;
 pub mod syntax;
 pub mod write;

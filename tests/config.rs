@@ -304,3 +304,209 @@ fn show_config_names_where_each_value_comes_from() {
     assert_eq!(code, 0);
     snapshot!("show_config_defaults", stdout);
 }
+
+/// The paths of the files reported with `rule`, in order.
+fn reported(stdout: &str, rule: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter(|line| line.contains(&format!(": {rule}:")))
+        .map(|line| line.split(':').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn each_file_uses_the_nearest_configuration_above_it() {
+    let repo = Repo::new();
+    repo.write("unroot.toml", "pin = \"major\"\nuser = \"web\"\n");
+    repo.write("svc/unroot.toml", "pin = \"minor\"\n");
+    repo.write("Dockerfile", APP);
+    repo.write("svc/Dockerfile", APP);
+    repo.write("svc/deep/er/Dockerfile", APP);
+    repo.write("other/Dockerfile", APP);
+    let (code, _, stderr) = repo.run(&["--write"]);
+    assert!(code < 2, "{stderr}");
+    for (path, pinned, user) in [
+        ("Dockerfile", "FROM node:26\n", "USER web\n"),
+        ("other/Dockerfile", "FROM node:26\n", "USER web\n"),
+        // The nearest file wins whole: `user` from the root does not reach `svc/`.
+        ("svc/Dockerfile", "FROM node:26.7\n", "USER node\n"),
+        ("svc/deep/er/Dockerfile", "FROM node:26.7\n", "USER node\n"),
+    ] {
+        let fixed = repo.read(path);
+        assert!(fixed.starts_with(pinned), "{path}: {fixed}");
+        assert!(fixed.contains(user), "{path}: {fixed}");
+    }
+    // The same from inside `svc/`, whatever the PATHs: the file's directory decides.
+    repo.write("Dockerfile", APP);
+    repo.write("svc/Dockerfile", APP);
+    let (code, _, stderr) = repo.run_in("svc", &["--write", "Dockerfile", "../Dockerfile"]);
+    assert!(code < 2, "{stderr}");
+    assert!(repo.read("svc/Dockerfile").starts_with("FROM node:26.7\n"));
+    assert!(repo.read("Dockerfile").starts_with("FROM node:26\n"));
+    // Flags win over every file's configuration.
+    repo.write("Dockerfile", APP);
+    repo.write("svc/Dockerfile", APP);
+    let (code, _, stderr) = repo.run(&["--write", "--pin", "exact", "--user", "app"]);
+    assert!(code < 2, "{stderr}");
+    for path in ["Dockerfile", "svc/Dockerfile"] {
+        let fixed = repo.read(path);
+        assert!(fixed.starts_with("FROM node:26.7.0\n"), "{path}: {fixed}");
+        assert!(fixed.contains("USER app\n"), "{path}: {fixed}");
+    }
+}
+
+#[test]
+fn rule_selection_and_unsafe_fixes_are_per_file() {
+    let repo = Repo::new();
+    repo.write("unroot.toml", "select = [\"root-user\"]\n");
+    repo.write("ports/unroot.toml", "unsafe-fixes = true\n");
+    repo.write("Dockerfile", APP);
+    repo.write("ports/Dockerfile", APP);
+    let (code, stdout, stderr) = repo.run(&[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        reported(&stdout, "root-user"),
+        ["Dockerfile", "ports/Dockerfile"]
+    );
+    assert_eq!(reported(&stdout, "floating-tag"), ["ports/Dockerfile"]);
+    assert_eq!(reported(&stdout, "privileged-port"), ["ports/Dockerfile"]);
+    // The summary counts each file's fixes at its own threshold: the port is fixable in
+    // `ports/` (unsafe-fixes = true), so nothing is left "with --unsafe-fixes".
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(!summary.contains("more with --unsafe-fixes"), "{summary}");
+    let (code, _, stderr) = repo.run(&["--write"]);
+    assert!(code < 2, "{stderr}");
+    assert!(repo.read("ports/Dockerfile").contains("EXPOSE 8080\n"));
+    let root = repo.read("Dockerfile");
+    assert!(
+        root.contains("EXPOSE 80\n") && root.starts_with("FROM node:lts\n"),
+        "{root}"
+    );
+}
+
+#[test]
+fn exclude_applies_to_the_files_its_configuration_governs() {
+    let repo = Repo::new();
+    repo.write("unroot.toml", "exclude = [\"generated/\"]\n");
+    repo.write("svc/unroot.toml", "exclude = [\"legacy/\"]\n");
+    for path in [
+        "legacy/Dockerfile",
+        "generated/Dockerfile",
+        "svc/legacy/Dockerfile",
+        "svc/generated/Dockerfile",
+        "svc/Dockerfile",
+    ] {
+        repo.write(path, APP);
+    }
+    let (_, stdout, _) = repo.run(&["--select", "root-user"]);
+    assert_eq!(
+        reported(&stdout, "root-user"),
+        [
+            "legacy/Dockerfile",
+            "svc/Dockerfile",
+            "svc/generated/Dockerfile"
+        ]
+    );
+}
+
+#[test]
+fn a_broken_configuration_anywhere_stops_the_run_before_anything_is_written() {
+    let repo = Repo::new();
+    repo.write("unroot.toml", "pin = \"major\"\n");
+    repo.write("svc/.unroot.toml", "pin = \"major\"\nuser = \"\"\n");
+    repo.write("Dockerfile", APP);
+    repo.write("svc/Dockerfile", APP);
+    let (code, stdout, stderr) = repo.run(&["--write"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert_eq!(stdout, "");
+    let shown = format!("svc{}.unroot.toml:2: `user`", std::path::MAIN_SEPARATOR);
+    assert!(stderr.starts_with(&shown), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one message per file: {stderr}");
+    assert_eq!(repo.read("Dockerfile"), APP);
+    assert_eq!(repo.read("svc/Dockerfile"), APP);
+}
+
+#[test]
+fn show_config_shows_the_configuration_of_the_path_given() {
+    let repo = Repo::new();
+    repo.write("unroot.toml", "pin = \"major\"\n");
+    repo.write("svc/unroot.toml", "pin = \"minor\"\n");
+    repo.write("svc/Dockerfile", APP);
+    for (args, file, pin) in [
+        (vec!["--show-config"], "unroot.toml", "\"major\""),
+        (vec!["--show-config", "svc"], "svc/unroot.toml", "\"minor\""),
+        (
+            vec!["--show-config", "svc/Dockerfile"],
+            "svc/unroot.toml",
+            "\"minor\"",
+        ),
+    ] {
+        let (code, stdout, stderr) = repo.run(&args);
+        assert_eq!(code, 0, "{stderr}");
+        let file = file.replace('/', std::path::MAIN_SEPARATOR_STR);
+        assert!(
+            stdout.starts_with(&format!("# configuration file: {file}\n")),
+            "{args:?}: {stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("\npin = {pin}  # ")),
+            "{args:?}: {stdout}"
+        );
+    }
+}
+
+/// A git repository at the root of `repo`, with everything in it committed.
+fn commit_all(repo: &Repo) {
+    std::fs::remove_dir_all(repo.root().join(".git")).expect("rm .git");
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &["commit", "-q", "-m", "init"],
+    ] {
+        let output = std::process::Command::new("git")
+            .current_dir(repo.root())
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(output.status.success(), "{output:?}");
+    }
+}
+
+#[test]
+fn one_repository_gets_one_branch_even_with_several_configurations() {
+    let repo = Repo::new();
+    repo.write(
+        "unroot.toml",
+        "pin = \"major\"\nbranch = \"chore/harden\"\n",
+    );
+    repo.write(
+        "svc/unroot.toml",
+        "pin = \"minor\"\nbranch = \"chore/harden\"\n",
+    );
+    repo.write("Dockerfile", APP);
+    repo.write("svc/Dockerfile", APP);
+    commit_all(&repo);
+    let dry_run = ["--branch", "--dry-run", "--author", "T <t@example.com>"];
+    // They agree: one commit on `chore/harden`, each file fixed with its own settings.
+    let (code, stdout, stderr) = repo.run(&dry_run);
+    assert!(code < 2, "{stderr}");
+    assert!(
+        stdout.contains("branch `chore/harden` would be created"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("+FROM node:26\n"), "{stdout}");
+    assert!(stdout.contains("+FROM node:26.7\n"), "{stdout}");
+    // They disagree: the repository is refused, naming both values and where they are set.
+    repo.write("svc/unroot.toml", "pin = \"minor\"\n");
+    let (code, stdout, stderr) = repo.run(&dry_run);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stderr.contains("disagree on `branch` (\"chore/harden\" from unroot.toml:2, \"unroot/non-root\" from default)"),
+        "{stderr}"
+    );
+    // A branch named on the command line settles it.
+    let (code, stdout, stderr) = repo.run(&["--branch", "fix", "--dry-run"]);
+    assert!(code < 2, "{stderr}");
+    assert!(stdout.contains("branch `fix` would be created"), "{stdout}");
+}

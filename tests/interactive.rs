@@ -327,6 +327,29 @@ fn branch_quit_at_once_creates_no_branch() {
 }
 
 #[test]
+fn branch_modified_by_someone_else_is_refused_before_any_question() {
+    let repo = Repo::new();
+    // `fix/taken` carries a commit unroot did not make.
+    repo.git(&["branch", "fix/taken"]);
+    repo.git(&["checkout", "-q", "fix/taken"]);
+    std::fs::write(repo.path().join("NOTES"), "mine\n").expect("write");
+    repo.git(&["add", "NOTES"]);
+    repo.git(&["commit", "-q", "-m", "a human commit"]);
+    repo.git(&["checkout", "-q", "main"]);
+    let tip = repo.git(&["rev-parse", "fix/taken"]);
+    let run = repo.session(&["-i", "--branch", "fix/taken", "--color", "never"]);
+    let (output, code) = finish(run);
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("branch modified: `fix/taken`"), "{output}");
+    assert!(
+        !output.contains("Apply this fix?"),
+        "no question is asked: {output}"
+    );
+    assert_eq!(repo.git(&["rev-parse", "fix/taken"]), tip);
+    assert_eq!(repo.working_tree(), TWO);
+}
+
+#[test]
 fn refuses_stdin() {
     let dir = dir_with(SOURCE);
     let run = |args: &[&str]| {

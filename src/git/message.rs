@@ -22,6 +22,8 @@ pub struct FileChange<'a> {
     /// The committed text the findings refer to.
     pub source: &'a str,
     pub findings: &'a [Finding],
+    /// The fixes applied to this file: safe ones, or unsafe ones too.
+    pub threshold: Applicability,
 }
 
 /// What the messages are about.
@@ -29,7 +31,6 @@ pub struct Context<'a> {
     pub files: &'a [FileChange<'a>],
     pub branch: &'a str,
     pub base: &'a str,
-    pub threshold: Applicability,
 }
 
 /// Replaces each `{key}` of `values` in `template`; any other brace is left alone.
@@ -61,7 +62,7 @@ pub fn render(template: &str, values: &[(&str, String)]) -> String {
     out
 }
 
-impl Context<'_> {
+impl FileChange<'_> {
     fn fixed(&self, finding: &Finding) -> bool {
         finding
             .fix
@@ -69,6 +70,20 @@ impl Context<'_> {
             .is_some_and(|fix| fix.applies(self.threshold))
     }
 
+    /// What happened to one of this file's findings, for the messages.
+    fn outcome(&self, finding: &Finding) -> String {
+        match &finding.fix {
+            Some(fix) if fix.applies(self.threshold) => format!("fixed: {}", fix.title),
+            Some(fix) => format!(
+                "not fixed: the fix is unsafe ({}), applied only with --unsafe-fixes",
+                fix.title
+            ),
+            None => "not fixed: this needs a person".to_string(),
+        }
+    }
+}
+
+impl Context<'_> {
     /// The rules whose fixes are in the commit, in registry order.
     fn fixed_rules(&self) -> Vec<&'static str> {
         let mut rules: Vec<&'static str> = Vec::new();
@@ -76,7 +91,7 @@ impl Context<'_> {
             let fired = self.files.iter().any(|file| {
                 file.findings
                     .iter()
-                    .any(|f| f.rule == rule.name && self.fixed(f))
+                    .any(|f| f.rule == rule.name && file.fixed(f))
             });
             if fired {
                 rules.push(rule.name);
@@ -151,18 +166,6 @@ impl Context<'_> {
         ]
     }
 
-    /// What happened to one finding, for the messages.
-    fn outcome(&self, finding: &Finding) -> String {
-        match &finding.fix {
-            Some(fix) if fix.applies(self.threshold) => format!("fixed: {}", fix.title),
-            Some(fix) => format!(
-                "not fixed: the fix is unsafe ({}), applied only with --unsafe-fixes",
-                fix.title
-            ),
-            None => "not fixed: this needs a person".to_string(),
-        }
-    }
-
     /// The commit message, before unroot's trailers are added.
     pub fn commit_message(&self, template: &str) -> String {
         let mut findings = String::new();
@@ -175,7 +178,7 @@ impl Context<'_> {
                     "- line {line}: {}: {}\n  {}\n",
                     finding.rule,
                     finding.message,
-                    self.outcome(finding)
+                    file.outcome(finding)
                 ));
             }
         }
@@ -191,7 +194,7 @@ impl Context<'_> {
             findings.push_str(&format!("### `{}`\n\n", file.path));
             for finding in file.findings {
                 let (line, _) = line_col(file.source, finding.span.start);
-                let outcome = self.outcome(finding);
+                let outcome = file.outcome(finding);
                 let (state, what) = outcome.split_once(": ").unwrap_or(("", &outcome));
                 findings.push_str(&format!(
                     "- Line {line}, `{}`: {}. **{state}**: {what}\n",
@@ -372,12 +375,12 @@ mod tests {
             path: "Dockerfile",
             source,
             findings: &outcome.findings,
+            threshold: Applicability::Unsafe,
         }];
         let context = Context {
             files: &files,
             branch: "unroot/non-root",
             base: "main",
-            threshold: Applicability::Unsafe,
         };
         let subject = context.subject();
         assert!(subject.starts_with("fix(docker): run Node containers as non-root"));
@@ -395,6 +398,7 @@ mod tests {
             path: "Dockerfile",
             source,
             findings: &only_root,
+            threshold: Applicability::Unsafe,
         }];
         let context = Context {
             files: &files,

@@ -13,20 +13,24 @@ pub mod push;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use git2::{Commit, ObjectType, Oid, Repository, Signature, Tree};
 
+use crate::config::Setting;
 use crate::edit::Applicability;
-use crate::lint::{lint_parsed, LintOptions};
+use crate::lint::lint_parsed;
 use crate::output::diff::unified_diff;
 use crate::rules::Finding;
+use crate::settings::Settings;
 use forge::{Forge, Project, PullRequest};
 use message::{FileChange, GENERATED_TRAILER, TREE_TRAILER};
 
 /// The branch `--branch` names when given without a value.
 pub const DEFAULT_BRANCH: &str = "unroot/non-root";
 
-/// The `Git` flags.
+/// The `Git` flags. `branch` and `commit_template` are the first PATH's (checked before any
+/// file is read); each repository takes them from its files' configuration.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// `--branch NAME`.
@@ -52,9 +56,6 @@ pub struct Options {
 /// The settings every repository shares.
 struct Run<'a> {
     options: &'a Options,
-    lint: &'a LintOptions,
-    threshold: Applicability,
-    template: String,
     author: Option<(String, String)>,
 }
 
@@ -63,7 +64,26 @@ struct Group {
     repo: Repository,
     /// How the repository is shown: the path the user gave, less the file's path in it.
     display: String,
-    files: Vec<(PathBuf, String)>,
+    /// Each file as the user named it, its path in the repository, and its settings.
+    files: Vec<(PathBuf, String, Arc<Settings>)>,
+}
+
+/// Where a branch is, before unroot moves it.
+struct BranchState<'r> {
+    /// The local branch's commit.
+    local: Option<Oid>,
+    /// `--push`: the remote.
+    target: Option<push::Target<'r>>,
+    /// `--pr`: the forge project.
+    project: Option<Project>,
+    /// The remote branch's commit (not looked up in a dry run).
+    remote_tip: Option<Oid>,
+}
+
+/// What one repository's commit is made with, from its files' configuration.
+struct Branch {
+    name: String,
+    template: String,
 }
 
 /// One fixed file.
@@ -73,67 +93,45 @@ struct FileFix {
     source: String,
     fixed: String,
     findings: Vec<Finding>,
+    /// The fixes applied to this file: safe ones, or unsafe ones too.
+    threshold: Applicability,
 }
 
 /// `--interactive --branch`: decides what one file's commit holds. It gets the file (as the
-/// user named it), its committed bytes, and the stream the reports go to (for the prompts);
+/// user named it), its settings, its committed bytes, and the stream the reports go to (for the prompts);
 /// it returns the text to commit and the findings that text fixes, `None` to leave the file
 /// out of the commit, or an error (no commit is made in that repository).
-pub type Choose<'a> =
-    dyn FnMut(&Path, &[u8], &mut dyn Write) -> Result<Option<(String, Vec<Finding>)>, String> + 'a;
+pub type Choose<'a> = dyn FnMut(&Path, &Settings, &[u8], &mut dyn Write) -> Result<Option<(String, Vec<Finding>)>, String>
+    + 'a;
 
 /// Runs `--branch` (and `--push`, `--pr`) for `files`. Reports go to `stdout` when
 /// `reports_to_stdout` (the text format), else to `stderr` with the errors; returns false
 /// when anything failed (exit status 2).
 pub fn run(
     options: &Options,
-    files: &[PathBuf],
-    lint: &LintOptions,
-    threshold: Applicability,
+    files: &[(PathBuf, Arc<Settings>)],
     reports_to_stdout: bool,
     stdout: &mut dyn Write,
     err: &mut dyn Write,
 ) -> bool {
-    run_with(
-        options,
-        files,
-        lint,
-        threshold,
-        reports_to_stdout,
-        stdout,
-        err,
-        None,
-    )
+    run_with(options, files, reports_to_stdout, stdout, err, None)
 }
 
 /// As [`run`], with `choose` deciding the text committed for each file instead of the
-/// fixes at a threshold (`--interactive --branch`); reports go to `stdout`.
+/// fixes at its threshold (`--interactive --branch`); reports go to `stdout`.
 pub fn run_choosing(
     options: &Options,
-    files: &[PathBuf],
-    lint: &LintOptions,
+    files: &[(PathBuf, Arc<Settings>)],
     choose: &mut Choose,
     stdout: &mut dyn Write,
     err: &mut dyn Write,
 ) -> bool {
-    run_with(
-        options,
-        files,
-        lint,
-        Applicability::Unsafe,
-        true,
-        stdout,
-        err,
-        Some(choose),
-    )
+    run_with(options, files, true, stdout, err, Some(choose))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_with(
     options: &Options,
-    files: &[PathBuf],
-    lint: &LintOptions,
-    threshold: Applicability,
+    files: &[(PathBuf, Arc<Settings>)],
     reports_to_stdout: bool,
     stdout: &mut dyn Write,
     err: &mut dyn Write,
@@ -148,27 +146,6 @@ fn run_with(
     let say = |stream: &mut dyn Write, text: &str| {
         let _ = writeln!(stream, "{}", redact(text, &secrets));
     };
-    if let Err(message) = check_branch_name(&options.branch) {
-        say(err, &format!("error: {message}"));
-        return false;
-    }
-    let template = match &options.commit_template {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) if !text.trim().is_empty() => text,
-            Ok(_) => {
-                say(
-                    err,
-                    &format!("{}: the commit template is empty", path.display()),
-                );
-                return false;
-            }
-            Err(error) => {
-                say(err, &format!("{}: {error}", path.display()));
-                return false;
-            }
-        },
-        None => message::COMMIT_TEMPLATE.to_string(),
-    };
     let author = match options.author.as_deref().map(parse_author).transpose() {
         Ok(author) => author,
         Err(message) => {
@@ -176,29 +153,24 @@ fn run_with(
             return false;
         }
     };
-    let run = Run {
-        options,
-        lint,
-        threshold,
-        template,
-        author,
-    };
+    let run = Run { options, author };
 
     let mut ok = true;
     let mut groups: Vec<Group> = Vec::new();
-    for file in files {
+    for (file, settings) in files {
         match locate(file) {
             Ok((repo, relative)) => {
                 let workdir = repo.workdir().map(Path::to_path_buf);
+                let entry = (file.clone(), relative.clone(), settings.clone());
                 match groups
                     .iter_mut()
                     .find(|group| group.repo.workdir().map(Path::to_path_buf) == workdir)
                 {
-                    Some(group) => group.files.push((file.clone(), relative)),
+                    Some(group) => group.files.push(entry),
                     None => groups.push(Group {
                         display: display_of(file, &relative, &repo),
                         repo,
-                        files: vec![(file.clone(), relative)],
+                        files: vec![entry],
                     }),
                 }
             }
@@ -210,7 +182,9 @@ fn run_with(
     }
     for group in &groups {
         let mut lines = Vec::new();
-        let result = run.repository(group, &mut lines, choose.as_deref_mut(), stdout);
+        let result = group.branch().and_then(|branch| {
+            run.repository(group, &branch, &mut lines, choose.as_deref_mut(), stdout)
+        });
         for line in lines {
             if reports_to_stdout {
                 say(stdout, &line);
@@ -239,6 +213,63 @@ impl Options {
         }
         Ok(())
     }
+}
+
+impl Group {
+    /// The branch and commit template of this repository: the value its files' configurations
+    /// agree on (the command line's, when given). Configurations that disagree are an error:
+    /// one repository gets one commit.
+    fn branch(&self) -> Result<Branch, String> {
+        let name = self.agreed("branch", |settings| &settings.config.branch)?;
+        check_branch_name(&name)?;
+        let template = match self.agreed("commit-template", |settings| {
+            &settings.config.commit_template
+        })? {
+            Some(path) => match std::fs::read_to_string(&path) {
+                Ok(text) if !text.trim().is_empty() => text,
+                Ok(_) => return Err(format!("{}: the commit template is empty", path.display())),
+                Err(error) => return Err(format!("{}: {error}", path.display())),
+            },
+            None => message::COMMIT_TEMPLATE.to_string(),
+        };
+        Ok(Branch { name, template })
+    }
+
+    fn agreed<T: Clone + PartialEq + std::fmt::Debug>(
+        &self,
+        key: &str,
+        setting: impl Fn(&Settings) -> &Setting<T>,
+    ) -> Result<T, String> {
+        let mut values: Vec<&Setting<T>> = Vec::new();
+        for (_, _, settings) in &self.files {
+            let value = setting(settings);
+            if !values.iter().any(|seen| seen.value == value.value) {
+                values.push(value);
+            }
+        }
+        match values.as_slice() {
+            [] => Err("no file to commit".to_string()),
+            [one] => Ok(one.value.clone()),
+            [first, second, ..] => Err(format!(
+                "the configurations of this repository's files disagree on `{key}` ({} from {}, \
+                 {} from {}), and one repository gets one commit: set it in one configuration \
+                 at the repository root, or on the command line",
+                shown_value(&first.value),
+                first.source,
+                shown_value(&second.value),
+                second.source
+            )),
+        }
+    }
+}
+
+/// A setting's value in a message: a string unquoted-debug, a path as a path.
+fn shown_value<T: std::fmt::Debug>(value: &T) -> String {
+    let text = format!("{value:?}");
+    text.strip_prefix("Some(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or(&text)
+        .to_string()
 }
 
 /// A branch name git accepts, and not one that looks like a path the user meant to check.
@@ -534,7 +565,7 @@ impl Run<'_> {
         let repo = &group.repo;
         let mut fixes = Vec::new();
         let mut errors = Vec::new();
-        for (file, relative) in &group.files {
+        for (file, relative, settings) in &group.files {
             let shown = file.display();
             let entry = match base_tree.get_path(Path::new(relative)) {
                 Ok(entry) => entry,
@@ -579,7 +610,7 @@ impl Run<'_> {
                              left as it is)"
                         );
                     }
-                    match choose(file, content, &mut *out) {
+                    match choose(file, settings, content, &mut *out) {
                         Ok(Some(chosen)) => chosen,
                         Ok(None) => continue,
                         Err(error) => {
@@ -589,7 +620,7 @@ impl Run<'_> {
                     }
                 }
                 None => {
-                    let outcome = match lint_parsed(&parsed, self.lint, self.threshold) {
+                    let outcome = match lint_parsed(&parsed, &settings.lint, settings.threshold) {
                         Ok(outcome) => outcome,
                         Err(error) => {
                             errors.push(format!("{shown}: {error}"));
@@ -608,12 +639,19 @@ impl Run<'_> {
                     (outcome.fixed, outcome.findings)
                 }
             };
+            // `--interactive` offers unsafe fixes too: what was accepted is what is committed.
+            let threshold = if choose.is_some() {
+                Applicability::Unsafe
+            } else {
+                settings.threshold
+            };
             fixes.push(FileFix {
                 path: relative.clone(),
                 mode,
                 source: parsed.source,
                 fixed,
                 findings,
+                threshold,
             });
         }
         if errors.is_empty() {
@@ -623,93 +661,16 @@ impl Run<'_> {
         }
     }
 
-    /// Everything for one repository. Report lines go to `lines`; `choose`'s prompts to `out`.
-    fn repository(
+    /// Where the branch is now, here and on the remote (with `--push`), and the forge project
+    /// (with `--pr`); refuses a branch that carries commits unroot did not make.
+    fn branch_state<'r>(
         &self,
-        group: &Group,
-        lines: &mut Vec<String>,
-        choose: Option<&mut Choose>,
-        out: &mut dyn Write,
-    ) -> Result<(), String> {
+        repo: &'r Repository,
+        branch: &str,
+        base: Oid,
+    ) -> Result<BranchState<'r>, String> {
         let options = self.options;
-        let repo = &group.repo;
-        let name = &group.display;
-        let branch = options.branch.as_str();
         let refname = format!("refs/heads/{branch}");
-        let git_error = |error: git2::Error| error.message().to_string();
-
-        let (base_name, base) = resolve_base(repo, options)?;
-        if base_name == branch {
-            return Err(format!(
-                "`{branch}` is the base branch; unroot commits to a branch of its own (--branch NAME)"
-            ));
-        }
-        if let Ok(head) = repo.head() {
-            if head.name().ok() == Some(refname.as_str()) {
-                return Err(format!(
-                    "`{branch}` is checked out; unroot does not move the checked-out branch \
-                     (switch to another branch, or choose another --branch)"
-                ));
-            }
-        }
-        let base_tree = base.tree().map_err(git_error)?;
-        let interactive = choose.is_some();
-        let fixes = self.fixes(group, &base_tree, &base_name, lines, choose, out)?;
-        if fixes.is_empty() {
-            lines.push(if interactive {
-                format!("{name}: no fix accepted on `{base_name}`; no commit made")
-            } else {
-                format!("{name}: nothing to fix on `{base_name}`")
-            });
-            return Ok(());
-        }
-
-        // A dry run writes its objects to memory only.
-        let odb = repo.odb().map_err(git_error)?;
-        let _in_memory = if options.dry_run {
-            Some(odb.add_new_mempack_backend(1000).map_err(git_error)?)
-        } else {
-            None
-        };
-        let mut changes = Vec::new();
-        for fix in &fixes {
-            let blob = repo.blob(fix.fixed.as_bytes()).map_err(git_error)?;
-            changes.push((fix.path.split('/').collect::<Vec<_>>(), blob, fix.mode));
-        }
-        let changes: Vec<Change> = changes
-            .iter()
-            .map(|(path, blob, mode)| (path.as_slice(), *blob, *mode))
-            .collect();
-        let tree_id = build_tree(repo, Some(&base_tree), &changes).map_err(git_error)?;
-        let tree = repo.find_tree(tree_id).map_err(git_error)?;
-
-        let files: Vec<FileChange> = fixes
-            .iter()
-            .map(|fix| FileChange {
-                path: &fix.path,
-                source: &fix.source,
-                findings: &fix.findings,
-            })
-            .collect();
-        let context = message::Context {
-            files: &files,
-            branch,
-            base: &base_name,
-            threshold: self.threshold,
-        };
-        let commit_message = message::with_trailers(
-            &context.commit_message(&self.template),
-            &tree_id.to_string(),
-        );
-        if commit_message
-            .lines()
-            .next()
-            .is_none_or(|line| line.trim().is_empty())
-        {
-            return Err("the commit message's first line (the subject) is empty".to_string());
-        }
-
-        // Where the branch is now: here, and on the remote.
         let local = repo
             .find_reference(&refname)
             .ok()
@@ -748,17 +709,128 @@ impl Run<'_> {
             _ => None,
         };
         if let Some(tip) = local {
-            check_unmodified(repo, tip, base.id(), branch, "in this repository")?;
+            check_unmodified(repo, tip, base, branch, "in this repository")?;
         }
         if let (Some(tip), Some(target)) = (remote_tip, &target) {
             check_unmodified(
                 repo,
                 tip,
-                base.id(),
+                base,
                 branch,
                 &format!("on remote `{}`", target.name),
             )?;
         }
+
+        Ok(BranchState {
+            local,
+            target,
+            project,
+            remote_tip,
+        })
+    }
+
+    /// Everything for one repository. Report lines go to `lines`; `choose`'s prompts to `out`.
+    fn repository(
+        &self,
+        group: &Group,
+        branch: &Branch,
+        lines: &mut Vec<String>,
+        choose: Option<&mut Choose>,
+        out: &mut dyn Write,
+    ) -> Result<(), String> {
+        let options = self.options;
+        let repo = &group.repo;
+        let name = &group.display;
+        let template = &branch.template;
+        let branch = branch.name.as_str();
+        let refname = format!("refs/heads/{branch}");
+        let git_error = |error: git2::Error| error.message().to_string();
+
+        let (base_name, base) = resolve_base(repo, options)?;
+        if base_name == branch {
+            return Err(format!(
+                "`{branch}` is the base branch; unroot commits to a branch of its own (--branch NAME)"
+            ));
+        }
+        if let Ok(head) = repo.head() {
+            if head.name().ok() == Some(refname.as_str()) {
+                return Err(format!(
+                    "`{branch}` is checked out; unroot does not move the checked-out branch \
+                     (switch to another branch, or choose another --branch)"
+                ));
+            }
+        }
+        let base_tree = base.tree().map_err(git_error)?;
+        let interactive = choose.is_some();
+        // Asking about fixes that could not be committed wastes the user's answers: a branch
+        // someone else changed is refused before the questions.
+        let early = if interactive {
+            Some(self.branch_state(repo, branch, base.id())?)
+        } else {
+            None
+        };
+        let fixes = self.fixes(group, &base_tree, &base_name, lines, choose, out)?;
+        if fixes.is_empty() {
+            lines.push(if interactive {
+                format!("{name}: no fix accepted on `{base_name}`; no commit made")
+            } else {
+                format!("{name}: nothing to fix on `{base_name}`")
+            });
+            return Ok(());
+        }
+
+        // A dry run writes its objects to memory only.
+        let odb = repo.odb().map_err(git_error)?;
+        let _in_memory = if options.dry_run {
+            Some(odb.add_new_mempack_backend(1000).map_err(git_error)?)
+        } else {
+            None
+        };
+        let mut changes = Vec::new();
+        for fix in &fixes {
+            let blob = repo.blob(fix.fixed.as_bytes()).map_err(git_error)?;
+            changes.push((fix.path.split('/').collect::<Vec<_>>(), blob, fix.mode));
+        }
+        let changes: Vec<Change> = changes
+            .iter()
+            .map(|(path, blob, mode)| (path.as_slice(), *blob, *mode))
+            .collect();
+        let tree_id = build_tree(repo, Some(&base_tree), &changes).map_err(git_error)?;
+        let tree = repo.find_tree(tree_id).map_err(git_error)?;
+
+        let files: Vec<FileChange> = fixes
+            .iter()
+            .map(|fix| FileChange {
+                path: &fix.path,
+                source: &fix.source,
+                findings: &fix.findings,
+                threshold: fix.threshold,
+            })
+            .collect();
+        let context = message::Context {
+            files: &files,
+            branch,
+            base: &base_name,
+        };
+        let commit_message =
+            message::with_trailers(&context.commit_message(template), &tree_id.to_string());
+        if commit_message
+            .lines()
+            .next()
+            .is_none_or(|line| line.trim().is_empty())
+        {
+            return Err("the commit message's first line (the subject) is empty".to_string());
+        }
+
+        let BranchState {
+            local,
+            target,
+            project,
+            remote_tip,
+        } = match early {
+            Some(state) => state,
+            None => self.branch_state(repo, branch, base.id())?,
+        };
 
         let current = remote_tip.or(local);
         let reusable = current.filter(|&oid| {

@@ -23,8 +23,10 @@ pub struct FileReport {
     pub fixed: String,
     /// The text with every fix, unsafe ones included (shown, not written, in a dry run).
     pub fixed_with_unsafe: String,
-    /// Findings left after the fixes at the run's threshold.
+    /// Findings left after the fixes at the file's threshold.
     pub remaining: usize,
+    /// The fixes this file's settings apply: safe ones, or unsafe ones too.
+    pub threshold: Applicability,
 }
 
 impl FileReport {
@@ -32,7 +34,7 @@ impl FileReport {
         line_col(&self.source, finding.span.start)
     }
 
-    /// Findings whose fix applies at `threshold`.
+    /// Findings whose fix applies at `threshold` (the file's own: [`FileReport::threshold`]).
     pub fn fixable(&self, threshold: Applicability) -> usize {
         self.findings
             .iter()

@@ -28,12 +28,7 @@ pub enum Action {
 
 /// Writes the findings of one file and its diff. Styles are ANSI sequences; the caller's
 /// stream strips them when colour is off.
-pub fn write_file(
-    out: &mut dyn Write,
-    report: &FileReport,
-    threshold: Applicability,
-    action: Action,
-) -> io::Result<()> {
+pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> io::Result<()> {
     for finding in &report.findings {
         let (line, column) = report.position(finding);
         writeln!(
@@ -45,7 +40,7 @@ pub fn write_file(
             writeln!(out, "  {HELP}help{HELP:#}: {help}")?;
         }
         match &finding.fix {
-            Some(fix) if fix.applies(threshold) => writeln!(out, "  fix: {}", fix.title)?,
+            Some(fix) if fix.applies(report.threshold) => writeln!(out, "  fix: {}", fix.title)?,
             Some(fix) => writeln!(
                 out,
                 "  {UNSAFE}unsafe fix{UNSAFE:#} (applied only with --unsafe-fixes): {}",
@@ -97,13 +92,13 @@ pub(crate) fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
 }
 
 /// The closing line, e.g. `3 findings in 2 files, 3 fixable; run with --write to apply`.
-pub fn summary(reports: &[FileReport], threshold: Applicability, action: Action) -> Option<String> {
+pub fn summary(reports: &[FileReport], action: Action) -> Option<String> {
     let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
     if findings == 0 {
         return None;
     }
     let files = reports.iter().filter(|r| !r.findings.is_empty()).count();
-    let fixable: usize = reports.iter().map(|r| r.fixable(threshold)).sum();
+    let fixable: usize = reports.iter().map(|r| r.fixable(r.threshold)).sum();
     let with_unsafe: usize = reports
         .iter()
         .map(|r| r.fixable(Applicability::Unsafe))
