@@ -252,8 +252,8 @@ impl Group {
             [one] => Ok(one.value.clone()),
             [first, second, ..] => Err(format!(
                 "the configurations of this repository's files disagree on `{key}` ({} from {}, \
-                 {} from {}), and one repository gets one commit: set it in one configuration \
-                 at the repository root, or on the command line",
+                 {} from {}), and one repository gets one commit: set it to one value in each \
+                 configuration file, or give it on the command line",
                 shown_value(&first.value),
                 first.source,
                 shown_value(&second.value),
