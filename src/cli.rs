@@ -515,7 +515,7 @@ fn run_streams(
         checked
             .into_par_iter()
             .zip(files.par_iter())
-            .map(|(result, (path, _))| result.and_then(|file| write_fixed(path, file)))
+            .map(|(result, (path, _))| result.map(|file| write_fixed(path, file)))
             .collect()
     } else {
         checked
@@ -528,6 +528,12 @@ fn run_streams(
                 for failure in &file.lookup_failures {
                     status = Status::Error;
                     if writeln!(stderr, "{}: {failure}", file.report.path).is_err() {
+                        return Status::Error;
+                    }
+                }
+                if let Some(err) = &file.write_error {
+                    status = Status::Error;
+                    if writeln!(stderr, "{err}").is_err() {
                         return Status::Error;
                     }
                 }
@@ -616,6 +622,8 @@ pub(crate) struct Checked {
     pub(crate) report: FileReport,
     pub(crate) bytes: Vec<u8>,
     pub(crate) lookup_failures: Vec<String>,
+    /// `--write` could not write the fixed text: the report counts its findings as remaining.
+    pub(crate) write_error: Option<Error>,
 }
 
 /// Reads and checks one file; nothing is written yet.
@@ -655,18 +663,25 @@ pub(crate) fn check_bytes(
         report,
         bytes,
         lookup_failures,
+        write_error: None,
     })
 }
 
-/// `--write`: replaces a checked file with its fixed text, if that differs.
-fn write_fixed(path: &Path, file: Checked) -> Result<Checked, Error> {
+/// `--write`: replaces a checked file with its fixed text, if that differs. When that fails,
+/// the file is left as it was and its report says so.
+fn write_fixed(path: &Path, mut file: Checked) -> Checked {
     if file.report.fixed != file.report.source {
-        write_atomic(path, &file.bytes, &file.report.fixed).map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        if let Err(source) = write_atomic(path, &file.bytes, &file.report.fixed) {
+            file.write_error = Some(Error::Write {
+                path: path.to_path_buf(),
+                source,
+            });
+            file.report.fixed = file.report.source.clone();
+            file.report.fixed_with_unsafe = file.report.source.clone();
+            file.report.remaining = file.report.findings.len();
+        }
     }
-    Ok(file)
+    file
 }
 
 /// `--pin digest` for one file: asks the run's resolver (which caches each lookup) and keeps

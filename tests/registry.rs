@@ -4,13 +4,18 @@
 //! HTTP API (distribution spec: blob uploads, then manifests).
 //!
 //! Without `/usr/bin/docker-registry` the registry tests fail under CI (`CI` set: `.ci/run`
-//! installs it) and are skipped with a note otherwise. The tests that need no registry (one
-//! that is down, a digest already written) always run.
+//! installs it) and are skipped with a note otherwise. The tests that need no real registry
+//! (one that is down, a digest already written, a hand-made one that lets another writer
+//! change a file in the middle of a `--write` run) always run.
 
 use std::fs;
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
@@ -46,6 +51,29 @@ fn free_port() -> u16 {
         .and_then(|listener| listener.local_addr())
         .expect("a free port on 127.0.0.1")
         .port()
+}
+
+/// The URL of a registry that is down: a port nothing listens on.
+fn down_registry() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
+/// An HTTP client that hands back every status instead of failing on 4xx and 5xx.
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
+/// A response header as text.
+fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string)
 }
 
 /// Starts `docker-registry serve` on a free port and waits until `GET /v2/` answers; `None`
@@ -91,11 +119,7 @@ fn start_registry() -> Option<Registry> {
         url: format!("http://127.0.0.1:{port}"),
         _dir: dir,
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(2)))
-        .build()
-        .into();
+    let agent = agent(Duration::from_secs(2));
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(response) = agent.get(format!("{}/v2/", registry.url)).call() {
@@ -127,12 +151,7 @@ fn push_blob(agent: &ureq::Agent, base: &str, name: &str, bytes: &[u8]) -> Strin
         .send_empty()
         .expect("POST blobs/uploads");
     assert_eq!(response.status(), 202, "POST blobs/uploads");
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|value| value.to_str().ok())
-        .expect("the upload's Location")
-        .to_string();
+    let location = header(&response, "location").expect("the upload's Location");
     let location = if location.starts_with('/') {
         format!("{base}{location}")
     } else {
@@ -164,11 +183,7 @@ fn push_manifest(
         .send(body)
         .expect("PUT the manifest");
     let status = response.status();
-    let digest = response
-        .headers()
-        .get("docker-content-digest")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string);
+    let digest = header(&response, "docker-content-digest");
     let mut response = response;
     let text = response.body_mut().read_to_string().unwrap_or_default();
     assert_eq!(status, 201, "PUT manifest {reference}: {text}");
@@ -183,11 +198,7 @@ fn push_manifest(
 
 /// Pushes a one-platform image index as `library/node:<tag>`; returns the index's digest.
 fn push_node_index(registry: &Registry, tag: &str) -> String {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into();
+    let agent = agent(Duration::from_secs(20));
     let base = registry.url.as_str();
     let name = "library/node";
     let layer = b"not really a tarball, but a registry does not look inside layers";
@@ -232,12 +243,35 @@ fn unroot(dir: &Path, args: &[&str]) -> Output {
         .expect("unroot runs")
 }
 
+/// `unroot --pin digest --registry REGISTRY ARGS…` in `dir`.
+fn pin_digest(dir: &Path, registry: &str, args: &[&str]) -> Output {
+    let mut all = vec!["--pin", "digest", "--registry", registry];
+    all.extend_from_slice(args);
+    unroot(dir, &all)
+}
+
+/// `unroot --pin digest --registry REGISTRY -`, with `input` on standard input.
+fn pin_digest_stdin(registry: &str, input: &str) -> Output {
+    Command::cargo_bin("unroot")
+        .expect("the unroot binary")
+        .env("UNROOT_TODAY", TODAY)
+        .args(["--select", "floating-tag", "--pin", "digest", "--registry"])
+        .arg(registry)
+        .arg("-")
+        .write_stdin(input)
+        .output()
+        .expect("unroot runs")
+}
+
 fn tree(files: &[(&str, &str)]) -> (TempDir, Vec<PathBuf>) {
     let dir = TempDir::new().expect("a temporary directory");
     let paths = files
         .iter()
         .map(|(name, text)| {
             let path = dir.path().join(name);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).expect("the Dockerfile's directory");
+            }
             fs::write(&path, text).expect("a Dockerfile");
             path
         })
@@ -245,8 +279,102 @@ fn tree(files: &[(&str, &str)]) -> (TempDir, Vec<PathBuf>) {
     (dir, paths)
 }
 
+/// A file's text, which the test knows to be there.
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A hand-made registry on 127.0.0.1, for what a real one cannot do on cue: a thread that
+/// reads each request's line and headers, records the line, and answers `answer(line)`, one
+/// request per connection, until [`FakeRegistry::stop`].
+struct FakeRegistry {
+    url: String,
+    stop: Arc<AtomicBool>,
+    requests: Arc<Mutex<Vec<String>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeRegistry {
+    fn start(mut answer: impl FnMut(&str) -> String + Send + 'static) -> FakeRegistry {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port on 127.0.0.1");
+        let url = format!(
+            "http://{}",
+            listener.local_addr().expect("the bound address")
+        );
+        // Polled, so that the thread notices `stop` even when nobody connects.
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let thread = thread::spawn({
+            let stop = Arc::clone(&stop);
+            let requests = Arc::clone(&requests);
+            move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let Ok((mut stream, _)) = listener.accept() else {
+                        thread::sleep(Duration::from_millis(5));
+                        continue;
+                    };
+                    stream.set_nonblocking(false).expect("a blocking stream");
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(10)))
+                        .expect("a read timeout");
+                    let mut reader = BufReader::new(&stream);
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        continue;
+                    }
+                    // The headers, up to the blank line; a HEAD or GET has no body.
+                    loop {
+                        let mut header = String::new();
+                        if reader.read_line(&mut header).unwrap_or(0) == 0
+                            || header.trim_end().is_empty()
+                        {
+                            break;
+                        }
+                    }
+                    let line = line.trim_end().to_string();
+                    let response = answer(&line);
+                    requests.lock().expect("the request log").push(line);
+                    let _ = stream.write_all(response.as_bytes());
+                }
+            }
+        });
+        FakeRegistry {
+            url,
+            stop,
+            requests,
+            thread: Some(thread),
+        }
+    }
+
+    /// The request lines answered so far, in order.
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().expect("the request log").clone()
+    }
+
+    /// Stops the thread; a panic in it (in `answer`) fails the test here.
+    fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let stopped = thread.join();
+            // Not a second panic while the test is failing already.
+            if !thread::panicking() {
+                stopped.expect("the fake registry's thread");
+            }
+        }
+    }
+}
+
+impl Drop for FakeRegistry {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 #[test]
@@ -261,10 +389,7 @@ fn pins_the_index_digest_the_registry_serves() {
     )]);
 
     // The dry run shows the pin; nothing is written.
-    let dry = unroot(
-        dir.path(),
-        &["--pin", "digest", "--registry", &registry.url, "Dockerfile"],
-    );
+    let dry = pin_digest(dir.path(), &registry.url, &["Dockerfile"]);
     assert_eq!(dry.status.code(), Some(1), "{}", text(&dry.stderr));
     let report = text(&dry.stdout);
     assert!(
@@ -273,48 +398,20 @@ fn pins_the_index_digest_the_registry_serves() {
     );
     assert!(report.contains("by digest"), "{report}");
 
-    let run = unroot(
-        dir.path(),
-        &[
-            "--pin",
-            "digest",
-            "--registry",
-            &registry.url,
-            "--write",
-            "Dockerfile",
-        ],
-    );
+    let run = pin_digest(dir.path(), &registry.url, &["--write", "Dockerfile"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     assert_eq!(
-        fs::read_to_string(&paths[0]).expect("the Dockerfile"),
+        read(&paths[0]),
         format!(
             "FROM node:{PINNED}@{digest} AS build\nRUN npm ci\nFROM node:{PINNED}@{digest}\nCOPY --from=build /app /app\n"
         )
     );
     // Pinned: a second run finds nothing (and asks no registry).
-    let again = unroot(
-        dir.path(),
-        &[
-            "--pin",
-            "digest",
-            "--registry",
-            "http://127.0.0.1:1",
-            "--write",
-            "Dockerfile",
-        ],
-    );
+    let again = pin_digest(dir.path(), "http://127.0.0.1:1", &["--write", "Dockerfile"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
 
     // Standard input: the pinned file on stdout.
-    let piped = Command::cargo_bin("unroot")
-        .expect("the unroot binary")
-        .env("UNROOT_TODAY", TODAY)
-        .args(["--select", "floating-tag", "--pin", "digest", "--registry"])
-        .arg(&registry.url)
-        .arg("-")
-        .write_stdin("FROM docker.io/library/node:lts-alpine\n")
-        .output()
-        .expect("unroot runs");
+    let piped = pin_digest_stdin(&registry.url, "FROM docker.io/library/node:lts-alpine\n");
     assert_eq!(piped.status.code(), Some(0), "{}", text(&piped.stderr));
     assert_eq!(
         text(&piped.stdout),
@@ -333,17 +430,7 @@ fn an_unknown_tag_fails_the_run_and_writes_nothing() {
     let slim = "FROM node:lts-slim\nCMD [\"node\", \"server.js\"]\n";
     let alpine = "FROM node:lts-alpine\n";
     let (dir, paths) = tree(&[("a.Dockerfile", alpine), ("b.Dockerfile", slim)]);
-    let run = unroot(
-        dir.path(),
-        &[
-            "--pin",
-            "digest",
-            "--registry",
-            &registry.url,
-            "--write",
-            ".",
-        ],
-    );
+    let run = pin_digest(dir.path(), &registry.url, &["--write", "."]);
     let stderr = text(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(
@@ -354,8 +441,8 @@ fn an_unknown_tag_fails_the_run_and_writes_nothing() {
         "{stderr}"
     );
     assert!(stderr.contains("nothing was written"), "{stderr}");
-    assert_eq!(fs::read_to_string(&paths[0]).expect("a.Dockerfile"), alpine);
-    assert_eq!(fs::read_to_string(&paths[1]).expect("b.Dockerfile"), slim);
+    assert_eq!(read(&paths[0]), alpine);
+    assert_eq!(read(&paths[1]), slim);
     // The report says what failed, and what would have been pinned.
     let report = text(&run.stdout);
     assert!(
@@ -370,17 +457,10 @@ fn an_unknown_tag_fails_the_run_and_writes_nothing() {
     );
 
     // JSON: the failed stage has no fix; still exit 2.
-    let json = unroot(
+    let json = pin_digest(
         dir.path(),
-        &[
-            "--pin",
-            "digest",
-            "--registry",
-            &registry.url,
-            "--format",
-            "json",
-            "b.Dockerfile",
-        ],
+        &registry.url,
+        &["--format", "json", "b.Dockerfile"],
     );
     assert_eq!(json.status.code(), Some(2), "{}", text(&json.stderr));
     let findings: serde_json::Value = serde_json::from_slice(&json.stdout).expect("a JSON report");
@@ -398,19 +478,9 @@ fn a_pragma_that_keeps_the_tag_floating_asks_no_registry() {
     // lookup, no error, and the other stage is pinned.
     let source = "# unroot pin=none\nFROM node:lts-slim AS tools\nFROM node:lts-alpine\n";
     let (dir, paths) = tree(&[("Dockerfile", source)]);
-    let run = unroot(
-        dir.path(),
-        &[
-            "--pin",
-            "digest",
-            "--registry",
-            &registry.url,
-            "--write",
-            "Dockerfile",
-        ],
-    );
+    let run = pin_digest(dir.path(), &registry.url, &["--write", "Dockerfile"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
-    let fixed = fs::read_to_string(&paths[0]).expect("the Dockerfile");
+    let fixed = read(&paths[0]);
     assert!(
         fixed.starts_with(
             "# unroot pin=none\nFROM node:lts-slim AS tools\nFROM node:26.7.0-alpine@sha256:"
@@ -421,20 +491,10 @@ fn a_pragma_that_keeps_the_tag_floating_asks_no_registry() {
 
 #[test]
 fn a_registry_that_is_down_fails_the_run_and_writes_nothing() {
-    let url = format!("http://127.0.0.1:{}", free_port());
+    let url = down_registry();
     let source = "FROM node:lts-alpine\n";
     let (dir, paths) = tree(&[("Dockerfile", source)]);
-    let run = unroot(
-        dir.path(),
-        &[
-            "--pin",
-            "digest",
-            "--registry",
-            &url,
-            "--write",
-            "Dockerfile",
-        ],
-    );
+    let run = pin_digest(dir.path(), &url, &["--write", "Dockerfile"]);
     let stderr = text(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(
@@ -444,27 +504,10 @@ fn a_registry_that_is_down_fails_the_run_and_writes_nothing() {
         "{stderr}"
     );
     assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
-    assert_eq!(
-        fs::read_to_string(&paths[0]).expect("the Dockerfile"),
-        source
-    );
+    assert_eq!(read(&paths[0]), source);
 
     // Standard input: no file on stdout, the error on stderr.
-    let piped = Command::cargo_bin("unroot")
-        .expect("the unroot binary")
-        .env("UNROOT_TODAY", TODAY)
-        .args([
-            "--select",
-            "floating-tag",
-            "--pin",
-            "digest",
-            "--registry",
-            &url,
-            "-",
-        ])
-        .write_stdin(source)
-        .output()
-        .expect("unroot runs");
+    let piped = pin_digest_stdin(&url, source);
     assert_eq!(piped.status.code(), Some(2));
     assert!(piped.stdout.is_empty(), "{}", text(&piped.stdout));
     assert!(
@@ -477,24 +520,105 @@ fn a_registry_that_is_down_fails_the_run_and_writes_nothing() {
 #[test]
 fn an_existing_digest_is_kept_and_not_looked_up() {
     // The registry is down: a lookup would fail the run.
-    let url = format!("http://127.0.0.1:{}", free_port());
+    let url = down_registry();
     let digest = format!("sha256:{}", "a".repeat(64));
     let (dir, paths) = tree(&[("Dockerfile", &format!("FROM node:lts-alpine@{digest}\n"))]);
-    let run = unroot(
-        dir.path(),
-        &[
-            "--pin",
-            "digest",
-            "--registry",
-            &url,
-            "--write",
-            "Dockerfile",
-        ],
-    );
+    let run = pin_digest(dir.path(), &url, &["--write", "Dockerfile"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert_eq!(read(&paths[0]), format!("FROM node:{PINNED}@{digest}\n"));
+}
+
+#[test]
+fn a_file_changed_during_the_run_is_not_written() {
+    // Another writer (an editor saving, say) changes `app/Dockerfile` after unroot read it
+    // and before unroot writes: the fake registry makes that change when unroot asks it for
+    // the digest, which happens while the file is checked, after it was read and before any
+    // file is written. Then it answers with a valid digest, so the lookup itself succeeds.
+    let digest = sha256_digest(b"the image index of node:26.7.0-alpine, for this test");
+    let source = "FROM node:lts-alpine\nCMD [\"node\", \"server.js\"]\n";
+    let edited = "FROM node:lts-alpine\n# saved by an editor while unroot ran\nCMD [\"node\", \"server.js\"]\n";
+    let other = "FROM node:lts-alpine AS other\n";
+    let (dir, paths) = tree(&[("app/Dockerfile", source), ("app/b.Dockerfile", other)]);
+    let manifest = format!("/v2/library/node/manifests/{PINNED} HTTP/1.1");
+    let mut registry = FakeRegistry::start({
+        let dockerfile = paths[0].clone();
+        let manifest = manifest.clone();
+        let digest = digest.clone();
+        let mut edits_left = 1;
+        move |line| {
+            let asked = line.strip_prefix("HEAD ").or(line.strip_prefix("GET "));
+            if asked != Some(manifest.as_str()) {
+                return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_string();
+            }
+            if edits_left > 0 {
+                edits_left -= 1;
+                fs::write(&dockerfile, edited).expect("the other writer's change");
+            }
+            format!(
+                "HTTP/1.1 200 OK\r\nDocker-Content-Digest: {digest}\r\nContent-Type: {OCI_INDEX}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+        }
+    });
+
+    let run = pin_digest(dir.path(), &registry.url, &["--write", "app"]);
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    // Asked once, for both files (the lookup is cached): the change did happen mid-run.
     assert_eq!(
-        fs::read_to_string(&paths[0]).expect("the Dockerfile"),
-        format!("FROM node:{PINNED}@{digest}\n")
+        registry.requests(),
+        [format!("HEAD {manifest}")],
+        "{stderr}"
+    );
+    assert!(
+        stderr.lines().any(|line| line
+            == "app/Dockerfile: changed on disk since it was read; not written (run unroot again)"),
+        "{stderr}"
+    );
+    // The lookup did not fail: this is not the all-or-nothing stop of a failed lookup.
+    assert!(!stderr.contains("cannot resolve"), "{stderr}");
+    assert!(!stderr.contains("nothing was written"), "{stderr}");
+    // The report still lists the file that was not written, its findings counted as remaining.
+    let stdout = text(&run.stdout);
+    assert!(
+        stdout.contains("app/Dockerfile:1:6: floating-tag:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("2 findings in 2 files, 1 fixed, 1 remaining\n"),
+        "{stdout}"
+    );
+    // The other writer's bytes are kept as they were saved, and no temporary file is left.
+    assert_eq!(read(&paths[0]), edited);
+    // The run goes on with the other files: the unchanged one is pinned with the digest.
+    assert_eq!(
+        read(&paths[1]),
+        format!("FROM node:{PINNED}@{digest} AS other\n")
+    );
+    let mut names: Vec<String> = fs::read_dir(dir.path().join("app"))
+        .expect("the app directory")
+        .map(|entry| {
+            entry
+                .expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Dockerfile", "b.Dockerfile"]);
+
+    // As the message says, running unroot again pins the edited file, keeping the edit.
+    let again = pin_digest(dir.path(), &registry.url, &["--write", "app"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(
+        read(&paths[0]),
+        edited.replace("node:lts-alpine", &format!("node:{PINNED}@{digest}"))
+    );
+    registry.stop();
+    assert_eq!(
+        registry.requests(),
+        [format!("HEAD {manifest}"), format!("HEAD {manifest}")]
     );
 }
 
@@ -502,7 +626,7 @@ fn an_existing_digest_is_kept_and_not_looked_up() {
 fn registry_urls_are_checked() {
     let (dir, _) = tree(&[("Dockerfile", "FROM node:lts\n")]);
     for bad in ["127.0.0.1:5000", "ftp://x", "https://", "https://x/?a=b"] {
-        let run = unroot(dir.path(), &["--pin", "digest", "--registry", bad]);
+        let run = pin_digest(dir.path(), bad, &[]);
         assert_eq!(run.status.code(), Some(2), "{bad}");
     }
 }
