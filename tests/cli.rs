@@ -3,13 +3,15 @@
 //! Paths are given relative to the tree (the command runs in it), so outputs are stable and
 //! compared exactly; long outputs are insta snapshots under `snapshots/cli/`.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+mod common;
 
-use assert_cmd::Command;
+use std::io::Read;
+use std::path::Path;
+use std::process::Stdio;
+
 use serde_json::Value;
-use tempfile::TempDir;
+
+use common::{rule_doc_from_source, unroot, Dir, Run};
 
 /// A typical Node service that runs as root: no `USER`.
 const APP: &str = "\
@@ -86,113 +88,6 @@ CMD [\"node\", \"server.js\"]
 ";
 
 const UNTERMINATED_HEREDOC: &str = "FROM node:22-alpine\nRUN <<EOF\necho hi\n";
-
-/// A temporary directory to write Dockerfiles into (ripgrep's `tests/util.rs` `Dir`).
-/// Commands run in it, so paths in the output are the relative names given here.
-struct Dir {
-    tmp: TempDir,
-}
-
-impl Dir {
-    fn new() -> Dir {
-        Dir {
-            tmp: tempfile::tempdir().expect("create a temporary directory"),
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.tmp.path()
-    }
-
-    /// Write `contents` to `name` (creating its directories) and return its full path.
-    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create a test directory");
-        }
-        std::fs::write(&path, contents).expect("write a test file");
-        path
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.root().join(name)
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path(name)).expect("read a test file")
-    }
-
-    fn read_bytes(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.path(name)).expect("read a test file")
-    }
-
-    /// `link` → `target` (a path as stored in the link, relative to the link's directory).
-    #[cfg(unix)]
-    fn symlink(&self, target: &str, link: &str) {
-        std::os::unix::fs::symlink(target, self.path(link)).expect("create a symlink");
-    }
-
-    /// Make the tree a git repository (`.gitignore` is honoured only inside one).
-    fn git_init(&self) {
-        let status = std::process::Command::new("git")
-            .args(["init", "--quiet"])
-            .current_dir(self.root())
-            .status()
-            .expect("run `git init` (git is needed for the .gitignore test)");
-        assert!(status.success(), "git init failed");
-    }
-
-    /// unroot, run in this directory.
-    fn command(&self) -> Command {
-        let mut command = unroot();
-        command.current_dir(self.root());
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        Run::of(self.command().args(args).output().expect("run unroot"))
-    }
-
-    fn run_stdin(&self, args: &[&str], input: &str) -> Run {
-        Run::of(
-            self.command()
-                .args(args)
-                .write_stdin(input)
-                .output()
-                .expect("run unroot"),
-        )
-    }
-}
-
-/// unroot with a colour-neutral environment (the tests decide about colour themselves).
-fn unroot() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_unroot"));
-    command
-        // The release table's "today": findings about release lines must not change with the date.
-        .env("UNROOT_TODAY", "2026-11-24")
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR")
-        .env_remove("CLICOLOR_FORCE");
-    command
-}
-
-/// The outcome of one run.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn of(output: Output) -> Run {
-        Run {
-            code: output.status.code().expect("unroot exits, not killed"),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        }
-    }
-}
 
 /// An insta snapshot stored as `snapshots/cli/<name>.snap`.
 macro_rules! snapshot {
@@ -500,7 +395,13 @@ fn explicit_symlink_is_an_error_under_write_and_its_target_untouched() {
     dir.symlink("real.Dockerfile", "Dockerfile");
     let run = dir.run(&["-w", "Dockerfile"]);
     assert_eq!(run.code, 2);
-    assert_eq!(run.stdout, "");
+    // The findings are reported as not fixed.
+    assert!(
+        run.stdout.starts_with("Dockerfile:1:1: root-user:")
+            && run.stdout.ends_with(", 0 fixed, 1 remaining\n"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(
         run.stderr,
         "Dockerfile: is a symbolic link; unroot does not write through links (fix the file it points to)\n"
@@ -1059,30 +960,6 @@ fn unknown_rule_is_a_usage_error() {
 
 // ---- --explain / --list-rules ----
 
-/// The `///` lines of `root_user.rs`'s rule declaration, as `--explain` should print them.
-fn root_user_doc_from_source() -> String {
-    let source = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/rules/root_user.rs"
-    ))
-    .expect("read root_user.rs");
-    let declaration = source
-        .split("declare_rule! {")
-        .nth(1)
-        .expect("root_user.rs declares its rule");
-    declaration
-        .lines()
-        .skip(1)
-        .map(str::trim_start)
-        .take_while(|line| line.starts_with("///"))
-        .map(|line| {
-            let text = line.trim_start_matches("///");
-            text.strip_prefix(' ').unwrap_or(text)
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn explain_prints_the_rule_doc_from_its_source() {
     let run = Dir::new().run(&["--explain", "root-user"]);
@@ -1090,7 +967,7 @@ fn explain_prints_the_rule_doc_from_its_source() {
     assert_eq!(run.stderr, "");
     assert_eq!(
         run.stdout,
-        format!("# root-user\n\n{}\n", root_user_doc_from_source())
+        format!("# root-user\n\n{}\n", rule_doc_from_source("root_user"))
     );
     let headers: Vec<&str> = run
         .stdout

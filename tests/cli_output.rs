@@ -12,55 +12,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output, Stdio};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
+
+use common::{run_in, unroot, Run, TODAY};
 
 /// The corpus files of the snapshot sample: a safe fix and a finding without one (001), a
 /// fix that adds a line to a file without a final newline (002), an unsafe fix (010).
 const SAMPLE: [&str; 3] = ["001", "002", "010"];
 
 const FORMATS: [&str; 5] = ["text", "json", "sarif", "github", "diff"];
-
-/// unroot with the release table's "today" fixed and a colour-neutral environment.
-fn unroot() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_unroot"));
-    command
-        .env("UNROOT_TODAY", "2026-11-24")
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR")
-        .env_remove("CLICOLOR_FORCE");
-    command
-}
-
-/// The outcome of one run.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn of(output: Output) -> Run {
-        Run {
-            code: output.status.code().expect("unroot exits, not killed"),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        }
-    }
-}
-
-/// Runs unroot in `dir` with `args`.
-fn run_in(dir: &Path, args: &[&str]) -> Run {
-    Run::of(
-        unroot()
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .expect("run unroot"),
-    )
-}
 
 /// An insta snapshot stored as `snapshots/cli_output/<name>.snap`.
 macro_rules! snapshot {
@@ -545,7 +506,7 @@ fn progress_bar_on_a_terminal() {
     );
     let output = StdCommand::new("script")
         .current_dir(dir.path())
-        .env("UNROOT_TODAY", "2026-11-24")
+        .env("UNROOT_TODAY", TODAY)
         .env_remove("CI")
         // `script` copies its input to the terminal: give it an empty one, whatever ours is.
         .stdin(Stdio::null())
@@ -698,7 +659,7 @@ fn action_checks_with_annotations_or_opens_a_pull_request() {
         command
             .current_dir(workspace.path())
             .env("PATH", &path)
-            .env("UNROOT_TODAY", "2026-11-24")
+            .env("UNROOT_TODAY", TODAY)
             .args(["-e", "-c", &script]);
         for (name, value) in inputs {
             command.env(name, value);

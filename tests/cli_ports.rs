@@ -4,12 +4,11 @@
 //! Like `tests/cli.rs`: each test writes Dockerfiles into a temporary directory and runs
 //! the binary there, so paths in the output are the relative names given here.
 
-use std::path::Path;
-use std::process::Output;
+mod common;
 
-use assert_cmd::Command;
 use serde_json::Value;
-use tempfile::TempDir;
+
+use common::{rule_doc_from_source, Dir};
 
 /// Runs as `node`, but listens on port 80: an unsafe fix (nothing tells the app its port).
 const PORT_80: &str = "\
@@ -80,59 +79,6 @@ ENV PORT=8080
 EXPOSE 8080
 CMD [\"node\", \"server.js\", \"--port\", \"8080\"]
 ";
-
-/// A temporary directory to write Dockerfiles into; commands run in it.
-struct Dir {
-    tmp: TempDir,
-}
-
-impl Dir {
-    fn new() -> Dir {
-        Dir {
-            tmp: tempfile::tempdir().expect("create a temporary directory"),
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.tmp.path()
-    }
-
-    fn file(&self, name: &str, contents: &str) {
-        std::fs::write(self.root().join(name), contents).expect("write a test file");
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.root().join(name)).expect("read a test file")
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_unroot"));
-        command
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR")
-            .env_remove("CLICOLOR_FORCE")
-            .current_dir(self.root())
-            .args(args);
-        Run::of(command.output().expect("run unroot"))
-    }
-}
-
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn of(output: Output) -> Run {
-        Run {
-            code: output.status.code().expect("unroot exits, not killed"),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        }
-    }
-}
 
 #[test]
 fn dry_run_shows_the_port_fix_apart_as_unsafe() {
@@ -344,37 +290,16 @@ fn json_edits_of_both_rules_give_the_write_result() {
     assert_eq!(text, ROOT_AND_PORT_FIXED);
 }
 
-/// The `///` lines of `privileged_port.rs`'s rule declaration.
-fn doc_from_source() -> String {
-    let source = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/rules/privileged_port.rs"
-    ))
-    .expect("read privileged_port.rs");
-    source
-        .split("declare_rule! {")
-        .nth(1)
-        .expect("privileged_port.rs declares its rule")
-        .lines()
-        .skip(1)
-        .map(str::trim_start)
-        .take_while(|line| line.starts_with("///"))
-        .map(|line| {
-            let text = line.trim_start_matches("///");
-            text.strip_prefix(' ').unwrap_or(text)
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn explain_privileged_port_prints_its_doc() {
     let run = Dir::new().run(&["--explain", "privileged-port"]);
     assert_eq!(run.code, 0);
     assert_eq!(run.stderr, "");
     assert!(
-        run.stdout
-            .starts_with(&format!("# privileged-port\n\n{}\n", doc_from_source())),
+        run.stdout.starts_with(&format!(
+            "# privileged-port\n\n{}\n",
+            rule_doc_from_source("privileged_port")
+        )),
         "{}",
         run.stdout
     );

@@ -27,6 +27,7 @@ const FLOATING_FIXED: &str =
 
 const BRANCH: &str = "unroot/non-root";
 const TOKEN: &str = "ghp_TESTtoken0123456789secret";
+const GITLAB_TOKEN: &str = "glpat-TESTtoken";
 
 /// A temporary directory with its own HOME, so no user or system git config leaks in.
 struct Sandbox {
@@ -105,9 +106,40 @@ impl Sandbox {
         let dir = self.path().join(name);
         fs::create_dir_all(&dir).expect("repository directory");
         self.git(&dir, &["init", "-q", "-b", "main"]);
-        self.git(&dir, &["config", "user.name", "Dev One"]);
-        self.git(&dir, &["config", "user.email", "dev@example.com"]);
+        self.identity(&dir, "Dev One", "dev@example.com");
         self.commit_files(&dir, files, "initial commit");
+        dir
+    }
+
+    /// The repository most tests use: `app`, with `ROOT` committed as its Dockerfile.
+    fn app(&self) -> PathBuf {
+        self.repo("app", &[("Dockerfile", ROOT)])
+    }
+
+    /// [`Sandbox::app`], with `url` as its `origin`.
+    fn app_with_origin(&self, url: &str) -> PathBuf {
+        let dir = self.app();
+        self.git(&dir, &["remote", "add", "origin", url]);
+        dir
+    }
+
+    /// The git identity of the repository `dir`.
+    fn identity(&self, dir: &Path, name: &str, email: &str) {
+        self.git(dir, &["config", "user.name", name]);
+        self.git(dir, &["config", "user.email", email]);
+    }
+
+    /// `git clone -q ARGS NAME` in the sandbox, with the git identity `name <email>`.
+    fn clone_repo(&self, args: &[&str], dir_name: &str, name: &str, email: &str) -> PathBuf {
+        let clone_args: Vec<&str> = ["clone", "-q"]
+            .iter()
+            .chain(args)
+            .copied()
+            .chain([dir_name])
+            .collect();
+        self.git(self.path(), &clone_args);
+        let dir = self.path().join(dir_name);
+        self.identity(&dir, name, email);
         dir
     }
 
@@ -127,6 +159,14 @@ impl Sandbox {
         self.git(self.path(), &["init", "-q", "--bare", "-b", "main", name]);
         let url = format!("file://{}", dir.display());
         (dir, url)
+    }
+
+    /// The folder `served`, holding the bare repository `web.git`, for a [`Daemon`] to serve.
+    fn served(&self) -> PathBuf {
+        let served = self.path().join("served");
+        fs::create_dir(&served).expect("dir");
+        self.git(&served, &["init", "-q", "--bare", "web.git"]);
+        served
     }
 
     /// Runs unroot in `dir` with `env` set.
@@ -149,6 +189,17 @@ impl Sandbox {
         }
     }
 
+    /// Runs `unroot --branch ARGS` in `dir`, with no variables of its own.
+    fn unroot_branch(&self, dir: &Path, args: &[&str]) -> Run {
+        let args: Vec<&str> = ["--branch"].iter().chain(args).copied().collect();
+        self.unroot(dir, &args, &[])
+    }
+
+    /// Runs `unroot --branch --push --pr --api-url API` in `dir` with `env` set.
+    fn unroot_pr(&self, dir: &Path, api: &str, env: &[(&str, &str)]) -> Run {
+        self.unroot(dir, &["--branch", "--push", "--pr", "--api-url", api], env)
+    }
+
     fn rev(&self, dir: &Path, rev: &str) -> String {
         self.git(dir, &["rev-parse", "--verify", "-q", rev])
     }
@@ -157,6 +208,16 @@ impl Sandbox {
         self.git_output(dir, &["rev-parse", "--verify", "-q", name])
             .status
             .success()
+    }
+
+    /// The commit of the branch `BRANCH` in the repository `dir` (a remote one, mostly).
+    fn branch_tip(&self, dir: &Path) -> String {
+        self.rev(dir, &format!("refs/heads/{BRANCH}"))
+    }
+
+    /// Whether the repository `dir` has the branch `BRANCH`.
+    fn has_branch(&self, dir: &Path) -> bool {
+        self.has_ref(dir, &format!("refs/heads/{BRANCH}"))
     }
 
     /// Everything of the user's checkout that unroot must not touch.
@@ -220,6 +281,27 @@ impl Run {
             "exit status\nstdout:\n{}\nstderr:\n{}",
             self.stdout, self.stderr
         );
+        self
+    }
+
+    /// Checks that stdout contains `text`.
+    #[track_caller]
+    fn assert_in_stdout(&self, text: &str) -> &Run {
+        assert!(self.stdout.contains(text), "{}", self.stdout);
+        self
+    }
+
+    /// Checks that stderr contains `text`.
+    #[track_caller]
+    fn assert_in_stderr(&self, text: &str) -> &Run {
+        assert!(self.stderr.contains(text), "{}", self.stderr);
+        self
+    }
+
+    /// Checks that `secret` appears in neither stdout nor stderr.
+    #[track_caller]
+    fn assert_hides(&self, secret: &str) -> &Run {
+        assert!(!self.all().contains(secret), "{}", self.all());
         self
     }
 }
@@ -323,6 +405,29 @@ fn reply(status: u16, body: Value) -> Reply {
         headers: Vec::new(),
         body: body.to_string(),
     }
+}
+
+/// An update of a pull or merge request: `fields` of `body` set on the one of `list` whose
+/// `key` is `id`, answered with it as it is then (200), or `not_found` (404).
+fn update(
+    list: &mut [Value],
+    (key, id): (&str, &str),
+    fields: [&str; 2],
+    body: &Value,
+    not_found: &str,
+) -> Reply {
+    let Some(entry) = list
+        .iter_mut()
+        .find(|entry| entry[key].as_u64() == id.parse().ok())
+    else {
+        return reply(404, json!({ "message": not_found }));
+    };
+    for field in fields {
+        if let Some(value) = body.get(field) {
+            entry[field] = value.clone();
+        }
+    }
+    reply(200, entry.clone())
 }
 
 type Handler = Box<dyn FnMut(&Request) -> Reply + Send>;
@@ -540,21 +645,13 @@ impl FakeGitHub {
                 pulls.push(pr.clone());
                 reply(201, pr)
             }
-            ("PATCH", [number]) => {
-                let body = request.json();
-                let Some(pr) = pulls
-                    .iter_mut()
-                    .find(|pr| pr["number"].as_u64() == number.parse().ok())
-                else {
-                    return reply(404, json!({"message": "Not Found"}));
-                };
-                for field in ["title", "body"] {
-                    if let Some(value) = body.get(field) {
-                        pr[field] = value.clone();
-                    }
-                }
-                reply(200, pr.clone())
-            }
+            ("PATCH", [number]) => update(
+                pulls,
+                ("number", number),
+                ["title", "body"],
+                &request.json(),
+                "Not Found",
+            ),
             _ => reply(404, json!({"message": "Not Found"})),
         }
     }
@@ -571,6 +668,13 @@ struct FakeGitLab {
 }
 
 impl FakeGitLab {
+    fn handler(token: &str) -> Arc<Mutex<FakeGitLab>> {
+        Arc::new(Mutex::new(FakeGitLab {
+            token: token.to_string(),
+            ..FakeGitLab::default()
+        }))
+    }
+
     fn serve(state: &Arc<Mutex<FakeGitLab>>) -> Server {
         let state = Arc::clone(state);
         Server::start(Box::new(move |request| {
@@ -637,21 +741,13 @@ impl FakeGitLab {
                 list.push(mr.clone());
                 reply(201, mr)
             }
-            ("PUT", [iid]) => {
-                let body = request.json();
-                let Some(mr) = list
-                    .iter_mut()
-                    .find(|mr| mr["iid"].as_u64() == iid.parse().ok())
-                else {
-                    return reply(404, json!({"message": "404 Not found"}));
-                };
-                for field in ["title", "description"] {
-                    if let Some(value) = body.get(field) {
-                        mr[field] = value.clone();
-                    }
-                }
-                reply(200, mr.clone())
-            }
+            ("PUT", [iid]) => update(
+                list,
+                ("iid", iid),
+                ["title", "description"],
+                &request.json(),
+                "404 Not found",
+            ),
             _ => reply(404, json!({"message": "404 Not Found"})),
         }
     }
@@ -714,6 +810,11 @@ impl Drop for Daemon {
     }
 }
 
+/// `web`, with `ROOT` committed as its Dockerfile, like [`repo_with_remote`].
+fn web_with_remote(sb: &Sandbox, fetch_url: &str) -> (PathBuf, PathBuf) {
+    repo_with_remote(sb, "web", &[("Dockerfile", ROOT)], fetch_url)
+}
+
 /// A repository whose `origin` is `fetch_url` (the identity the forge is told) and whose
 /// pushes go to a bare repository over `file://`.
 fn repo_with_remote(
@@ -746,13 +847,9 @@ fn branch_holds_one_commit_and_the_checkout_is_untouched() {
         ],
     );
     let before = sb.checkout_state(&dir);
-    let run = sb.unroot(&dir, &["--branch"], &[]);
+    let run = sb.unroot_branch(&dir, &[]);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains(".: branch `unroot/non-root` created"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout(".: branch `unroot/non-root` created");
     assert_eq!(
         sb.checkout_state(&dir),
         before,
@@ -795,9 +892,9 @@ fn branch_holds_one_commit_and_the_checkout_is_untouched() {
 
     // A second run changes nothing.
     let tip = sb.rev(&dir, BRANCH);
-    let again = sb.unroot(&dir, &["--branch"], &[]);
+    let again = sb.unroot_branch(&dir, &[]);
     again.assert_code(0);
-    assert!(again.stdout.contains("is up to date"), "{}", again.stdout);
+    again.assert_in_stdout("is up to date");
     assert_eq!(sb.rev(&dir, BRANCH), tip);
     assert_eq!(sb.checkout_state(&dir), before);
 }
@@ -805,9 +902,8 @@ fn branch_holds_one_commit_and_the_checkout_is_untouched() {
 #[test]
 fn root_only_subject_and_named_branch() {
     let sb = Sandbox::new();
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
-    sb.unroot(&dir, &["--branch", "bots/unroot", "."], &[])
-        .assert_code(0);
+    let dir = sb.app();
+    sb.unroot_branch(&dir, &["bots/unroot", "."]).assert_code(0);
     assert_branch(
         &sb,
         &dir,
@@ -831,14 +927,9 @@ fn uncommitted_changes_are_left_alone_and_the_committed_version_is_fixed() {
     fs::write(dir.join("notes.txt"), "a\nb\n").expect("edit");
     sb.git(&dir, &["add", "notes.txt"]);
     let before = sb.checkout_state(&dir);
-    let run = sb.unroot(&dir, &["--branch"], &[]);
+    let run = sb.unroot_branch(&dir, &[]);
     run.assert_code(0);
-    assert!(
-        run.stdout
-            .contains("Dockerfile: fixed from the committed version on `main`"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("Dockerfile: fixed from the committed version on `main`");
     assert_eq!(sb.checkout_state(&dir), before);
     assert_branch(&sb, &dir, BRANCH, "main", &[("Dockerfile", ROOT_FIXED)]);
 }
@@ -846,27 +937,19 @@ fn uncommitted_changes_are_left_alone_and_the_committed_version_is_fixed() {
 #[test]
 fn head_moved_rebuilds_the_branch_on_the_new_head() {
     let sb = Sandbox::new();
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
-    sb.unroot(&dir, &["--branch"], &[]).assert_code(0);
+    let dir = sb.app();
+    sb.unroot_branch(&dir, &[]).assert_code(0);
     let first = sb.rev(&dir, BRANCH);
     sb.commit_files(&dir, &[("server.js", "// new\n")], "more work");
-    let run = sb.unroot(&dir, &["--branch"], &[]);
+    let run = sb.unroot_branch(&dir, &[]);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("rebuilt on the new base"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("rebuilt on the new base");
     assert_ne!(sb.rev(&dir, BRANCH), first);
     assert_branch(&sb, &dir, BRANCH, "main", &[("Dockerfile", ROOT_FIXED)]);
     // The fixes changed (another option): the branch is updated in place.
-    let run = sb.unroot(&dir, &["--branch", "--numeric-user"], &[]);
+    let run = sb.unroot_branch(&dir, &["--numeric-user"]);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("updated (the fixes changed)"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("updated (the fixes changed)");
     let fixed = ROOT_FIXED.replace("USER node", "USER 1000:1000");
     assert_branch(&sb, &dir, BRANCH, "main", &[("Dockerfile", &fixed)]);
 }
@@ -874,8 +957,8 @@ fn head_moved_rebuilds_the_branch_on_the_new_head() {
 #[test]
 fn a_branch_with_someone_elses_commit_is_refused() {
     let sb = Sandbox::new();
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
-    sb.unroot(&dir, &["--branch"], &[]).assert_code(0);
+    let dir = sb.app();
+    sb.unroot_branch(&dir, &[]).assert_code(0);
     // Someone adds a commit to the branch.
     sb.git(&dir, &["checkout", "-q", BRANCH]);
     sb.commit_files(
@@ -885,26 +968,22 @@ fn a_branch_with_someone_elses_commit_is_refused() {
     );
     sb.git(&dir, &["checkout", "-q", "main"]);
     let tip = sb.rev(&dir, BRANCH);
-    let run = sb.unroot(&dir, &["--branch"], &[]);
+    let run = sb.unroot_branch(&dir, &[]);
     run.assert_code(2);
-    assert!(run.stderr.contains("branch modified"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("Make /app/tmp writable"),
-        "{}",
-        run.stderr
-    );
+    run.assert_in_stderr("branch modified");
+    run.assert_in_stderr("Make /app/tmp writable");
     assert_eq!(sb.rev(&dir, BRANCH), tip);
     // Also when HEAD moved: the branch is not rebuilt over the person's work.
     sb.commit_files(&dir, &[("other.txt", "x\n")], "more work");
-    sb.unroot(&dir, &["--branch"], &[]).assert_code(2);
+    sb.unroot_branch(&dir, &[]).assert_code(2);
     assert_eq!(sb.rev(&dir, BRANCH), tip);
 }
 
 #[test]
 fn an_amended_commit_is_not_unroots() {
     let sb = Sandbox::new();
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
-    sb.unroot(&dir, &["--branch"], &[]).assert_code(0);
+    let dir = sb.app();
+    sb.unroot_branch(&dir, &[]).assert_code(0);
     // Amended with a change: same message and trailers, another tree.
     sb.git(&dir, &["checkout", "-q", BRANCH]);
     fs::write(
@@ -915,9 +994,9 @@ fn an_amended_commit_is_not_unroots() {
     sb.git(&dir, &["commit", "-q", "-a", "--amend", "--no-edit"]);
     sb.git(&dir, &["checkout", "-q", "main"]);
     let tip = sb.rev(&dir, BRANCH);
-    let run = sb.unroot(&dir, &["--branch"], &[]);
+    let run = sb.unroot_branch(&dir, &[]);
     run.assert_code(2);
-    assert!(run.stderr.contains("branch modified"), "{}", run.stderr);
+    run.assert_in_stderr("branch modified");
     assert_eq!(sb.rev(&dir, BRANCH), tip);
 }
 
@@ -938,25 +1017,13 @@ fn bulk_three_repositories_two_branches_one_no_op() {
         "main",
         &[("docker/app.Dockerfile", FLOATING_FIXED)],
     );
-    assert!(!sb.has_ref(&b, &format!("refs/heads/{BRANCH}")));
-    assert!(
-        run.stdout.contains("a: branch `unroot/non-root` created"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("b: nothing to fix on `main`"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("c: branch `unroot/non-root` created"),
-        "{}",
-        run.stdout
-    );
+    assert!(!sb.has_branch(&b));
+    run.assert_in_stdout("a: branch `unroot/non-root` created");
+    run.assert_in_stdout("b: nothing to fix on `main`");
+    run.assert_in_stdout("c: branch `unroot/non-root` created");
     // And again: nothing changes anywhere.
     let tips = (sb.rev(&a, BRANCH), sb.rev(&c, BRANCH));
-    let again = sb.unroot(sb.path(), &["--branch", "--", "a", "b", "c"], &[]);
+    let again = sb.unroot_branch(sb.path(), &["--", "a", "b", "c"]);
     again.assert_code(0);
     assert_eq!((sb.rev(&a, BRANCH), sb.rev(&c, BRANCH)), tips);
     assert_eq!(
@@ -970,42 +1037,33 @@ fn bulk_three_repositories_two_branches_one_no_op() {
 #[test]
 fn author_from_flag_and_a_clear_error_without_one() {
     let sb = Sandbox::new();
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    let dir = sb.app();
     sb.git(&dir, &["config", "--unset", "user.name"]);
     sb.git(&dir, &["config", "--unset", "user.email"]);
-    let run = sb.unroot(&dir, &["--branch"], &[]);
+    let run = sb.unroot_branch(&dir, &[]);
     run.assert_code(2);
-    assert!(run.stderr.contains("--author"), "{}", run.stderr);
-    assert!(!sb.has_ref(&dir, &format!("refs/heads/{BRANCH}")));
-    sb.unroot(
-        &dir,
-        &["--branch", "--author", "Unroot Bot <bot@example.com>"],
-        &[],
-    )
-    .assert_code(0);
+    run.assert_in_stderr("--author");
+    assert!(!sb.has_branch(&dir));
+    sb.unroot_branch(&dir, &["--author", "Unroot Bot <bot@example.com>"])
+        .assert_code(0);
     assert_eq!(
         sb.git(&dir, &["log", "-1", "--format=%an <%ae>|%cn <%ce>", BRANCH]),
         "Unroot Bot <bot@example.com>|Unroot Bot <bot@example.com>"
     );
-    let bad = sb.unroot(&dir, &["--branch", "--author", "bot@example.com"], &[]);
+    let bad = sb.unroot_branch(&dir, &["--author", "bot@example.com"]);
     bad.assert_code(2);
-    assert!(bad.stderr.contains("Name <email>"), "{}", bad.stderr);
+    bad.assert_in_stderr("Name <email>");
 }
 
 #[test]
 fn commit_template_from_a_file() {
     let sb = Sandbox::new();
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    let dir = sb.app();
     let template = sb.path().join("message.txt");
     fs::write(&template, "build: harden images ({file_count})\n\nFiles:\n{files}\n\nSigned-off-by: Bot <bot@example.com>\n").expect("template");
-    sb.unroot(
+    sb.unroot_branch(
         &dir,
-        &[
-            "--branch",
-            "--commit-template",
-            template.to_str().expect("UTF-8"),
-        ],
-        &[],
+        &["--commit-template", template.to_str().expect("UTF-8")],
     )
     .assert_code(0);
     let message = sb.git(&dir, &["log", "-1", "--format=%B", BRANCH]);
@@ -1016,19 +1074,14 @@ fn commit_template_from_a_file() {
     );
     // A re-run recognises the commit as unroot's.
     sb.commit_files(&dir, &[("x.txt", "x\n")], "more");
-    sb.unroot(
+    sb.unroot_branch(
         &dir,
-        &[
-            "--branch",
-            "--commit-template",
-            template.to_str().expect("UTF-8"),
-        ],
-        &[],
+        &["--commit-template", template.to_str().expect("UTF-8")],
     )
     .assert_code(0);
-    let missing = sb.unroot(&dir, &["--branch", "--commit-template", "nope.txt"], &[]);
+    let missing = sb.unroot_branch(&dir, &["--commit-template", "nope.txt"]);
     missing.assert_code(2);
-    assert!(missing.stderr.contains("nope.txt"), "{}", missing.stderr);
+    missing.assert_in_stderr("nope.txt");
 }
 
 #[test]
@@ -1038,60 +1091,41 @@ fn errors_exit_2_with_a_clear_message() {
     let plain = sb.path().join("plain");
     fs::create_dir(&plain).expect("dir");
     fs::write(plain.join("Dockerfile"), ROOT).expect("write");
-    let run = sb.unroot(&plain, &["--branch"], &[]);
+    let run = sb.unroot_branch(&plain, &[]);
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("Dockerfile: not in a git repository"),
-        "{}",
-        run.stderr
-    );
+    run.assert_in_stderr("Dockerfile: not in a git repository");
 
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
+    let dir = sb.app();
     // An invalid branch name.
-    let run = sb.unroot(&dir, &["--branch", "bad..name"], &[]);
+    let run = sb.unroot_branch(&dir, &["bad..name"]);
     run.assert_code(2);
-    assert!(
-        run.stderr
-            .contains("`bad..name` is not a valid branch name"),
-        "{}",
-        run.stderr
-    );
+    run.assert_in_stderr("`bad..name` is not a valid branch name");
     // A path taken for the branch name: refused before anything is checked.
-    let run = sb.unroot(&dir, &["--branch", "Dockerfile"], &[]);
+    let run = sb.unroot_branch(&dir, &["Dockerfile"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("it is a path"), "{}", run.stderr);
+    run.assert_in_stderr("it is a path");
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     // The base branch itself.
-    let run = sb.unroot(&dir, &["--branch", "main"], &[]);
+    let run = sb.unroot_branch(&dir, &["main"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("is the base branch"), "{}", run.stderr);
+    run.assert_in_stderr("is the base branch");
     // Detached HEAD without --base; with it, the branch starts from --base.
     sb.commit_files(&dir, &[("x.txt", "x\n")], "second");
     sb.git(&dir, &["checkout", "-q", "--detach", "HEAD~1"]);
     let before = sb.checkout_state(&dir);
-    let run = sb.unroot(&dir, &["--branch"], &[]);
+    let run = sb.unroot_branch(&dir, &[]);
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("HEAD is detached: pass --base BRANCH"),
-        "{}",
-        run.stderr
-    );
-    sb.unroot(&dir, &["--branch", "--base", "main"], &[])
-        .assert_code(0);
+    run.assert_in_stderr("HEAD is detached: pass --base BRANCH");
+    sb.unroot_branch(&dir, &["--base", "main"]).assert_code(0);
     assert_branch(&sb, &dir, BRANCH, "main", &[("Dockerfile", ROOT_FIXED)]);
     assert_eq!(sb.checkout_state(&dir), before);
-    let run = sb.unroot(&dir, &["--branch", "--base", "nope"], &[]);
+    let run = sb.unroot_branch(&dir, &["--base", "nope"]);
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("the base branch `nope` does not exist"),
-        "{}",
-        run.stderr
-    );
+    run.assert_in_stderr("the base branch `nope` does not exist");
     // Flags that need --branch, and standard input.
     sb.unroot(&dir, &["--push"], &[]).assert_code(2);
-    sb.unroot(&dir, &["--branch", "--write"], &[])
-        .assert_code(2);
-    let run = sb.unroot(&dir, &["--branch", "--", "-"], &[]);
+    sb.unroot_branch(&dir, &["--write"]).assert_code(2);
+    let run = sb.unroot_branch(&dir, &["--", "-"]);
     run.assert_code(2);
 }
 
@@ -1100,14 +1134,10 @@ fn untracked_dockerfiles_are_left_out() {
     let sb = Sandbox::new();
     let dir = sb.repo("app", &[("README.md", "x\n")]);
     fs::write(dir.join("Dockerfile"), ROOT).expect("write");
-    let run = sb.unroot(&dir, &["--branch"], &[]);
+    let run = sb.unroot_branch(&dir, &[]);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("Dockerfile: not committed on `main`"),
-        "{}",
-        run.stdout
-    );
-    assert!(!sb.has_ref(&dir, &format!("refs/heads/{BRANCH}")));
+    run.assert_in_stdout("Dockerfile: not committed on `main`");
+    assert!(!sb.has_branch(&dir));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1117,105 +1147,81 @@ fn untracked_dockerfiles_are_left_out() {
 #[test]
 fn push_to_a_bare_repository_over_file_url() {
     let sb = Sandbox::new();
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
     let (bare, url) = sb.bare("remote.git");
-    sb.git(&dir, &["remote", "add", "origin", &url]);
+    let dir = sb.app_with_origin(&url);
     sb.git(&dir, &["push", "-q", "origin", "main"]);
     let before = sb.checkout_state(&dir);
-    let run = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    let run = sb.unroot_branch(&dir, &["--push"]);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("pushed `unroot/non-root` to `origin`"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("pushed `unroot/non-root` to `origin`");
     let local = sb.rev(&dir, BRANCH);
-    assert_eq!(sb.rev(&bare, &format!("refs/heads/{BRANCH}")), local);
+    assert_eq!(sb.branch_tip(&bare), local);
     assert_eq!(sb.checkout_state(&dir), before);
 
     // A re-run pushes nothing.
-    let again = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    let again = sb.unroot_branch(&dir, &["--push"]);
     again.assert_code(0);
-    assert!(
-        again
-            .stdout
-            .contains("`origin` already has `unroot/non-root`"),
-        "{}",
-        again.stdout
-    );
+    again.assert_in_stdout("`origin` already has `unroot/non-root`");
 
     // A fresh clone (a CI job) sees the pushed branch as up to date.
-    sb.git(sb.path(), &["clone", "-q", &url, "clone"]);
-    let clone = sb.path().join("clone");
-    sb.git(&clone, &["config", "user.name", "CI"]);
-    sb.git(&clone, &["config", "user.email", "ci@example.com"]);
+    let clone = sb.clone_repo(&[&url], "clone", "CI", "ci@example.com");
     sb.git(&clone, &["checkout", "-q", "main"]);
-    let run = sb.unroot(&clone, &["--branch", "--push"], &[]);
+    let run = sb.unroot_branch(&clone, &["--push"]);
     run.assert_code(0);
-    assert!(run.stdout.contains("is up to date"), "{}", run.stdout);
-    assert_eq!(sb.rev(&bare, &format!("refs/heads/{BRANCH}")), local);
+    run.assert_in_stdout("is up to date");
+    assert_eq!(sb.branch_tip(&bare), local);
     assert_eq!(sb.rev(&clone, BRANCH), local);
 
     // HEAD moved upstream: the branch is rebuilt and force-pushed.
     sb.commit_files(&clone, &[("server.js", "// x\n")], "more work");
     sb.git(&clone, &["push", "-q", "origin", "main"]);
-    let run = sb.unroot(&clone, &["--branch", "--push"], &[]);
+    let run = sb.unroot_branch(&clone, &["--push"]);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("rebuilt on the new base"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("rebuilt on the new base");
     let rebuilt = sb.rev(&clone, BRANCH);
     assert_ne!(rebuilt, local);
-    assert_eq!(sb.rev(&bare, &format!("refs/heads/{BRANCH}")), rebuilt);
+    assert_eq!(sb.branch_tip(&bare), rebuilt);
     assert_eq!(sb.rev(&bare, &format!("{BRANCH}^")), sb.rev(&bare, "main"));
 }
 
 #[test]
 fn someone_pushed_to_the_remote_branch_so_it_is_refused() {
     let sb = Sandbox::new();
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
     let (bare, url) = sb.bare("remote.git");
-    sb.git(&dir, &["remote", "add", "origin", &url]);
+    let dir = sb.app_with_origin(&url);
     sb.git(&dir, &["push", "-q", "origin", "main"]);
-    sb.unroot(&dir, &["--branch", "--push"], &[]).assert_code(0);
+    sb.unroot_branch(&dir, &["--push"]).assert_code(0);
     // A reviewer pushes a commit to the branch from another clone.
-    sb.git(sb.path(), &["clone", "-q", "-b", BRANCH, &url, "reviewer"]);
-    let reviewer = sb.path().join("reviewer");
-    sb.git(&reviewer, &["config", "user.name", "Reviewer"]);
-    sb.git(&reviewer, &["config", "user.email", "r@example.com"]);
+    let reviewer = sb.clone_repo(
+        &["-b", BRANCH, &url],
+        "reviewer",
+        "Reviewer",
+        "r@example.com",
+    );
     sb.commit_files(
         &reviewer,
         &[("tmp/.keep", "")],
         "Create /app/tmp for the node user",
     );
     sb.git(&reviewer, &["push", "-q", "origin", BRANCH]);
-    let remote_tip = sb.rev(&bare, &format!("refs/heads/{BRANCH}"));
-    let run = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    let remote_tip = sb.branch_tip(&bare);
+    let run = sb.unroot_branch(&dir, &["--push"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("branch modified"), "{}", run.stderr);
-    assert!(run.stderr.contains("on remote `origin`"), "{}", run.stderr);
-    assert_eq!(sb.rev(&bare, &format!("refs/heads/{BRANCH}")), remote_tip);
+    run.assert_in_stderr("branch modified");
+    run.assert_in_stderr("on remote `origin`");
+    assert_eq!(sb.branch_tip(&bare), remote_tip);
 }
 
 #[test]
 fn push_to_git_daemon() {
     let sb = Sandbox::new();
-    let served = sb.path().join("served");
-    fs::create_dir(&served).expect("dir");
-    sb.git(&served, &["init", "-q", "--bare", "web.git"]);
+    let served = sb.served();
     let daemon = Daemon::start(&sb, &served);
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
-    sb.git(&dir, &["remote", "add", "origin", &daemon.url("web.git")]);
-    let run = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    let dir = sb.app_with_origin(&daemon.url("web.git"));
+    let run = sb.unroot_branch(&dir, &["--push"]);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("pushed `unroot/non-root` to `origin`"),
-        "{}",
-        run.stdout
-    );
-    let pushed = sb.rev(&served.join("web.git"), &format!("refs/heads/{BRANCH}"));
+    run.assert_in_stdout("pushed `unroot/non-root` to `origin`");
+    let pushed = sb.branch_tip(&served.join("web.git"));
     assert_eq!(pushed, sb.rev(&dir, BRANCH));
     let remote = sb.git(
         &dir,
@@ -1227,17 +1233,15 @@ fn push_to_git_daemon() {
     );
     assert!(remote.starts_with(&pushed), "{remote}");
     // Again: nothing to push.
-    let again = sb.unroot(&dir, &["--branch", "--push", "origin"], &[]);
+    let again = sb.unroot_branch(&dir, &["--push", "origin"]);
     again.assert_code(0);
-    assert!(again.stdout.contains("already has"), "{}", again.stdout);
+    again.assert_in_stdout("already has");
 }
 
 #[test]
 fn a_rejected_push_exits_2() {
     let sb = Sandbox::new();
-    let served = sb.path().join("served");
-    fs::create_dir(&served).expect("dir");
-    sb.git(&served, &["init", "-q", "--bare", "web.git"]);
+    let served = sb.served();
     let hook = served.join("web.git/hooks/pre-receive");
     fs::write(
         &hook,
@@ -1250,45 +1254,31 @@ fn a_rejected_push_exits_2() {
         fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).expect("chmod");
     }
     let daemon = Daemon::start(&sb, &served);
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
-    sb.git(&dir, &["remote", "add", "origin", &daemon.url("web.git")]);
-    let run = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    let dir = sb.app_with_origin(&daemon.url("web.git"));
+    let run = sb.unroot_branch(&dir, &["--push"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("push rejected"), "{}", run.stderr);
-    assert!(!sb.has_ref(&served.join("web.git"), &format!("refs/heads/{BRANCH}")));
+    run.assert_in_stderr("push rejected");
+    assert!(!sb.has_branch(&served.join("web.git")));
     // An unknown remote.
-    let run = sb.unroot(&dir, &["--branch", "--push", "upstream"], &[]);
+    let run = sb.unroot_branch(&dir, &["--push", "upstream"]);
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("no remote named `upstream`"),
-        "{}",
-        run.stderr
-    );
+    run.assert_in_stderr("no remote named `upstream`");
 }
 
 #[test]
 fn credentials_never_appear_in_output() {
     let sb = Sandbox::new();
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
     // Nothing listens on port 9 of 127.0.0.1: the push fails after the token was read.
-    sb.git(
-        &dir,
-        &[
-            "remote",
-            "add",
-            "origin",
-            "https://x-access-token:pa55word-in-url@127.0.0.1:9/acme/web.git",
-        ],
-    );
+    let dir = sb.app_with_origin("https://x-access-token:pa55word-in-url@127.0.0.1:9/acme/web.git");
     let run = sb.unroot(
         &dir,
         &["--branch", "--push", "--forge", "github"],
         &[("GITHUB_TOKEN", TOKEN)],
     );
     run.assert_code(2);
-    assert!(!run.all().contains(TOKEN), "{}", run.all());
-    assert!(!run.all().contains("pa55word-in-url"), "{}", run.all());
-    assert!(run.stderr.contains("127.0.0.1:9"), "{}", run.stderr);
+    run.assert_hides(TOKEN);
+    run.assert_hides("pa55word-in-url");
+    run.assert_in_stderr("127.0.0.1:9");
 }
 
 /// Over plain http the token is never offered; git's credential helper is.
@@ -1306,16 +1296,7 @@ fn http_remote_gets_the_credential_helper_not_the_token() {
             reply(403, json!({"message": "denied"}))
         }
     }));
-    let dir = sb.repo("app", &[("Dockerfile", ROOT)]);
-    sb.git(
-        &dir,
-        &[
-            "remote",
-            "add",
-            "origin",
-            &format!("{}/acme/web.git", server.url),
-        ],
-    );
+    let dir = sb.app_with_origin(&format!("{}/acme/web.git", server.url));
     sb.git(
         &dir,
         &[
@@ -1330,11 +1311,7 @@ fn http_remote_gets_the_credential_helper_not_the_token() {
         &[("GITHUB_TOKEN", TOKEN)],
     );
     run.assert_code(2);
-    assert!(
-        !run.all().contains(TOKEN) && !run.all().contains("helper-pa55"),
-        "{}",
-        run.all()
-    );
+    run.assert_hides(TOKEN).assert_hides("helper-pa55");
     let auth: Vec<String> = server
         .requests()
         .iter()
@@ -1350,6 +1327,23 @@ fn http_remote_gets_the_credential_helper_not_the_token() {
 // ---------------------------------------------------------------------------------------
 // Pull requests (GitHub) and merge requests (GitLab).
 // ---------------------------------------------------------------------------------------
+
+/// Checks a request's method and path (without the query).
+#[track_caller]
+fn assert_request(request: &Request, method: &str, path: &str) {
+    assert_eq!(request.method, method, "{request:?}");
+    assert_eq!(request.path(), path, "{request:?}");
+}
+
+/// Checks that the query of `request` sets `name` to `value`.
+#[track_caller]
+fn assert_query(request: &Request, name: &str, value: &str) {
+    assert_eq!(
+        request.query().get(name).map(String::as_str),
+        Some(value),
+        "{request:?}"
+    );
+}
 
 #[track_caller]
 fn assert_github_headers(request: &Request, token: &str) {
@@ -1372,43 +1366,24 @@ fn github_pull_request_is_opened_then_left_alone_then_updated() {
     let sb = Sandbox::new();
     let github = FakeGitHub::handler(TOKEN);
     let server = FakeGitHub::serve(&github);
-    let (dir, bare) = repo_with_remote(
-        &sb,
-        "web",
-        &[("Dockerfile", ROOT)],
-        "https://github.com/acme/web.git",
-    );
+    let (dir, bare) = web_with_remote(&sb, "https://github.com/acme/web.git");
     sb.git(&dir, &["push", "-q", "origin", "main"]);
-    let args = ["--branch", "--push", "--pr", "--api-url", &server.url];
     let env = [("GITHUB_TOKEN", TOKEN)];
 
-    let run = sb.unroot(&dir, &args, &env);
+    let run = sb.unroot_pr(&dir, &server.url, &env);
     run.assert_code(0);
-    assert!(
-        run.stdout
-            .contains("opened pull request #1: https://github.com/acme/web/pull/1"),
-        "{}",
-        run.stdout
-    );
-    assert!(!run.all().contains(TOKEN));
-    assert_eq!(
-        sb.rev(&bare, &format!("refs/heads/{BRANCH}")),
-        sb.rev(&dir, BRANCH)
-    );
+    run.assert_in_stdout("opened pull request #1: https://github.com/acme/web/pull/1");
+    run.assert_hides(TOKEN);
+    assert_eq!(sb.branch_tip(&bare), sb.rev(&dir, BRANCH));
     let requests = server.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
     let list = &requests[0];
-    assert_eq!(list.method, "GET");
-    assert_eq!(list.path(), "/repos/acme/web/pulls");
-    assert_eq!(
-        list.query().get("head").map(String::as_str),
-        Some("acme:unroot/non-root")
-    );
-    assert_eq!(list.query().get("state").map(String::as_str), Some("open"));
+    assert_request(list, "GET", "/repos/acme/web/pulls");
+    assert_query(list, "head", "acme:unroot/non-root");
+    assert_query(list, "state", "open");
     assert_github_headers(list, TOKEN);
     let create = &requests[1];
-    assert_eq!(create.method, "POST");
-    assert_eq!(create.path(), "/repos/acme/web/pulls");
+    assert_request(create, "POST", "/repos/acme/web/pulls");
     assert_github_headers(create, TOKEN);
     assert!(create
         .header("content-type")
@@ -1438,13 +1413,9 @@ fn github_pull_request_is_opened_then_left_alone_then_updated() {
     assert!(!text.contains("{"), "unfilled placeholder in:\n{text}");
 
     // Again: the pull request is open and the same: only the GET.
-    let run = sb.unroot(&dir, &args, &env);
+    let run = sb.unroot_pr(&dir, &server.url, &env);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("pull request #1 is up to date"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("pull request #1 is up to date");
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
     assert_eq!(requests[2].method, "GET");
@@ -1459,17 +1430,12 @@ fn github_pull_request_is_opened_then_left_alone_then_updated() {
         "expose",
     );
     sb.git(&dir, &["push", "-q", "origin", "main"]);
-    let run = sb.unroot(&dir, &args, &env);
+    let run = sb.unroot_pr(&dir, &server.url, &env);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("updated pull request #1"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("updated pull request #1");
     let requests = server.requests();
     let patch = requests.last().expect("a request");
-    assert_eq!(patch.method, "PATCH");
-    assert_eq!(patch.path(), "/repos/acme/web/pulls/1");
+    assert_request(patch, "PATCH", "/repos/acme/web/pulls/1");
     assert_github_headers(patch, TOKEN);
     let body = patch.json();
     assert_eq!(
@@ -1493,24 +1459,10 @@ fn github_already_exists_and_api_errors() {
         .push(("acme/web".into(), BRANCH.into()));
     let server = FakeGitHub::serve(&github);
     // The ssh form of the remote URL, and the token from GH_TOKEN.
-    let (dir, _bare) = repo_with_remote(
-        &sb,
-        "web",
-        &[("Dockerfile", ROOT)],
-        "git@github.com:acme/web.git",
-    );
-    let run = sb.unroot(
-        &dir,
-        &["--branch", "--push", "--pr", "--api-url", &server.url],
-        &[("GH_TOKEN", TOKEN)],
-    );
+    let (dir, _bare) = web_with_remote(&sb, "git@github.com:acme/web.git");
+    let run = sb.unroot_pr(&dir, &server.url, &[("GH_TOKEN", TOKEN)]);
     run.assert_code(0);
-    assert!(
-        run.stdout
-            .contains("a pull request for `unroot/non-root` already exists (GitHub: Validation Failed; A pull request already exists for acme:unroot/non-root.)"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("a pull request for `unroot/non-root` already exists (GitHub: Validation Failed; A pull request already exists for acme:unroot/non-root.)");
     let requests = server.requests();
     assert_eq!(
         requests
@@ -1529,101 +1481,52 @@ fn github_already_exists_and_api_errors() {
         403,
         json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request", "status": "403"}),
     ));
-    let run = sb.unroot(
-        &dir,
-        &["--branch", "--push", "--pr", "--api-url", &server.url],
-        &[("GITHUB_TOKEN", TOKEN)],
-    );
+    let run = sb.unroot_pr(&dir, &server.url, &[("GITHUB_TOKEN", TOKEN)]);
     run.assert_code(2);
-    assert!(
-        run.stderr
-            .contains("403 Forbidden: Resource not accessible by integration"),
-        "{}",
-        run.stderr
-    );
-    assert!(!run.all().contains(TOKEN));
+    run.assert_in_stderr("403 Forbidden: Resource not accessible by integration");
+    run.assert_hides(TOKEN);
 
     // A wrong token: GitHub's 401.
-    let run = sb.unroot(
+    let run = sb.unroot_pr(
         &dir,
-        &["--branch", "--push", "--pr", "--api-url", &server.url],
+        &server.url,
         &[("GITHUB_TOKEN", "ghp_wrong_token_value")],
     );
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("401 Unauthorized: Bad credentials"),
-        "{}",
-        run.stderr
-    );
-    assert!(!run.all().contains("ghp_wrong_token_value"));
+    run.assert_in_stderr("401 Unauthorized: Bad credentials");
+    run.assert_hides("ghp_wrong_token_value");
 
     // No token at all.
-    let run = sb.unroot(
-        &dir,
-        &["--branch", "--push", "--pr", "--api-url", &server.url],
-        &[],
-    );
+    let run = sb.unroot_pr(&dir, &server.url, &[]);
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("set GITHUB_TOKEN or GH_TOKEN"),
-        "{}",
-        run.stderr
-    );
+    run.assert_in_stderr("set GITHUB_TOKEN or GH_TOKEN");
 }
 
 #[test]
 fn gitlab_merge_request_is_opened_then_left_alone() {
+    const MERGE_REQUESTS: &str = "/api/v4/projects/group%2Fsub%2Fweb/merge_requests";
     let sb = Sandbox::new();
-    let gitlab = Arc::new(Mutex::new(FakeGitLab {
-        token: "glpat-TESTtoken".into(),
-        ..FakeGitLab::default()
-    }));
+    let gitlab = FakeGitLab::handler(GITLAB_TOKEN);
     let server = FakeGitLab::serve(&gitlab);
-    let (dir, bare) = repo_with_remote(
-        &sb,
-        "web",
-        &[("Dockerfile", ROOT)],
-        "https://gitlab.example.com/group/sub/web.git",
-    );
+    let (dir, bare) = web_with_remote(&sb, "https://gitlab.example.com/group/sub/web.git");
     let api = format!("{}/api/v4", server.url);
-    let args = ["--branch", "--push", "--pr", "--api-url", &api];
-    let env = [("GITLAB_TOKEN", "glpat-TESTtoken")];
-    let run = sb.unroot(&dir, &args, &env);
+    let env = [("GITLAB_TOKEN", GITLAB_TOKEN)];
+    let run = sb.unroot_pr(&dir, &api, &env);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains(
-            "opened merge request !1: https://gitlab.example.com/group/sub/web/-/merge_requests/1"
-        ),
-        "{}",
-        run.stdout
+    run.assert_in_stdout(
+        "opened merge request !1: https://gitlab.example.com/group/sub/web/-/merge_requests/1",
     );
-    assert!(!run.all().contains("glpat-TESTtoken"));
-    assert_eq!(
-        sb.rev(&bare, &format!("refs/heads/{BRANCH}")),
-        sb.rev(&dir, BRANCH)
-    );
+    run.assert_hides(GITLAB_TOKEN);
+    assert_eq!(sb.branch_tip(&bare), sb.rev(&dir, BRANCH));
     let requests = server.requests();
     assert_eq!(requests.len(), 2, "{requests:?}");
-    assert_eq!(requests[0].method, "GET");
-    assert_eq!(
-        requests[0].path(),
-        "/api/v4/projects/group%2Fsub%2Fweb/merge_requests"
-    );
-    assert_eq!(
-        requests[0].query().get("source_branch").map(String::as_str),
-        Some(BRANCH)
-    );
-    assert_eq!(
-        requests[0].query().get("state").map(String::as_str),
-        Some("opened")
-    );
+    let list = &requests[0];
+    assert_request(list, "GET", MERGE_REQUESTS);
+    assert_query(list, "source_branch", BRANCH);
+    assert_query(list, "state", "opened");
     let create = &requests[1];
-    assert_eq!(create.method, "POST");
-    assert_eq!(
-        create.path(),
-        "/api/v4/projects/group%2Fsub%2Fweb/merge_requests"
-    );
-    assert_eq!(create.header("private-token"), Some("glpat-TESTtoken"));
+    assert_request(create, "POST", MERGE_REQUESTS);
+    assert_eq!(create.header("private-token"), Some(GITLAB_TOKEN));
     let body = create.json();
     assert_eq!(body["source_branch"], BRANCH);
     assert_eq!(body["target_branch"], "main");
@@ -1635,44 +1538,24 @@ fn gitlab_merge_request_is_opened_then_left_alone() {
         .as_str()
         .is_some_and(|d| d.contains("Least privilege")));
 
-    let run = sb.unroot(&dir, &args, &env);
+    let run = sb.unroot_pr(&dir, &api, &env);
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("merge request !1 is up to date"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("merge request !1 is up to date");
     assert_eq!(server.requests().len(), 3);
 }
 
 #[test]
 fn gitlab_forge_flag_and_409_when_one_exists() {
     let sb = Sandbox::new();
-    let gitlab = Arc::new(Mutex::new(FakeGitLab {
-        token: "glpat-TESTtoken".into(),
-        hidden: vec![("team/web".into(), BRANCH.into())],
-        ..FakeGitLab::default()
-    }));
+    let gitlab = FakeGitLab::handler(GITLAB_TOKEN);
+    gitlab.lock().expect("fake").hidden = vec![("team/web".into(), BRANCH.into())];
     let server = FakeGitLab::serve(&gitlab);
-    let (dir, _bare) = repo_with_remote(
-        &sb,
-        "web",
-        &[("Dockerfile", ROOT)],
-        "git@git.example.com:team/web.git",
-    );
+    let (dir, _bare) = web_with_remote(&sb, "git@git.example.com:team/web.git");
     let api = format!("{}/api/v4", server.url);
     // The host does not say which forge it is.
-    let run = sb.unroot(
-        &dir,
-        &["--branch", "--push", "--pr", "--api-url", &api],
-        &[("GITLAB_TOKEN", "glpat-TESTtoken")],
-    );
+    let run = sb.unroot_pr(&dir, &api, &[("GITLAB_TOKEN", GITLAB_TOKEN)]);
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("pass --forge github or --forge gitlab"),
-        "{}",
-        run.stderr
-    );
+    run.assert_in_stderr("pass --forge github or --forge gitlab");
     let run = sb.unroot(
         &dir,
         &[
@@ -1684,20 +1567,13 @@ fn gitlab_forge_flag_and_409_when_one_exists() {
             "--api-url",
             &api,
         ],
-        &[("GITLAB_TOKEN", "glpat-TESTtoken")],
+        &[("GITLAB_TOKEN", GITLAB_TOKEN)],
     );
     run.assert_code(0);
-    assert!(
-        run.stdout.contains("a merge request for `unroot/non-root` already exists (GitLab: Another open merge request already exists for this source branch: !1)"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("a merge request for `unroot/non-root` already exists (GitLab: Another open merge request already exists for this source branch: !1)");
     let requests = server.requests();
-    assert_eq!(requests.last().map(|r| r.method.as_str()), Some("POST"));
-    assert_eq!(
-        requests.last().map(Request::path),
-        Some("/api/v4/projects/team%2Fweb/merge_requests")
-    );
+    let last = requests.last().expect("a request");
+    assert_request(last, "POST", "/api/v4/projects/team%2Fweb/merge_requests");
 }
 
 #[test]
@@ -1705,12 +1581,7 @@ fn dry_run_creates_nothing_and_shows_everything() {
     let sb = Sandbox::new();
     let github = FakeGitHub::handler(TOKEN);
     let server = FakeGitHub::serve(&github);
-    let (dir, bare) = repo_with_remote(
-        &sb,
-        "web",
-        &[("Dockerfile", ROOT)],
-        "https://github.com/acme/web.git",
-    );
+    let (dir, bare) = web_with_remote(&sb, "https://github.com/acme/web.git");
     let before = sb.checkout_state(&dir);
     let refs_before = sb.git(&dir, &["for-each-ref"]);
     let objects_before = sb.git(&dir, &["count-objects", "-v"]);
@@ -1743,12 +1614,12 @@ fn dry_run_creates_nothing_and_shows_everything() {
     ] {
         assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
     }
-    assert!(!run.all().contains(TOKEN));
+    run.assert_hides(TOKEN);
     assert!(server.requests().is_empty());
     assert_eq!(sb.checkout_state(&dir), before);
     assert_eq!(sb.git(&dir, &["for-each-ref"]), refs_before);
     assert_eq!(sb.git(&dir, &["count-objects", "-v"]), objects_before);
-    assert!(!sb.has_ref(&bare, &format!("refs/heads/{BRANCH}")));
+    assert!(!sb.has_branch(&bare));
 }
 
 /// The goal: `unroot --branch --push --pr ~/src/*` gives one pull request per
@@ -1781,23 +1652,9 @@ fn bulk_branch_push_pr_over_many_checkouts() {
     let env = [("GITHUB_TOKEN", TOKEN)];
     let run = sb.unroot(sb.path(), &args, &env);
     run.assert_code(0);
-    assert!(
-        run.stdout
-            .contains("api: opened pull request #1: https://github.com/acme/api/pull/1"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("docs: nothing to fix on `main`"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("web: opened pull request #1: https://github.com/acme/web/pull/1"),
-        "{}",
-        run.stdout
-    );
+    run.assert_in_stdout("api: opened pull request #1: https://github.com/acme/api/pull/1");
+    run.assert_in_stdout("docs: nothing to fix on `main`");
+    run.assert_in_stdout("web: opened pull request #1: https://github.com/acme/web/pull/1");
     let posts: Vec<String> = server
         .requests()
         .iter()
@@ -1808,9 +1665,9 @@ fn bulk_branch_push_pr_over_many_checkouts() {
         posts,
         vec!["/repos/acme/api/pulls", "/repos/acme/web/pulls"]
     );
-    assert!(sb.has_ref(&bares[0], &format!("refs/heads/{BRANCH}")));
-    assert!(!sb.has_ref(&bares[1], &format!("refs/heads/{BRANCH}")));
-    assert!(sb.has_ref(&bares[2], &format!("refs/heads/{BRANCH}")));
+    assert!(sb.has_branch(&bares[0]));
+    assert!(!sb.has_branch(&bares[1]));
+    assert!(sb.has_branch(&bares[2]));
     assert_eq!(
         github
             .lock()
@@ -1826,7 +1683,7 @@ fn bulk_branch_push_pr_over_many_checkouts() {
     let count = server.requests().len();
     let tips: Vec<String> = [&bares[0], &bares[2]]
         .iter()
-        .map(|bare| sb.rev(bare, &format!("refs/heads/{BRANCH}")))
+        .map(|bare| sb.branch_tip(bare))
         .collect();
     let again = sb.unroot(sb.path(), &args, &env);
     again.assert_code(0);
@@ -1837,7 +1694,7 @@ fn bulk_branch_push_pr_over_many_checkouts() {
     assert_eq!(new, vec!["GET", "GET"], "only the look-ups");
     let tips_again: Vec<String> = [&bares[0], &bares[2]]
         .iter()
-        .map(|bare| sb.rev(bare, &format!("refs/heads/{BRANCH}")))
+        .map(|bare| sb.branch_tip(bare))
         .collect();
     assert_eq!(tips_again, tips);
     assert_eq!(

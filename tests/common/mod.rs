@@ -1,6 +1,15 @@
-//! What the integration tests share.
+//! What the integration tests share: the corpus locator, the `unroot` binary as a command,
+//! the outcome of a run, and a temporary tree to run it in.
+//!
+//! Each test binary compiles this module on its own (`mod common;`) and uses only part of
+//! it, so what one binary leaves unused is not dead code.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
 
 /// A folder of the shared corpus (`../shared/corpus/<group>`, `""` for the corpus itself).
 /// Panics (fails the test) when it is missing: these tests never pass without it.
@@ -15,4 +24,148 @@ pub fn corpus(group: &str) -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// The release table's "today" of the tests: findings about release lines must not change
+/// with the date.
+pub const TODAY: &str = "2026-11-24";
+
+/// unroot with the release table's "today" fixed to [`TODAY`] and a colour-neutral
+/// environment (the tests decide about colour themselves).
+pub fn unroot() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_unroot"));
+    command
+        .env("UNROOT_TODAY", TODAY)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE");
+    command
+}
+
+/// The outcome of one run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn of(output: Output) -> Run {
+        Run {
+            code: output.status.code().expect("unroot exits, not killed"),
+            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        }
+    }
+}
+
+/// Runs [`unroot`] in `dir` with `args`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    Run::of(
+        unroot()
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("run unroot"),
+    )
+}
+
+/// A temporary directory to write Dockerfiles into (ripgrep's `tests/util.rs` `Dir`).
+/// Commands run in it, so paths in the output are the relative names given here.
+pub struct Dir {
+    tmp: TempDir,
+}
+
+impl Dir {
+    /// A tree whose commands are [`unroot`]: "today" is [`TODAY`].
+    pub fn new() -> Dir {
+        Dir {
+            tmp: tempfile::tempdir().expect("create a temporary directory"),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Write `contents` to `name` (creating its directories) and return its full path.
+    pub fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create a test directory");
+        }
+        std::fs::write(&path, contents).expect("write a test file");
+        path
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root().join(name)
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).expect("read a test file")
+    }
+
+    pub fn read_bytes(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.path(name)).expect("read a test file")
+    }
+
+    /// `link` → `target` (a path as stored in the link, relative to the link's directory).
+    #[cfg(unix)]
+    pub fn symlink(&self, target: &str, link: &str) {
+        std::os::unix::fs::symlink(target, self.path(link)).expect("create a symlink");
+    }
+
+    /// Make the tree a git repository (`.gitignore` is honoured only inside one).
+    pub fn git_init(&self) {
+        let status = std::process::Command::new("git")
+            .args(["init", "--quiet"])
+            .current_dir(self.root())
+            .status()
+            .expect("run `git init` (git is needed for the .gitignore test)");
+        assert!(status.success(), "git init failed");
+    }
+
+    /// unroot, run in this directory.
+    pub fn command(&self) -> Command {
+        let mut command = unroot();
+        command.current_dir(self.root());
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::of(self.command().args(args).output().expect("run unroot"))
+    }
+
+    pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
+        Run::of(
+            self.command()
+                .args(args)
+                .write_stdin(input)
+                .output()
+                .expect("run unroot"),
+        )
+    }
+}
+
+/// The `///` lines of the rule declaration in `src/rules/<file>.rs`, as `--explain` prints
+/// them.
+pub fn rule_doc_from_source(file: &str) -> String {
+    let path = format!("{}/src/rules/{file}.rs", env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("read {path}"));
+    source
+        .split("declare_rule! {")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{file}.rs declares its rule"))
+        .lines()
+        .skip(1)
+        .map(str::trim_start)
+        .take_while(|line| line.starts_with("///"))
+        .map(|line| {
+            let text = line.trim_start_matches("///");
+            text.strip_prefix(' ').unwrap_or(text)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
