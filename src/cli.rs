@@ -559,20 +559,41 @@ fn run_streams(
     } else {
         action
     };
-    let written = match args.format.render(&reports) {
-        Some(report) => stdout.write_all(report.as_bytes()),
-        None => write_text(stdout, &reports, action),
-    };
+    let text = args.format == Format::Text;
     // A failed write is a closed pipe: nobody reads the rest; the status still tells the outcome.
-    let _ = written;
-    let status = final_status(status, &reports, action, args.exit_zero);
+    let _ = match args.format.render(&reports) {
+        Some(report) => stdout.write_all(report.as_bytes()),
+        None => reports
+            .iter()
+            .try_for_each(|report| text::write_file(stdout, report, action)),
+    };
+    let mut git_ok = true;
     if let Some(git) = git_options(args, &first.config).filter(|_| !lookup_failed) {
-        let text = args.format == Format::Text;
-        if !crate::git::run(&git, &files, text, stdout, stderr) {
-            return Status::Error;
+        let outcome = crate::git::run(&git, &files, text, stdout, stderr);
+        git_ok = outcome.ok;
+        // Without --write the fixes live in the commits only: a file whose repository got no
+        // commit is not fixed.
+        if !args.write {
+            let committed: Vec<String> = outcome
+                .committed
+                .iter()
+                .map(|path| path.display().to_string())
+                .collect();
+            for report in &mut reports {
+                if !committed.contains(&report.path) {
+                    report.fixed = report.source.clone();
+                    report.remaining = report.findings.len();
+                }
+            }
         }
     }
-    status
+    if let Some(summary) = text::summary(&reports, action).filter(|_| text) {
+        let _ = writeln!(stdout, "{summary}");
+    }
+    match final_status(status, &reports, action, args.exit_zero) {
+        _ if !git_ok => Status::Error,
+        status => status,
+    }
 }
 
 /// The `Git` flags, when `--branch` is given.

@@ -505,8 +505,22 @@ fn one_repository_gets_one_branch_even_with_several_configurations() {
         stderr.contains("disagree on `branch` (\"chore/harden\" from unroot.toml:2, \"unroot/non-root\" from default)"),
         "{stderr}"
     );
+    // The report does not count the refused repository's fixes as made; the summary comes
+    // last, after the branch lines.
+    assert!(
+        stdout.ends_with(
+            "6 findings in 2 files, 0 fixed, 6 remaining (2 more with --unsafe-fixes)\n"
+        ),
+        "{stdout}"
+    );
     // A branch named on the command line settles it.
     let (code, stdout, stderr) = repo.run(&["--branch", "fix", "--dry-run"]);
     assert!(code < 2, "{stderr}");
     assert!(stdout.contains("branch `fix` would be created"), "{stdout}");
+    assert!(
+        stdout.ends_with(
+            "6 findings in 2 files, 4 fixed, 2 remaining (2 more with --unsafe-fixes)\n"
+        ),
+        "{stdout}"
+    );
 }

@@ -1135,8 +1135,10 @@ fn untracked_dockerfiles_are_left_out() {
     let dir = sb.repo("app", &[("README.md", "x\n")]);
     fs::write(dir.join("Dockerfile"), ROOT).expect("write");
     let run = sb.unroot_branch(&dir, &[]);
-    run.assert_code(0);
+    // Nothing committed it: its finding remains, and the summary says so.
+    run.assert_code(1);
     run.assert_in_stdout("Dockerfile: not committed on `main`");
+    run.assert_in_stdout("1 finding in 1 file, 0 fixed, 1 remaining\n");
     assert!(!sb.has_branch(&dir));
 }
 

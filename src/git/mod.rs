@@ -88,6 +88,9 @@ struct Branch {
 
 /// One fixed file.
 struct FileFix {
+    /// The file as the user named it.
+    file: PathBuf,
+    /// Its path in the repository.
     path: String,
     mode: i32,
     source: String,
@@ -104,16 +107,24 @@ struct FileFix {
 pub type Choose<'a> = dyn FnMut(&Path, &Settings, &[u8], &mut dyn Write) -> Result<Option<(String, Vec<Finding>)>, String>
     + 'a;
 
+/// What a `--branch` run did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// False when anything failed (exit status 2).
+    pub ok: bool,
+    /// The files whose fixes are on a branch (or would be, in a dry run), as given.
+    pub committed: Vec<PathBuf>,
+}
+
 /// Runs `--branch` (and `--push`, `--pr`) for `files`. Reports go to `stdout` when
-/// `reports_to_stdout` (the text format), else to `stderr` with the errors; returns false
-/// when anything failed (exit status 2).
+/// `reports_to_stdout` (the text format), else to `stderr` with the errors.
 pub fn run(
     options: &Options,
     files: &[(PathBuf, Arc<Settings>)],
     reports_to_stdout: bool,
     stdout: &mut dyn Write,
     err: &mut dyn Write,
-) -> bool {
+) -> Outcome {
     run_with(options, files, reports_to_stdout, stdout, err, None)
 }
 
@@ -126,7 +137,7 @@ pub fn run_choosing(
     stdout: &mut dyn Write,
     err: &mut dyn Write,
 ) -> bool {
-    run_with(options, files, true, stdout, err, Some(choose))
+    run_with(options, files, true, stdout, err, Some(choose)).ok
 }
 
 fn run_with(
@@ -136,7 +147,7 @@ fn run_with(
     stdout: &mut dyn Write,
     err: &mut dyn Write,
     mut choose: Option<&mut Choose>,
-) -> bool {
+) -> Outcome {
     let secrets: Vec<String> = ["GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN"]
         .iter()
         .filter_map(|name| std::env::var(name).ok())
@@ -150,12 +161,13 @@ fn run_with(
         Ok(author) => author,
         Err(message) => {
             say(err, &format!("error: {message}"));
-            return false;
+            return Outcome::default();
         }
     };
     let run = Run { options, author };
 
     let mut ok = true;
+    let mut committed = Vec::new();
     let mut groups: Vec<Group> = Vec::new();
     for (file, settings) in files {
         match locate(file) {
@@ -192,12 +204,15 @@ fn run_with(
                 say(err, &line);
             }
         }
-        if let Err(message) = result {
-            ok = false;
-            say(err, &format!("{}: {message}", group.display));
+        match result {
+            Ok(files) => committed.extend(files),
+            Err(message) => {
+                ok = false;
+                say(err, &format!("{}: {message}", group.display));
+            }
         }
     }
-    ok
+    Outcome { ok, committed }
 }
 
 impl Options {
@@ -646,6 +661,7 @@ impl Run<'_> {
                 settings.threshold
             };
             fixes.push(FileFix {
+                file: file.clone(),
                 path: relative.clone(),
                 mode,
                 source: parsed.source,
@@ -737,7 +753,7 @@ impl Run<'_> {
         lines: &mut Vec<String>,
         choose: Option<&mut Choose>,
         out: &mut dyn Write,
-    ) -> Result<(), String> {
+    ) -> Result<Vec<PathBuf>, String> {
         let options = self.options;
         let repo = &group.repo;
         let name = &group.display;
@@ -776,7 +792,7 @@ impl Run<'_> {
             } else {
                 format!("{name}: nothing to fix on `{base_name}`")
             });
-            return Ok(());
+            return Ok(Vec::new());
         }
 
         // A dry run writes its objects to memory only.
@@ -951,7 +967,7 @@ impl Run<'_> {
                 lines.push(format!("{name}: {done}"));
             }
         }
-        Ok(())
+        Ok(fixes.into_iter().map(|fix| fix.file).collect())
     }
 }
 
