@@ -2,7 +2,6 @@
 //! flags, and the flags win. Which file governs which Dockerfile is [`crate::settings`]'s
 //! business: the nearest one at or above the Dockerfile's directory, up to the repository root.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -26,19 +25,39 @@ struct RawConfig {
     user: Option<Spanned<String>>,
     numeric_user: Option<Spanned<bool>>,
     pin: Option<Spanned<String>>,
-    port_map: Option<Spanned<PortMap>>,
+    port_map: Option<Spanned<toml::Value>>,
     all_images: Option<Spanned<bool>>,
     exclude: Option<Spanned<Vec<String>>>,
     branch: Option<Spanned<String>>,
     commit_template: Option<Spanned<String>>,
 }
 
-/// `port-map = { 80 = 3000 }` or `port-map = ["80:3000"]`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum PortMap {
-    Table(BTreeMap<String, u16>),
-    List(Vec<String>),
+/// `port-map = { 80 = 3000 }` or `port-map = ["80:3000"]`, as `FROM:TO` pairs; the error
+/// says what is wrong in the user's terms.
+fn port_map_pairs(value: &toml::Value) -> Result<Vec<String>, String> {
+    const SHAPE: &str = "expected a table like `{ 80 = 3000 }` or a list like `[\"80:3000\"]`";
+    match value {
+        toml::Value::Table(table) => {
+            // In port order, not the table's (alphabetical) key order.
+            let mut entries: Vec<_> = table.iter().collect();
+            entries.sort_by_key(|(from, _)| (from.parse::<u32>().unwrap_or(u32::MAX), *from));
+            entries
+                .into_iter()
+                .map(|(from, to)| match to {
+                    toml::Value::Integer(to) => Ok(format!("{from}:{to}")),
+                    other => Err(format!("`{from} = {other}`: the new port must be a number")),
+                })
+                .collect()
+        }
+        toml::Value::Array(list) => list
+            .iter()
+            .map(|pair| match pair {
+                toml::Value::String(pair) => Ok(pair.clone()),
+                other => Err(format!("`{other}`: {SHAPE}")),
+            })
+            .collect(),
+        other => Err(format!("`{other}`: {SHAPE}")),
+    }
 }
 
 /// Where a value came from.
@@ -197,13 +216,8 @@ impl Config {
         }
         if let Some(map) = raw.port_map {
             let start = map.span().start;
-            let pairs: Vec<String> = match map.into_inner() {
-                PortMap::Table(table) => table
-                    .into_iter()
-                    .map(|(from, to)| format!("{from}:{to}"))
-                    .collect(),
-                PortMap::List(list) => list,
-            };
+            let pairs = port_map_pairs(map.get_ref())
+                .map_err(|message| error(start, format!("`port-map`: {message}")))?;
             let value = pairs
                 .iter()
                 .map(|pair| parse_port_pair(pair))
@@ -464,15 +478,17 @@ mod tests {
 
     #[test]
     fn port_map_is_a_table_or_a_list() {
-        let table: RawConfig = toml::from_str("port-map = { 80 = 3000 }").unwrap();
-        assert!(matches!(
-            table.port_map.map(Spanned::into_inner),
-            Some(PortMap::Table(_))
-        ));
-        let list: RawConfig = toml::from_str("port-map = [\"80:3000\"]").unwrap();
-        assert!(matches!(
-            list.port_map.map(Spanned::into_inner),
-            Some(PortMap::List(_))
-        ));
+        let pairs = |text: &str| {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            port_map_pairs(raw.port_map.unwrap().get_ref())
+        };
+        assert_eq!(pairs("port-map = { 80 = 3000 }").unwrap(), ["80:3000"]);
+        assert_eq!(pairs("port-map = [\"80:4000\"]").unwrap(), ["80:4000"]);
+        assert!(pairs("port-map = { 80 = \"x\" }")
+            .unwrap_err()
+            .contains("must be a number"));
+        assert!(pairs("port-map = 80")
+            .unwrap_err()
+            .contains("expected a table"));
     }
 }

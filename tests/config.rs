@@ -252,6 +252,21 @@ fn unknown_keys_are_errors_naming_key_and_file() {
         stderr.starts_with("unroot.toml:1: `pin`: `sometimes`"),
         "{stderr}"
     );
+    for (text, message) in [
+        (
+            "port-map = { 80 = 70000 }\n",
+            "unroot.toml:1: `port-map`: `70000` is not a port number",
+        ),
+        (
+            "port-map = [80]\n",
+            "unroot.toml:1: `port-map`: `80`: expected a table like `{ 80 = 3000 }`",
+        ),
+    ] {
+        repo.write("unroot.toml", text);
+        let (code, _, stderr) = repo.run(&["Dockerfile"]);
+        assert_eq!(code, 2);
+        assert!(stderr.starts_with(message), "{stderr}");
+    }
     repo.write("unroot.toml", "ignore = [\"no-such-rule\"]\n");
     let (code, _, stderr) = repo.run(&["Dockerfile"]);
     assert_eq!(code, 2);
