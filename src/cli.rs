@@ -48,8 +48,13 @@ pub struct Args {
     pub interactive: bool,
 
     /// Also apply unsafe fixes: those that need a change outside the Dockerfile
-    #[arg(long, help_heading = "Mode")]
+    ///
+    /// `--no-unsafe-fixes` turns off `unsafe-fixes = true` of a configuration file.
+    #[arg(long, help_heading = "Mode", overrides_with = "no_unsafe_fixes")]
     pub unsafe_fixes: bool,
+
+    #[arg(long, hide = true, overrides_with = "unsafe_fixes")]
+    pub no_unsafe_fixes: bool,
 
     /// Exit with 0 even when findings remain (errors still exit with 2)
     #[arg(long, help_heading = "Mode")]
@@ -86,12 +91,22 @@ pub struct Args {
     pub user: Option<String>,
 
     /// Write a numeric user (`USER 1000:1000`), which Kubernetes `runAsNonRoot` can verify
-    #[arg(long, help_heading = "Fix")]
+    ///
+    /// `--no-numeric-user` turns off `numeric-user = true` of a configuration file.
+    #[arg(long, help_heading = "Fix", overrides_with = "no_numeric_user")]
     pub numeric_user: bool,
 
+    #[arg(long, hide = true, overrides_with = "numeric_user")]
+    pub no_numeric_user: bool,
+
     /// Check every final stage, not only Node images
-    #[arg(long, help_heading = "Fix")]
+    ///
+    /// `--no-all-images` turns off `all-images = true` of a configuration file.
+    #[arg(long, help_heading = "Fix", overrides_with = "no_all_images")]
     pub all_images: bool,
+
+    #[arg(long, hide = true, overrides_with = "all_images")]
+    pub no_all_images: bool,
 
     /// Also add `--chown=<user>:<group>` to the final stage's COPY/ADD of the application
     #[arg(long, help_heading = "Fix")]

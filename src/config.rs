@@ -274,14 +274,15 @@ impl Config {
         if !args.ignore.is_empty() {
             set(&mut self.ignore, args.ignore.clone());
         }
-        if args.unsafe_fixes {
-            set(&mut self.unsafe_fixes, true);
+        // `--x` and `--no-x` override each other: the last one given is the one set.
+        if args.unsafe_fixes || args.no_unsafe_fixes {
+            set(&mut self.unsafe_fixes, args.unsafe_fixes);
         }
         if let Some(user) = &args.user {
             set(&mut self.user, Some(user.clone()));
         }
-        if args.numeric_user {
-            set(&mut self.numeric_user, true);
+        if args.numeric_user || args.no_numeric_user {
+            set(&mut self.numeric_user, args.numeric_user);
         }
         if let Some(pin) = args.pin {
             set(&mut self.pin, pin);
@@ -289,8 +290,8 @@ impl Config {
         if !args.port_map.is_empty() {
             set(&mut self.port_map, args.port_map.clone());
         }
-        if args.all_images {
-            set(&mut self.all_images, true);
+        if args.all_images || args.no_all_images {
+            set(&mut self.all_images, args.all_images);
         }
         if let Some(Some(branch)) = &args.branch {
             set(&mut self.branch, branch.clone());

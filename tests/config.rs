@@ -539,3 +539,25 @@ fn one_repository_gets_one_branch_even_with_several_configurations() {
         "{stdout}"
     );
 }
+
+#[test]
+fn no_flags_turn_off_the_booleans_of_the_file() {
+    let repo = Repo::new();
+    let config = "unsafe-fixes = true\nnumeric-user = true\nall-images = true\n";
+    let fixed = repo.fixed(config, &[]);
+    assert!(fixed.contains("EXPOSE 8080\n") && fixed.contains("USER 1000:1000\n"));
+    let fixed = repo.fixed(config, &["--no-unsafe-fixes", "--no-numeric-user"]);
+    assert!(fixed.contains("EXPOSE 80\n"), "{fixed}");
+    assert!(fixed.contains("USER node\n"), "{fixed}");
+    // The last of `--x` and `--no-x` wins, as in ruff.
+    let fixed = repo.fixed(config, &["--no-unsafe-fixes", "--unsafe-fixes"]);
+    assert!(fixed.contains("EXPOSE 8080\n"), "{fixed}");
+    repo.write("Dockerfile", "FROM nginx:1.27\nCMD [\"nginx\"]\n");
+    assert_eq!(repo.run(&["Dockerfile"]).0, 1);
+    assert_eq!(repo.run(&["--no-all-images", "Dockerfile"]).0, 0);
+    let (_, stdout, _) = repo.run(&["--show-config", "--all-images", "--no-all-images"]);
+    assert!(
+        stdout.contains("\nall-images = false  # command line\n"),
+        "{stdout}"
+    );
+}
