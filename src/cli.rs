@@ -56,6 +56,10 @@ pub struct Args {
     #[arg(long, hide = true, overrides_with = "unsafe_fixes")]
     pub no_unsafe_fixes: bool,
 
+    /// The file standard input stands for: its configuration applies and messages name it (implies `-`)
+    #[arg(long, value_name = "PATH", help_heading = "Mode")]
+    pub stdin_filename: Option<PathBuf>,
+
     /// Exit with 0 even when findings remain (errors still exit with 2)
     #[arg(long, help_heading = "Mode")]
     pub exit_zero: bool,
@@ -397,15 +401,26 @@ fn run_streams(
             &format!("unknown rule `{unknown}` (see --list-rules)"),
         );
     }
+    let paths =
+        match (&args.stdin_filename, args.paths.as_slice()) {
+            (Some(_), []) => vec![PathBuf::from("-")],
+            (Some(_), [dash]) if dash.as_os_str() == "-" => vec![dash.clone()],
+            (Some(_), _) => return usage_error(
+                stderr,
+                "--stdin-filename names the file standard input stands for: give `-` alone, or \
+                 no PATH",
+            ),
+            (None, []) => vec![PathBuf::from(".")],
+            (None, given) => given.to_vec(),
+        };
     // Each file is checked with the configuration that governs it; the first PATH's is loaded
     // now, for --show-config and so that a broken file stops the run before anything is read.
     let resolver = Resolver::new(args, releases);
-    let first_path = args
-        .paths
-        .first()
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("."));
-    let first = match resolver.for_path(&first_path) {
+    let first = match &args.stdin_filename {
+        Some(name) => resolver.for_file(name),
+        None => resolver.for_path(&paths[0]),
+    };
+    let first = match first {
         Ok(settings) => settings,
         Err(message) => return report_message(stderr, &message),
     };
@@ -416,11 +431,6 @@ fn run_streams(
         );
     }
 
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
     let stdin_given = paths.iter().any(|p| p.as_os_str() == "-");
     if stdin_given && paths.len() > 1 {
         return usage_error(
@@ -831,21 +841,20 @@ fn run_stdin(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Status {
-    let name = PathBuf::from(STDIN_NAME);
+    let name = args
+        .stdin_filename
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(STDIN_NAME));
+    let shown = name.display().to_string();
     let bytes = match read_limited(stdin) {
         Ok(bytes) => bytes,
         Err(source) => return report_error(stderr, Error::Io { path: name, source }),
     };
-    let (report, lookup_failures) = match report_for(
-        STDIN_NAME,
-        &bytes,
-        &settings.lint,
-        settings.threshold,
-        false,
-    ) {
-        Ok(checked) => checked,
-        Err(err) => return report_error(stderr, err.with_path(&name)),
-    };
+    let (report, lookup_failures) =
+        match report_for(&shown, &bytes, &settings.lint, settings.threshold, false) {
+            Ok(checked) => checked,
+            Err(err) => return report_error(stderr, err.with_path(&name)),
+        };
     let reports = [report];
     // A failed `--pin digest` lookup: the findings, the errors, and no file on stdout.
     if !lookup_failures.is_empty() {
@@ -855,7 +864,7 @@ fn run_stdin(
             None => text::write_file(stderr, &reports[0], Action::Write),
         };
         for failure in &lookup_failures {
-            let _ = writeln!(stderr, "{STDIN_NAME}: {failure}");
+            let _ = writeln!(stderr, "{shown}: {failure}");
         }
         return Status::Error;
     }

@@ -1512,6 +1512,7 @@ fn help_lists_exactly_the_implemented_options() {
             "-i",
             "--interactive",
             "--unsafe-fixes",
+            "--stdin-filename",
             "--exit-zero",
             "--explain",
             "--list-rules",

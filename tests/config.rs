@@ -561,3 +561,66 @@ fn no_flags_turn_off_the_booleans_of_the_file() {
         "{stdout}"
     );
 }
+
+#[test]
+fn stdin_filename_takes_the_configuration_and_the_name_of_the_file() {
+    let repo = Repo::new();
+    repo.write("unroot.toml", "pin = \"major\"\n");
+    repo.write(
+        "svc/unroot.toml",
+        "pin = \"minor\"\nselect = [\"floating-tag\"]\n",
+    );
+    let run = |args: &[&str], input: &str| {
+        let output = Command::cargo_bin("unroot")
+            .expect("the binary")
+            .current_dir(repo.root())
+            .env("UNROOT_TODAY", "2026-11-24")
+            .args(["--color", "never"])
+            .args(args)
+            .write_stdin(input)
+            .output()
+            .expect("run unroot");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8(output.stdout).expect("UTF-8"),
+            String::from_utf8(output.stderr).expect("UTF-8"),
+        )
+    };
+    // `-` alone uses the current directory's configuration and says `<stdin>`.
+    let (code, stdout, stderr) = run(&["-"], APP);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.starts_with("FROM node:26\n"), "{stdout}");
+    assert!(stderr.starts_with("<stdin>:"), "{stderr}");
+    // With --stdin-filename (and no PATH, or `-`): that file's configuration and name.
+    for args in [
+        &["--stdin-filename", "svc/Dockerfile"][..],
+        &["--stdin-filename", "svc/Dockerfile", "-"],
+    ] {
+        let (code, stdout, stderr) = run(args, APP);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.starts_with("FROM node:26.7\n"), "{stdout}");
+        assert!(
+            stderr.starts_with("svc/Dockerfile:1:6: floating-tag:"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("root-user"),
+            "select from svc/unroot.toml: {stderr}"
+        );
+    }
+    let (_, stdout, _) = run(
+        &["--stdin-filename", "svc/Dockerfile", "--format", "json"],
+        APP,
+    );
+    assert!(stdout.contains("\"path\": \"svc/Dockerfile\""), "{stdout}");
+    // Errors name it too, and nothing is printed on stdout.
+    let (code, stdout, stderr) = run(&["--stdin-filename", "svc/Dockerfile"], "FROM node\nRUN <<EOF\n");
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(stderr, "svc/Dockerfile:2: unterminated heredoc\n");
+    // It names what `-` stands for: with other PATHs it is a usage error.
+    let (code, _, stderr) = run(&["--stdin-filename", "svc/Dockerfile", "Dockerfile"], APP);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("give `-` alone"), "{stderr}");
+    let (_, stdout, _) = run(&["--stdin-filename", "svc/Dockerfile", "--show-config"], "");
+    assert!(stdout.starts_with("# configuration file: svc"), "{stdout}");
+}
