@@ -411,11 +411,14 @@ fn quote(text: &str) -> String {
 }
 
 /// A path relative to the current directory when it is inside it, else as it is.
-fn shown_path(path: &Path) -> String {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| cwd.canonicalize().ok())
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+pub(crate) fn shown_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    // The current directory as the shell spells it (the paths unroot finds) or resolved.
+    let spellings = [cwd.clone(), cwd.and_then(|cwd| cwd.canonicalize().ok())];
+    spellings
+        .into_iter()
+        .flatten()
+        .find_map(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
         .filter(|relative| !relative.as_os_str().is_empty())
         .unwrap_or_else(|| path.to_path_buf())
         .display()

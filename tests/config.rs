@@ -231,6 +231,12 @@ fn branch_and_commit_template() {
     assert!(stdout.contains("branch `other`"), "{stdout}");
     let (_, stdout, _) = repo.run(&[]);
     assert!(!stdout.contains("chore/non-root"), "{stdout}");
+    // A template that is not there: named as the user would write it, nothing committed.
+    repo.write("unroot.toml", "commit-template = \"ci/missing.txt\"\n");
+    let (code, _, stderr) = repo.run(&dry_run);
+    assert_eq!(code, 2);
+    let shown = format!("ci{}missing.txt: ", std::path::MAIN_SEPARATOR);
+    assert!(stderr.starts_with(&format!("error: {shown}")), "{stderr}");
 }
 
 #[test]

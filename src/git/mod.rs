@@ -224,7 +224,8 @@ impl Options {
             parse_author(author)?;
         }
         if let Some(path) = &self.commit_template {
-            std::fs::metadata(path).map_err(|error| format!("{}: {error}", path.display()))?;
+            std::fs::metadata(path)
+                .map_err(|error| format!("{}: {error}", crate::config::shown_path(path)))?;
         }
         Ok(())
     }
@@ -242,8 +243,13 @@ impl Group {
         })? {
             Some(path) => match std::fs::read_to_string(&path) {
                 Ok(text) if !text.trim().is_empty() => text,
-                Ok(_) => return Err(format!("{}: the commit template is empty", path.display())),
-                Err(error) => return Err(format!("{}: {error}", path.display())),
+                Ok(_) => {
+                    return Err(format!(
+                        "{}: the commit template is empty",
+                        crate::config::shown_path(&path)
+                    ))
+                }
+                Err(error) => return Err(format!("{}: {error}", crate::config::shown_path(&path))),
             },
             None => message::COMMIT_TEMPLATE.to_string(),
         };
