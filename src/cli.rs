@@ -585,6 +585,25 @@ fn run_streams(
         action
     };
     let text = args.format == Format::Text;
+    // With --branch the commits make the fixes: the git step runs before the report is
+    // printed (its lines held back and printed after the files), so the report says which
+    // fixes are in a commit.
+    let mut git_lines = Vec::new();
+    let mut git_ok = true;
+    if let Some(git) = git_options(args, &first.config).filter(|_| !lookup_failed) {
+        let outcome = crate::git::run(&git, &files, text, &mut git_lines, stderr);
+        git_ok = outcome.ok;
+        let committed: Vec<String> = outcome
+            .committed
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
+        for report in &mut reports {
+            if !committed.contains(&report.path) {
+                report.mark_unapplied();
+            }
+        }
+    }
     // A failed write is a closed pipe: nobody reads the rest; the status still tells the outcome.
     let _ = match args.format.render(&reports) {
         Some(report) => stdout.write_all(report.as_bytes()),
@@ -592,26 +611,7 @@ fn run_streams(
             .iter()
             .try_for_each(|report| text::write_file(stdout, report, action)),
     };
-    let mut git_ok = true;
-    if let Some(git) = git_options(args, &first.config).filter(|_| !lookup_failed) {
-        let outcome = crate::git::run(&git, &files, text, stdout, stderr);
-        git_ok = outcome.ok;
-        // Without --write the fixes live in the commits only: a file whose repository got no
-        // commit is not fixed.
-        if !args.write {
-            let committed: Vec<String> = outcome
-                .committed
-                .iter()
-                .map(|path| path.display().to_string())
-                .collect();
-            for report in &mut reports {
-                if !committed.contains(&report.path) {
-                    report.fixed = report.source.clone();
-                    report.remaining = report.findings.len();
-                }
-            }
-        }
-    }
+    let _ = stdout.write_all(&git_lines);
     if let Some(summary) = text::summary(&reports, action).filter(|_| text) {
         let _ = writeln!(stdout, "{summary}");
     }
@@ -722,9 +722,7 @@ fn write_fixed(path: &Path, mut file: Checked) -> Checked {
                 path: path.to_path_buf(),
                 source,
             });
-            file.report.fixed = file.report.source.clone();
-            file.report.fixed_with_unsafe = file.report.source.clone();
-            file.report.remaining = file.report.findings.len();
+            file.report.mark_unapplied();
         }
     }
     file
@@ -830,6 +828,7 @@ fn report_with(
         fixed_with_unsafe,
         source,
         threshold,
+        unapplied: false,
     })
 }
 

@@ -398,6 +398,7 @@ fn explicit_symlink_is_an_error_under_write_and_its_target_untouched() {
     // The findings are reported as not fixed.
     assert!(
         run.stdout.starts_with("Dockerfile:1:1: root-user:")
+            && run.stdout.contains("\n  fix not applied: add `USER node`")
             && run.stdout.ends_with(", 0 fixed, 1 remaining\n"),
         "{}",
         run.stdout

@@ -526,8 +526,12 @@ fn one_repository_gets_one_branch_even_with_several_configurations() {
         stderr.contains("disagree on `branch` (\"chore/harden\" from unroot.toml:2, \"unroot/non-root\" from default)"),
         "{stderr}"
     );
-    // The report does not count the refused repository's fixes as made; the summary comes
-    // last, after the branch lines.
+    // The report does not count the refused repository's fixes as made.
+    assert!(!stdout.contains("  fix: "), "{stdout}");
+    assert!(
+        stdout.contains("  fix not applied: add `USER node`"),
+        "{stdout}"
+    );
     assert!(
         stdout.ends_with(
             "6 findings in 2 files, 0 fixed, 6 remaining (2 more with --unsafe-fixes)\n"
@@ -538,6 +542,14 @@ fn one_repository_gets_one_branch_even_with_several_configurations() {
     let (code, stdout, stderr) = repo.run(&["--branch", "fix", "--dry-run"]);
     assert!(code < 2, "{stderr}");
     assert!(stdout.contains("branch `fix` would be created"), "{stdout}");
+    // The findings, then the branch lines, then the summary.
+    let findings = stdout
+        .find("svc/Dockerfile:1:1: root-user:")
+        .expect("a finding");
+    let branch = stdout
+        .find("branch `fix` would be created")
+        .expect("the branch line");
+    assert!(findings < branch, "{stdout}");
     assert!(
         stdout.ends_with(
             "6 findings in 2 files, 4 fixed, 2 remaining (2 more with --unsafe-fixes)\n"

@@ -1138,6 +1138,7 @@ fn untracked_dockerfiles_are_left_out() {
     // Nothing committed it: its finding remains, and the summary says so.
     run.assert_code(1);
     run.assert_in_stdout("Dockerfile: not committed on `main`");
+    run.assert_in_stdout("  fix not applied: add `USER node`");
     run.assert_in_stdout("1 finding in 1 file, 0 fixed, 1 remaining\n");
     assert!(!sb.has_branch(&dir));
 }

@@ -581,7 +581,8 @@ fn a_file_changed_during_the_run_is_not_written() {
     // The report still lists the file that was not written, its findings counted as remaining.
     let stdout = text(&run.stdout);
     assert!(
-        stdout.contains("app/Dockerfile:1:6: floating-tag:"),
+        stdout.contains("app/Dockerfile:1:6: floating-tag:")
+            && stdout.contains("\n  fix not applied: pin `node:26.7.0-alpine"),
         "{stdout}"
     );
     assert!(

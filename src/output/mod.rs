@@ -27,11 +27,22 @@ pub struct FileReport {
     pub remaining: usize,
     /// The fixes this file's settings apply: safe ones, or unsafe ones too.
     pub threshold: Applicability,
+    /// The planned fixes were not made: the file could not be written, or no commit holds them.
+    pub unapplied: bool,
 }
 
 impl FileReport {
     pub fn position(&self, finding: &Finding) -> (usize, usize) {
         line_col(&self.source, finding.span.start)
+    }
+
+    /// The planned fixes were not made (the error says why): the file stays as it was and
+    /// every finding remains.
+    pub fn mark_unapplied(&mut self) {
+        self.unapplied = true;
+        self.fixed = self.source.clone();
+        self.fixed_with_unsafe = self.source.clone();
+        self.remaining = self.findings.len();
     }
 
     /// Findings whose fix applies at `threshold` (the file's own: [`FileReport::threshold`]).

@@ -40,6 +40,9 @@ pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> i
             writeln!(out, "  {HELP}help{HELP:#}: {help}")?;
         }
         match &finding.fix {
+            Some(fix) if fix.applies(report.threshold) && report.unapplied => {
+                writeln!(out, "  fix not applied: {}", fix.title)?
+            }
             Some(fix) if fix.applies(report.threshold) => writeln!(out, "  fix: {}", fix.title)?,
             Some(fix) => writeln!(
                 out,
