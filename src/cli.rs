@@ -425,10 +425,23 @@ fn run_streams(
         Err(message) => return report_message(stderr, &message),
     };
     if args.show_config {
-        return print_or_error(
-            stdout.write_all(first.config.render().as_bytes()),
-            Status::Clean,
-        );
+        let mut text = first.config.render();
+        // Files below a directory may be governed by configurations of their own.
+        if args.stdin_filename.is_none() && paths[0].is_dir() {
+            let nested = crate::discover::nested_configurations(&paths[0]);
+            if !nested.is_empty() {
+                text.push_str("# these govern the files below them instead:\n");
+                for file in nested {
+                    let file = file
+                        .strip_prefix(".")
+                        .unwrap_or(&file)
+                        .display()
+                        .to_string();
+                    text.push_str(&format!("#   {file}\n"));
+                }
+            }
+        }
+        return print_or_error(stdout.write_all(text.as_bytes()), Status::Clean);
     }
 
     let stdin_given = paths.iter().any(|p| p.as_os_str() == "-");

@@ -474,6 +474,19 @@ fn show_config_shows_the_configuration_of_the_path_given() {
             "{args:?}: {stdout}"
         );
     }
+    // From a directory, the files below it that have their own configuration are named.
+    repo.write("web/deep/.unroot.toml", "");
+    repo.write(".hidden/unroot.toml", "");
+    let (_, stdout, _) = repo.run(&["--show-config"]);
+    let sep = std::path::MAIN_SEPARATOR_STR;
+    assert!(
+        stdout.ends_with(&format!(
+            "# these govern the files below them instead:\n#   svc{sep}unroot.toml\n#   web{sep}deep{sep}.unroot.toml\n"
+        )),
+        "{stdout}"
+    );
+    let (_, stdout, _) = repo.run(&["--show-config", "svc"]);
+    assert!(!stdout.contains("govern the files below"), "{stdout}");
 }
 
 /// A git repository at the root of `repo`, with everything in it committed.
