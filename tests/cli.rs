@@ -11,7 +11,9 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use common::{rule_doc_from_source, unroot, Dir, Run};
+use common::{
+    apply_json_edits, doc_sections, rule_doc_from_source, unroot, Dir, Run, RULE_DOC_SECTIONS,
+};
 
 /// A typical Node service that runs as root: no `USER`.
 const APP: &str = "\
@@ -544,28 +546,6 @@ fn issue_4_stdin_json_prints_findings_and_exits_1() {
 
 // ---- --format json ----
 
-/// Applies every finding's edits (byte offsets into `original`), last first.
-fn apply_json_edits(original: &str, findings: &[Value]) -> String {
-    let mut edits: Vec<(usize, usize, String)> = findings
-        .iter()
-        .filter(|finding| !finding["fix"].is_null())
-        .flat_map(|finding| finding["fix"]["edits"].as_array().expect("edits").clone())
-        .map(|edit| {
-            let offset = |key: &str| {
-                usize::try_from(edit[key].as_u64().expect("a byte offset")).expect("fits")
-            };
-            let content = edit["content"].as_str().expect("content").to_string();
-            (offset("start"), offset("end"), content)
-        })
-        .collect();
-    edits.sort_by_key(|edit| std::cmp::Reverse(edit.0));
-    let mut text = original.to_string();
-    for (start, end, content) in edits {
-        text.replace_range(start..end, &content);
-    }
-    text
-}
-
 #[test]
 fn json_carries_findings_with_their_edits() {
     let dir = Dir::new();
@@ -970,23 +950,7 @@ fn explain_prints_the_rule_doc_from_its_source() {
         run.stdout,
         format!("# root-user\n\n{}\n", rule_doc_from_source("root_user"))
     );
-    let headers: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("## "))
-        .collect();
-    assert_eq!(
-        headers,
-        [
-            "## What it does",
-            "## Why is this bad?",
-            "## Example",
-            "## How it fixes",
-            "## Options",
-            "## Fix safety",
-            "## References",
-        ]
-    );
+    assert_eq!(doc_sections(&run.stdout), RULE_DOC_SECTIONS);
     assert!(run.stdout.contains("```dockerfile\nFROM node:26-alpine\n"));
     assert!(run.stdout.contains("\nUse instead:\n"));
 }

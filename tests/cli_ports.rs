@@ -8,7 +8,7 @@ mod common;
 
 use serde_json::Value;
 
-use common::{rule_doc_from_source, Dir};
+use common::{apply_json_edits, doc_sections, rule_doc_from_source, Dir, RULE_DOC_SECTIONS};
 
 /// Runs as `node`, but listens on port 80: an unsafe fix (nothing tells the app its port).
 const PORT_80: &str = "\
@@ -270,24 +270,10 @@ fn json_edits_of_both_rules_give_the_write_result() {
         .collect();
     assert_eq!(rules, ["root-user", "privileged-port"]);
     assert_eq!(findings[1]["fix"]["applicability"], "safe");
-    let mut edits: Vec<(usize, usize, String)> = findings
-        .iter()
-        .flat_map(|f| f["fix"]["edits"].as_array().expect("edits").clone())
-        .map(|edit| {
-            let offset = |key: &str| {
-                usize::try_from(edit[key].as_u64().expect("a byte offset")).expect("fits")
-            };
-            let content = edit["content"].as_str().expect("content").to_string();
-            (offset("start"), offset("end"), content)
-        })
-        .collect();
-    // Last first; at one offset the longer edit first, so an insertion there lands before it.
-    edits.sort_by_key(|(start, end, _)| std::cmp::Reverse((*start, *end)));
-    let mut text = ROOT_AND_PORT.to_string();
-    for (start, end, content) in edits {
-        text.replace_range(start..end, &content);
-    }
-    assert_eq!(text, ROOT_AND_PORT_FIXED);
+    assert_eq!(
+        apply_json_edits(ROOT_AND_PORT, &findings),
+        ROOT_AND_PORT_FIXED
+    );
 }
 
 #[test]
@@ -303,23 +289,7 @@ fn explain_privileged_port_prints_its_doc() {
         "{}",
         run.stdout
     );
-    let headers: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("## "))
-        .collect();
-    assert_eq!(
-        headers,
-        [
-            "## What it does",
-            "## Why is this bad?",
-            "## Example",
-            "## How it fixes",
-            "## Options",
-            "## Fix safety",
-            "## References",
-        ]
-    );
+    assert_eq!(doc_sections(&run.stdout), RULE_DOC_SECTIONS);
     for fact in [
         "Docker\nEngine ≥ 20.10",
         "containerd < 2.0",

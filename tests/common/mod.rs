@@ -11,6 +11,46 @@ use std::process::Output;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+/// The sections every rule's documentation has, in order (`--explain`).
+pub const RULE_DOC_SECTIONS: [&str; 7] = [
+    "## What it does",
+    "## Why is this bad?",
+    "## Example",
+    "## How it fixes",
+    "## Options",
+    "## Fix safety",
+    "## References",
+];
+
+/// The `## ` section headers of a rule's documentation as `--explain` prints it.
+pub fn doc_sections(doc: &str) -> Vec<&str> {
+    doc.lines().filter(|line| line.starts_with("## ")).collect()
+}
+
+/// The edits of the fixes in `--format json` findings, applied to `original`: what
+/// `--write` writes when the fixes do not overlap. Last first; at one offset the longer
+/// edit first, so an insertion there lands before it.
+pub fn apply_json_edits(original: &str, findings: &[serde_json::Value]) -> String {
+    let mut edits: Vec<(usize, usize, String)> = findings
+        .iter()
+        .filter(|finding| !finding["fix"].is_null())
+        .flat_map(|finding| finding["fix"]["edits"].as_array().expect("edits").clone())
+        .map(|edit| {
+            let offset = |key: &str| {
+                usize::try_from(edit[key].as_u64().expect("a byte offset")).expect("fits")
+            };
+            let content = edit["content"].as_str().expect("content").to_string();
+            (offset("start"), offset("end"), content)
+        })
+        .collect();
+    edits.sort_by_key(|(start, end, _)| std::cmp::Reverse((*start, *end)));
+    let mut text = original.to_string();
+    for (start, end, content) in edits {
+        text.replace_range(start..end, &content);
+    }
+    text
+}
+
 /// A folder of the shared corpus (`../shared/corpus/<group>`, `""` for the corpus itself).
 /// Panics (fails the test) when it is missing: these tests never pass without it.
 pub fn corpus(group: &str) -> PathBuf {
