@@ -2,6 +2,8 @@
 //! temporary directories, a bare repository over `file://`, a `git daemon` on 127.0.0.1,
 //! and GitHub and GitLab APIs played by a local HTTP server that checks every request.
 
+mod common;
+
 use std::collections::HashMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -46,35 +48,10 @@ impl Sandbox {
     }
 
     fn env(&self, command: &mut Command) {
-        for name in [
-            "GITHUB_TOKEN",
-            "GH_TOKEN",
-            "GITLAB_TOKEN",
-            "GIT_DIR",
-            "GIT_WORK_TREE",
-            "GIT_INDEX_FILE",
-            "GIT_AUTHOR_NAME",
-            "GIT_AUTHOR_EMAIL",
-            "GIT_COMMITTER_NAME",
-            "GIT_COMMITTER_EMAIL",
-            "EMAIL",
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-            "SSH_AUTH_SOCK",
-        ] {
-            command.env_remove(name);
-        }
+        common::isolate_git(command, &self.path().join("home"));
         command
-            .env("HOME", self.path().join("home"))
-            .env("XDG_CONFIG_HOME", self.path().join("home/.config"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_TERMINAL_PROMPT", "0")
             .env("NO_COLOR", "1")
-            .env("UNROOT_TODAY", "2026-11-24");
+            .env("UNROOT_TODAY", common::TODAY);
     }
 
     /// Runs `git` in `dir`; panics when it fails.

@@ -1,6 +1,8 @@
 //! `--interactive`, driven for real through a pseudo-terminal (expectrl), alone and with
 //! `--branch`, and its refusal when standard input is not a terminal.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -31,7 +33,7 @@ fn unroot(dir: &Path, args: &[&str]) -> Command {
     command
         .current_dir(dir)
         .args(args)
-        .env("UNROOT_TODAY", "2026-11-24")
+        .env("UNROOT_TODAY", common::TODAY)
         .env("TERM", "xterm")
         .env_remove("NO_COLOR")
         .env_remove("CI");
@@ -173,7 +175,7 @@ fn refuses_without_a_terminal() {
     let output = assert_cmd::Command::cargo_bin("unroot")
         .expect("the binary")
         .current_dir(dir.path())
-        .env("UNROOT_TODAY", "2026-11-24")
+        .env("UNROOT_TODAY", common::TODAY)
         .arg("-i")
         .write_stdin("")
         .output()
@@ -218,23 +220,8 @@ impl Repo {
     }
 
     fn env(&self, command: &mut Command) {
-        for name in [
-            "GIT_DIR",
-            "GIT_WORK_TREE",
-            "GIT_INDEX_FILE",
-            "GIT_AUTHOR_NAME",
-            "GIT_AUTHOR_EMAIL",
-            "GIT_COMMITTER_NAME",
-            "GIT_COMMITTER_EMAIL",
-            "EMAIL",
-        ] {
-            command.env_remove(name);
-        }
-        command
-            .env("HOME", self.dir.path().join("home"))
-            .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("UNROOT_TODAY", "2026-11-24");
+        common::isolate_git(command, &self.dir.path().join("home"));
+        command.env("UNROOT_TODAY", common::TODAY);
     }
 
     /// `git ARGS` in the repository: its status and standard output.
@@ -356,7 +343,7 @@ fn refuses_stdin() {
         assert_cmd::Command::cargo_bin("unroot")
             .expect("the binary")
             .current_dir(dir.path())
-            .env("UNROOT_TODAY", "2026-11-24")
+            .env("UNROOT_TODAY", common::TODAY)
             .args(args)
             .write_stdin("")
             .output()

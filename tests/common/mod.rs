@@ -51,6 +51,39 @@ pub fn apply_json_edits(original: &str, findings: &[serde_json::Value]) -> Strin
     text
 }
 
+/// Cuts `command` (git, or unroot running git) off from the user's and the system's git setup:
+/// HOME is `home`, no system config, no git identity, repository, token, proxy or ssh-agent
+/// variables from the environment, and git never prompts.
+pub fn isolate_git(command: &mut std::process::Command, home: &Path) {
+    for name in [
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "GITLAB_TOKEN",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "SSH_AUTH_SOCK",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0");
+}
+
 /// A folder of the shared corpus (`../shared/corpus/<group>`, `""` for the corpus itself).
 /// Panics (fails the test) when it is missing: these tests never pass without it.
 pub fn corpus(group: &str) -> PathBuf {
