@@ -14,6 +14,9 @@ use git2::{
 
 use super::forge::{Forge, RemoteUrl};
 
+/// The user name and the token offered to a forge over https.
+type Token = (String, String);
+
 /// The remote a branch is pushed to.
 pub struct Target<'r> {
     repo: &'r Repository,
@@ -60,7 +63,7 @@ impl<'r> Target<'r> {
     }
 
     /// The token to offer the push URL: only over https, only to a host of a known forge.
-    fn token(&self) -> Option<(String, String)> {
+    fn token(&self) -> Option<Token> {
         let remote = RemoteUrl::parse(&self.push_url)?;
         if remote.scheme != "https" {
             return None;
@@ -71,11 +74,19 @@ impl<'r> Target<'r> {
             .map(|(_, token)| (forge.token_user().to_string(), token))
     }
 
-    /// An anonymous remote on the push URL: reading the branch where it will be pushed.
-    fn push_side(&self) -> Result<Remote<'r>, String> {
-        self.repo
+    /// What talking to the push URL needs: the repository's config (for git's credential
+    /// helpers), the token to offer, and an anonymous remote on the push URL (the branch is
+    /// read where it will be pushed).
+    fn connection(&self) -> Result<(git2::Config, Option<Token>, Remote<'r>), String> {
+        let config = self
+            .repo
+            .config()
+            .map_err(|err| err.message().to_string())?;
+        let remote = self
+            .repo
             .remote_anonymous(&self.push_url)
-            .map_err(|err| self.failure("cannot use", &err))
+            .map_err(|err| self.failure("cannot use", &err))?;
+        Ok((config, self.token(), remote))
     }
 
     fn failure(&self, what: &str, err: &git2::Error) -> String {
@@ -89,12 +100,7 @@ impl<'r> Target<'r> {
 
     /// The commit `refname` points to on the remote, if it exists there.
     pub fn remote_branch(&self, refname: &str) -> Result<Option<Oid>, String> {
-        let config = self
-            .repo
-            .config()
-            .map_err(|err| err.message().to_string())?;
-        let token = self.token();
-        let mut remote = self.push_side()?;
+        let (config, token, mut remote) = self.connection()?;
         let connection = remote
             .connect_auth(
                 Direction::Fetch,
@@ -113,12 +119,7 @@ impl<'r> Target<'r> {
 
     /// Fetches `refname` into `refs/remotes/NAME/…`, so its commits can be read.
     pub fn fetch(&self, branch: &str) -> Result<(), String> {
-        let config = self
-            .repo
-            .config()
-            .map_err(|err| err.message().to_string())?;
-        let token = self.token();
-        let mut remote = self.push_side()?;
+        let (config, token, mut remote) = self.connection()?;
         let mut options = FetchOptions::new();
         options.remote_callbacks(callbacks(&config, token.as_ref()));
         let refspec = format!("+refs/heads/{branch}:refs/remotes/{}/{branch}", self.name);
@@ -130,14 +131,9 @@ impl<'r> Target<'r> {
     /// Pushes `refs/heads/BRANCH` (forced: the caller has checked that the remote branch is
     /// unroot's own). A rejected update is an error with the remote's reason.
     pub fn push(&self, branch: &str) -> Result<(), String> {
-        let config = self
-            .repo
-            .config()
-            .map_err(|err| err.message().to_string())?;
-        let token = self.token();
         // An anonymous remote on the push URL: libgit2's local transport would push to the
         // fetch URL of a named remote that has a `pushurl`.
-        let mut remote = self.push_side()?;
+        let (config, token, mut remote) = self.connection()?;
         let rejected: RefCell<Vec<String>> = RefCell::new(Vec::new());
         let said: RefCell<String> = RefCell::new(String::new());
         let mut callbacks = callbacks(&config, token.as_ref());
@@ -197,10 +193,7 @@ impl<'r> Target<'r> {
 }
 
 /// The credentials callback: each source is tried once, then the operation fails.
-fn callbacks<'a>(
-    config: &'a git2::Config,
-    token: Option<&'a (String, String)>,
-) -> RemoteCallbacks<'a> {
+fn callbacks<'a>(config: &'a git2::Config, token: Option<&'a Token>) -> RemoteCallbacks<'a> {
     let agent_tried = Cell::new(false);
     let token_tried = Cell::new(false);
     let helper_tried = Cell::new(false);
