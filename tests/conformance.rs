@@ -30,29 +30,6 @@ fn corpus_dir() -> PathBuf {
     common::corpus("")
 }
 
-/// Every file named `Dockerfile` below `dir`, sorted. Panics when `dir` is missing.
-fn dockerfiles_under(dir: &Path) -> Vec<PathBuf> {
-    assert!(dir.is_dir(), "corpus folder is missing: {}", dir.display());
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let entries = fs::read_dir(&current)
-            .unwrap_or_else(|e| panic!("cannot list {}: {e}", current.display()));
-        for entry in entries {
-            let path = entry
-                .unwrap_or_else(|e| panic!("cannot list {}: {e}", current.display()))
-                .path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.file_name().is_some_and(|name| name == "Dockerfile") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 /// `path` relative to `base`, with `/` separators (the oracle's `file` format).
 fn relative(path: &Path, base: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
@@ -590,7 +567,7 @@ fn buildkit_testfiles() {
     let base = corpus.join("buildkit-parser");
 
     let mut cases = Report::new("buildkit testfiles");
-    for path in dockerfiles_under(&base.join("testfiles")) {
+    for path in common::dockerfiles_under(&base.join("testfiles")) {
         let name = relative(&path, &base);
         let result_path = path.with_file_name("result");
         let Ok(expected) = fs::read_to_string(&result_path) else {
@@ -643,7 +620,7 @@ fn buildkit_negative() {
     let corpus = corpus_dir();
     let mut report = Report::new("buildkit negative");
     eprintln!("buildkit negative errors:");
-    for path in dockerfiles_under(&corpus.join("buildkit-parser/testfiles-negative")) {
+    for path in common::dockerfiles_under(&corpus.join("buildkit-parser/testfiles-negative")) {
         let name = relative(&path, &corpus);
         let problems = match parse_bytes(&read(&path)) {
             Ok(doc) => vec![format!(
@@ -732,7 +709,7 @@ fn oracle_differential() {
 
         // Every Dockerfile in the folder must have a record, or the oracle is stale.
         if folder.is_dir() {
-            for path in dockerfiles_under(&folder) {
+            for path in common::dockerfiles_under(&folder) {
                 let rel = relative(&path, &folder);
                 if !seen.contains(&rel) {
                     report.problem(format!("{folder_name}/{rel}: no record in {file_name}"));
@@ -758,7 +735,7 @@ fn corpus_round_trip() {
         "buildkit-parser/testfiles",
     ] {
         let mut report = Report::new(format!("round-trip {folder}"));
-        for path in dockerfiles_under(&corpus.join(folder)) {
+        for path in common::dockerfiles_under(&corpus.join(folder)) {
             let name = relative(&path, &corpus);
             let bytes = read(&path);
             let problems = match parse_bytes(&bytes) {
@@ -771,7 +748,7 @@ fn corpus_round_trip() {
     }
 
     let mut invalid = Report::new("rejected parser-edge/invalid");
-    for path in dockerfiles_under(&corpus.join("parser-edge/invalid")) {
+    for path in common::dockerfiles_under(&corpus.join("parser-edge/invalid")) {
         let name = relative(&path, &corpus);
         let problems = match parse_bytes(&read(&path)) {
             Ok(doc) => vec![format!(

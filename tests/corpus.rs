@@ -25,9 +25,6 @@ use unroot::output::diff::unified_diff;
 use unroot::rules::RuleOptions;
 use unroot::syntax::{parse, Dockerfile, Keyword};
 
-/// At most this many problem lines are printed per group.
-const MAX_PRINTED: usize = 100;
-
 // ---------------------------------------------------------------------------------------------
 // Corpus access
 // ---------------------------------------------------------------------------------------------
@@ -47,28 +44,7 @@ fn corpus_dir() -> PathBuf {
 /// missing or holds none.
 fn dockerfiles(group: &str) -> Vec<PathBuf> {
     let root = corpus_dir().join(group);
-    assert!(
-        root.is_dir(),
-        "corpus folder is missing: {}",
-        root.display()
-    );
-    let mut found = Vec::new();
-    let mut pending = vec![root.clone()];
-    while let Some(dir) = pending.pop() {
-        for entry in
-            fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        {
-            let path = entry
-                .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-                .path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.file_name().is_some_and(|name| name == "Dockerfile") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
+    let found = common::dockerfiles_under(&root);
     assert!(!found.is_empty(), "no Dockerfile under {}", root.display());
     found
 }
@@ -86,20 +62,6 @@ fn display_path(path: &Path) -> String {
 
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
-
-fn report(title: &str, problems: &[String]) {
-    for line in problems.iter().take(MAX_PRINTED) {
-        println!("  {line}");
-    }
-    if problems.len() > MAX_PRINTED {
-        println!("  … and {} more", problems.len() - MAX_PRINTED);
-    }
-    assert!(
-        problems.is_empty(),
-        "{title}: {} problem(s), listed above",
-        problems.len()
-    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,7 +162,7 @@ fn node_real_snapshots() {
         files.len() - failures.len(),
         files.len()
     );
-    report("node-real snapshots", &failures);
+    common::report("node-real snapshots", &failures);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -518,7 +480,7 @@ fn invariants(group: &str) {
              {rounds} needed more than one round, {unparsable} skipped: the original does not parse)"
         );
     }
-    report(&format!("invariants {group}"), &problems);
+    common::report(&format!("invariants {group}"), &problems);
 }
 
 #[test]

@@ -22,9 +22,6 @@ use unroot::edit::Applicability;
 use unroot::lint::{lint, LintOptions};
 use unroot::rules::RuleOptions;
 
-/// At most this many problem lines are printed.
-const MAX_PRINTED: usize = 100;
-
 /// hadolint's "non-numeric user-id", which `USER node` triggers by design.
 const NON_NUMERIC_USER: &str = "DL3066";
 
@@ -131,20 +128,6 @@ fn put(root: &Path, group: &str, id: &str, text: &str) -> String {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(&path, text).unwrap();
     relative
-}
-
-fn report(title: &str, problems: &[String]) {
-    for line in problems.iter().take(MAX_PRINTED) {
-        println!("  {line}");
-    }
-    if problems.len() > MAX_PRINTED {
-        println!("  … and {} more", problems.len() - MAX_PRINTED);
-    }
-    assert!(
-        problems.is_empty(),
-        "{title}: {} problem(s), listed above",
-        problems.len()
-    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,7 +274,7 @@ fn hadolint_oracle() {
         dl3002_before > 0,
         "hadolint reported DL3002 on no original: the oracle does not work"
     );
-    report("hadolint oracle", &problems);
+    common::report("hadolint oracle", &problems);
 }
 
 #[test]
@@ -420,7 +403,7 @@ fn checkov_oracle() {
         failing_before > 0,
         "Checkov failed CKV_DOCKER_3/8 on no original: the oracle does not work"
     );
-    report("checkov oracle", &problems);
+    common::report("checkov oracle", &problems);
 }
 
 /// floating-tag against hadolint: after the fix, no DL3006 (untagged) or DL3007 (`latest`)
@@ -473,5 +456,5 @@ fn hadolint_floating_tags() {
         before > 0,
         "hadolint reported no floating node tag on any original: the oracle does not work"
     );
-    report("hadolint floating tags", &problems);
+    common::report("hadolint floating tags", &problems);
 }

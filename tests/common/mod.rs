@@ -84,6 +84,47 @@ pub fn isolate_git(command: &mut std::process::Command, home: &Path) {
         .env("GIT_TERMINAL_PROMPT", "0");
 }
 
+/// Every file named `Dockerfile` below `dir`, sorted. Panics when `dir` is missing.
+pub fn dockerfiles_under(dir: &Path) -> Vec<PathBuf> {
+    assert!(dir.is_dir(), "corpus folder is missing: {}", dir.display());
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let entries = std::fs::read_dir(&current)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", current.display()));
+        for entry in entries {
+            let path = entry
+                .unwrap_or_else(|e| panic!("cannot list {}: {e}", current.display()))
+                .path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.file_name().is_some_and(|name| name == "Dockerfile") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// How many problems [`report`] prints before it counts the rest.
+const MAX_PRINTED: usize = 100;
+
+/// Prints `problems` (the first [`MAX_PRINTED`]) and fails the test when there are any.
+pub fn report(title: &str, problems: &[String]) {
+    for line in problems.iter().take(MAX_PRINTED) {
+        println!("  {line}");
+    }
+    if problems.len() > MAX_PRINTED {
+        println!("  … and {} more", problems.len() - MAX_PRINTED);
+    }
+    assert!(
+        problems.is_empty(),
+        "{title}: {} problem(s), listed above",
+        problems.len()
+    );
+}
+
 /// A folder of the shared corpus (`../shared/corpus/<group>`, `""` for the corpus itself).
 /// Panics (fails the test) when it is missing: these tests never pass without it.
 pub fn corpus(group: &str) -> PathBuf {
