@@ -13,7 +13,6 @@ use clap::{Parser, ValueEnum};
 use rayon::prelude::*;
 
 use crate::analysis::ImageRef;
-use crate::config::Config;
 use crate::discover::{discover_excluding, Input};
 use crate::edit::Applicability;
 use crate::error::Error;
@@ -457,8 +456,13 @@ fn run_streams(
             "`-` (standard input) cannot be used with --branch: it is in no repository",
         );
     }
-    if let Some(Err(message)) = git_options(args, &first.config).map(|git| git.validate()) {
-        return usage_error(stderr, &message);
+    let git = git_options(args);
+    if let Some(git) = &git {
+        let config = &first.config;
+        let template = config.commit_template.value.as_deref();
+        if let Err(message) = git.validate(&config.branch.value, template) {
+            return usage_error(stderr, &message);
+        }
     }
     if args.interactive {
         if stdin_given {
@@ -521,8 +525,8 @@ fn run_streams(
         return Status::Error;
     }
     if args.interactive {
-        return match git_options(args, &first.config) {
-            Some(git) => crate::interactive::run_branch(&git, &files, stdout, stderr, status),
+        return match &git {
+            Some(git) => crate::interactive::run_branch(git, &files, stdout, stderr, status),
             None => crate::interactive::run(&files, stdout, stderr, status),
         };
     }
@@ -603,10 +607,10 @@ fn run_streams(
     // fixes are in a commit.
     let mut git_lines = Vec::new();
     let mut git_ok = true;
-    if let Some(git) = git_options(args, &first.config).filter(|_| !lookup_failed) {
+    if let Some(git) = git.filter(|_| !lookup_failed) {
         let outcome = crate::git::run(&git, &files, text, &mut git_lines, stderr);
         git_ok = outcome.ok;
-        let committed: Vec<String> = outcome
+        let committed: std::collections::HashSet<String> = outcome
             .committed
             .iter()
             .map(|path| path.display().to_string())
@@ -635,13 +639,11 @@ fn run_streams(
 }
 
 /// The `Git` flags, when `--branch` is given.
-fn git_options(args: &Args, config: &Config) -> Option<crate::git::Options> {
+fn git_options(args: &Args) -> Option<crate::git::Options> {
     args.branch.as_ref()?;
     Some(crate::git::Options {
-        branch: config.branch.value.clone(),
         base: args.base.clone(),
         author: args.author.clone(),
-        commit_template: config.commit_template.value.clone(),
         push: args.push.clone(),
         pr: args.pr,
         forge: args.forge,

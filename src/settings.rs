@@ -76,8 +76,9 @@ impl<'a> Resolver<'a> {
     /// True when the configuration governing `path` (a walked file) excludes it. A file whose
     /// configuration cannot be loaded is kept: checking it reports the error.
     pub fn excluded(&self, path: &Path) -> bool {
-        self.for_file(path)
-            .is_ok_and(|settings| settings.config.excludes(&absolute(&self.cwd, path)))
+        let absolute = absolute(&self.cwd, path);
+        self.for_dir_absolute(absolute.parent().unwrap_or(Path::new("/")))
+            .is_ok_and(|settings| settings.config.excludes(&absolute))
     }
 
     fn for_dir_absolute(&self, dir: &Path) -> Loaded {

@@ -29,18 +29,14 @@ use message::{FileChange, GENERATED_TRAILER, TREE_TRAILER};
 /// The branch `--branch` names when given without a value.
 pub const DEFAULT_BRANCH: &str = "unroot/non-root";
 
-/// The `Git` flags. `branch` and `commit_template` are the first PATH's (checked before any
-/// file is read); each repository takes them from its files' configuration.
+/// The `Git` flags. The branch and the commit template are settings of the configuration:
+/// each repository takes them from its files' ([`Settings`]).
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// `--branch NAME`.
-    pub branch: String,
     /// `--base BRANCH`: start from (and propose against) this branch instead of HEAD's.
     pub base: Option<String>,
     /// `--author "Name <email>"`.
     pub author: Option<String>,
-    /// `--commit-template FILE`.
-    pub commit_template: Option<PathBuf>,
     /// `--push [REMOTE]`.
     pub push: Option<String>,
     /// `--pr`.
@@ -216,14 +212,15 @@ fn run_with(
 }
 
 impl Options {
-    /// The checks that need no repository: the branch name, `--author`, the template file.
-    /// The command line runs them before any file is checked.
-    pub fn validate(&self) -> Result<(), String> {
-        check_branch_name(&self.branch)?;
+    /// The checks that need no repository: `--author`, and the branch name and template file
+    /// of a configuration (the first PATH's). The command line runs them before any file is
+    /// checked.
+    pub fn validate(&self, branch: &str, commit_template: Option<&Path>) -> Result<(), String> {
+        check_branch_name(branch)?;
         if let Some(author) = &self.author {
             parse_author(author)?;
         }
-        if let Some(path) = &self.commit_template {
+        if let Some(path) = commit_template {
             std::fs::metadata(path)
                 .map_err(|error| format!("{}: {error}", crate::config::shown_path(path)))?;
         }
