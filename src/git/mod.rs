@@ -97,14 +97,14 @@ struct FileFix {
 }
 
 /// `--interactive --branch`: decides what one file's commit holds. It gets the file (as the
-/// user named it), its settings, its committed bytes, and the stream the reports go to (for the prompts);
-/// it returns the text to commit and the findings that text fixes, `None` to leave the file
-/// out of the commit, or an error (no commit is made in that repository).
+/// user named it), its settings, its committed bytes, and the stream the reports go to (for
+/// the prompts); it returns the text to commit and the findings that text fixes, `None` to
+/// leave the file out of the commit, or an error (no commit is made in that repository).
 pub type Choose<'a> = dyn FnMut(&Path, &Settings, &[u8], &mut dyn Write) -> Result<Option<(String, Vec<Finding>)>, String>
     + 'a;
 
 /// What a `--branch` run did.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Outcome {
     /// False when anything failed (exit status 2).
     pub ok: bool,
@@ -157,7 +157,10 @@ fn run_with(
         Ok(author) => author,
         Err(message) => {
             say(err, &format!("error: {message}"));
-            return Outcome::default();
+            return Outcome {
+                ok: false,
+                committed: Vec::new(),
+            };
         }
     };
     let run = Run { options, author };
@@ -281,7 +284,7 @@ impl Group {
     }
 }
 
-/// A setting's value in a message: a string unquoted-debug, a path as a path.
+/// A setting's value in a message: quoted (its `Debug` form), without `Some(…)` around it.
 fn shown_value<T: std::fmt::Debug>(value: &T) -> String {
     let text = format!("{value:?}");
     text.strip_prefix("Some(")
