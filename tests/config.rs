@@ -1,5 +1,7 @@
 //! The configuration file (`unroot.toml`, `.unroot.toml`) and `--show-config`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -34,22 +36,18 @@ impl Repo {
         std::fs::read_to_string(self.root().join(path)).expect("read")
     }
 
+    /// unroot in `dir` (relative to the root), without colour.
+    fn command(&self, dir: &str) -> Command {
+        let mut command = common::unroot();
+        command
+            .current_dir(self.root().join(dir))
+            .args(["--color", "never"]);
+        command
+    }
+
     /// Runs unroot in `dir` (relative to the root).
     fn run_in(&self, dir: &str, args: &[&str]) -> (i32, String, String) {
-        let output = Command::cargo_bin("unroot")
-            .expect("the binary")
-            .current_dir(self.root().join(dir))
-            .env("UNROOT_TODAY", "2026-11-24")
-            .env_remove("NO_COLOR")
-            .args(["--color", "never"])
-            .args(args)
-            .output()
-            .expect("run unroot");
-        (
-            output.status.code().unwrap_or(-1),
-            String::from_utf8(output.stdout).expect("UTF-8"),
-            String::from_utf8(output.stderr).expect("UTF-8"),
-        )
+        outcome(self.command(dir).args(args).output().expect("run unroot"))
     }
 
     fn run(&self, args: &[&str]) -> (i32, String, String) {
@@ -66,6 +64,12 @@ impl Repo {
         assert!(code < 2, "{stderr}");
         self.read("Dockerfile")
     }
+}
+
+/// Exit status, standard output and standard error.
+fn outcome(output: std::process::Output) -> (i32, String, String) {
+    let run = common::Run::of(output);
+    (run.code, run.stdout, run.stderr)
 }
 
 macro_rules! snapshot {
@@ -294,10 +298,8 @@ fn dot_unroot_toml_is_found_from_a_subdirectory_up_to_the_repository_root() {
     std::fs::write(outer.path().join("unroot.toml"), "colour = 1\n").expect("write");
     std::fs::create_dir_all(outer.path().join("repo/.git")).expect("mkdir");
     std::fs::write(outer.path().join("repo/Dockerfile"), APP).expect("write");
-    let output = Command::cargo_bin("unroot")
-        .expect("the binary")
+    let output = common::unroot()
         .current_dir(outer.path().join("repo"))
-        .env("UNROOT_TODAY", "2026-11-24")
         .arg("--show-config")
         .output()
         .expect("run unroot");
@@ -602,20 +604,8 @@ fn stdin_filename_takes_the_configuration_and_the_name_of_the_file() {
         "pin = \"minor\"\nselect = [\"floating-tag\"]\n",
     );
     let run = |args: &[&str], input: &str| {
-        let output = Command::cargo_bin("unroot")
-            .expect("the binary")
-            .current_dir(repo.root())
-            .env("UNROOT_TODAY", "2026-11-24")
-            .args(["--color", "never"])
-            .args(args)
-            .write_stdin(input)
-            .output()
-            .expect("run unroot");
-        (
-            output.status.code().unwrap_or(-1),
-            String::from_utf8(output.stdout).expect("UTF-8"),
-            String::from_utf8(output.stderr).expect("UTF-8"),
-        )
+        let output = repo.command("").args(args).write_stdin(input).output();
+        outcome(output.expect("run unroot"))
     };
     // `-` alone uses the current directory's configuration and says `<stdin>`.
     let (code, stdout, stderr) = run(&["-"], APP);
