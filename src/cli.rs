@@ -18,6 +18,7 @@ use crate::edit::Applicability;
 use crate::error::Error;
 use crate::lint::{lint_parsed, LintOptions};
 use crate::output::progress::{self, Progress};
+use crate::output::stream::CheckedWriter;
 use crate::output::text::{self, Action};
 use crate::output::{diff, github, json, sarif, FileReport};
 use crate::releases::ReleaseTable;
@@ -345,7 +346,42 @@ pub fn run_with(
 
 /// Runs unroot; `progress_allowed`: standard error is a terminal outside CI (see
 /// [`progress::allowed`]), so a bar may be drawn on it while many files are checked.
+///
+/// Every write is checked: output that did not reach its reader is exit status 2, with a
+/// message when standard error still takes one. A reader that hangs up on a report
+/// (`unroot | head`) is the exception, as in ripgrep: the status still tells the outcome. The
+/// fixed file of `unroot -` has no such exception: a pipe that lost part of it fails.
 fn run_streams(
+    args: &Args,
+    progress_allowed: bool,
+    terminal: bool,
+    stdin: &mut impl Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Status {
+    let mut out = CheckedWriter::new(stdout);
+    let mut err = CheckedWriter::new(stderr);
+    let status = run_modes(args, progress_allowed, terminal, stdin, &mut out, &mut err);
+    let _ = out.flush();
+    let _ = err.flush();
+    let file_on_stdout = args.stdin_filename.is_some() || args.paths.iter().any(|p| p == "-");
+    let lost = match out.failure() {
+        Some(error) if error.kind() == io::ErrorKind::BrokenPipe && !file_on_stdout => None,
+        Some(error) => Some(error.to_string()),
+        None => None,
+    };
+    if let Some(error) = lost {
+        let _ = writeln!(err, "error: writing to standard output: {error}");
+        let _ = err.flush();
+        return Status::Error;
+    }
+    if err.failure().is_some() {
+        return Status::Error;
+    }
+    status
+}
+
+fn run_modes(
     args: &Args,
     progress_allowed: bool,
     terminal: bool,
@@ -459,8 +495,7 @@ fn run_streams(
     let git = git_options(args);
     if let Some(git) = &git {
         let config = &first.config;
-        let template = config.commit_template.value.as_deref();
-        if let Err(message) = git.validate(&config.branch.value, template) {
+        if let Err(message) = git.validate(&config.branch.value, &config.commit_template) {
             return usage_error(stderr, &message);
         }
     }
@@ -867,7 +902,16 @@ fn run_stdin(
     let (report, lookup_failures) =
         match report_for(&shown, &bytes, &settings.lint, settings.threshold, false) {
             Ok(checked) => checked,
-            Err(err) => return report_error(stderr, err.with_path(&name)),
+            Err(err) => {
+                // As ruff does: the input goes through unchanged, so `unroot - < f > g`
+                // loses nothing (the rest of a file too large to check included).
+                if args.format == Format::Text {
+                    let _ = stdout
+                        .write_all(&bytes)
+                        .and_then(|()| io::copy(stdin, stdout).map(drop));
+                }
+                return report_error(stderr, err.with_path(&name));
+            }
         };
     let reports = [report];
     // A failed `--pin digest` lookup: the findings, the errors, and no file on stdout.

@@ -251,9 +251,23 @@ impl Config {
             };
         }
         if let Some(template) = raw.commit_template {
+            // A repository's configuration names a file of that repository: `--branch` reads
+            // it from the commit it fixes. Only the command line may name any file.
+            let written = Path::new(template.get_ref());
+            if written.is_absolute() || written.has_root() {
+                return Err(error(
+                    template.span().start,
+                    format!(
+                        "`commit-template`: `{}` is an absolute path; a configuration file names \
+                        a file of its repository, relative to the configuration file's \
+                        directory (any file may be named with --commit-template)",
+                        template.get_ref()
+                    ),
+                ));
+            }
             self.commit_template = Setting {
                 source: at(template.span().start),
-                value: Some(dir.join(template.get_ref())),
+                value: Some(crate::settings::absolute(&dir, written)),
             };
         }
         self.file = Some(shown);

@@ -15,9 +15,14 @@ fn main() -> ExitCode {
         Ok(args) => cli::run(&args).into(),
         Err(err) => {
             // `--help` and `--version` go to stdout with status 0, usage errors to stderr with
-            // status 2. A closed pipe is not worth a panic: ignore a failed write.
-            let _ = err.print();
-            ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
+            // status 2; text that could not be written is status 2 too.
+            let printed = err
+                .print()
+                .and_then(|()| std::io::Write::flush(&mut std::io::stdout()));
+            match printed {
+                Ok(()) => ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2)),
+                Err(_) => ExitCode::from(2),
+            }
         }
     }
 }

@@ -1745,3 +1745,81 @@ fn closed_stdout_exits_quietly_with_status_1() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 }
+
+/// D1: output that does not reach its reader is an error (exit 2, said on stderr), so
+/// `unroot - < Dockerfile > new && mv new Dockerfile` never replaces a file with less of it.
+#[test]
+fn output_to_a_full_disk_is_an_error() {
+    let dir = Dir::new();
+    dir.file("Dockerfile", APP);
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
+    let command = || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_unroot"));
+        command
+            .current_dir(dir.root())
+            .env("UNROOT_TODAY", common::TODAY);
+        command
+    };
+    for args in [
+        &["-"][..],
+        &["--stdin-filename", "Dockerfile"],
+        &["Dockerfile"],
+        &["--format", "json", "Dockerfile"],
+        &["--format", "sarif", "Dockerfile"],
+        &["--format", "diff", "Dockerfile"],
+        &["--list-rules"],
+        &["--explain", "root-user"],
+        &["--show-config"],
+        &["--help"],
+    ] {
+        let output = command()
+            .args(args)
+            .stdin(std::fs::File::open(dir.path("Dockerfile")).expect("open"))
+            .stdout(full())
+            .output()
+            .expect("run unroot");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        if args != ["--help"] {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                stderr.contains("error: writing to standard output: No space left on device"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+    // Errors that cannot be said: still exit 2.
+    let output = command()
+        .args(["missing/Dockerfile"])
+        .stderr(full())
+        .stdout(Stdio::null())
+        .output()
+        .expect("run unroot");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(dir.read("Dockerfile"), APP);
+}
+
+/// A file that cannot be parsed goes through a pipe unchanged, as with ruff: the pipe loses
+/// nothing, and the status says it was not checked.
+#[test]
+fn stdin_that_cannot_be_parsed_is_echoed_unchanged() {
+    let dir = Dir::new();
+    let run = dir.run_stdin(&["-"], UNTERMINATED_HEREDOC);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, UNTERMINATED_HEREDOC);
+    assert!(run.stderr.starts_with("<stdin>:2: "), "{}", run.stderr);
+    // Larger than unroot checks: all of it comes out, not only what was read.
+    let big = format!("FROM node:22\n{}", "# padding\n".repeat(500_000));
+    let run = dir.run_stdin(&["-"], &big);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout.len(), big.len());
+    assert!(run.stdout == big);
+    // The JSON format carries findings, not the file.
+    let run = dir.run_stdin(&["--format", "json", "-"], UNTERMINATED_HEREDOC);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+}

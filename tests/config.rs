@@ -222,6 +222,9 @@ fn branch_and_commit_template() {
         "unroot.toml",
         "branch = \"chore/non-root\"\ncommit-template = \"ci/message.txt\"\n",
     );
+    // A configuration's template is read from the commit being fixed.
+    git(&["add", "ci/message.txt", "unroot.toml"]);
+    git(&["commit", "-q", "-m", "configure unroot"]);
     let dry_run = ["--branch", "--dry-run", "--author", "T <t@example.com>"];
     let (code, stdout, stderr) = repo.run(&dry_run);
     assert!(code < 2, "{stderr}");
@@ -240,7 +243,8 @@ fn branch_and_commit_template() {
     let (code, _, stderr) = repo.run(&dry_run);
     assert_eq!(code, 2);
     let shown = format!("ci{}missing.txt: ", std::path::MAIN_SEPARATOR);
-    assert!(stderr.starts_with(&format!("error: {shown}")), "{stderr}");
+    assert!(stderr.contains(&shown), "{stderr}");
+    assert!(stderr.contains("is not committed on `main`"), "{stderr}");
 }
 
 #[test]

@@ -1684,3 +1684,91 @@ fn bulk_branch_push_pr_over_many_checkouts() {
         again.stdout
     );
 }
+
+/// S1: a repository's `unroot.toml` cannot make `--branch` publish a file: its template must
+/// be a regular file of the repository, read from the commit being fixed, at most 64 KiB.
+#[test]
+fn a_configured_commit_template_is_a_committed_file_of_the_repository() {
+    let sb = Sandbox::new();
+    let secret = "AUTHORIZATION: basic c2VjcmV0LXRva2Vu";
+    fs::write(sb.path().join("secret"), format!("{secret}\n")).expect("secret");
+    let dir = sb.app();
+    // What actions/checkout leaves in .git/config.
+    sb.git(
+        &dir,
+        &["config", "http.https://github.com/.extraheader", secret],
+    );
+    let refused = |config: &str, expected: &str| {
+        sb.commit_files(&dir, &[("unroot.toml", config)], "configure unroot");
+        if config.contains("draft.txt") {
+            fs::write(dir.join("draft.txt"), "draft {subject}\n").expect("draft");
+        }
+        let run = sb.unroot_branch(&dir, &[]);
+        assert_eq!(run.code, 2, "{config}: {}", run.all());
+        run.assert_in_stderr(expected);
+        assert!(!run.all().contains("c2VjcmV0"), "{}", run.all());
+        assert!(!sb.has_branch(&dir), "{}", run.all());
+    };
+    refused(
+        "commit-template = \".git/config\"\n",
+        "is not committed on `main`",
+    );
+    refused(
+        "commit-template = \"../secret\"\n",
+        "is outside the repository",
+    );
+    refused(
+        "commit-template = \"ci/../../secret\"\n",
+        "is outside the repository",
+    );
+    for absolute in ["/etc/passwd", "/dev/zero"] {
+        refused(
+            &format!("commit-template = \"{absolute}\"\n"),
+            "is an absolute path",
+        );
+    }
+    // A committed symbolic link to a file outside, and one to .git/config.
+    for (link, target) in [("outside.txt", "../secret"), ("inside.txt", ".git/config")] {
+        std::os::unix::fs::symlink(target, dir.join(link)).expect("symlink");
+        refused(
+            &format!("commit-template = \"{link}\"\n"),
+            "is not a regular file on `main`",
+        );
+    }
+    // Too large to be a message.
+    sb.commit_files(&dir, &[("big.txt", &"x".repeat(70_000))], "big");
+    refused("commit-template = \"big.txt\"\n", "larger than 64 KiB");
+    // A template in the working tree only, or changed there, is not read: the committed one is.
+    refused(
+        "commit-template = \"draft.txt\"\n",
+        "is not committed on `main`",
+    );
+    sb.commit_files(
+        &dir,
+        &[
+            ("ci/message.txt", "committed: {subject}\n"),
+            ("unroot.toml", "commit-template = \"ci/message.txt\"\n"),
+        ],
+        "template",
+    );
+    fs::write(dir.join("ci/message.txt"), "{subject}\n{files}\n").expect("edit");
+    sb.unroot_branch(&dir, &[]).assert_code(0);
+    let message = sb.git(&dir, &["log", "-1", "--format=%s", BRANCH]);
+    assert!(message.starts_with("committed: "), "{message}");
+}
+
+/// On the command line any regular file may be named, but not a device, and not a huge file.
+#[test]
+fn a_command_line_commit_template_is_a_regular_file_of_bounded_size() {
+    let sb = Sandbox::new();
+    let dir = sb.app();
+    let run = sb.unroot_branch(&dir, &["--commit-template", "/dev/zero"]);
+    run.assert_code(2);
+    run.assert_in_stderr("/dev/zero: the commit template is not a regular file");
+    let big = sb.path().join("big.txt");
+    fs::write(&big, "x".repeat(70_000)).expect("big");
+    let run = sb.unroot_branch(&dir, &["--commit-template", big.to_str().expect("UTF-8")]);
+    run.assert_code(2);
+    run.assert_in_stderr("larger than 64 KiB");
+    assert!(!sb.has_branch(&dir));
+}

@@ -11,13 +11,13 @@ pub mod message;
 pub mod push;
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use git2::{Commit, ObjectType, Oid, Repository, Signature, Tree};
 
-use crate::config::Setting;
+use crate::config::{Setting, Source};
 use crate::edit::Applicability;
 use crate::lint::lint_parsed;
 use crate::output::diff::unified_diff;
@@ -79,8 +79,12 @@ struct BranchState<'r> {
 /// What one repository's commit is made with, from its files' configuration.
 struct Branch {
     name: String,
-    template: String,
+    /// The commit template's path and where it was set (`None`: the shipped template).
+    template: Setting<Option<PathBuf>>,
 }
+
+/// The most bytes a commit template may hold: it is a message, not a file to publish.
+pub const TEMPLATE_LIMIT: u64 = 64 * 1024;
 
 /// One fixed file.
 struct FileFix {
@@ -218,14 +222,19 @@ impl Options {
     /// The checks that need no repository: `--author`, and the branch name and template file
     /// of a configuration (the first PATH's). The command line runs them before any file is
     /// checked.
-    pub fn validate(&self, branch: &str, commit_template: Option<&Path>) -> Result<(), String> {
+    pub fn validate(
+        &self,
+        branch: &str,
+        commit_template: &Setting<Option<PathBuf>>,
+    ) -> Result<(), String> {
         check_branch_name(branch)?;
         if let Some(author) = &self.author {
             parse_author(author)?;
         }
-        if let Some(path) = commit_template {
-            std::fs::metadata(path)
-                .map_err(|error| format!("{}: {error}", crate::config::shown_path(path)))?;
+        // A configuration file's template is read from each repository's commit, later.
+        if let (Some(path), Source::CommandLine) = (&commit_template.value, &commit_template.source)
+        {
+            read_local_template(path)?;
         }
         Ok(())
     }
@@ -236,23 +245,13 @@ impl Group {
     /// agree on (the command line's, when given). Configurations that disagree are an error:
     /// one repository gets one commit.
     fn branch(&self) -> Result<Branch, String> {
-        let name = self.agreed("branch", |settings| &settings.config.branch)?;
+        let name = self
+            .agreed("branch", |settings| &settings.config.branch)?
+            .value;
         check_branch_name(&name)?;
-        let template = match self.agreed("commit-template", |settings| {
+        let template = self.agreed("commit-template", |settings| {
             &settings.config.commit_template
-        })? {
-            Some(path) => match std::fs::read_to_string(&path) {
-                Ok(text) if !text.trim().is_empty() => text,
-                Ok(_) => {
-                    return Err(format!(
-                        "{}: the commit template is empty",
-                        crate::config::shown_path(&path)
-                    ))
-                }
-                Err(error) => return Err(format!("{}: {error}", crate::config::shown_path(&path))),
-            },
-            None => message::COMMIT_TEMPLATE.to_string(),
-        };
+        })?;
         Ok(Branch { name, template })
     }
 
@@ -260,7 +259,7 @@ impl Group {
         &self,
         key: &str,
         setting: impl Fn(&Settings) -> &Setting<T>,
-    ) -> Result<T, String> {
+    ) -> Result<Setting<T>, String> {
         let mut values: Vec<&Setting<T>> = Vec::new();
         for (_, _, settings) in &self.files {
             let value = setting(settings);
@@ -270,7 +269,7 @@ impl Group {
         }
         match values.as_slice() {
             [] => Err("no file to commit".to_string()),
-            [one] => Ok(one.value.clone()),
+            [one] => Ok((*one).clone()),
             [first, second, ..] => Err(format!(
                 "the configurations of this repository's files disagree on `{key}` ({} from {}, \
                  {} from {}), and one repository gets one commit: set it to one value in each \
@@ -291,6 +290,137 @@ fn shown_value<T: std::fmt::Debug>(value: &T) -> String {
         .and_then(|rest| rest.strip_suffix(')'))
         .unwrap_or(&text)
         .to_string()
+}
+
+/// The commit template's text. One named on the command line is read from the file system
+/// (any regular file); one a configuration file names must be a regular file of the
+/// repository and is read from the commit being fixed, so a repository cannot make unroot
+/// publish a file outside it (`/etc/passwd`, `../secret`), one it does not commit
+/// (`.git/config`, which may hold a token) or one a symbolic link points to.
+fn commit_template(
+    setting: &Setting<Option<PathBuf>>,
+    repo: &Repository,
+    base_tree: &Tree,
+    base_name: &str,
+) -> Result<String, String> {
+    let Some(path) = &setting.value else {
+        return Ok(message::COMMIT_TEMPLATE.to_string());
+    };
+    match setting.source {
+        Source::CommandLine => read_local_template(path),
+        _ => committed_template(repo, path, &setting.source, base_tree, base_name),
+    }
+}
+
+/// `--commit-template FILE`: a regular file of at most [`TEMPLATE_LIMIT`] bytes of UTF-8 text.
+fn read_local_template(path: &Path) -> Result<String, String> {
+    let shown = crate::config::shown_path(path);
+    let metadata = std::fs::metadata(path).map_err(|error| format!("{shown}: {error}"))?;
+    if !metadata.is_file() {
+        return Err(format!(
+            "{shown}: the commit template is not a regular file"
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(TEMPLATE_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(|error| format!("{shown}: {error}"))?;
+    template_text(&shown, bytes)
+}
+
+/// A configuration file's template: the blob at its path in the commit being fixed.
+fn committed_template(
+    repo: &Repository,
+    path: &Path,
+    source: &Source,
+    base_tree: &Tree,
+    base_name: &str,
+) -> Result<String, String> {
+    let shown = crate::config::shown_path(path);
+    let relative = path_in_repository(repo, path).ok_or_else(|| {
+        format!(
+            "{shown}: the commit template set at {source} is outside the repository: a \
+            configuration file may name only a file of its own repository (any file may be \
+            named with --commit-template)"
+        )
+    })?;
+    let entry = base_tree.get_path(Path::new(&relative)).map_err(|_| {
+        format!(
+            "{shown}: the commit template set at {source} is not committed on `{base_name}`: \
+            it is read from the commit that is fixed, not from the working tree"
+        )
+    })?;
+    if entry.kind() != Some(ObjectType::Blob) || !matches!(entry.filemode(), 0o100644 | 0o100755) {
+        return Err(format!(
+            "{shown}: the commit template set at {source} is not a regular file on \
+            `{base_name}` (symbolic links are not followed)"
+        ));
+    }
+    let blob = repo
+        .find_blob(entry.id())
+        .map_err(|error| format!("{shown}: {}", error.message()))?;
+    if blob.size() as u64 > TEMPLATE_LIMIT {
+        return Err(template_too_large(&shown));
+    }
+    template_text(&shown, blob.content().to_vec())
+}
+
+fn template_too_large(shown: &str) -> String {
+    format!(
+        "{shown}: the commit template is larger than {} KiB",
+        TEMPLATE_LIMIT / 1024
+    )
+}
+
+fn template_text(shown: &str, bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.len() as u64 > TEMPLATE_LIMIT {
+        return Err(template_too_large(shown));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{shown}: the commit template is not UTF-8"))?;
+    if text.trim().is_empty() {
+        return Err(format!("{shown}: the commit template is empty"));
+    }
+    Ok(text)
+}
+
+/// `path` (absolute, lexical) as a `/`-separated path inside `repo`'s working tree, if it is
+/// in it. The working tree is tried as git spells it and resolved, and so is the nearest
+/// existing directory above `path` (the current directory may be spelled through a link).
+fn path_in_repository(repo: &Repository, path: &Path) -> Option<String> {
+    let workdir = repo.workdir()?;
+    let roots = [Some(workdir.to_path_buf()), workdir.canonicalize().ok()];
+    let mut spellings = vec![path.to_path_buf()];
+    let mut tail = Vec::new();
+    let mut dir = path;
+    while let Some(parent) = dir.parent() {
+        tail.push(dir.file_name()?);
+        if let Ok(resolved) = parent.canonicalize() {
+            let mut resolved = resolved;
+            resolved.extend(tail.iter().rev());
+            spellings.push(resolved);
+            break;
+        }
+        dir = parent;
+    }
+    for spelling in &spellings {
+        for root in roots.iter().flatten() {
+            let Ok(relative) = spelling.strip_prefix(root) else {
+                continue;
+            };
+            let parts: Option<Vec<&str>> = relative
+                .components()
+                .map(|part| match part {
+                    std::path::Component::Normal(name) => name.to_str(),
+                    _ => None,
+                })
+                .collect();
+            if let Some(parts) = parts.filter(|parts| !parts.is_empty()) {
+                return Some(parts.join("/"));
+            }
+        }
+    }
+    None
 }
 
 /// A branch name git accepts, and not one that looks like a path the user meant to check.
@@ -763,7 +893,7 @@ impl Run<'_> {
         let options = self.options;
         let repo = &group.repo;
         let name = &group.display;
-        let template = &branch.template;
+        let template_setting = &branch.template;
         let branch = branch.name.as_str();
         let refname = format!("refs/heads/{branch}");
         let git_error = |error: git2::Error| error.message().to_string();
@@ -783,6 +913,7 @@ impl Run<'_> {
             }
         }
         let base_tree = base.tree().map_err(git_error)?;
+        let template = &commit_template(template_setting, repo, &base_tree, &base_name)?;
         let interactive = choose.is_some();
         // Asking about fixes that could not be committed wastes the user's answers: a branch
         // someone else changed is refused before the questions.
