@@ -522,7 +522,8 @@ fn dash_reports_errors_as_stdin() {
         .write_stdin(UNTERMINATED_HEREDOC)
         .assert()
         .code(2)
-        .stdout("")
+        // Echoed unchanged (issue 11, D1): a pipe into a new file loses nothing.
+        .stdout(UNTERMINATED_HEREDOC)
         .stderr("<stdin>:2: unterminated heredoc\n");
 }
 

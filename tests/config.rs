@@ -638,12 +638,12 @@ fn stdin_filename_takes_the_configuration_and_the_name_of_the_file() {
         APP,
     );
     assert!(stdout.contains("\"path\": \"svc/Dockerfile\""), "{stdout}");
-    // Errors name it too, and nothing is printed on stdout.
+    // Errors name it too, and the input is echoed unchanged on stdout (issue 11, D1).
     let (code, stdout, stderr) = run(
         &["--stdin-filename", "svc/Dockerfile"],
         "FROM node\nRUN <<EOF\n",
     );
-    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!((code, stdout.as_str()), (2, "FROM node\nRUN <<EOF\n"));
     assert_eq!(stderr, "svc/Dockerfile:2: unterminated heredoc\n");
     // It names what `-` stands for: with other PATHs it is a usage error.
     let (code, _, stderr) = run(&["--stdin-filename", "svc/Dockerfile", "Dockerfile"], APP);
