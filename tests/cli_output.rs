@@ -605,7 +605,7 @@ fn pre_commit_hook_checks_the_files_unroot_walks() {
         let name = path.rsplit('/').next().expect("a file name");
         assert_eq!(
             files.is_match(path),
-            unroot::discover::is_dockerfile_name(name),
+            unroot::is_dockerfile_name(name),
             "{path}"
         );
     }

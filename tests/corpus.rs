@@ -18,12 +18,12 @@ use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use unroot::analysis::Analysis;
 use unroot::edit::{Applicability, Edit};
-use unroot::lint::{line_col, lint, LintOptions, Outcome};
-use unroot::output::diff::unified_diff;
+use unroot::linter::{line_col, lint, LintOptions, Outcome};
 use unroot::rules::RuleOptions;
 use unroot::syntax::{parse, Dockerfile, Keyword};
+use unroot::unified_diff;
+use unroot::Analysis;
 
 // ---------------------------------------------------------------------------------------------
 // Corpus access

@@ -19,7 +19,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use unroot::edit::Applicability;
-use unroot::lint::{lint, LintOptions};
+use unroot::linter::{lint, LintOptions};
 use unroot::rules::RuleOptions;
 
 /// hadolint's "non-numeric user-id", which `USER node` triggers by design.
@@ -426,9 +426,8 @@ fn hadolint_floating_tags() {
         let file = unroot::syntax::parse(text).expect("the corpus file parses");
         file.instructions.iter().any(|i| {
             i.start_line as u64 == line
-                && i.from_image().is_some_and(|image| {
-                    unroot::analysis::ImageRef::parse(&image.value).is_official_node()
-                })
+                && i.from_image()
+                    .is_some_and(|image| unroot::ImageRef::parse(&image.value).is_official_node())
         })
     };
     let floating = |group: &str, case: &Case, text: &str| {

@@ -2,7 +2,7 @@
 //! `templates/pr.md` by plain `{placeholder}` substitution.
 
 use crate::edit::Applicability;
-use crate::lint::line_col;
+use crate::linter::line_col;
 use crate::rules::Finding;
 
 /// The shipped commit message template.
@@ -367,9 +367,9 @@ mod tests {
 
     #[test]
     fn subject_names_what_was_fixed() {
-        let options = crate::lint::LintOptions::default();
+        let options = crate::linter::LintOptions::default();
         let source = "FROM node:22\nRUN npm ci\nEXPOSE 80\nCMD [\"node\", \"a.js\"]\n";
-        let outcome = crate::lint::lint(source, &options, Applicability::Unsafe).unwrap();
+        let outcome = crate::linter::lint(source, &options, Applicability::Unsafe).unwrap();
         let rules: Vec<_> = outcome.findings.iter().map(|f| f.rule).collect();
         let files = [FileChange {
             path: "Dockerfile",

@@ -17,17 +17,14 @@ use std::sync::Arc;
 
 use git2::{Commit, ObjectType, Oid, Repository, Signature, Tree};
 
-use crate::config::{Setting, Source};
 use crate::edit::Applicability;
-use crate::lint::lint_parsed;
+use crate::linter::lint_parsed;
 use crate::output::diff::unified_diff;
 use crate::rules::Finding;
 use crate::settings::Settings;
+use crate::settings::{Setting, Source};
 use forge::{Forge, Project, PullRequest};
 use message::{FileChange, GENERATED_TRAILER, TREE_TRAILER};
-
-/// The branch `--branch` names when given without a value.
-pub const DEFAULT_BRANCH: &str = "unroot/non-root";
 
 /// The `Git` flags. The branch and the commit template are settings of the configuration:
 /// each repository takes them from its files' ([`Settings`]).
@@ -314,7 +311,7 @@ fn commit_template(
 
 /// `--commit-template FILE`: a regular file of at most [`TEMPLATE_LIMIT`] bytes of UTF-8 text.
 fn read_local_template(path: &Path) -> Result<String, String> {
-    let shown = crate::config::shown_path(path);
+    let shown = crate::fs::paths::shown_path(path);
     let metadata = std::fs::metadata(path).map_err(|error| format!("{shown}: {error}"))?;
     if !metadata.is_file() {
         return Err(format!(
@@ -336,7 +333,7 @@ fn committed_template(
     base_tree: &Tree,
     base_name: &str,
 ) -> Result<String, String> {
-    let shown = crate::config::shown_path(path);
+    let shown = crate::fs::paths::shown_path(path);
     let relative = path_in_repository(repo, path).ok_or_else(|| {
         format!(
             "{shown}: the commit template set at {source} is outside the repository: a \

@@ -3,7 +3,7 @@
 //! `::warning file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message`.
 
 use super::FileReport;
-use crate::lint::line_col;
+use crate::linter::line_col;
 
 /// Every finding as a `::warning` command, one per line. Empty when nothing was found.
 pub fn render(reports: &[FileReport]) -> String {

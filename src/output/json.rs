@@ -1,9 +1,11 @@
 //! `--format json`: one JSON array of findings (like ruff's), each with its planned edit.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
 
 use super::FileReport;
-use crate::lint::line_col;
+use crate::linter::line_col;
 
 #[derive(Serialize)]
 struct JsonFinding<'a> {
@@ -40,50 +42,72 @@ struct JsonEdit<'a> {
 
 /// The findings of every file as one pretty-printed JSON document.
 pub fn render(reports: &[FileReport]) -> String {
-    let findings: Vec<JsonFinding> = reports
-        .iter()
-        .flat_map(|report| {
-            report.findings.iter().map(move |finding| {
-                let (line, column) = line_col(&report.source, finding.span.start);
-                let (end_line, end_column) = line_col(&report.source, finding.span.end);
-                JsonFinding {
-                    path: &report.path,
-                    line,
-                    column,
-                    end_line,
-                    end_column,
-                    rule: finding.rule,
-                    message: &finding.message,
-                    help: finding.help.as_deref(),
-                    fixable: finding.fix.is_some(),
-                    fix: finding.fix.as_ref().map(|fix| JsonFix {
-                        title: &fix.title,
-                        applicability: fix.applicability.as_str(),
-                        edits: fix
-                            .edits
-                            .iter()
-                            .map(|edit| {
-                                let (start_line, start_column) =
-                                    line_col(&report.source, edit.span.start);
-                                let (end_line, end_column) =
-                                    line_col(&report.source, edit.span.end);
-                                JsonEdit {
-                                    start: edit.span.start,
-                                    end: edit.span.end,
-                                    start_line,
-                                    start_column,
-                                    end_line,
-                                    end_column,
-                                    content: &edit.content,
-                                }
-                            })
-                            .collect(),
-                    }),
-                }
-            })
-        })
-        .collect();
+    let findings: Vec<JsonFinding> = reports.iter().flat_map(findings_of).collect();
     let mut out = serde_json::to_string_pretty(&findings).unwrap_or_else(|_| "[]".to_string());
     out.push('\n');
     out
+}
+
+/// [`render`]'s document written file by file: the same bytes, without holding the reports.
+#[derive(Default)]
+pub struct JsonArray {
+    started: bool,
+}
+
+impl JsonArray {
+    pub fn push(&mut self, out: &mut dyn Write, report: &FileReport) -> io::Result<()> {
+        for finding in findings_of(report) {
+            // An element of a pretty-printed array: its text in a one-element array, less
+            // the brackets.
+            let one = serde_json::to_string_pretty(&[finding]).map_err(io::Error::other)?;
+            let element = &one["[\n".len()..one.len() - "\n]".len()];
+            out.write_all(if self.started { b",\n" } else { b"[\n" })?;
+            out.write_all(element.as_bytes())?;
+            self.started = true;
+        }
+        Ok(())
+    }
+
+    pub fn finish(self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(if self.started { b"\n]\n" } else { b"[]\n" })
+    }
+}
+
+fn findings_of(report: &FileReport) -> impl Iterator<Item = JsonFinding<'_>> {
+    report.findings.iter().map(move |finding| {
+        let (line, column) = line_col(&report.source, finding.span.start);
+        let (end_line, end_column) = line_col(&report.source, finding.span.end);
+        JsonFinding {
+            path: &report.path,
+            line,
+            column,
+            end_line,
+            end_column,
+            rule: finding.rule,
+            message: &finding.message,
+            help: finding.help.as_deref(),
+            fixable: finding.fix.is_some(),
+            fix: finding.fix.as_ref().map(|fix| JsonFix {
+                title: &fix.title,
+                applicability: fix.applicability.as_str(),
+                edits: fix
+                    .edits
+                    .iter()
+                    .map(|edit| {
+                        let (start_line, start_column) = line_col(&report.source, edit.span.start);
+                        let (end_line, end_column) = line_col(&report.source, edit.span.end);
+                        JsonEdit {
+                            start: edit.span.start,
+                            end: edit.span.end,
+                            start_line,
+                            start_column,
+                            end_line,
+                            end_column,
+                            content: &edit.content,
+                        }
+                    })
+                    .collect(),
+            }),
+        }
+    })
 }

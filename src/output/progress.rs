@@ -46,7 +46,8 @@ impl Progress {
         Progress(Some(bar))
     }
 
-    pub fn is_shown(&self) -> bool {
+    #[cfg(test)]
+    fn is_shown(&self) -> bool {
         self.0.is_some()
     }
 
@@ -54,6 +55,14 @@ impl Progress {
     pub fn inc(&self) {
         if let Some(bar) = &self.0 {
             bar.inc(1);
+        }
+    }
+
+    /// Runs `print` with the bar hidden, so lines printed meanwhile do not break it.
+    pub fn suspend<T>(&self, print: impl FnOnce() -> T) -> T {
+        match &self.0 {
+            Some(bar) => bar.suspend(print),
+            None => print(),
         }
     }
 

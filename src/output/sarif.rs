@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::FileReport;
 use crate::edit::{Edit, Fix};
-use crate::lint::line_col;
+use crate::linter::line_col;
 use crate::rules::{Finding, Rule, RULES};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";

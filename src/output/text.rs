@@ -94,52 +94,88 @@ pub(crate) fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// The closing line, e.g. `3 findings in 2 files, 3 fixable; run with --write to apply`.
+/// The counts the closing line is made of, added up file by file.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tally {
+    findings: usize,
+    files: usize,
+    fixable: usize,
+    with_unsafe: usize,
+    remaining: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, report: &FileReport) {
+        self.findings += report.findings.len();
+        self.files += usize::from(!report.findings.is_empty());
+        self.fixable += report.fixable(report.threshold);
+        self.with_unsafe += report.fixable(Applicability::Unsafe);
+        self.remaining += report.remaining;
+    }
+
+    /// Whether findings are left: any at all in a dry run, unfixed ones after fixing.
+    pub fn left(&self, action: Action) -> bool {
+        match action {
+            Action::Show => self.findings > 0,
+            Action::Write => self.remaining > 0,
+        }
+    }
+
+    /// The closing line, e.g. `3 findings in 2 files, 3 fixable; run with --write to apply`.
+    pub fn summary(&self, action: Action) -> Option<String> {
+        let Tally {
+            findings,
+            files,
+            fixable,
+            with_unsafe,
+            remaining,
+        } = *self;
+        if findings == 0 {
+            return None;
+        }
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let mut line = format!(
+            "{} in {}",
+            plural(findings, "finding"),
+            plural(files, "file")
+        );
+        match action {
+            Action::Show => {
+                line.push_str(&format!(", {fixable} fixable"));
+                if with_unsafe > fixable {
+                    line.push_str(&format!(
+                        " ({} more with --unsafe-fixes)",
+                        with_unsafe - fixable
+                    ));
+                }
+                if fixable > 0 {
+                    line.push_str("; run with --write to apply");
+                }
+            }
+            Action::Write => {
+                line.push_str(&format!(
+                    ", {} fixed, {remaining} remaining",
+                    findings - remaining.min(findings)
+                ));
+                if with_unsafe > fixable {
+                    line.push_str(&format!(
+                        " ({} more with --unsafe-fixes)",
+                        with_unsafe - fixable
+                    ));
+                }
+            }
+        }
+        Some(line)
+    }
+}
+
+/// [`Tally::summary`] of `reports`.
 pub fn summary(reports: &[FileReport], action: Action) -> Option<String> {
-    let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
-    if findings == 0 {
-        return None;
+    let mut tally = Tally::default();
+    for report in reports {
+        tally.add(report);
     }
-    let files = reports.iter().filter(|r| !r.findings.is_empty()).count();
-    let fixable: usize = reports.iter().map(|r| r.fixable(r.threshold)).sum();
-    let with_unsafe: usize = reports
-        .iter()
-        .map(|r| r.fixable(Applicability::Unsafe))
-        .sum();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let mut line = format!(
-        "{} in {}",
-        plural(findings, "finding"),
-        plural(files, "file")
-    );
-    match action {
-        Action::Show => {
-            line.push_str(&format!(", {fixable} fixable"));
-            if with_unsafe > fixable {
-                line.push_str(&format!(
-                    " ({} more with --unsafe-fixes)",
-                    with_unsafe - fixable
-                ));
-            }
-            if fixable > 0 {
-                line.push_str("; run with --write to apply");
-            }
-        }
-        Action::Write => {
-            let remaining: usize = reports.iter().map(|r| r.remaining).sum();
-            line.push_str(&format!(
-                ", {} fixed, {remaining} remaining",
-                findings - remaining.min(findings)
-            ));
-            if with_unsafe > fixable {
-                line.push_str(&format!(
-                    " ({} more with --unsafe-fixes)",
-                    with_unsafe - fixable
-                ));
-            }
-        }
-    }
-    Some(line)
+    tally.summary(action)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use super::floating_tag::{classify_tag, NodeTag};
 use super::{declare_rule, Context, Finding};
 use crate::analysis::ImageRef;
-use crate::releases::today;
+use crate::sources::releases::today;
 
 declare_rule! {
     /// ## What it does
@@ -91,7 +91,7 @@ pub(crate) fn end_of_life(cx: &Context) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use crate::edit::Applicability;
-    use crate::lint::{lint, LintOptions};
+    use crate::linter::{lint, LintOptions};
 
     fn messages(src: &str) -> Vec<String> {
         std::env::set_var("UNROOT_TODAY", "2026-11-24");

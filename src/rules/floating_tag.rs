@@ -2,7 +2,7 @@ use super::suppress::Suppressions;
 use super::{declare_rule, Context, Digests, Finding, Pin};
 use crate::analysis::{unquoted_range, vars, ImageRef, Stage};
 use crate::edit::{Applicability, Edit, Fix};
-use crate::releases::{today, ReleaseLine};
+use crate::sources::releases::{today, ReleaseLine};
 use crate::syntax::{Keyword, Span, Token};
 
 declare_rule! {
@@ -405,7 +405,7 @@ fn unresolved(cx: &Context, stage: &Stage, token: &Token) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use crate::edit::Applicability;
-    use crate::lint::{lint, LintOptions};
+    use crate::linter::{lint, LintOptions};
 
     fn fixed(src: &str) -> String {
         std::env::set_var("UNROOT_TODAY", "2026-11-24");

@@ -88,7 +88,7 @@ pub struct RuleOptions {
     /// `--pin`: how precisely floating `node` tags are pinned.
     pub pin: Pin,
     /// `--node-release-table`: a fresher release table than the shipped one.
-    pub releases: Option<std::sync::Arc<crate::releases::ReleaseTable>>,
+    pub releases: Option<std::sync::Arc<crate::sources::releases::ReleaseTable>>,
     /// `--pin digest`: resolves pinned tags to their manifest-list digests.
     pub digests: Option<Digests>,
 }
@@ -110,10 +110,10 @@ impl std::fmt::Debug for Digests {
 }
 
 impl RuleOptions {
-    pub fn releases(&self) -> &crate::releases::ReleaseTable {
+    pub fn releases(&self) -> &crate::sources::releases::ReleaseTable {
         self.releases
             .as_deref()
-            .unwrap_or_else(|| crate::releases::ReleaseTable::builtin())
+            .unwrap_or_else(|| crate::sources::releases::ReleaseTable::builtin())
     }
 }
 

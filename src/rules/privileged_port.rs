@@ -886,7 +886,7 @@ fn trim_quotes(at: usize, text: &str) -> (usize, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::{lint, LintOptions};
+    use crate::linter::{lint, LintOptions};
     use crate::rules::{RuleOptions, RuleSelection};
 
     fn options(port_map: &[(u16, u16)]) -> LintOptions {

@@ -547,7 +547,7 @@ mod tests {
 
     #[test]
     fn continuation_at_end_of_file_does_not_swallow_the_fix() {
-        use crate::lint::{lint, LintOptions};
+        use crate::linter::{lint, LintOptions};
         let fixed = |src: &str| {
             lint(src, &LintOptions::default(), Applicability::Safe)
                 .unwrap()
@@ -574,7 +574,7 @@ mod tests {
 
     #[test]
     fn onbuild_run_gets_no_fix() {
-        use crate::lint::{lint, LintOptions};
+        use crate::linter::{lint, LintOptions};
         let outcome = lint(
             "FROM node:22\nWORKDIR /app\nONBUILD COPY . .\nONBUILD RUN npm ci\nCMD node x\n",
             &LintOptions::default(),

@@ -1,6 +1,7 @@
 //! The configuration file: `unroot.toml` or `.unroot.toml`; its keys mirror the command-line
-//! flags, and the flags win. Which file governs which Dockerfile is [`crate::settings`]'s
-//! business: the nearest one at or above the Dockerfile's directory, up to the repository root.
+//! flags, and the [`Overrides`] (the flags) win. Which file governs which Dockerfile is the
+//! resolver's business: the nearest one at or above the Dockerfile's directory, up to the
+//! repository root.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,9 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cli::{parse_port_pair, parse_user, Args, PinArg};
+use super::values::{parse_port_pair, parse_user, PinMode, DEFAULT_BRANCH};
+use super::Overrides;
+use crate::fs::paths::{absolute, shown_path};
 use crate::rules::find_rule;
 
 /// The names looked for in each directory, in this order.
@@ -105,7 +108,7 @@ pub struct Config {
     pub unsafe_fixes: Setting<bool>,
     pub user: Setting<Option<String>>,
     pub numeric_user: Setting<bool>,
-    pub pin: Setting<PinArg>,
+    pub pin: Setting<PinMode>,
     pub port_map: Setting<Vec<(u16, u16)>>,
     pub all_images: Setting<bool>,
     pub exclude: Setting<Vec<String>>,
@@ -119,13 +122,13 @@ pub struct Config {
 
 impl Config {
     /// Reads the configuration file at `file` (absolute; `None`: the defaults), then applies
-    /// the flags in `args`. The error is the message to print (naming the file).
-    pub fn load(args: &Args, file: Option<&Path>) -> Result<Config, String> {
+    /// the `overrides`. The error is the message to print (naming the file).
+    pub fn load(overrides: &Overrides, file: Option<&Path>) -> Result<Config, String> {
         let mut config = Config::defaults();
         if let Some(file) = file {
             config.read(file)?;
         }
-        config.apply(args);
+        config.apply(overrides);
         Ok(config)
     }
 
@@ -137,11 +140,11 @@ impl Config {
             unsafe_fixes: Setting::default(false),
             user: Setting::default(None),
             numeric_user: Setting::default(false),
-            pin: Setting::default(PinArg::Exact),
+            pin: Setting::default(PinMode::Exact),
             port_map: Setting::default(Vec::new()),
             all_images: Setting::default(false),
             exclude: Setting::default(Vec::new()),
-            branch: Setting::default(crate::git::DEFAULT_BRANCH.to_string()),
+            branch: Setting::default(DEFAULT_BRANCH.to_string()),
             commit_template: Setting::default(None),
             excluder: None,
         }
@@ -199,16 +202,15 @@ impl Config {
             };
         }
         if let Some(pin) = raw.pin {
-            let value =
-                <PinArg as clap::ValueEnum>::from_str(pin.get_ref(), false).map_err(|_| {
-                    error(
-                        pin.span().start,
-                        format!(
-                            "`pin`: `{}` is not one of major, minor, exact, digest, none",
-                            pin.get_ref()
-                        ),
-                    )
-                })?;
+            let value = PinMode::from_name(pin.get_ref()).ok_or_else(|| {
+                error(
+                    pin.span().start,
+                    format!(
+                        "`pin`: `{}` is not one of major, minor, exact, digest, none",
+                        pin.get_ref()
+                    ),
+                )
+            })?;
             self.pin = Setting {
                 value,
                 source: at(pin.span().start),
@@ -267,52 +269,36 @@ impl Config {
             }
             self.commit_template = Setting {
                 source: at(template.span().start),
-                value: Some(crate::settings::absolute(&dir, written)),
+                value: Some(absolute(&dir, written)),
             };
         }
         self.file = Some(shown);
         Ok(())
     }
 
-    /// The flags given on the command line win.
-    fn apply(&mut self, args: &Args) {
-        fn set<T>(target: &mut Setting<T>, value: T) {
-            *target = Setting {
-                value,
-                source: Source::CommandLine,
-            };
+    /// The overrides (the command line's flags) win.
+    fn apply(&mut self, overrides: &Overrides) {
+        fn set<T: Clone>(target: &mut Setting<T>, value: &Option<T>) {
+            if let Some(value) = value {
+                *target = Setting {
+                    value: value.clone(),
+                    source: Source::CommandLine,
+                };
+            }
         }
-        if !args.select.is_empty() {
-            set(&mut self.select, args.select.clone());
-        }
-        if !args.ignore.is_empty() {
-            set(&mut self.ignore, args.ignore.clone());
-        }
-        // `--x` and `--no-x` override each other: the last one given is the one set.
-        if args.unsafe_fixes || args.no_unsafe_fixes {
-            set(&mut self.unsafe_fixes, args.unsafe_fixes);
-        }
-        if let Some(user) = &args.user {
-            set(&mut self.user, Some(user.clone()));
-        }
-        if args.numeric_user || args.no_numeric_user {
-            set(&mut self.numeric_user, args.numeric_user);
-        }
-        if let Some(pin) = args.pin {
-            set(&mut self.pin, pin);
-        }
-        if !args.port_map.is_empty() {
-            set(&mut self.port_map, args.port_map.clone());
-        }
-        if args.all_images || args.no_all_images {
-            set(&mut self.all_images, args.all_images);
-        }
-        if let Some(Some(branch)) = &args.branch {
-            set(&mut self.branch, branch.clone());
-        }
-        if let Some(template) = &args.commit_template {
-            set(&mut self.commit_template, Some(template.clone()));
-        }
+        set(&mut self.select, &overrides.select);
+        set(&mut self.ignore, &overrides.ignore);
+        set(&mut self.unsafe_fixes, &overrides.unsafe_fixes);
+        set(&mut self.user, &overrides.user.clone().map(Some));
+        set(&mut self.numeric_user, &overrides.numeric_user);
+        set(&mut self.pin, &overrides.pin);
+        set(&mut self.port_map, &overrides.port_map);
+        set(&mut self.all_images, &overrides.all_images);
+        set(&mut self.branch, &overrides.branch);
+        set(
+            &mut self.commit_template,
+            &overrides.commit_template.clone().map(Some),
+        );
     }
 
     /// True for a file the directory walk should skip (`exclude`); `file` is absolute.
@@ -369,11 +355,7 @@ impl Config {
             Some(self.numeric_user.value.to_string()),
             &self.numeric_user.source,
         );
-        line(
-            "pin",
-            Some(quote(pin_name(self.pin.value))),
-            &self.pin.source,
-        );
+        line("pin", Some(quote(self.pin.value.name())), &self.pin.source);
         let ports: Vec<String> = self
             .port_map
             .value
@@ -408,35 +390,9 @@ impl Config {
     }
 }
 
-/// The name of a `--pin` value, as written in the file and on the command line.
-pub fn pin_name(pin: PinArg) -> &'static str {
-    match pin {
-        PinArg::Major => "major",
-        PinArg::Minor => "minor",
-        PinArg::Exact => "exact",
-        PinArg::Digest => "digest",
-        PinArg::None => "none",
-    }
-}
-
 /// A TOML basic string.
 fn quote(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
-}
-
-/// A path relative to the current directory when it is inside it, else as it is.
-pub(crate) fn shown_path(path: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    // The current directory as the shell spells it (the paths unroot finds) or resolved.
-    let spellings = [cwd.clone(), cwd.and_then(|cwd| cwd.canonicalize().ok())];
-    spellings
-        .into_iter()
-        .flatten()
-        .find_map(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .filter(|relative| !relative.as_os_str().is_empty())
-        .unwrap_or_else(|| path.to_path_buf())
-        .display()
-        .to_string()
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -1,4 +1,14 @@
-//! One file through the pipeline: parse → analyse → rules → fixes applied until stable.
+//! One file through the pipeline: parse → analyse → rules → fixes applied until stable. This
+//! is the library's check API: the command line, interactive mode, `--branch` and an editor
+//! all call it.
+
+mod check;
+mod error;
+mod report;
+
+pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, Checked};
+pub use error::Error;
+pub use report::FileReport;
 
 use thiserror::Error;
 

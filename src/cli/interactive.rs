@@ -13,16 +13,17 @@ use std::sync::Arc;
 use dialoguer::console::Term;
 use dialoguer::Select;
 
-use crate::cli::{check_bytes, check_file, Status};
+use super::Status;
 use crate::edit::{apply_fixes, Applicability, Fix};
-use crate::error::Error;
-use crate::lint::LintOptions;
+use crate::fs::write::write_atomic;
+use crate::linter::Error;
+use crate::linter::LintOptions;
+use crate::linter::{check_bytes, check_file};
 use crate::output::diff::unified_diff;
 use crate::output::text::{write_diff, HELP, PATH, RULE, UNSAFE};
 use crate::output::FileReport;
 use crate::rules::Finding;
 use crate::settings::Settings;
-use crate::write::write_atomic;
 
 /// The answers, in the order the prompt lists them.
 const CHOICES: [&str; 4] = [
@@ -180,7 +181,7 @@ fn apply_accepted(
         Err(source) => {
             return Err(Error::Internal {
                 path: path.to_path_buf(),
-                source: crate::lint::LintError::BrokenFix(source),
+                source: crate::linter::LintError::BrokenFix(source),
             })
         }
     };

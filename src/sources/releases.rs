@@ -52,7 +52,7 @@ impl ReleaseTable {
     pub fn builtin() -> &'static ReleaseTable {
         static TABLE: OnceLock<ReleaseTable> = OnceLock::new();
         TABLE.get_or_init(|| {
-            toml::from_str(include_str!("../templates/node-releases.toml"))
+            toml::from_str(include_str!("../../templates/node-releases.toml"))
                 .expect("templates/node-releases.toml is valid (tested)")
         })
     }

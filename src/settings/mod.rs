@@ -1,5 +1,6 @@
 //! The settings each file is checked with: the configuration that governs it with the
-//! command-line flags over it, turned into lint options.
+//! [`Overrides`] over it (what a command line or an editor sets, as plain data), turned into
+//! lint options. Nothing here knows about a command line.
 //!
 //! A file is governed by the nearest `unroot.toml` or `.unroot.toml` at or above its directory,
 //! up to the repository root (the directory holding `.git`); files with none use the defaults.
@@ -7,17 +8,46 @@
 //! (against the current directory, `..` removed, symbolic links not followed), so the
 //! configuration found is the one above the path the user sees.
 
+pub mod config;
+pub mod values;
+
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::cli::{Args, PinArg};
-use crate::config::{Config, FILE_NAMES};
+use ignore::WalkBuilder;
+
 use crate::edit::Applicability;
-use crate::lint::LintOptions;
-use crate::registry::RegistryResolver;
-use crate::releases::ReleaseTable;
+use crate::fs::paths::absolute;
+use crate::linter::LintOptions;
 use crate::rules::{Digests, Pin, RuleOptions, RuleSelection};
+use crate::sources::registry::RegistryResolver;
+use crate::sources::releases::ReleaseTable;
+use config::{Config, FILE_NAMES};
+pub use config::{Setting, Source};
+pub use values::{PinMode, DEFAULT_BRANCH};
+
+/// What a command line (or an editor) sets over the configuration files; `None` (or empty):
+/// not set, the configuration's value holds.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    pub unsafe_fixes: Option<bool>,
+    pub user: Option<String>,
+    pub numeric_user: Option<bool>,
+    pub pin: Option<PinMode>,
+    pub port_map: Option<Vec<(u16, u16)>>,
+    pub all_images: Option<bool>,
+    pub branch: Option<String>,
+    pub commit_template: Option<PathBuf>,
+    /// Also give the app's COPY/ADD `--chown` (no configuration key).
+    pub chown: bool,
+    /// Every fix is offered, unsafe ones too (`--interactive`).
+    pub offer_unsafe: bool,
+    /// The registry `--pin digest` asks instead of each image's own.
+    pub registry: Option<String>,
+}
 
 /// What one file is checked with.
 #[derive(Debug)]
@@ -33,8 +63,8 @@ pub struct Settings {
 type Loaded = Result<Arc<Settings>, String>;
 
 /// Finds and loads the settings of each file, reading each configuration file once.
-pub struct Resolver<'a> {
-    args: &'a Args,
+pub struct Resolver {
+    overrides: Overrides,
     releases: Option<Arc<ReleaseTable>>,
     /// One digest resolver for the run, so each image is looked up once.
     digests: OnceLock<Digests>,
@@ -45,10 +75,10 @@ pub struct Resolver<'a> {
     loaded: Mutex<HashMap<Option<PathBuf>, Loaded>>,
 }
 
-impl<'a> Resolver<'a> {
-    pub fn new(args: &'a Args, releases: Option<Arc<ReleaseTable>>) -> Resolver<'a> {
+impl Resolver {
+    pub fn new(overrides: Overrides, releases: Option<Arc<ReleaseTable>>) -> Resolver {
         Resolver {
-            args,
+            overrides,
             releases,
             digests: OnceLock::new(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
@@ -124,9 +154,9 @@ impl<'a> Resolver<'a> {
     }
 
     fn load(&self, file: Option<&Path>) -> Loaded {
-        let config = Config::load(self.args, file)?;
+        let config = Config::load(&self.overrides, file)?;
         let lint = self.lint_options(&config);
-        let threshold = if config.unsafe_fixes.value || self.args.interactive {
+        let threshold = if config.unsafe_fixes.value || self.overrides.offer_unsafe {
             Applicability::Unsafe
         } else {
             Applicability::Safe
@@ -141,7 +171,7 @@ impl<'a> Resolver<'a> {
     fn lint_options(&self, config: &Config) -> LintOptions {
         let mut ignore = config.ignore.value.clone();
         // `pin = "none"`: stages keep their floating tags, as with `# unroot pin=none`.
-        if config.pin.value == PinArg::None && !ignore.iter().any(|rule| rule == "floating-tag") {
+        if config.pin.value == PinMode::None && !ignore.iter().any(|rule| rule == "floating-tag") {
             ignore.push("floating-tag".to_string());
         }
         LintOptions {
@@ -149,20 +179,22 @@ impl<'a> Resolver<'a> {
                 user: config.user.value.clone(),
                 numeric_user: config.numeric_user.value,
                 all_images: config.all_images.value,
-                chown: self.args.chown,
+                chown: self.overrides.chown,
                 port_map: config.port_map.value.clone(),
                 pin: match config.pin.value {
-                    PinArg::Major => Pin::Major,
-                    PinArg::Minor => Pin::Minor,
-                    PinArg::Exact | PinArg::None => Pin::Exact,
-                    PinArg::Digest => Pin::Digest,
+                    PinMode::Major => Pin::Major,
+                    PinMode::Minor => Pin::Minor,
+                    PinMode::Exact | PinMode::None => Pin::Exact,
+                    PinMode::Digest => Pin::Digest,
                 },
                 releases: self.releases.clone(),
                 // Only `pin = digest` creates the resolver: no other run touches the network.
-                digests: (config.pin.value == PinArg::Digest).then(|| {
+                digests: (config.pin.value == PinMode::Digest).then(|| {
                     self.digests
                         .get_or_init(|| {
-                            Digests(Arc::new(RegistryResolver::new(self.args.registry.clone())))
+                            Digests(Arc::new(RegistryResolver::new(
+                                self.overrides.registry.clone(),
+                            )))
                         })
                         .clone()
                 }),
@@ -175,34 +207,24 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// `path` made absolute against `cwd`, with `.` and `..` removed lexically.
-pub fn absolute(cwd: &Path, path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in cwd.join(path).components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_made_absolute_lexically() {
-        let cwd = Path::new("/work/repo");
-        assert_eq!(
-            absolute(cwd, Path::new("a/../b/./Dockerfile")),
-            Path::new("/work/repo/b/Dockerfile")
-        );
-        assert_eq!(absolute(cwd, Path::new(".")), Path::new("/work/repo"));
-        assert_eq!(absolute(cwd, Path::new("/x/../y")), Path::new("/y"));
-        assert_eq!(absolute(cwd, Path::new("../../..")), Path::new("/"));
-    }
+/// The configuration files (`unroot.toml`, `.unroot.toml`) below `root`, in the directories a
+/// walk of `root` goes through (`root`'s own are left out), sorted: for `--show-config`.
+pub fn nested_configurations(root: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = WalkBuilder::new(root)
+        .follow_links(false)
+        // Hidden directories are skipped as in the walk for Dockerfiles; `.unroot.toml` is not.
+        .hidden(false)
+        .filter_entry(|entry| {
+            entry.depth() == 0
+                || !entry.file_type().is_some_and(|t| t.is_dir())
+                || !entry.file_name().to_string_lossy().starts_with('.')
+        })
+        .build()
+        .flatten()
+        .filter(|entry| entry.depth() > 1 && entry.file_type().is_some_and(|t| t.is_file()))
+        .filter(|entry| FILE_NAMES.iter().any(|name| entry.file_name() == *name))
+        .map(ignore::DirEntry::into_path)
+        .collect();
+    found.sort();
+    found
 }

@@ -48,8 +48,6 @@ pub struct RegistryResolver {
     lookups: Mutex<HashMap<(String, String), Lookup>>,
     /// Anonymous bearer tokens per repository URL. Never printed.
     tokens: Mutex<HashMap<String, String>>,
-    /// The failed lookups, each once, in the order they failed.
-    errors: Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for RegistryResolver {
@@ -79,13 +77,7 @@ impl RegistryResolver {
             agent: config.into(),
             lookups: Mutex::default(),
             tokens: Mutex::default(),
-            errors: Mutex::default(),
         }
-    }
-
-    /// The lookups that failed so far, as `cannot resolve IMAGE:TAG at REGISTRY: message`.
-    pub fn errors(&self) -> Vec<String> {
-        lock(&self.errors).clone()
     }
 
     /// The registry's base URL and the repository's name in it.
@@ -262,9 +254,6 @@ impl DigestResolver for RegistryResolver {
                     };
                     format!("cannot resolve {shown}:{tag} at {base}: {message}")
                 });
-                if let Err(message) = &result {
-                    lock(&self.errors).push(message.clone());
-                }
                 result
             })
             .clone()
@@ -737,7 +726,6 @@ mod tests {
             resolver.digest(&image, "26.7.0-alpine"),
             Ok(DIGEST.to_string())
         );
-        assert!(resolver.errors().is_empty());
         let seen = server.join().expect("the server ran");
         assert_eq!(seen.len(), 3);
         assert_eq!(
@@ -792,7 +780,8 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains(TOKEN));
-        assert_eq!(resolver.errors(), vec![err]);
+        // Cached: asked again, the same answer without a request.
+        assert_eq!(resolver.digest(&image, "26.7.0"), Err(err.clone()));
         // HEAD, token, HEAD with it, then GET with it for the message: one token per lookup.
         let seen = server.join().expect("the server ran");
         let lines: Vec<&str> = seen.iter().map(|r| r.line.as_str()).collect();

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::lint::LintError;
+use super::LintError;
+use crate::fs::write::WriteError;
 use crate::syntax::ParseError;
-use crate::write::WriteError;
 
 /// Why one file could not be handled. The run goes on with the next file.
 #[derive(Debug, Error)]

@@ -31,7 +31,8 @@ pub fn is_dockerfile_name(name: &str) -> bool {
 }
 
 /// Expands the command-line paths into inputs; a path that does not exist is an error.
-pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, std::io::Error)>) {
+#[cfg(test)]
+fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, std::io::Error)>) {
     discover_excluding(paths, &|_| false)
 }
 
@@ -109,32 +110,6 @@ fn walk(root: &Path) -> Vec<PathBuf> {
             })
         });
     found.into_inner().unwrap_or_default()
-}
-
-/// The configuration files (`unroot.toml`, `.unroot.toml`) below `root`, in the directories a
-/// walk of `root` goes through (`root`'s own are left out), sorted: for `--show-config`.
-pub fn nested_configurations(root: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = WalkBuilder::new(root)
-        .follow_links(false)
-        // Hidden directories are skipped as in the walk for Dockerfiles; `.unroot.toml` is not.
-        .hidden(false)
-        .filter_entry(|entry| {
-            entry.depth() == 0
-                || !entry.file_type().is_some_and(|t| t.is_dir())
-                || !entry.file_name().to_string_lossy().starts_with('.')
-        })
-        .build()
-        .flatten()
-        .filter(|entry| entry.depth() > 1 && entry.file_type().is_some_and(|t| t.is_file()))
-        .filter(|entry| {
-            crate::config::FILE_NAMES
-                .iter()
-                .any(|name| entry.file_name() == *name)
-        })
-        .map(ignore::DirEntry::into_path)
-        .collect();
-    found.sort();
-    found
 }
 
 #[cfg(test)]

@@ -1,0 +1,207 @@
+//! One file through the pipeline, as the command line, interactive mode, `--branch` and an
+//! editor check it: read (bounded), parse, lint, and the report of what was found and fixed.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::error::Error;
+use super::report::FileReport;
+use super::{lint_parsed, LintError, LintOptions};
+use crate::analysis::ImageRef;
+use crate::edit::Applicability;
+use crate::fs::write::write_atomic;
+use crate::rules::{DigestResolver, Digests, RuleOptions};
+use crate::syntax::MAX_FILE_SIZE;
+
+/// One file, checked: its report, the bytes it was read as (a write checks them), and the
+/// `--pin digest` lookups that failed in it.
+pub struct Checked {
+    pub report: FileReport,
+    pub bytes: Vec<u8>,
+    pub lookup_failures: Vec<String>,
+    /// `--write` could not write the fixed text: the report counts its findings as remaining.
+    pub write_error: Option<Error>,
+}
+
+/// Reads and checks one file; nothing is written yet.
+pub fn check_file(
+    path: &Path,
+    options: &LintOptions,
+    threshold: Applicability,
+    show_unsafe: bool,
+) -> Result<Checked, Error> {
+    let io_error = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = File::open(path)
+        .and_then(|mut file| read_limited(&mut file))
+        .map_err(io_error)?;
+    check_bytes(path, bytes, options, threshold, show_unsafe)
+}
+
+/// Checks `bytes` as the contents of `path` (with `--branch`, its committed version).
+pub fn check_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    options: &LintOptions,
+    threshold: Applicability,
+    show_unsafe: bool,
+) -> Result<Checked, Error> {
+    let (report, lookup_failures) = report_for(
+        &path.display().to_string(),
+        &bytes,
+        options,
+        threshold,
+        show_unsafe,
+    )
+    .map_err(|err| err.with_path(path))?;
+    Ok(Checked {
+        report,
+        bytes,
+        lookup_failures,
+        write_error: None,
+    })
+}
+
+/// `--write`: replaces a checked file with its fixed text, if that differs. When that fails,
+/// the file is left as it was and its report says so.
+pub fn write_fixed(path: &Path, mut file: Checked) -> Checked {
+    if file.report.fixed != file.report.source {
+        if let Err(source) = write_atomic(path, &file.bytes, &file.report.fixed) {
+            file.write_error = Some(Error::Write {
+                path: path.to_path_buf(),
+                source,
+            });
+            file.report.mark_unapplied();
+        }
+    }
+    file
+}
+
+/// `--pin digest` for one file: asks the run's resolver (which caches each lookup) and keeps
+/// the lookups that failed in this file, to report them with its path.
+struct FileDigests {
+    run: Digests,
+    failures: Mutex<Vec<String>>,
+}
+
+impl DigestResolver for FileDigests {
+    fn digest(&self, image: &ImageRef, tag: &str) -> Result<String, String> {
+        let result = self.run.0.digest(image, tag);
+        if let Err(message) = &result {
+            let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+            if !failures.contains(message) {
+                failures.push(message.clone());
+            }
+        }
+        result
+    }
+}
+
+/// An error before the path is attached.
+pub enum PathlessError {
+    Parse(crate::syntax::ParseError),
+    Lint(LintError),
+}
+
+impl PathlessError {
+    pub fn with_path(self, path: &Path) -> Error {
+        match self {
+            PathlessError::Parse(source) => Error::Parse {
+                path: path.to_path_buf(),
+                source,
+            },
+            PathlessError::Lint(error) => Error::from_lint(path.to_path_buf(), error),
+        }
+    }
+}
+
+/// Checks one file's bytes; also returns the `--pin digest` lookups that failed in it.
+pub fn report_for(
+    name: &str,
+    bytes: &[u8],
+    options: &LintOptions,
+    threshold: Applicability,
+    show_unsafe: bool,
+) -> Result<(FileReport, Vec<String>), PathlessError> {
+    let Some(run) = &options.rules.digests else {
+        return report_with(name, bytes, options, threshold, show_unsafe)
+            .map(|report| (report, Vec::new()));
+    };
+    let recorder = Arc::new(FileDigests {
+        run: run.clone(),
+        failures: Mutex::default(),
+    });
+    let file_options = LintOptions {
+        rules: RuleOptions {
+            digests: Some(Digests(recorder.clone())),
+            ..options.rules.clone()
+        },
+        selection: options.selection.clone(),
+    };
+    let report = report_with(name, bytes, &file_options, threshold, show_unsafe)?;
+    let failures = std::mem::take(
+        &mut *recorder
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+    Ok((report, failures))
+}
+
+fn report_with(
+    name: &str,
+    bytes: &[u8],
+    options: &LintOptions,
+    threshold: Applicability,
+    show_unsafe: bool,
+) -> Result<FileReport, PathlessError> {
+    let file = crate::syntax::parse_bytes(bytes).map_err(PathlessError::Parse)?;
+    let outcome = lint_parsed(&file, options, threshold).map_err(PathlessError::Lint)?;
+    let has_unsafe = outcome
+        .findings
+        .iter()
+        .any(|f| f.fix.as_ref().is_some_and(|fix| !fix.applies(threshold)));
+    let fixed_with_unsafe = if show_unsafe && has_unsafe {
+        lint_parsed(&file, options, Applicability::Unsafe)
+            .map_err(PathlessError::Lint)?
+            .fixed
+    } else {
+        outcome.fixed.clone()
+    };
+    let source = file.source;
+    Ok(FileReport {
+        path: name.to_string(),
+        remaining: outcome.remaining.len(),
+        findings: outcome.findings,
+        fixed: outcome.fixed,
+        fixed_with_unsafe,
+        source,
+        threshold,
+        unapplied: false,
+    })
+}
+
+/// Read at most one byte more than the parser accepts: enough for it to reject a file that
+/// is too large without holding all of it in memory.
+pub fn read_limited(reader: &mut impl Read) -> io::Result<Vec<u8>> {
+    let limit = u64::try_from(MAX_FILE_SIZE).map_or(u64::MAX, |max| max.saturating_add(1));
+    let mut bytes = Vec::new();
+    reader.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_limited_stops_after_the_limit() {
+        let big = vec![b'a'; MAX_FILE_SIZE + 100];
+        let bytes = read_limited(&mut &big[..]).expect("reading a slice cannot fail");
+        assert_eq!(bytes.len(), MAX_FILE_SIZE + 1);
+    }
+}
