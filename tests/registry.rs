@@ -631,3 +631,46 @@ fn registry_urls_are_checked() {
         assert_eq!(run.status.code(), Some(2), "{bad}");
     }
 }
+
+/// W1: a captive portal or a proxy answering `200` with a page of its own (no
+/// `Docker-Content-Digest`, HTML) must not become a digest: the lookup fails and nothing is
+/// written. A manifest served without the header is still hashed.
+#[test]
+fn a_page_that_is_not_a_manifest_is_no_digest() {
+    let page = "<html><body>Please log in to the hotel Wi-Fi</body></html>";
+    let manifest = r#"{"schemaVersion":2,"manifests":[]}"#;
+    for (content_type, body, pinned) in [
+        ("text/html; charset=utf-8", page, None),
+        ("application/json", manifest, None),
+        (
+            "application/vnd.oci.image.index.v1+json",
+            manifest,
+            Some(sha256_digest(manifest.as_bytes())),
+        ),
+    ] {
+        let registry = FakeRegistry::start(move |_| {
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        });
+        let source = "FROM node:lts-alpine\n";
+        let (dir, paths) = tree(&[("Dockerfile", source)]);
+        let run = pin_digest(dir.path(), &registry.url, &["--write", "Dockerfile"]);
+        let stderr = text(&run.stderr);
+        match pinned {
+            None => {
+                assert_eq!(run.status.code(), Some(2), "{content_type}: {stderr}");
+                assert!(
+                    stderr.contains("the answer is not an image manifest"),
+                    "{stderr}"
+                );
+                assert_eq!(read(&paths[0]), source);
+            }
+            Some(digest) => {
+                assert_eq!(run.status.code(), Some(0), "{content_type}: {stderr}");
+                assert_eq!(read(&paths[0]), format!("FROM node:{PINNED}@{digest}\n"));
+            }
+        }
+    }
+}

@@ -111,3 +111,47 @@ fn findings_of(report: &FileReport) -> impl Iterator<Item = JsonFinding<'_>> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::Applicability;
+    use crate::linter::{lint, LintOptions};
+
+    fn report(path: &str, source: &str) -> FileReport {
+        let outcome = lint(source, &LintOptions::default(), Applicability::Safe).unwrap();
+        FileReport {
+            path: path.to_string(),
+            source: source.to_string(),
+            remaining: outcome.remaining.len(),
+            findings: outcome.findings,
+            fixed_with_unsafe: outcome.fixed.clone(),
+            fixed: outcome.fixed,
+            threshold: Applicability::Safe,
+            unapplied: false,
+        }
+    }
+
+    #[test]
+    fn the_streamed_array_is_the_rendered_one() {
+        let sets: [&[(&str, &str)]; 3] = [
+            &[],
+            &[("clean", "FROM nginx\n")],
+            &[
+                ("a", "FROM node:lts\nEXPOSE 80\nCMD node x\n"),
+                ("b", "FROM nginx\n"),
+                ("c", "FROM node:22\nCMD [\"node\", \"a\\\"b\"]\n"),
+            ],
+        ];
+        for set in sets {
+            let reports: Vec<FileReport> = set.iter().map(|(p, s)| report(p, s)).collect();
+            let mut streamed = Vec::new();
+            let mut array = JsonArray::default();
+            for report in &reports {
+                array.push(&mut streamed, report).unwrap();
+            }
+            array.finish(&mut streamed).unwrap();
+            assert_eq!(String::from_utf8(streamed).unwrap(), render(&reports));
+        }
+    }
+}
