@@ -982,6 +982,28 @@ fn list_rules_prints_every_rule() {
     );
 }
 
+/// Commit messages and pull requests link each rule to its README section: every rule listed
+/// has one.
+#[test]
+fn every_rule_has_a_readme_section() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let run = Dir::new().run(&["--list-rules"]);
+    let rules: Vec<&str> = run
+        .stdout
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(!rules.is_empty(), "{}", run.stdout);
+    for rule in rules {
+        assert!(
+            readme.contains(&format!("\n## The `{rule}` rule\n")),
+            "README.md has no section `## The `{rule}` rule`"
+        );
+    }
+}
+
 #[test]
 fn explain_and_list_rules_take_no_paths() {
     let dir = Dir::new();
