@@ -1846,3 +1846,32 @@ fn stdin_that_cannot_be_parsed_is_echoed_unchanged() {
     assert_eq!(run.code, 2);
     assert_eq!(run.stdout, "");
 }
+
+/// W3, W4: values that would make a fix that is no fix are refused before anything is read.
+#[test]
+fn root_users_and_colliding_port_maps_are_refused() {
+    let dir = Dir::new();
+    dir.file("Dockerfile", APP);
+    for args in [
+        &["--user", "root", "--write"][..],
+        &["--user", "0:0", "--write"],
+        &["--user", "99999999999", "--write"],
+        &["--user", "${X}", "--write"],
+        &["--port-map", "80:3000,443:3000", "--write"],
+    ] {
+        let run = dir.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("error"), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert_eq!(dir.read("Dockerfile"), APP, "{args:?}");
+    }
+    dir.file("unroot.toml", "user = \"root\"\n");
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.starts_with("unroot.toml:1: `user`: `root` is root"), "{}", run.stderr);
+    dir.file("unroot.toml", "port-map = { 80 = 3000, 443 = 3000 }\n");
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("both map to 3000"), "{}", run.stderr);
+    assert_eq!(dir.read("Dockerfile"), APP);
+}

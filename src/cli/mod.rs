@@ -159,6 +159,9 @@ fn run_modes(
             &format!("unknown rule `{unknown}` (see --list-rules)"),
         );
     }
+    if let Err(message) = crate::settings::values::check_port_map(&args.port_map) {
+        return usage_error(stderr, &format!("--port-map: {message}"));
+    }
     let paths =
         match (&args.stdin_filename, args.paths.as_slice()) {
             (Some(_), []) => vec![PathBuf::from("-")],

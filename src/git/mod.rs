@@ -422,7 +422,20 @@ fn path_in_repository(repo: &Repository, path: &Path) -> Option<String> {
 
 /// A branch name git accepts, and not one that looks like a path the user meant to check.
 fn check_branch_name(name: &str) -> Result<(), String> {
-    if !git2::Branch::name_is_valid(name).unwrap_or(false) || name.starts_with('-') {
+    // As `git check-ref-format --branch` does, and not a full ref name that would become
+    // `refs/heads/refs/heads/…`; git's own limit on a ref's length is the file system's.
+    let shown: String = name.chars().take(40).collect();
+    if name.len() > 200 {
+        return Err(format!(
+            "`{shown}…` is not a valid branch name: at most 200 bytes"
+        ));
+    }
+    if !git2::Branch::name_is_valid(name).unwrap_or(false)
+        || name.starts_with('-')
+        || name == "@"
+        || name == "HEAD"
+        || name.starts_with("refs/")
+    {
         return Err(format!("`{name}` is not a valid branch name"));
     }
     if Path::new(name).exists() {
@@ -1141,5 +1154,9 @@ mod tests {
         assert!(check_branch_name("bad..name").is_err());
         assert!(check_branch_name("-x").is_err());
         assert!(check_branch_name("a b").is_err());
+        for bad in ["@", "HEAD", "refs/heads/main", &"x".repeat(1 << 20)] {
+            assert!(check_branch_name(bad).is_err(), "{}", &bad[..bad.len().min(20)]);
+        }
+        assert!(check_branch_name("chore/refs/x").is_ok());
     }
 }

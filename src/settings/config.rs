@@ -10,7 +10,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::values::{parse_port_pair, parse_user, PinMode, DEFAULT_BRANCH};
+use super::values::{check_port_map, parse_port_pair, parse_user, PinMode, DEFAULT_BRANCH};
 use super::Overrides;
 use crate::fs::paths::{absolute, shown_path};
 use crate::rules::find_rule;
@@ -224,6 +224,7 @@ impl Config {
                 .iter()
                 .map(|pair| parse_port_pair(pair))
                 .collect::<Result<Vec<_>, _>>()
+                .and_then(|pairs| check_port_map(&pairs).map(|()| pairs))
                 .map_err(|message| error(start, format!("`port-map`: {message}")))?;
             self.port_map = Setting {
                 value,

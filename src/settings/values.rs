@@ -45,22 +45,79 @@ impl PinMode {
     }
 }
 
-/// `NAME|UID[:GID]`: no spaces, no comment, nothing the Dockerfile would read differently.
+/// The longest user or group name accepted (`useradd`'s limit).
+const MAX_NAME: usize = 32;
+
+/// The largest uid or gid accepted: Kubernetes `runAsUser` and most tools take 31 bits.
+const MAX_ID: u64 = 2_147_483_647;
+
+/// `NAME|UID[:GID]`, as the fix writes it after `USER`: no spaces, no comment, no variable,
+/// nothing the Dockerfile would read differently, and not root, which would be no fix at all.
 pub fn parse_user(value: &str) -> Result<String, String> {
-    let valid_part = |part: &str| {
-        !part.is_empty()
-            && part.chars().all(|c| {
-                c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '$' | '{' | '}')
-            })
-    };
-    let mut parts = value.splitn(2, ':');
-    let user = parts.next().unwrap_or("");
-    let group_ok = parts.next().is_none_or(valid_part);
-    if valid_part(user) && group_ok {
-        Ok(value.to_string())
+    let shown: String = value.chars().take(40).collect();
+    let shown = if shown.len() < value.len() {
+        format!("{shown}…")
     } else {
-        Err(format!("`{value}` is not NAME, UID, NAME:GROUP or UID:GID"))
+        shown
+    };
+    let part = |part: &str, what: &str| -> Result<(), String> {
+        if part.is_empty() {
+            return Err(format!("`{shown}` is not NAME, UID, NAME:GROUP or UID:GID"));
+        }
+        if part.bytes().all(|b| b.is_ascii_digit()) {
+            return match part.parse::<u64>() {
+                Ok(id) if id <= MAX_ID => Ok(()),
+                _ => Err(format!("`{shown}`: {what} `{part}` is larger than {MAX_ID}")),
+            };
+        }
+        if part.contains(['$', '{', '}']) {
+            return Err(format!(
+                "`{shown}`: a variable is not a user: the fix must name the user the image runs as"
+            ));
+        }
+        if part.len() > MAX_NAME {
+            return Err(format!("`{shown}`: a {what} name has at most {MAX_NAME} characters"));
+        }
+        if !part
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(format!("`{shown}` is not NAME, UID, NAME:GROUP or UID:GID"));
+        }
+        Ok(())
+    };
+    let (user, group) = match value.split_once(':') {
+        Some((user, group)) => (user, Some(group)),
+        None => (value, None),
+    };
+    part(user, "user")?;
+    if let Some(group) = group {
+        part(group, "group")?;
     }
+    let is_root = user == "root" || user.bytes().all(|b| b == b'0');
+    if is_root {
+        return Err(format!(
+            "`{shown}` is root: unroot's fix is to run as a user other than root"
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A port map where no two privileged ports move to the same port and none is given twice.
+pub fn check_port_map(pairs: &[(u16, u16)]) -> Result<(), String> {
+    for (index, &(from, to)) in pairs.iter().enumerate() {
+        for &(other_from, other_to) in &pairs[..index] {
+            if other_from == from {
+                return Err(format!("port {from} is mapped twice"));
+            }
+            if other_to == to {
+                return Err(format!(
+                    "ports {other_from} and {from} both map to {to}: the image could not listen on both"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `FROM:TO` for `--port-map`: a privileged port and an unprivileged one.
@@ -88,10 +145,45 @@ mod tests {
 
     #[test]
     fn user_values_are_checked() {
-        assert!(parse_user("node").is_ok());
-        assert!(parse_user("1000:1000").is_ok());
-        assert!(parse_user("1000 # node").is_err());
-        assert!(parse_user("a:").is_err());
+        for good in ["node", "1000:1000", "app:app", "nonroot", "65532:65532", "node:0"] {
+            assert_eq!(parse_user(good).as_deref(), Ok(good), "{good}");
+        }
+        for bad in ["1000 # node", "a:", ":1000", "", "a b"] {
+            assert!(parse_user(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// W3: root, ids out of range, variables and huge names are refused.
+    #[test]
+    fn root_variables_and_huge_values_are_no_user() {
+        for root in ["root", "0", "0:0", "root:root", "000", "0:1000"] {
+            let error = parse_user(root).unwrap_err();
+            assert!(error.contains("is root"), "{root}: {error}");
+        }
+        assert!(parse_user("99999999999").unwrap_err().contains("larger than"));
+        assert!(parse_user("1000:99999999999")
+            .unwrap_err()
+            .contains("larger than"));
+        assert!(parse_user("${X}").unwrap_err().contains("variable"));
+        assert!(parse_user("$USER:1000").unwrap_err().contains("variable"));
+        let huge = "a".repeat(1 << 20);
+        let error = parse_user(&huge).unwrap_err();
+        assert!(error.contains("at most 32"), "{}", &error[..60]);
+        assert!(error.len() < 200, "the message quotes a bounded prefix");
+    }
+
+    /// W4: two ports moved to one, or one port moved twice.
+    #[test]
+    fn port_maps_do_not_collide() {
+        assert!(check_port_map(&[(80, 3000), (443, 3443)]).is_ok());
+        assert_eq!(
+            check_port_map(&[(80, 3000), (443, 3000)]).unwrap_err(),
+            "ports 80 and 443 both map to 3000: the image could not listen on both"
+        );
+        assert_eq!(
+            check_port_map(&[(80, 3000), (80, 4000)]).unwrap_err(),
+            "port 80 is mapped twice"
+        );
     }
 
     #[test]
