@@ -1875,3 +1875,43 @@ fn root_users_and_colliding_port_maps_are_refused() {
     assert!(run.stderr.contains("both map to 3000"), "{}", run.stderr);
     assert_eq!(dir.read("Dockerfile"), APP);
 }
+
+/// W5: a directory the walk cannot read is reported (exit 2), as an unreadable file is; the
+/// files around it are still checked. Run as an unprivileged user (`setpriv`, when the tests
+/// run as root), since root reads any directory.
+#[test]
+fn an_unreadable_directory_is_an_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Dir::new();
+    dir.file("ok/Dockerfile", APP);
+    dir.file("locked/Dockerfile", APP);
+    let mode = |path: &str, mode: u32| {
+        std::fs::set_permissions(dir.path(path), std::fs::Permissions::from_mode(mode))
+            .expect("chmod")
+    };
+    mode(".", 0o755);
+    mode("ok", 0o755);
+    mode("ok/Dockerfile", 0o644);
+    mode("locked", 0o000);
+    let uid = std::process::Command::new("id").arg("-u").output().expect("id");
+    let root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+    let mut command = if root {
+        let mut command = std::process::Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_unroot"));
+        command
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_unroot"))
+    };
+    let output = command
+        .current_dir(dir.root())
+        .env("UNROOT_TODAY", common::TODAY)
+        .output()
+        .expect("run unroot");
+    mode("locked", 0o755);
+    let run = common::Run::of(output);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.stderr, "locked: Permission denied (os error 13)\n");
+    assert_eq!(reported_paths(&run.stdout), ["ok/Dockerfile"]);
+}

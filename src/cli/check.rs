@@ -38,13 +38,17 @@ pub struct Batch<'a> {
 pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Status {
     let args = batch.args;
     let (inputs, missing) = discover_excluding(batch.paths, &|file| batch.resolver.excluded(file));
+    // Walking the default `.` shows paths as ripgrep does, without the `./`.
+    let defaulted = args.paths.is_empty();
     let mut status = Status::Clean;
     for (path, err) in missing {
         status = Status::Error;
+        let path = match path.strip_prefix(".") {
+            Ok(relative) if defaulted && !relative.as_os_str().is_empty() => relative.to_path_buf(),
+            _ => path,
+        };
         let _ = writeln!(stderr, "{}", Error::Io { path, source: err });
     }
-    // Walking the default `.` shows paths as ripgrep does, without the `./`.
-    let defaulted = args.paths.is_empty();
     let files = inputs.into_iter().filter_map(|input| match input {
         Input::File(path) if defaulted => Some(
             path.strip_prefix(".")

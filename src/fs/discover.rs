@@ -51,7 +51,8 @@ pub fn discover_excluding(
         }
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
-                let mut found = walk(path);
+                let (mut found, unreadable) = walk(path);
+                errors.extend(unreadable);
                 found.retain(|file| !excluded(file));
                 found.sort();
                 inputs.extend(found.into_iter().map(Input::File));
@@ -90,15 +91,23 @@ fn identity(input: &Input) -> Input {
     Input::File(resolved.unwrap_or_else(|| path.clone()))
 }
 
-fn walk(root: &Path) -> Vec<PathBuf> {
+/// The Dockerfiles below `root`, and the directories (or files) that could not be read.
+fn walk(root: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>) {
     let found = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
     WalkBuilder::new(root)
         .follow_links(false)
         .build_parallel()
         .run(|| {
             Box::new(|entry| {
-                let Ok(entry) = entry else {
-                    return WalkState::Continue;
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(error) => {
+                        if let Ok(mut errors) = errors.lock() {
+                            errors.push(walk_error(root, error));
+                        }
+                        return WalkState::Continue;
+                    }
                 };
                 let is_file = entry.file_type().is_some_and(|t| t.is_file());
                 if is_file && entry.file_name().to_str().is_some_and(is_dockerfile_name) {
@@ -109,7 +118,21 @@ fn walk(root: &Path) -> Vec<PathBuf> {
                 WalkState::Continue
             })
         });
-    found.into_inner().unwrap_or_default()
+    let mut errors = errors.into_inner().unwrap_or_default();
+    errors.sort_by(|a, b| a.0.cmp(&b.0));
+    (found.into_inner().unwrap_or_default(), errors)
+}
+
+/// A walk error as the path it is about and the I/O error.
+fn walk_error(root: &Path, error: ignore::Error) -> (PathBuf, std::io::Error) {
+    match error {
+        ignore::Error::WithPath { path, err } => (path, walk_error(root, *err).1),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(root, *err)
+        }
+        ignore::Error::Io(error) => (root.to_path_buf(), error),
+        other => (root.to_path_buf(), std::io::Error::other(other.to_string())),
+    }
 }
 
 #[cfg(test)]
