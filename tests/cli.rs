@@ -1868,7 +1868,12 @@ fn root_users_and_colliding_port_maps_are_refused() {
     dir.file("unroot.toml", "user = \"root\"\n");
     let run = dir.run(&["--write"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.starts_with("unroot.toml:1: `user`: `root` is root"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("unroot.toml:1: `user`: `root` is root"),
+        "{}",
+        run.stderr
+    );
     dir.file("unroot.toml", "port-map = { 80 = 3000, 443 = 3000 }\n");
     let run = dir.run(&["--write"]);
     assert_eq!(run.code, 2);
@@ -1893,7 +1898,10 @@ fn an_unreadable_directory_is_an_error() {
     mode("ok", 0o755);
     mode("ok/Dockerfile", 0o644);
     mode("locked", 0o000);
-    let uid = std::process::Command::new("id").arg("-u").output().expect("id");
+    let uid = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .expect("id");
     let root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
     let mut command = if root {
         let mut command = std::process::Command::new("setpriv");

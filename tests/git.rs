@@ -1772,3 +1772,32 @@ fn a_command_line_commit_template_is_a_regular_file_of_bounded_size() {
     run.assert_in_stderr("larger than 64 KiB");
     assert!(!sb.has_branch(&dir));
 }
+
+/// G1: a branch checked out in another worktree is not moved (git refuses it too): that
+/// worktree's index would revert the fixes.
+#[test]
+fn a_branch_checked_out_in_another_worktree_is_left_alone() {
+    let sb = Sandbox::new();
+    let dir = sb.app();
+    sb.git(&dir, &["branch", BRANCH]);
+    let before = sb.branch_tip(&dir);
+    let other = sb.path().join("other");
+    sb.git(
+        &dir,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            other.to_str().expect("UTF-8"),
+            BRANCH,
+        ],
+    );
+    let run = sb.unroot_branch(&dir, &[]);
+    run.assert_code(2);
+    run.assert_in_stderr("is checked out in the worktree at");
+    assert_eq!(sb.branch_tip(&dir), before);
+    assert_eq!(
+        fs::read_to_string(other.join("Dockerfile")).expect("read"),
+        ROOT
+    );
+}

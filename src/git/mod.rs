@@ -591,6 +591,18 @@ fn resolve_base<'r>(
     Ok((name, commit))
 }
 
+/// The linked worktree, if any, whose HEAD is `refname`.
+fn checked_out_elsewhere(repo: &Repository, refname: &str) -> Option<PathBuf> {
+    let names = repo.worktrees().ok()?;
+    names.iter().flatten().flatten().find_map(|name| {
+        let worktree = repo.find_worktree(name).ok()?;
+        let opened = Repository::open_from_worktree(&worktree).ok()?;
+        let head = opened.find_reference("HEAD").ok()?;
+        (head.symbolic_target().ok().flatten() == Some(refname))
+            .then(|| worktree.path().to_path_buf())
+    })
+}
+
 /// Whether `commit` is one unroot made and nobody amended.
 fn is_unroot_commit(commit: &Commit) -> bool {
     let Ok(message) = commit.message() else {
@@ -922,6 +934,14 @@ impl Run<'_> {
                 ));
             }
         }
+        if let Some(path) = checked_out_elsewhere(repo, &refname) {
+            return Err(format!(
+                "`{branch}` is checked out in the worktree at {}; unroot does not move a \
+                 checked-out branch, as git does not (remove that worktree, or choose another \
+                 --branch)",
+                path.display()
+            ));
+        }
         let base_tree = base.tree().map_err(git_error)?;
         let template = &commit_template(template_setting, repo, &base_tree, &base_name)?;
         let interactive = choose.is_some();
@@ -1155,7 +1175,11 @@ mod tests {
         assert!(check_branch_name("-x").is_err());
         assert!(check_branch_name("a b").is_err());
         for bad in ["@", "HEAD", "refs/heads/main", &"x".repeat(1 << 20)] {
-            assert!(check_branch_name(bad).is_err(), "{}", &bad[..bad.len().min(20)]);
+            assert!(
+                check_branch_name(bad).is_err(),
+                "{}",
+                &bad[..bad.len().min(20)]
+            );
         }
         assert!(check_branch_name("chore/refs/x").is_ok());
     }

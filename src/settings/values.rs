@@ -67,7 +67,9 @@ pub fn parse_user(value: &str) -> Result<String, String> {
         if part.bytes().all(|b| b.is_ascii_digit()) {
             return match part.parse::<u64>() {
                 Ok(id) if id <= MAX_ID => Ok(()),
-                _ => Err(format!("`{shown}`: {what} `{part}` is larger than {MAX_ID}")),
+                _ => Err(format!(
+                    "`{shown}`: {what} `{part}` is larger than {MAX_ID}"
+                )),
             };
         }
         if part.contains(['$', '{', '}']) {
@@ -76,7 +78,9 @@ pub fn parse_user(value: &str) -> Result<String, String> {
             ));
         }
         if part.len() > MAX_NAME {
-            return Err(format!("`{shown}`: a {what} name has at most {MAX_NAME} characters"));
+            return Err(format!(
+                "`{shown}`: a {what} name has at most {MAX_NAME} characters"
+            ));
         }
         if !part
             .chars()
@@ -145,7 +149,14 @@ mod tests {
 
     #[test]
     fn user_values_are_checked() {
-        for good in ["node", "1000:1000", "app:app", "nonroot", "65532:65532", "node:0"] {
+        for good in [
+            "node",
+            "1000:1000",
+            "app:app",
+            "nonroot",
+            "65532:65532",
+            "node:0",
+        ] {
             assert_eq!(parse_user(good).as_deref(), Ok(good), "{good}");
         }
         for bad in ["1000 # node", "a:", ":1000", "", "a b"] {
@@ -160,7 +171,9 @@ mod tests {
             let error = parse_user(root).unwrap_err();
             assert!(error.contains("is root"), "{root}: {error}");
         }
-        assert!(parse_user("99999999999").unwrap_err().contains("larger than"));
+        assert!(parse_user("99999999999")
+            .unwrap_err()
+            .contains("larger than"));
         assert!(parse_user("1000:99999999999")
             .unwrap_err()
             .contains("larger than"));
