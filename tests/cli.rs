@@ -1923,3 +1923,46 @@ fn an_unreadable_directory_is_an_error() {
     assert_eq!(run.stderr, "locked: Permission denied (os error 13)\n");
     assert_eq!(reported_paths(&run.stdout), ["ok/Dockerfile"]);
 }
+
+/// M1: `--write` keeps the file's owner and group, and leaves alone what a rename would
+/// change: hard links (split) and read-only files. The others are written all the same.
+#[test]
+fn write_keeps_the_owner_and_leaves_links_and_read_only_files() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = Dir::new();
+    let owned = dir.file("owned/Dockerfile", APP);
+    let linked = dir.file("linked/Dockerfile", APP);
+    std::fs::hard_link(&linked, dir.path("linked/copy.txt")).expect("hard link");
+    let read_only = dir.file("readonly/Dockerfile", APP);
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let uid = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .expect("id");
+    let root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+    if root {
+        std::os::unix::fs::chown(&owned, Some(1234), Some(5678)).expect("chown");
+    }
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("linked/Dockerfile: has 2 hard links; replacing it would split them"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("readonly/Dockerfile: is read-only; not written"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(dir.read("linked/Dockerfile"), APP);
+    assert_eq!(dir.read("linked/copy.txt"), APP);
+    assert_eq!(dir.read("readonly/Dockerfile"), APP);
+    assert_eq!(dir.read("owned/Dockerfile"), APP_FIXED);
+    if root {
+        let meta = std::fs::metadata(&owned).expect("metadata");
+        assert_eq!((meta.uid(), meta.gid()), (1234, 5678));
+    }
+}

@@ -1,5 +1,7 @@
-//! Writing a fixed file: atomically, keeping permissions, never through a symlink, and
-//! never over a file that changed since it was read.
+//! Writing a fixed file: atomically, keeping permissions, owner and group, never through a
+//! symlink, never over a file that changed since it was read. Files that the rename would
+//! change in another way are left alone: a read-only file, a file with hard links (they would
+//! be split), a file whose owner the writer cannot keep.
 
 use std::fs;
 use std::io::{self, Write};
@@ -13,6 +15,17 @@ pub enum WriteError {
     Changed,
     #[error("is a symbolic link; unroot does not write through links (fix the file it points to)")]
     Symlink,
+    #[error("is read-only; not written (make it writable to fix it)")]
+    ReadOnly,
+    #[error(
+        "has {0} hard links; replacing it would split them, so it is not written (fix one \
+         of the links alone, or remove the others)"
+    )]
+    HardLinks(u64),
+    #[error(
+        "is owned by {0}:{1} and unroot cannot keep that owner; not written (run as its owner)"
+    )]
+    Owner(u32, u32),
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -27,6 +40,7 @@ pub fn write_atomic(path: &Path, original: &[u8], content: &str) -> Result<(), W
     if fs::read(path)? != original {
         return Err(WriteError::Changed);
     }
+    check_replaceable(path, &meta)?;
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -36,6 +50,7 @@ pub fn write_atomic(path: &Path, original: &[u8], content: &str) -> Result<(), W
         .suffix(".tmp")
         .tempfile_in(dir)?;
     temp.write_all(content.as_bytes())?;
+    keep_owner(temp.as_file(), &meta)?;
     temp.as_file().set_permissions(meta.permissions())?;
     temp.as_file().sync_all()?;
     // Last check right before the rename: someone may have written meanwhile.
@@ -44,6 +59,47 @@ pub fn write_atomic(path: &Path, original: &[u8], content: &str) -> Result<(), W
     }
     temp.persist(path)
         .map_err(|err| WriteError::Io(err.error))?;
+    Ok(())
+}
+
+/// Refuses what a rename would change besides the text (as ruff, which writes in place,
+/// gets "Permission denied" for a read-only file).
+#[cfg(unix)]
+fn check_replaceable(path: &Path, meta: &fs::Metadata) -> Result<(), WriteError> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if meta.permissions().mode() & 0o222 == 0 {
+        return Err(WriteError::ReadOnly);
+    }
+    // Opening for writing changes nothing and fails where the writer may not write.
+    fs::OpenOptions::new().write(true).open(path)?;
+    if meta.nlink() > 1 {
+        return Err(WriteError::HardLinks(meta.nlink()));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_replaceable(_: &Path, meta: &fs::Metadata) -> Result<(), WriteError> {
+    if meta.permissions().readonly() {
+        return Err(WriteError::ReadOnly);
+    }
+    Ok(())
+}
+
+/// Gives the new file the original's owner and group, when they are not the writer's.
+#[cfg(unix)]
+fn keep_owner(file: &fs::File, original: &fs::Metadata) -> Result<(), WriteError> {
+    use std::os::unix::fs::MetadataExt;
+    let new = file.metadata()?;
+    if (new.uid(), new.gid()) == (original.uid(), original.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::fchown(file, Some(original.uid()), Some(original.gid()))
+        .map_err(|_| WriteError::Owner(original.uid(), original.gid()))
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &fs::File, _: &fs::Metadata) -> Result<(), WriteError> {
     Ok(())
 }
 
