@@ -1801,3 +1801,48 @@ fn a_branch_checked_out_in_another_worktree_is_left_alone() {
         ROOT
     );
 }
+
+/// What a hostile repository's own git configuration cannot make unroot run: hooks (commit
+/// and push), clean/smudge filters, fsmonitor, credential helpers of its config.
+#[test]
+fn repository_hooks_filters_and_helpers_are_never_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let dir = sb.app();
+    let (bare, url) = sb.bare("remote.git");
+    sb.git(&dir, &["remote", "add", "origin", &url]);
+    let marker = sb.path().join("ran");
+    let touch = format!("touch {}", marker.display());
+    for hook in [
+        "pre-commit",
+        "prepare-commit-msg",
+        "commit-msg",
+        "post-commit",
+        "pre-push",
+        "reference-transaction",
+        "post-rewrite",
+    ] {
+        for hooks in [dir.join(".git/hooks"), bare.join("hooks")] {
+            let path = hooks.join(hook);
+            fs::write(&path, format!("#!/bin/sh\n{touch}\n")).expect("hook");
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+    }
+    sb.commit_files(&dir, &[(".gitattributes", "* filter=evil\n")], "attributes");
+    for (key, value) in [
+        ("filter.evil.clean", touch.as_str()),
+        ("filter.evil.smudge", touch.as_str()),
+        ("core.fsmonitor", touch.as_str()),
+        ("credential.helper", &format!("!{touch}; false")),
+        ("core.sshCommand", touch.as_str()),
+    ] {
+        sb.git(&dir, &["config", key, value]);
+    }
+    // git itself ran them when it committed the attributes: they work. Start clean.
+    assert!(marker.exists(), "the hooks do run under git");
+    fs::remove_file(&marker).expect("remove the marker");
+    let run = sb.unroot_branch(&dir, &["--push"]);
+    run.assert_code(0);
+    assert!(sb.has_branch(&bare), "{}", run.all());
+    assert!(!marker.exists(), "something of the repository ran: {}", run.all());
+}
