@@ -46,11 +46,9 @@ fn corpus_tree(ids: &[&str]) -> TempDir {
     for id in ids {
         let target = dir.path().join(format!("node-real-{id}"));
         std::fs::create_dir_all(&target).expect("create directory");
-        std::fs::copy(
-            corpus.join(id).join("Dockerfile"),
-            target.join("Dockerfile"),
-        )
-        .expect("copy a corpus file");
+        // The bytes, not the corpus's read-only mode: `--write` leaves read-only files alone.
+        let bytes = std::fs::read(corpus.join(id).join("Dockerfile")).expect("read a corpus file");
+        std::fs::write(target.join("Dockerfile"), bytes).expect("copy a corpus file");
     }
     dir
 }

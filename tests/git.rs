@@ -1844,5 +1844,9 @@ fn repository_hooks_filters_and_helpers_are_never_run() {
     let run = sb.unroot_branch(&dir, &["--push"]);
     run.assert_code(0);
     assert!(sb.has_branch(&bare), "{}", run.all());
-    assert!(!marker.exists(), "something of the repository ran: {}", run.all());
+    assert!(
+        !marker.exists(),
+        "something of the repository ran: {}",
+        run.all()
+    );
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use git2::{Commit, ObjectType, Oid, Repository, Signature, Tree};
 
 use crate::edit::Applicability;
-use crate::linter::lint_parsed;
+use crate::linter::fix_resolved;
 use crate::output::diff::unified_diff;
 use crate::rules::Finding;
 use crate::settings::Settings;
@@ -793,7 +793,7 @@ impl Run<'_> {
                     }
                 }
                 None => {
-                    let outcome = match lint_parsed(&parsed, &settings.lint, settings.threshold) {
+                    let outcome = match fix_resolved(&parsed, &settings.lint, settings.threshold) {
                         Ok(outcome) => outcome,
                         Err(error) => {
                             errors.push(format!("{shown}: {error}"));

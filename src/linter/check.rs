@@ -4,15 +4,13 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
 
+use super::digests::resolve;
 use super::error::Error;
 use super::report::FileReport;
 use super::{lint_parsed, LintError, LintOptions};
-use crate::analysis::ImageRef;
 use crate::edit::Applicability;
 use crate::fs::write::write_atomic;
-use crate::rules::{DigestResolver, Digests, RuleOptions};
 use crate::syntax::MAX_FILE_SIZE;
 
 /// One file, checked: its report, the bytes it was read as (a write checks them), and the
@@ -81,26 +79,6 @@ pub fn write_fixed(path: &Path, mut file: Checked) -> Checked {
     file
 }
 
-/// `--pin digest` for one file: asks the run's resolver (which caches each lookup) and keeps
-/// the lookups that failed in this file, to report them with its path.
-struct FileDigests {
-    run: Digests,
-    failures: Mutex<Vec<String>>,
-}
-
-impl DigestResolver for FileDigests {
-    fn digest(&self, image: &ImageRef, tag: &str) -> Result<String, String> {
-        let result = self.run.0.digest(image, tag);
-        if let Err(message) = &result {
-            let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-            if !failures.contains(message) {
-                failures.push(message.clone());
-            }
-        }
-        result
-    }
-}
-
 /// An error before the path is attached.
 pub enum PathlessError {
     Parse(crate::syntax::ParseError),
@@ -127,62 +105,32 @@ pub fn report_for(
     threshold: Applicability,
     show_unsafe: bool,
 ) -> Result<(FileReport, Vec<String>), PathlessError> {
-    let Some(run) = &options.rules.digests else {
-        return report_with(name, bytes, options, threshold, show_unsafe)
-            .map(|report| (report, Vec::new()));
-    };
-    let recorder = Arc::new(FileDigests {
-        run: run.clone(),
-        failures: Mutex::default(),
-    });
-    let file_options = LintOptions {
-        rules: RuleOptions {
-            digests: Some(Digests(recorder.clone())),
-            ..options.rules.clone()
-        },
-        selection: options.selection.clone(),
-    };
-    let report = report_with(name, bytes, &file_options, threshold, show_unsafe)?;
-    let failures = std::mem::take(
-        &mut *recorder
-            .failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner),
-    );
-    Ok((report, failures))
-}
-
-fn report_with(
-    name: &str,
-    bytes: &[u8],
-    options: &LintOptions,
-    threshold: Applicability,
-    show_unsafe: bool,
-) -> Result<FileReport, PathlessError> {
     let file = crate::syntax::parse_bytes(bytes).map_err(PathlessError::Parse)?;
-    let outcome = lint_parsed(&file, options, threshold).map_err(PathlessError::Lint)?;
+    let (options, digests) = resolve(&file, options).map_err(PathlessError::Lint)?;
+    let outcome = lint_parsed(&file, &options, threshold).map_err(PathlessError::Lint)?;
     let has_unsafe = outcome
         .findings
         .iter()
         .any(|f| f.fix.as_ref().is_some_and(|fix| !fix.applies(threshold)));
     let fixed_with_unsafe = if show_unsafe && has_unsafe {
-        lint_parsed(&file, options, Applicability::Unsafe)
+        lint_parsed(&file, &options, Applicability::Unsafe)
             .map_err(PathlessError::Lint)?
             .fixed
     } else {
         outcome.fixed.clone()
     };
-    let source = file.source;
-    Ok(FileReport {
+    let failures = digests.map(|table| table.failures()).unwrap_or_default();
+    let report = FileReport {
         path: name.to_string(),
         remaining: outcome.remaining.len(),
         findings: outcome.findings,
         fixed: outcome.fixed,
         fixed_with_unsafe,
-        source,
+        source: file.source,
         threshold,
         unapplied: false,
-    })
+    };
+    Ok((report, failures))
 }
 
 /// Read at most one byte more than the parser accepts: enough for it to reject a file that

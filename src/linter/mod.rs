@@ -3,6 +3,7 @@
 //! all call it.
 
 mod check;
+mod digests;
 mod error;
 mod report;
 
@@ -10,10 +11,13 @@ pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, 
 pub use error::Error;
 pub use report::FileReport;
 
+use std::sync::Arc;
+
 use thiserror::Error;
 
 use crate::edit::{apply_fixes, Applicability, Fix};
 use crate::rules::{check, Finding, RuleOptions, RuleSelection};
+use crate::sources::registry::RegistryResolver;
 use crate::syntax::{parse, Dockerfile, ParseError};
 
 /// Rounds of fixing before giving up (a fix that keeps producing new fixes is a bug).
@@ -23,6 +27,9 @@ const MAX_ROUNDS: usize = 10;
 pub struct LintOptions {
     pub rules: RuleOptions,
     pub selection: RuleSelection,
+    /// `--pin digest`: where the digests are looked up, before the rules run
+    /// ([`fix_resolved`], [`check_file`]); the rules get them as a table.
+    pub registry: Option<Arc<RegistryResolver>>,
 }
 
 #[derive(Debug, Error)]
@@ -98,6 +105,17 @@ pub fn lint_parsed(
         current = check(&file, &options.rules, &options.selection);
     }
     Err(LintError::NoConvergence)
+}
+
+/// [`lint_parsed`] with the `--pin digest` lookups made first (a failed one leaves its pin
+/// unfixed, as the findings say).
+pub fn fix_resolved(
+    file: &Dockerfile,
+    options: &LintOptions,
+    threshold: Applicability,
+) -> Result<Outcome, LintError> {
+    let (options, _) = digests::resolve(file, options)?;
+    lint_parsed(file, &options, threshold)
 }
 
 /// 1-based line and column (in characters) of a byte offset.

@@ -513,6 +513,7 @@ mod tests {
                 select: vec!["floating-tag".to_string()],
                 ignore: vec![],
             },
+            registry: None,
         };
         let run = |src: &str| lint(src, &options, Applicability::Safe).unwrap();
         let digest = format!("sha256:{}", "d".repeat(64));

@@ -899,6 +899,7 @@ mod tests {
                 select: vec!["privileged-port".to_string()],
                 ignore: Vec::new(),
             },
+            registry: None,
         }
     }
 

@@ -20,7 +20,7 @@ use ignore::WalkBuilder;
 use crate::edit::Applicability;
 use crate::fs::paths::absolute;
 use crate::linter::LintOptions;
-use crate::rules::{Digests, Pin, RuleOptions, RuleSelection};
+use crate::rules::{Pin, RuleOptions, RuleSelection};
 use crate::sources::registry::RegistryResolver;
 use crate::sources::releases::ReleaseTable;
 use config::{Config, FILE_NAMES};
@@ -67,7 +67,7 @@ pub struct Resolver {
     overrides: Overrides,
     releases: Option<Arc<ReleaseTable>>,
     /// One digest resolver for the run, so each image is looked up once.
-    digests: OnceLock<Digests>,
+    registry: OnceLock<Arc<RegistryResolver>>,
     cwd: PathBuf,
     /// Directory (absolute) → the configuration file governing it.
     governing: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
@@ -80,7 +80,7 @@ impl Resolver {
         Resolver {
             overrides,
             releases,
-            digests: OnceLock::new(),
+            registry: OnceLock::new(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             governing: Mutex::default(),
             loaded: Mutex::default(),
@@ -188,21 +188,20 @@ impl Resolver {
                     PinMode::Digest => Pin::Digest,
                 },
                 releases: self.releases.clone(),
-                // Only `pin = digest` creates the resolver: no other run touches the network.
-                digests: (config.pin.value == PinMode::Digest).then(|| {
-                    self.digests
-                        .get_or_init(|| {
-                            Digests(Arc::new(RegistryResolver::new(
-                                self.overrides.registry.clone(),
-                            )))
-                        })
-                        .clone()
-                }),
+                digests: None,
             },
             selection: RuleSelection {
                 select: config.select.value.clone(),
                 ignore,
             },
+            // Only `pin = digest` creates the resolver: no other run touches the network.
+            registry: (config.pin.value == PinMode::Digest).then(|| {
+                self.registry
+                    .get_or_init(|| {
+                        Arc::new(RegistryResolver::new(self.overrides.registry.clone()))
+                    })
+                    .clone()
+            }),
         }
     }
 }

@@ -18,7 +18,6 @@ use std::time::Duration;
 use sha2::{Digest as _, Sha256};
 
 use crate::analysis::ImageRef;
-use crate::rules::DigestResolver;
 
 /// Where Docker Hub's images are served (`docker.io` is only a name).
 pub const DOCKER_HUB: &str = "https://registry-1.docker.io";
@@ -259,8 +258,10 @@ impl RegistryResolver {
     }
 }
 
-impl DigestResolver for RegistryResolver {
-    fn digest(&self, image: &ImageRef, tag: &str) -> Result<String, String> {
+impl RegistryResolver {
+    /// The digest of `image:tag` (`sha256:…`), looked up once per run; the error is the
+    /// registry's message.
+    pub fn digest(&self, image: &ImageRef, tag: &str) -> Result<String, String> {
         let (base, name) = self.locate(image);
         let lookup = lock(&self.lookups)
             .entry((format!("{base}/v2/{name}"), tag.to_string()))
