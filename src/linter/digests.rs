@@ -96,7 +96,9 @@ pub fn resolve(
     let answers = asked
         .into_iter()
         .map(|(image, tag)| {
-            let answer = registry.digest(&image, &tag);
+            let answer = registry
+                .digest(&image, &tag)
+                .map_err(|error| error.to_string());
             (key(&image, &tag), answer)
         })
         .collect();

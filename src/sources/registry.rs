@@ -45,7 +45,7 @@ const MANIFEST_TYPES: [&str; 4] = [
 /// The most unroot reads of a manifest, an error or a token answer.
 const MAX_BODY: u64 = 4 * 1024 * 1024;
 
-type Lookup = Arc<OnceLock<Result<String, String>>>;
+type Lookup = Arc<OnceLock<Result<String, LookupError>>>;
 
 /// Resolves `image:tag` to the digest its registry serves for it.
 pub struct RegistryResolver {
@@ -57,6 +57,61 @@ pub struct RegistryResolver {
     lookups: Mutex<HashMap<(String, String), Lookup>>,
     /// Anonymous bearer tokens per repository URL. Never printed.
     tokens: Mutex<HashMap<String, String>>,
+}
+
+/// Why a digest could not be looked up, for callers that must tell the cases apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The tag is not one a registry could serve.
+    InvalidTag,
+    /// The registry has no such image or tag (404).
+    NotFound,
+    /// The registry wants credentials unroot does not have (401, 403).
+    Denied,
+    /// No answer in time.
+    Timeout,
+    /// The connection failed (DNS, TLS, refused).
+    Network,
+    /// Another error status from the registry or its token service.
+    Server,
+    /// An answer that is not a manifest or holds no usable digest or token.
+    BadAnswer,
+}
+
+/// A failed step of a lookup: what kind, and the message in the user's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Failure {
+    kind: FailureKind,
+    message: String,
+}
+
+impl Failure {
+    fn new(kind: FailureKind, message: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    fn context(self, what: &str) -> Failure {
+        Failure {
+            message: format!("{what}: {}", self.message),
+            ..self
+        }
+    }
+}
+
+/// `cannot resolve IMAGE:TAG at REGISTRY: message`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot resolve {image}:{tag} at {registry}: {message}")]
+pub struct LookupError {
+    pub kind: FailureKind,
+    /// The image as written (`node`, `ghcr.io/acme/app`).
+    pub image: String,
+    pub tag: String,
+    /// The registry's base URL.
+    pub registry: String,
+    pub message: String,
 }
 
 impl std::fmt::Debug for RegistryResolver {
@@ -110,7 +165,7 @@ impl RegistryResolver {
     }
 
     /// The digest of `base/v2/name` at `tag`, or why there is none (no image or tag named).
-    fn fetch(&self, base: &str, name: &str, tag: &str) -> Result<String, String> {
+    fn fetch(&self, base: &str, name: &str, tag: &str) -> Result<String, Failure> {
         check_tag(tag)?;
         let repository = format!("{base}/v2/{name}");
         let url = format!("{repository}/manifests/{tag}");
@@ -143,9 +198,12 @@ impl RegistryResolver {
                 let media_type = header(&response, "content-type").unwrap_or("");
                 let media_type = media_type.split(';').next().unwrap_or("").trim();
                 if !MANIFEST_TYPES.contains(&media_type) {
-                    return Err(format!(
-                        "the answer is not an image manifest (no Docker-Content-Digest, \
-                         Content-Type `{media_type}`)"
+                    return Err(Failure::new(
+                        FailureKind::BadAnswer,
+                        format!(
+                            "the answer is not an image manifest (no Docker-Content-Digest, \
+                             Content-Type `{media_type}`)"
+                        ),
                     ));
                 }
                 Ok(format!("sha256:{}", hex(&Sha256::digest(&body))))
@@ -163,7 +221,7 @@ impl RegistryResolver {
         repository: &str,
         name: &str,
         renewed: &mut bool,
-    ) -> Result<ureq::http::Response<ureq::Body>, String> {
+    ) -> Result<ureq::http::Response<ureq::Body>, Failure> {
         let token = lock(&self.tokens).get(repository).cloned();
         let response = self.request(get, url, token.as_deref())?;
         if response.status() != 401 || *renewed {
@@ -189,7 +247,7 @@ impl RegistryResolver {
         get: bool,
         url: &str,
         token: Option<&str>,
-    ) -> Result<ureq::http::Response<ureq::Body>, String> {
+    ) -> Result<ureq::http::Response<ureq::Body>, Failure> {
         let request = if get {
             self.agent.get(url)
         } else {
@@ -208,11 +266,16 @@ impl RegistryResolver {
         &self,
         challenge: &HashMap<String, String>,
         name: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, Failure> {
         let realm = challenge
             .get("realm")
             .filter(|realm| realm.starts_with("https://") || realm.starts_with("http://"))
-            .ok_or("the registry asks for a token but names no http(s) realm to get it from")?;
+            .ok_or_else(|| {
+                Failure::new(
+                    FailureKind::BadAnswer,
+                    "the registry asks for a token but names no http(s) realm to get it from",
+                )
+            })?;
         let scope = challenge
             .get("scope")
             .cloned()
@@ -232,19 +295,16 @@ impl RegistryResolver {
             .agent
             .get(&url)
             .call()
-            .map_err(|err| format!("token service {realm}: {}", describe(&err)))?;
+            .map_err(|err| describe(&err).context(&format!("token service {realm}")))?;
         let status = response.status();
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(|err| format!("token service {realm}: {}", describe(&err)))?;
+            .map_err(|err| describe(&err).context(&format!("token service {realm}")))?;
         if !status.is_success() {
-            return Err(format!(
-                "token service {realm}: {}",
-                status_error(status, &body)
-            ));
+            return Err(status_error(status, &body).context(&format!("token service {realm}")));
         }
         serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
@@ -254,14 +314,19 @@ impl RegistryResolver {
                     .find_map(|key| answer[key].as_str().filter(|t| !t.is_empty()))
                     .map(str::to_string)
             })
-            .ok_or_else(|| format!("token service {realm}: the answer holds no token"))
+            .ok_or_else(|| {
+                Failure::new(
+                    FailureKind::BadAnswer,
+                    format!("token service {realm}: the answer holds no token"),
+                )
+            })
     }
 }
 
 impl RegistryResolver {
     /// The digest of `image:tag` (`sha256:…`), looked up once per run; the error is the
     /// registry's message.
-    pub fn digest(&self, image: &ImageRef, tag: &str) -> Result<String, String> {
+    pub fn digest(&self, image: &ImageRef, tag: &str) -> Result<String, LookupError> {
         let (base, name) = self.locate(image);
         let lookup = lock(&self.lookups)
             .entry((format!("{base}/v2/{name}"), tag.to_string()))
@@ -269,14 +334,17 @@ impl RegistryResolver {
             .clone();
         lookup
             .get_or_init(|| {
-                let result = self.fetch(&base, &name, tag).map_err(|message| {
-                    let shown = match &image.registry {
-                        Some(registry) => format!("{registry}/{}", image.repository),
-                        None => image.repository.clone(),
-                    };
-                    format!("cannot resolve {shown}:{tag} at {base}: {message}")
-                });
-                result
+                self.fetch(&base, &name, tag)
+                    .map_err(|failure| LookupError {
+                        kind: failure.kind,
+                        image: match &image.registry {
+                            Some(registry) => format!("{registry}/{}", image.repository),
+                            None => image.repository.clone(),
+                        },
+                        tag: tag.to_string(),
+                        registry: base.clone(),
+                        message: failure.message,
+                    })
             })
             .clone()
     }
@@ -292,7 +360,7 @@ fn header<'a>(response: &'a ureq::http::Response<ureq::Body>, name: &str) -> Opt
 }
 
 /// A tag as the distribution spec defines it: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-fn check_tag(tag: &str) -> Result<(), String> {
+fn check_tag(tag: &str) -> Result<(), Failure> {
     let valid = !tag.is_empty()
         && tag.len() <= 128
         && !tag.starts_with(['.', '-'])
@@ -302,13 +370,16 @@ fn check_tag(tag: &str) -> Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!("`{tag}` is not a valid tag"))
+        Err(Failure::new(
+            FailureKind::InvalidTag,
+            format!("`{tag}` is not a valid tag"),
+        ))
     }
 }
 
 /// The digest goes into the Dockerfile: only `sha256:` or `sha512:` with the right number of
 /// lowercase hex digits.
-fn check_digest(digest: &str) -> Result<String, String> {
+fn check_digest(digest: &str) -> Result<String, Failure> {
     let valid = match digest.split_once(':') {
         Some(("sha256", hex)) => hex.len() == 64,
         Some(("sha512", hex)) => hex.len() == 128,
@@ -320,13 +391,16 @@ fn check_digest(digest: &str) -> Result<String, String> {
         Ok(digest.to_string())
     } else {
         let shown: String = digest.chars().take(80).collect();
-        Err(format!("the registry sent a malformed digest `{shown}`"))
+        Err(Failure::new(
+            FailureKind::BadAnswer,
+            format!("the registry sent a malformed digest `{shown}`"),
+        ))
     }
 }
 
 /// A failed answer: the registry's own message (`errors[0].message` in the distribution
 /// spec's error body) when there is one, and the status.
-fn status_error(status: ureq::http::StatusCode, body: &[u8]) -> String {
+fn status_error(status: ureq::http::StatusCode, body: &[u8]) -> Failure {
     let message = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|answer| answer["errors"][0]["message"].as_str().map(one_line))
@@ -339,18 +413,30 @@ fn status_error(status: ureq::http::StatusCode, body: &[u8]) -> String {
         401 | 403 => " (unroot looks digests up anonymously: a private image needs a --registry that serves it)",
         _ => "",
     };
-    match message {
+    let kind = match status.as_u16() {
+        404 => FailureKind::NotFound,
+        401 | 403 => FailureKind::Denied,
+        _ => FailureKind::Server,
+    };
+    let message = match message {
         Some(message) => format!("{message} ({code}){hint}"),
         None => format!("{code}{hint}"),
-    }
+    };
+    Failure::new(kind, message)
 }
 
 /// A network error in words, on one line.
-fn describe(err: &ureq::Error) -> String {
+fn describe(err: &ureq::Error) -> Failure {
     match err {
-        ureq::Error::Timeout(_) => format!("no answer within {} s", TIMEOUT.as_secs()),
-        ureq::Error::Io(io) => one_line(&io.to_string()),
-        other => one_line(&other.to_string()),
+        ureq::Error::Timeout(_) => Failure::new(
+            FailureKind::Timeout,
+            format!("no answer within {} s", TIMEOUT.as_secs()),
+        ),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            Failure::new(FailureKind::Timeout, one_line(&io.to_string()))
+        }
+        ureq::Error::Io(io) => Failure::new(FailureKind::Network, one_line(&io.to_string())),
+        other => Failure::new(FailureKind::Network, one_line(&other.to_string())),
     }
 }
 
@@ -518,11 +604,18 @@ mod tests {
         let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}"#;
         assert_eq!(
             status_error(ureq::http::StatusCode::NOT_FOUND, body),
-            "manifest unknown (HTTP 404 Not Found)"
+            Failure::new(
+                FailureKind::NotFound,
+                "manifest unknown (HTTP 404 Not Found)"
+            )
         );
         assert_eq!(
             status_error(ureq::http::StatusCode::BAD_GATEWAY, b"<html>"),
-            "HTTP 502 Bad Gateway"
+            Failure::new(FailureKind::Server, "HTTP 502 Bad Gateway")
+        );
+        assert_eq!(
+            status_error(ureq::http::StatusCode::FORBIDDEN, b"").kind,
+            FailureKind::Denied
         );
     }
 
@@ -691,9 +784,11 @@ mod tests {
         });
         let resolver = RegistryResolver::new(Some(format!("http://127.0.0.1:{port}")));
         let image = ImageRef::parse("node");
-        let err = resolver
+        let error = resolver
             .digest(&image, "26.7.0")
             .expect_err("access is denied");
+        assert_eq!(error.kind, FailureKind::Denied);
+        let err = error.to_string();
         assert!(
             err.starts_with(&format!(
                 "cannot resolve node:26.7.0 at http://127.0.0.1:{port}: requested access to the resource is denied (HTTP 401 Unauthorized)"
@@ -702,7 +797,7 @@ mod tests {
         );
         assert!(!err.contains(TOKEN));
         // Cached: asked again, the same answer without a request.
-        assert_eq!(resolver.digest(&image, "26.7.0"), Err(err.clone()));
+        assert_eq!(resolver.digest(&image, "26.7.0"), Err(error));
         // HEAD, token, HEAD with it, then GET with it for the message: one token per lookup.
         let seen = server.join().expect("the server ran");
         let lines: Vec<&str> = seen.iter().map(|r| r.line.as_str()).collect();
