@@ -99,28 +99,32 @@ pub enum Keyword {
 }
 
 impl Keyword {
+    const NAMES: [(&'static str, Keyword); 18] = [
+        ("add", Keyword::Add),
+        ("arg", Keyword::Arg),
+        ("cmd", Keyword::Cmd),
+        ("copy", Keyword::Copy),
+        ("entrypoint", Keyword::Entrypoint),
+        ("env", Keyword::Env),
+        ("expose", Keyword::Expose),
+        ("from", Keyword::From),
+        ("healthcheck", Keyword::Healthcheck),
+        ("label", Keyword::Label),
+        ("maintainer", Keyword::Maintainer),
+        ("onbuild", Keyword::Onbuild),
+        ("run", Keyword::Run),
+        ("shell", Keyword::Shell),
+        ("stopsignal", Keyword::StopSignal),
+        ("user", Keyword::User),
+        ("volume", Keyword::Volume),
+        ("workdir", Keyword::Workdir),
+    ];
+
     pub fn from_word(word: &str) -> Keyword {
-        match word.to_ascii_lowercase().as_str() {
-            "add" => Keyword::Add,
-            "arg" => Keyword::Arg,
-            "cmd" => Keyword::Cmd,
-            "copy" => Keyword::Copy,
-            "entrypoint" => Keyword::Entrypoint,
-            "env" => Keyword::Env,
-            "expose" => Keyword::Expose,
-            "from" => Keyword::From,
-            "healthcheck" => Keyword::Healthcheck,
-            "label" => Keyword::Label,
-            "maintainer" => Keyword::Maintainer,
-            "onbuild" => Keyword::Onbuild,
-            "run" => Keyword::Run,
-            "shell" => Keyword::Shell,
-            "stopsignal" => Keyword::StopSignal,
-            "user" => Keyword::User,
-            "volume" => Keyword::Volume,
-            "workdir" => Keyword::Workdir,
-            _ => Keyword::Unknown,
-        }
+        Self::NAMES
+            .iter()
+            .find(|(name, _)| word.eq_ignore_ascii_case(name))
+            .map_or(Keyword::Unknown, |&(_, keyword)| keyword)
     }
 }
 

@@ -1,5 +1,7 @@
 //! JSON-array arguments (`["a", "b"]`), with the span of each element.
 
+use std::borrow::Cow;
+
 use super::split_command::Part;
 
 pub(crate) enum JsonError {
@@ -14,7 +16,7 @@ pub(crate) fn parse_json_array(
     line: &str,
     start: usize,
     end: usize,
-) -> Result<Vec<Part>, JsonError> {
+) -> Result<Vec<Part<'static>>, JsonError> {
     let text = &line[start..end];
     let trimmed = text.trim_start();
     let offset = start + (text.len() - trimmed.len());
@@ -38,7 +40,7 @@ pub(crate) fn parse_json_array(
         .into_iter()
         .zip(spans)
         .map(|(value, (s, e))| Part {
-            value,
+            value: Cow::Owned(value),
             start: offset + s,
             end: offset + e,
         })

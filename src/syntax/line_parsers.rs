@@ -1,36 +1,40 @@
 //! Each instruction's argument grammar: BuildKit's `line_parsers.go` and `newNodeFromLine`.
 
+use std::borrow::Cow;
+
 use super::ast::Keyword;
 use super::json::{parse_json_array, JsonError};
-use super::split_command::{is_go_space_byte, is_re_whitespace, split_command, Part};
+use super::split_command::{
+    char_len, is_go_space_byte, is_re_whitespace, split_command, whitespace_len, Part,
+};
 
 const NOT_STRING_ARRAY: &str =
     "when using JSON array syntax, arrays must be comprised of strings only";
 
 #[derive(Debug)]
-pub(crate) struct PairPart {
-    pub key: Part,
-    pub value: Option<Part>,
+pub(crate) struct PairPart<'a> {
+    pub key: Part<'a>,
+    pub value: Option<Part<'a>>,
     pub equals: bool,
 }
 
 /// What BuildKit's `newNodeFromLine` makes of a logical line, with logical-line offsets.
 #[derive(Debug)]
-pub(crate) struct Node {
-    pub keyword: Part,
+pub(crate) struct Node<'a> {
+    pub keyword: Part<'a>,
     pub kind: Keyword,
-    pub flags: Vec<Part>,
-    pub args: Vec<Part>,
+    pub flags: Vec<Part<'a>>,
+    pub args: Vec<Part<'a>>,
     pub json: bool,
-    pub pairs: Vec<PairPart>,
-    pub shell_words: Vec<Part>,
-    pub sub: Option<Box<Node>>,
+    pub pairs: Vec<PairPart<'a>>,
+    pub shell_words: Vec<Part<'a>>,
+    pub sub: Option<Box<Node<'a>>>,
     /// The text this node was parsed from (`Node.Original`).
     pub start: usize,
     pub end: usize,
 }
 
-impl Node {
+impl Node<'_> {
     /// BuildKit's `canContainHeredoc`: RUN/COPY/ADD (also inside ONBUILD), not in JSON form.
     pub fn can_contain_heredoc(&self) -> bool {
         let node = match (&self.kind, &self.sub) {
@@ -42,12 +46,12 @@ impl Node {
 }
 
 #[derive(Default)]
-struct Parsed {
-    args: Vec<Part>,
+struct Parsed<'a> {
+    args: Vec<Part<'a>>,
     json: bool,
-    pairs: Vec<PairPart>,
-    shell_words: Vec<Part>,
-    sub: Option<Box<Node>>,
+    pairs: Vec<PairPart<'a>>,
+    shell_words: Vec<Part<'a>>,
+    sub: Option<Box<Node<'a>>>,
 }
 
 /// Parses `line[start..end]` as one instruction.
@@ -56,7 +60,7 @@ pub(crate) fn node_from_line(
     start: usize,
     end: usize,
     escape: char,
-) -> Result<Node, String> {
+) -> Result<Node<'_>, String> {
     let command = split_command(line, start, end);
     let kind = Keyword::from_word(&command.keyword.value);
     let (a, b) = (command.args_start, command.args_end);
@@ -78,11 +82,7 @@ pub(crate) fn node_from_line(
         Keyword::Onbuild => parse_sub_command(line, a, b, escape)?,
         // BuildKit keeps unknown words as instructions with one empty argument.
         Keyword::Unknown => Parsed {
-            args: vec![Part {
-                value: String::new(),
-                start: a,
-                end: a,
-            }],
+            args: vec![Part::slice(line, a, a)],
             ..Parsed::default()
         },
     };
@@ -100,26 +100,18 @@ pub(crate) fn node_from_line(
     })
 }
 
-fn part(line: &str, start: usize, end: usize) -> Part {
-    Part {
-        value: line[start..end].to_string(),
-        start,
-        end,
-    }
-}
-
-fn parse_string(line: &str, start: usize, end: usize) -> Parsed {
+fn parse_string(line: &str, start: usize, end: usize) -> Parsed<'_> {
     if start == end {
         return Parsed::default();
     }
     Parsed {
-        args: vec![part(line, start, end)],
+        args: vec![Part::slice(line, start, end)],
         ..Parsed::default()
     }
 }
 
 /// Splits on `[\t\v\f\r ]+` like Go's `regexp.Split` (an empty input gives no words).
-fn parse_strings_whitespace_delimited(line: &str, start: usize, end: usize) -> Parsed {
+fn parse_strings_whitespace_delimited(line: &str, start: usize, end: usize) -> Parsed<'_> {
     if start == end {
         return Parsed::default();
     }
@@ -129,14 +121,14 @@ fn parse_strings_whitespace_delimited(line: &str, start: usize, end: usize) -> P
     }
 }
 
-fn split_re_whitespace(line: &str, start: usize, end: usize) -> Vec<Part> {
+fn split_re_whitespace(line: &str, start: usize, end: usize) -> Vec<Part<'_>> {
     let bytes = line.as_bytes();
     let mut words = Vec::new();
     let mut word_start = start;
     let mut i = start;
     while i < end {
         if is_re_whitespace(bytes[i]) {
-            words.push(part(line, word_start, i));
+            words.push(Part::slice(line, word_start, i));
             while i < end && is_re_whitespace(bytes[i]) {
                 i += 1;
             }
@@ -145,7 +137,7 @@ fn split_re_whitespace(line: &str, start: usize, end: usize) -> Vec<Part> {
             i += 1;
         }
     }
-    words.push(part(line, word_start, end));
+    words.push(Part::slice(line, word_start, end));
     words
 }
 
@@ -155,7 +147,7 @@ fn parse_maybe_json(
     start: usize,
     end: usize,
     split_words: Option<char>,
-) -> Result<Parsed, String> {
+) -> Result<Parsed<'_>, String> {
     if start == end {
         return Ok(Parsed::default());
     }
@@ -167,7 +159,7 @@ fn parse_maybe_json(
         }),
         Err(JsonError::NotStringArray) => Err(NOT_STRING_ARRAY.to_string()),
         Err(JsonError::NotJson) => Ok(Parsed {
-            args: vec![part(line, start, end)],
+            args: vec![Part::slice(line, start, end)],
             shell_words: split_words
                 .map_or_else(Vec::new, |escape| parse_words(line, start, end, escape)),
             ..Parsed::default()
@@ -175,7 +167,7 @@ fn parse_maybe_json(
     }
 }
 
-fn parse_maybe_json_to_list(line: &str, start: usize, end: usize) -> Result<Parsed, String> {
+fn parse_maybe_json_to_list(line: &str, start: usize, end: usize) -> Result<Parsed<'_>, String> {
     match parse_json_array(line, start, end) {
         Ok(args) => Ok(Parsed {
             args,
@@ -187,18 +179,14 @@ fn parse_maybe_json_to_list(line: &str, start: usize, end: usize) -> Result<Pars
     }
 }
 
-fn parse_name_or_name_val(line: &str, start: usize, end: usize, escape: char) -> Parsed {
+fn parse_name_or_name_val(line: &str, start: usize, end: usize, escape: char) -> Parsed<'_> {
     let words = parse_words(line, start, end, escape);
     let pairs = words
         .iter()
         .map(|word| match word.value.find('=') {
             Some(eq) => PairPart {
-                key: part(line, word.start, word.start + eq),
-                value: Some(Part {
-                    value: word.value[eq + 1..].to_string(),
-                    start: word.start + eq + 1,
-                    end: word.end,
-                }),
+                key: Part::slice(line, word.start, word.start + eq),
+                value: Some(after_equals(line, word, eq)),
                 equals: true,
             },
             None => PairPart {
@@ -215,14 +203,25 @@ fn parse_name_or_name_val(line: &str, start: usize, end: usize, escape: char) ->
     }
 }
 
+/// The value of a `key=value` word of [`parse_words`] whose `=` is at `eq` in the word.
+fn after_equals<'a>(line: &'a str, word: &Part<'a>, eq: usize) -> Part<'a> {
+    // A word's value is the start of its text: it may only lack a final escape character.
+    let value_end = word.start + word.value.len();
+    Part {
+        value: Cow::Borrowed(&line[word.start + eq + 1..value_end]),
+        start: word.start + eq + 1,
+        end: word.end,
+    }
+}
+
 /// ENV and LABEL: `KEY value` (old form) or `key=value ...`.
-fn parse_name_val(
-    line: &str,
+fn parse_name_val<'a>(
+    line: &'a str,
     start: usize,
     end: usize,
     key: &str,
     escape: char,
-) -> Result<Parsed, String> {
+) -> Result<Parsed<'a>, String> {
     let words = parse_words(line, start, end, escape);
     let Some(first) = words.first() else {
         return Ok(Parsed::default());
@@ -236,16 +235,12 @@ fn parse_name_val(
         let value_start = (gap..end)
             .find(|&i| !is_re_whitespace(bytes[i]))
             .unwrap_or(end);
-        let name = part(line, start, gap);
-        let value = part(line, value_start, end);
+        let name = Part::slice(line, start, gap);
+        let value = Part::slice(line, value_start, end);
         parsed.args = vec![
             name.clone(),
             value.clone(),
-            Part {
-                value: String::new(),
-                start: value_start,
-                end: value_start,
-            },
+            Part::slice(line, value_start, value_start),
         ];
         parsed.pairs.push(PairPart {
             key: name,
@@ -254,6 +249,8 @@ fn parse_name_val(
         });
         return Ok(parsed);
     }
+    parsed.args.reserve(3 * words.len());
+    parsed.pairs.reserve(words.len());
     for word in &words {
         let Some(eq) = word.value.find('=') else {
             return Err(format!(
@@ -261,21 +258,9 @@ fn parse_name_val(
                 super::dump::go_quote(&word.value)
             ));
         };
-        let name = Part {
-            value: word.value[..eq].to_string(),
-            start: word.start,
-            end: word.start + eq,
-        };
-        let value = Part {
-            value: word.value[eq + 1..].to_string(),
-            start: word.start + eq + 1,
-            end: word.end,
-        };
-        let sep = Part {
-            value: "=".to_string(),
-            start: word.start + eq,
-            end: word.start + eq + 1,
-        };
+        let name = Part::slice(line, word.start, word.start + eq);
+        let value = after_equals(line, word, eq);
+        let sep = Part::slice(line, word.start + eq, word.start + eq + 1);
         parsed.args.extend([name.clone(), value.clone(), sep]);
         parsed.pairs.push(PairPart {
             key: name,
@@ -291,7 +276,7 @@ fn parse_health_config(
     start: usize,
     end: usize,
     escape: char,
-) -> Result<Parsed, String> {
+) -> Result<Parsed<'_>, String> {
     let bytes = line.as_bytes();
     let sep = (start..end)
         .find(|&i| is_go_space_byte(bytes[i]))
@@ -303,11 +288,16 @@ fn parse_health_config(
         return Ok(Parsed::default());
     }
     let mut parsed = parse_maybe_json(line, next, end, Some(escape))?;
-    parsed.args.insert(0, part(line, start, sep));
+    parsed.args.insert(0, Part::slice(line, start, sep));
     Ok(parsed)
 }
 
-fn parse_sub_command(line: &str, start: usize, end: usize, escape: char) -> Result<Parsed, String> {
+fn parse_sub_command(
+    line: &str,
+    start: usize,
+    end: usize,
+    escape: char,
+) -> Result<Parsed<'_>, String> {
     if start == end {
         return Ok(Parsed::default());
     }
@@ -319,108 +309,68 @@ fn parse_sub_command(line: &str, start: usize, end: usize, escape: char) -> Resu
 }
 
 /// BuildKit's `parseWords`: whitespace-separated words, quotes and escapes kept as written.
-pub(crate) fn parse_words(line: &str, start: usize, end: usize, escape: char) -> Vec<Part> {
-    #[derive(PartialEq)]
-    enum Phase {
-        Spaces,
-        Word,
-        Quote,
-    }
-    let text = &line[start..end];
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+///
+/// A word's value is its text, except that an escape character ending `line[start..end]` is
+/// left out (a word of only that character is no word).
+pub(crate) fn parse_words(line: &str, start: usize, end: usize, escape: char) -> Vec<Part<'_>> {
+    // The escape character is `\` or `` ` ``, so one byte.
+    let escape = escape as u8;
+    let bytes = line.as_bytes();
     let mut words = Vec::new();
-    let mut phase = Phase::Spaces;
-    let mut word = String::new();
-    let mut word_start = 0;
-    let mut quote = '\0';
-    let mut blank_ok = false;
-    let mut i = 0;
-    let at = |i: usize| chars.get(i).map_or(text.len(), |&(offset, _)| offset);
-    let mut push = |word: &mut String, word_start: usize, word_end: usize| {
-        words.push(Part {
-            value: std::mem::take(word),
-            start: start + word_start,
-            end: start + word_end,
-        });
-    };
-    while i <= chars.len() {
-        let ch = chars.get(i).map_or('\0', |&(_, c)| c);
-        if phase == Phase::Spaces {
-            if i == chars.len() {
-                break;
+    let mut i = start;
+    loop {
+        while i < end {
+            match whitespace_len(line, i) {
+                0 => break,
+                len => i += len,
             }
-            if ch.is_whitespace() {
-                i += 1;
-                continue;
-            }
-            phase = Phase::Word;
-            word_start = at(i);
         }
-        if i == chars.len() {
-            if blank_ok || !word.is_empty() {
-                push(&mut word, word_start, text.len());
-            }
-            break;
+        if i == end {
+            return words;
         }
-        if phase == Phase::Word {
-            if ch.is_whitespace() {
-                phase = Phase::Spaces;
-                if blank_ok || !word.is_empty() {
-                    push(&mut word, word_start, at(i));
+        let word_start = i;
+        let mut value_end = end;
+        // The quote character while inside quotes, else 0.
+        let mut quote = 0u8;
+        while i < end {
+            let byte = bytes[i];
+            if quote == 0 {
+                if whitespace_len(line, i) > 0 {
+                    value_end = i;
+                    break;
                 }
-                word.clear();
-                blank_ok = false;
-                i += 1;
-                continue;
-            }
-            if ch == '\'' || ch == '"' {
-                quote = ch;
-                blank_ok = true;
-                phase = Phase::Quote;
-            }
-            if ch == escape {
-                if i + 1 == chars.len() {
-                    i += 1;
-                    continue;
+                if byte == b'\'' || byte == b'"' {
+                    quote = byte;
                 }
-                word.push(ch);
-                i += 1;
-                word.push(chars[i].1);
-                i += 1;
-                continue;
+            } else if byte == quote {
+                quote = 0;
             }
-            word.push(ch);
-            i += 1;
-            continue;
-        }
-        // Phase::Quote
-        if ch == quote {
-            phase = Phase::Word;
-        }
-        if ch == escape && quote != '\'' {
-            if i + 1 == chars.len() {
-                phase = Phase::Word;
+            if byte == escape && (quote == 0 || quote == b'"') {
+                if i + 1 == end {
+                    value_end = i;
+                    i = end;
+                    break;
+                }
                 i += 1;
-                continue;
             }
-            word.push(ch);
-            i += 1;
-            word.push(chars[i].1);
-            i += 1;
-            continue;
+            i += char_len(bytes[i]);
         }
-        word.push(ch);
-        i += 1;
+        if value_end > word_start {
+            words.push(Part {
+                value: Cow::Borrowed(&line[word_start..value_end]),
+                start: word_start,
+                end: if i == end { end } else { value_end },
+            });
+        }
     }
-    words
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn values(parts: &[Part]) -> Vec<&str> {
-        parts.iter().map(|p| p.value.as_str()).collect()
+    fn values<'a>(parts: &'a [Part]) -> Vec<&'a str> {
+        parts.iter().map(|p| p.value.as_ref()).collect()
     }
 
     #[test]

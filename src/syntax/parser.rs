@@ -9,7 +9,7 @@ use super::heredoc::heredocs_from_line;
 use super::line_parsers::{node_from_line, Node};
 use super::logical::LogicalLine;
 use super::span::Span;
-use super::split_command::Part;
+use super::split_command::{char_len, trim_space_end, trim_space_start, Part};
 
 /// Files larger than this are refused.
 pub const MAX_FILE_SIZE: usize = 4 * 1024 * 1024;
@@ -19,7 +19,7 @@ const BOM: &str = "\u{feff}";
 /// Parses raw file bytes: refuses files over [`MAX_FILE_SIZE`], with NUL bytes or not
 /// UTF-8, then parses the text with [`parse`].
 pub fn parse_bytes(bytes: &[u8]) -> Result<Dockerfile, ParseError> {
-    let line_of = |offset: usize| bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_of = |offset: usize| memchr::memchr_iter(b'\n', &bytes[..offset]).count() + 1;
     if bytes.len() > MAX_FILE_SIZE {
         return Err(ParseError::new(
             ErrorKind::Input,
@@ -28,7 +28,7 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Dockerfile, ParseError> {
             format!("file is larger than {} MiB", MAX_FILE_SIZE >> 20),
         ));
     }
-    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+    if let Some(offset) = memchr::memchr(0, bytes) {
         let line = line_of(offset);
         return Err(ParseError::new(
             ErrorKind::Input,
@@ -70,11 +70,13 @@ impl<'a> LineReader<'a> {
             return None;
         }
         let start = self.pos;
-        let end = self.source[start..]
-            .find('\n')
-            .map_or(self.source.len(), |i| start + i + 1);
+        let bytes = self.source.as_bytes();
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
         // Go's `bytes.TrimRight(line, "\r\n")`.
-        let content_end = start + self.source[start..end].trim_end_matches(['\r', '\n']).len();
+        let mut content_end = end;
+        while content_end > start && matches!(bytes[content_end - 1], b'\r' | b'\n') {
+            content_end -= 1;
+        }
         self.pos = end;
         self.number += 1;
         Some(RawLine {
@@ -93,12 +95,19 @@ impl<'a> LineReader<'a> {
 /// BuildKit's line-continuation test: the escape character is the last character apart
 /// from spaces and tabs, and is not itself escaped. Returns the line without it.
 fn trim_continuation(line: &str, escape: char) -> (&str, bool) {
-    let trimmed = line.trim_end_matches([' ', '\t']);
-    let Some(before) = trimmed.strip_suffix(escape) else {
+    // The escape character is `\` or `` ` ``, so one byte.
+    let escape = escape as u8;
+    let bytes = line.as_bytes();
+    let mut end = bytes.len();
+    while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    if end == 0 || bytes[end - 1] != escape {
         return (line, true);
-    };
-    if before.is_empty() || !before.ends_with(escape) {
-        (before, false)
+    }
+    let before = end - 1;
+    if before == 0 || bytes[before - 1] != escape {
+        (&line[..before], false)
     } else {
         (line, true)
     }
@@ -106,12 +115,15 @@ fn trim_continuation(line: &str, escape: char) -> (&str, bool) {
 
 /// Parses a Dockerfile the way BuildKit does, keeping every byte.
 pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
-    let mut pieces = Vec::new();
-    let mut instructions = Vec::new();
+    // Room for typical files (lines of 30 to 40 bytes, an instruction every 2 or 3 lines), so
+    // that these vectors of large items are seldom moved while they grow.
+    let mut pieces = Vec::with_capacity(source.len() / 24 + 4);
+    let mut instructions = Vec::with_capacity(source.len() / 64 + 4);
     let mut directives = Vec::new();
     let mut warnings = Vec::new();
     let mut directive_parser = DirectiveParser::new();
-    let mut comments: Vec<String> = Vec::new();
+    // The comment lines since the last instruction (their text, trimmed).
+    let mut comments: Vec<Span> = Vec::new();
 
     let mut reader = LineReader {
         source,
@@ -128,7 +140,7 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
 
     while let Some(line) = reader.next_line() {
         let content = reader.content(line);
-        let trimmed = content.trim_start();
+        let trimmed = trim_space_start(content);
         let trimmed_start = line.content_end - trimmed.len();
         let piece = |kind| Piece {
             kind,
@@ -146,13 +158,16 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
             continue;
         }
         if trimmed.starts_with('#') {
-            // BuildKit drops the line's first byte (the `#` unless indented) and trims.
-            let mut chars = content.chars();
-            chars.next();
+            // BuildKit drops the line's first character (the `#` unless indented) and trims.
+            let first_len = char_len(content.as_bytes()[0]);
+            let after_first = trim_space_start(&content[first_len..]);
+            let comment = trim_space_end(after_first);
             // An empty comment line (`#`) clears the comments collected so far.
-            match chars.as_str().trim() {
-                "" => comments.clear(),
-                comment => comments.push(comment.to_string()),
+            if comment.is_empty() {
+                comments.clear();
+            } else {
+                let comment_start = line.content_end - after_first.len();
+                comments.push(Span::new(comment_start, comment_start + comment.len()));
             }
             pieces.push(piece(PieceKind::Comment));
             continue;
@@ -178,7 +193,7 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
             end = next.end;
             last_line = next.number;
             let content = reader.content(next);
-            let left = content.trim_start();
+            let left = trim_space_start(content);
             if left.starts_with('#') {
                 inner_comments.push(Span::new(next.start, next.content_end));
                 continue;
@@ -207,7 +222,6 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
         if node.can_contain_heredoc() {
             for marker in heredocs_from_line(&logical.text) {
                 let body_start = end;
-                let mut content = String::new();
                 let mut terminator = None;
                 while let Some(next) = reader.next_line() {
                     end = next.end;
@@ -220,7 +234,6 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
                         terminator = Some(Span::new(next.start, next.end));
                         break;
                     }
-                    content.push_str(&source[next.start..next.end]);
                 }
                 let Some(terminator) = terminator else {
                     return Err(ParseError::new(
@@ -235,17 +248,21 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
                     fd: marker.fd,
                     expand: marker.expand,
                     chomp: marker.chomp,
-                    content,
+                    // Every line up to the terminator, as written.
+                    content: source[body_start..terminator.start].to_string(),
                     body: Span::new(body_start, terminator.start),
                     terminator,
                 });
             }
         }
 
-        let mut instruction = build_instruction(&node, &logical, start_line, last_line);
+        let mut instruction = build_instruction(node, &logical, start_line, last_line);
         instruction.span = Span::new(line.start, end);
         instruction.heredocs = heredocs;
-        instruction.comments = std::mem::take(&mut comments);
+        instruction.comments = comments
+            .drain(..)
+            .map(|span| span.text(source).to_string())
+            .collect();
         instruction.inner_comments = inner_comments;
         pieces.push(Piece {
             kind: PieceKind::Instruction(instructions.len()),
@@ -273,28 +290,31 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
     })
 }
 
-fn token(part: &Part, logical: &LogicalLine) -> Token {
+fn token(part: Part, logical: &LogicalLine) -> Token {
     Token {
-        value: part.value.clone(),
         span: logical.span(part.start, part.end),
+        value: part.value.into_owned(),
     }
 }
 
+fn tokens(parts: Vec<Part>, logical: &LogicalLine) -> Vec<Token> {
+    parts.into_iter().map(|part| token(part, logical)).collect()
+}
+
 fn build_instruction(
-    node: &Node,
+    node: Node,
     logical: &LogicalLine,
     start_line: usize,
     end_line: usize,
 ) -> Instruction {
-    let tokens = |parts: &[Part]| parts.iter().map(|p| token(p, logical)).collect::<Vec<_>>();
     Instruction {
         span: logical.span(node.start, node.end),
         start_line,
         end_line,
-        keyword: token(&node.keyword, logical),
+        keyword: token(node.keyword, logical),
         kind: node.kind,
-        flags: tokens(&node.flags),
-        args: tokens(&node.args),
+        flags: tokens(node.flags, logical),
+        args: tokens(node.args, logical),
         json: node.json,
         heredocs: Vec::new(),
         original: logical.text[node.start..node.end].to_string(),
@@ -302,18 +322,17 @@ fn build_instruction(
         inner_comments: Vec::new(),
         pairs: node
             .pairs
-            .iter()
+            .into_iter()
             .map(|pair| KeyValue {
-                key: token(&pair.key, logical),
-                value: pair.value.as_ref().map(|v| token(v, logical)),
+                key: token(pair.key, logical),
+                value: pair.value.map(|value| token(value, logical)),
                 equals: pair.equals,
             })
             .collect(),
-        shell_words: tokens(&node.shell_words),
+        shell_words: tokens(node.shell_words, logical),
         onbuild: node
             .sub
-            .as_ref()
-            .map(|sub| Box::new(build_instruction(sub, logical, start_line, end_line))),
+            .map(|sub| Box::new(build_instruction(*sub, logical, start_line, end_line))),
     }
 }
 

@@ -1,48 +1,114 @@
 //! Keyword, `--flags` and the rest of an instruction: BuildKit's `split_command.go`.
 
+use std::borrow::Cow;
+
 /// BuildKit's `reWhitespace`: `[\t\v\f\r ]+`.
 pub(crate) fn is_re_whitespace(b: u8) -> bool {
     matches!(b, b'\t' | 0x0b | 0x0c | b'\r' | b' ')
 }
 
-/// A range of the logical line with the value BuildKit derives from it.
+/// Rust's `char::is_whitespace` on the character at byte `at` of `text`: its length in bytes
+/// when it is whitespace, else 0.
+pub(crate) fn whitespace_len(text: &str, at: usize) -> usize {
+    let byte = text.as_bytes()[at];
+    if byte.is_ascii() {
+        usize::from(is_ascii_space(byte))
+    } else {
+        text[at..]
+            .chars()
+            .next()
+            .filter(|c| c.is_whitespace())
+            .map_or(0, char::len_utf8)
+    }
+}
+
+/// The length in bytes of the UTF-8 character whose first byte is `first`.
+pub(crate) fn char_len(first: u8) -> usize {
+    match first {
+        ..0x80 => 1,
+        ..0xe0 => 2,
+        ..0xf0 => 3,
+        _ => 4,
+    }
+}
+
+/// A range of the logical line with the value BuildKit derives from it; the value borrows
+/// the line where it is the text as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Part {
-    pub value: String,
+pub(crate) struct Part<'a> {
+    pub value: Cow<'a, str>,
     pub start: usize,
     pub end: usize,
 }
 
+impl<'a> Part<'a> {
+    /// `line[start..end]` as written.
+    pub fn slice(line: &'a str, start: usize, end: usize) -> Self {
+        Part {
+            value: Cow::Borrowed(&line[start..end]),
+            start,
+            end,
+        }
+    }
+}
+
 #[derive(Debug)]
-pub(crate) struct Command {
-    pub keyword: Part,
-    pub flags: Vec<Part>,
+pub(crate) struct Command<'a> {
+    pub keyword: Part<'a>,
+    pub flags: Vec<Part<'a>>,
     /// The arguments after the flags, trimmed (`start..end` in the line).
     pub args_start: usize,
     pub args_end: usize,
 }
 
+fn is_ascii_space(byte: u8) -> bool {
+    matches!(byte, b'\t'..=b'\r' | b' ')
+}
+
+/// `text` without leading Unicode whitespace (Go's `strings.TrimLeft` with `unicode.IsSpace`,
+/// Rust's `trim_start`), looking at bytes while they are ASCII.
+pub(crate) fn trim_space_start(text: &str) -> &str {
+    let ascii_spaces = text
+        .bytes()
+        .position(|byte| !is_ascii_space(byte))
+        .unwrap_or(text.len());
+    let rest = &text[ascii_spaces..];
+    if rest.as_bytes().first().is_some_and(|byte| !byte.is_ascii()) {
+        rest.trim_start()
+    } else {
+        rest
+    }
+}
+
+/// `text` without trailing Unicode whitespace, like [`trim_space_start`].
+pub(crate) fn trim_space_end(text: &str) -> &str {
+    let kept = text
+        .bytes()
+        .rposition(|byte| !is_ascii_space(byte))
+        .map_or(0, |last| last + 1);
+    let rest = &text[..kept];
+    if rest.as_bytes().last().is_some_and(|byte| !byte.is_ascii()) {
+        rest.trim_end()
+    } else {
+        rest
+    }
+}
+
 /// Offsets of `line` with Unicode whitespace trimmed on both sides (Go's `strings.TrimSpace`).
 pub(crate) fn trim_space_range(line: &str, start: usize, end: usize) -> (usize, usize) {
-    let slice = &line[start..end];
-    let trimmed_start = slice.trim_start();
-    let new_start = start + (slice.len() - trimmed_start.len());
-    let trimmed = trimmed_start.trim_end();
-    (new_start, new_start + trimmed.len())
+    let trimmed_start = trim_space_start(&line[start..end]);
+    let new_start = end - trimmed_start.len();
+    (new_start, new_start + trim_space_end(trimmed_start).len())
 }
 
 /// Splits `line[start..end]` into keyword, flags and arguments.
-pub(crate) fn split_command(line: &str, start: usize, end: usize) -> Command {
+pub(crate) fn split_command(line: &str, start: usize, end: usize) -> Command<'_> {
     let (start, end) = trim_space_range(line, start, end);
     let bytes = line.as_bytes();
     let keyword_end = (start..end)
         .find(|&i| is_re_whitespace(bytes[i]))
         .unwrap_or(end);
-    let keyword = Part {
-        value: line[start..keyword_end].to_string(),
-        start,
-        end: keyword_end,
-    };
+    let keyword = Part::slice(line, start, keyword_end);
     if keyword_end == end {
         return Command {
             keyword,
@@ -71,7 +137,7 @@ pub(crate) fn is_go_space_byte(b: u8) -> bool {
 
 /// BuildKit's `extractBuilderFlags`: leading words starting with `--`, quotes handled,
 /// a bare `--` ends the flags. Returns the flags and where the rest of the line starts.
-fn extract_builder_flags(line: &str, start: usize, end: usize) -> (Vec<Part>, usize) {
+fn extract_builder_flags<'a>(line: &'a str, start: usize, end: usize) -> (Vec<Part<'a>>, usize) {
     #[derive(PartialEq)]
     enum Phase {
         Spaces,
@@ -86,11 +152,15 @@ fn extract_builder_flags(line: &str, start: usize, end: usize) -> (Vec<Part>, us
     let mut quote = 0u8;
     let mut blank_ok = false;
     let mut pos = start;
-    let finish = |word: &mut Vec<u8>, flags: &mut Vec<Part>, word_start: usize, pos: usize| {
-        flags.push(Part {
-            value: String::from_utf8_lossy(word).into_owned(),
-            start: word_start,
-            end: pos,
+    let finish = |word: &mut Vec<u8>, flags: &mut Vec<Part<'a>>, word_start: usize, pos: usize| {
+        flags.push(if word[..] == bytes[word_start..pos] {
+            Part::slice(line, word_start, pos)
+        } else {
+            Part {
+                value: Cow::Owned(String::from_utf8_lossy(word).into_owned()),
+                start: word_start,
+                end: pos,
+            }
         });
         word.clear();
     };
@@ -175,8 +245,12 @@ mod tests {
     fn split(line: &str) -> (String, Vec<String>, String) {
         let command = split_command(line, 0, line.len());
         (
-            command.keyword.value,
-            command.flags.into_iter().map(|f| f.value).collect(),
+            command.keyword.value.into_owned(),
+            command
+                .flags
+                .into_iter()
+                .map(|f| f.value.into_owned())
+                .collect(),
             line[command.args_start..command.args_end].to_string(),
         )
     }
