@@ -1,5 +1,5 @@
 use super::suppress::Suppressions;
-use super::{declare_rule, Context, Digests, Finding, Pin};
+use super::{declare_rule, Context, Digests, Finding, Pin, Prose};
 use crate::analysis::{unquoted_range, vars, ImageRef, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::releases::{today, ReleaseLine};
@@ -64,8 +64,27 @@ declare_rule! {
     pub(crate) const FLOATING_TAG = Rule {
         name: "floating-tag",
         summary: "a `node` base image tag that moves",
-        aliases: &["DL3006", "DL3007", "DS001", "AVD-DS-0001", "CKV_DOCKER_7"],
         check: floating_tag,
+        aliases: &["DL3006", "DL3007", "DS001", "AVD-DS-0001", "CKV_DOCKER_7"],
+        options: &["--pin", "--registry", "--node-release-table"],
+        reads_release_table: true,
+        pragma: Some("pin=none"),
+        prose: Prose {
+            subject: Some("pin Node base images"),
+            why: Some(
+                "**Reproducible builds.** A floating tag (`node:22`, `node:lts`, `node:latest`) \
+                 points at a different image whenever Node publishes a release, so two builds of \
+                 the same commit can differ. The base image is now pinned to a release; a \
+                 dependency bot keeps the pin current.",
+            ),
+            checks: &[
+                "**The pinned release.** Check that the app supports the Node release the base \
+                 image is pinned to, and let a dependency bot (Renovate, Dependabot) keep it \
+                 current.",
+            ],
+            rank: 20,
+            checks_rank: 30,
+        },
     };
 }
 

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
 use super::helpers::{chain_instructions, is_node_stage, run_text};
-use super::{declare_rule, Context, Finding};
+use super::{declare_rule, Context, Finding, Prose};
 use crate::analysis::{unquote, vars, Analysis, BaseImage, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::syntax::{parse, Dockerfile, Instruction, Keyword, PieceKind, Span, Token};
@@ -104,8 +104,24 @@ declare_rule! {
     pub(crate) const PRIVILEGED_PORT = Rule {
         name: "privileged-port",
         summary: "the image exposes a port below 1024",
-        aliases: &[],
         check: privileged_port,
+        options: &["--port-map", "--all-images"],
+        prose: Prose {
+            subject: Some("listen on unprivileged ports"),
+            why: Some(
+                "**Unprivileged ports.** A non-root process cannot bind a port below 1024 under \
+                 Kubernetes with CRI-O or containerd before 2.0, nor on OpenShift, so the image \
+                 now uses a port above 1024.",
+            ),
+            checks: &[
+                "**The new port mapping.** The container now listens on an unprivileged port: \
+                 publish it wherever the image runs, e.g. `docker run -p 80:8080`, a Kubernetes \
+                 Service `targetPort: 8080`, compose `ports: [\"80:8080\"]`, and update health \
+                 checks and load balancers that call the old port.",
+            ],
+            rank: 30,
+            checks_rank: 20,
+        },
     };
 }
 
