@@ -2,6 +2,7 @@
 //! the base image.
 
 pub mod image;
+pub mod node_tag;
 pub mod vars;
 
 use std::collections::HashMap;

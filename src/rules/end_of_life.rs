@@ -1,5 +1,5 @@
-use super::floating_tag::{classify_tag, NodeTag};
 use super::{declare_rule, Context, Finding, Prose};
+use crate::analysis::node_tag::NodeTag;
 use crate::analysis::ImageRef;
 use crate::releases::today;
 
@@ -61,7 +61,7 @@ declare_rule! {
     };
 }
 
-pub(crate) fn end_of_life(cx: &Context) -> Vec<Finding> {
+fn end_of_life(cx: &Context) -> Vec<Finding> {
     let today = today();
     let releases = cx.options.releases();
     let target = releases.active_lts(&today);
@@ -74,7 +74,7 @@ pub(crate) fn end_of_life(cx: &Context) -> Vec<Finding> {
             if !image.is_official_node() {
                 return None;
             }
-            let NodeTag::Version { major } = classify_tag(image.tag.as_deref().unwrap_or(""), cx) else {
+            let NodeTag::Version { major } = NodeTag::of(image.tag.as_deref().unwrap_or(""), releases) else {
                 return None;
             };
             let line = releases.line(major)?;

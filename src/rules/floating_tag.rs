@@ -1,5 +1,6 @@
 use super::suppress::Suppressions;
 use super::{declare_rule, Context, Digests, Finding, Pin, Prose};
+use crate::analysis::node_tag::{Follows, NodeTag};
 use crate::analysis::{unquoted_range, vars, ImageRef, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::releases::{today, ReleaseLine};
@@ -88,62 +89,7 @@ declare_rule! {
     };
 }
 
-/// What a `node` tag says about the release it names.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum NodeTag<'a> {
-    /// Moves: which line it follows, and the variant after it (`alpine`, `bookworm-slim`, ``).
-    Floating { follows: Follows, variant: &'a str },
-    /// Names a version: `22`, `22.1-alpine`, `8.16.1`.
-    Version { major: u32 },
-    /// Something else (`onbuild`, a template).
-    Other,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Follows {
-    /// No tag, `latest`, `current`, or a variant alone: the newest release.
-    Newest,
-    /// `lts`: the newest LTS line.
-    Lts,
-    /// A codename: its line.
-    Codename(u32),
-}
-
-const VARIANTS: &[&str] = &[
-    "alpine", "slim", "bookworm", "bullseye", "buster", "stretch", "jessie", "trixie", "wheezy",
-];
-
-pub(crate) fn classify_tag<'a>(tag: &'a str, cx: &Context) -> NodeTag<'a> {
-    if tag.is_empty() {
-        return NodeTag::Floating {
-            follows: Follows::Newest,
-            variant: "",
-        };
-    }
-    if tag.starts_with(|c: char| c.is_ascii_digit()) {
-        let major = tag.split(['.', '-']).next().and_then(|m| m.parse().ok());
-        return major.map_or(NodeTag::Other, |major| NodeTag::Version { major });
-    }
-    let (head, variant) = tag.split_once('-').unwrap_or((tag, ""));
-    let head_lower = head.to_ascii_lowercase();
-    let follows = match head_lower.as_str() {
-        "latest" | "current" => Follows::Newest,
-        "lts" => Follows::Lts,
-        name => match cx.options.releases().by_codename(name) {
-            Some(line) => Follows::Codename(line.major),
-            None if VARIANTS.iter().any(|v| head_lower.starts_with(v)) => {
-                return NodeTag::Floating {
-                    follows: Follows::Newest,
-                    variant: tag,
-                }
-            }
-            None => return NodeTag::Other,
-        },
-    };
-    NodeTag::Floating { follows, variant }
-}
-
-pub(crate) fn floating_tag(cx: &Context) -> Vec<Finding> {
+fn floating_tag(cx: &Context) -> Vec<Finding> {
     let today = today();
     cx.analysis
         .stages
@@ -165,7 +111,7 @@ fn check_stage(cx: &Context, stage: &Stage, today: &str) -> Option<Finding> {
         return None;
     }
     let tag = image.tag.as_deref().unwrap_or("");
-    let NodeTag::Floating { follows, variant } = classify_tag(tag, cx) else {
+    let NodeTag::Floating { follows, variant } = NodeTag::of(tag, cx.options.releases()) else {
         return None;
     };
     let releases = cx.options.releases();
