@@ -1,10 +1,12 @@
+use std::collections::HashMap;
+
 use super::suppress::Suppressions;
 use super::{declare_rule, Context, Digests, Finding, Pin, Prose};
 use crate::analysis::node_tag::{Follows, NodeTag};
 use crate::analysis::{unquoted_range, vars, ImageRef, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::releases::{today, ReleaseLine};
-use crate::syntax::{Keyword, Span, Token};
+use crate::syntax::{Span, Token};
 
 declare_rule! {
     /// ## What it does
@@ -292,7 +294,7 @@ fn plan_fix(
     }
     // One variable in the reference: rewrite its global ARG default.
     let (before, name, after) = single_variable(raw)?;
-    let no_vars = Default::default();
+    let no_vars: HashMap<String, String> = HashMap::new();
     if vars::substitute(before, &no_vars).as_deref() != Some(before)
         || vars::substitute(after, &no_vars).as_deref() != Some(after)
     {
@@ -317,15 +319,12 @@ fn single_variable(raw: &str) -> Option<(&str, &str, &str)> {
     let (name, end) = if let Some(inner) = rest.strip_prefix('{') {
         let close = inner.find('}')?;
         let name = &inner[..close];
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if vars::name_len(name) != name.len() {
             return None;
         }
         (name, start + 1 + 1 + close + 1)
     } else {
-        let len = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .count();
+        let len = vars::name_len(rest);
         (&rest[..len], start + 1 + len)
     };
     let after = &raw[end..];
@@ -337,16 +336,8 @@ fn single_variable(raw: &str) -> Option<(&str, &str, &str)> {
 
 /// The value token of the last `ARG name=value` before the first FROM.
 fn global_arg_value<'a>(cx: &'a Context, name: &str) -> Option<&'a Token> {
-    cx.file
-        .instructions
-        .iter()
-        .take_while(|i| i.kind != Keyword::From)
-        .filter(|i| i.kind == Keyword::Arg)
-        .flat_map(|i| i.pairs.iter())
-        .filter(|pair| pair.key.value == name)
-        .last()?
-        .value
-        .as_ref()
+    let &(instruction, pair) = cx.analysis.global_arg_definitions.get(name)?;
+    cx.file.instructions[instruction].pairs[pair].value.as_ref()
 }
 
 /// `FROM node:${V}` where `ARG V` has no default: the build decides the tag.

@@ -424,7 +424,7 @@ fn create_target(cx: &Context, stage: &Stage, family: Family) -> Result<Target, 
             help: format!("the stage creates user `{name}` but never switches to it"),
         });
     }
-    let taken: Vec<u32> = runs
+    let taken: std::collections::HashSet<u32> = runs
         .iter()
         .flat_map(|run| numbers(&run_text(run)))
         .collect();
