@@ -2,6 +2,8 @@
 //! the base image.
 
 pub mod image;
+pub mod node_tag;
+pub mod ports;
 pub mod vars;
 
 use std::collections::HashMap;
@@ -62,16 +64,24 @@ pub struct Analysis {
     pub stages: Vec<Stage>,
     /// ARGs declared before the first FROM, with their defaults.
     pub global_args: HashMap<String, Option<String>>,
+    /// Where each global ARG is declared last: its instruction, and its pair in it.
+    pub global_arg_definitions: HashMap<String, (usize, usize)>,
 }
 
 impl Analysis {
     pub fn of(file: &Dockerfile) -> Analysis {
         let mut global_args = HashMap::new();
+        let mut global_arg_definitions = HashMap::new();
         let mut stages: Vec<Stage> = Vec::new();
+        // The global ARG defaults FROM references read (fixed at the first FROM), and the
+        // latest stage of each name.
+        let mut defaults: Option<HashMap<String, String>> = None;
+        let mut named: HashMap<String, usize> = HashMap::new();
         for (index, instruction) in file.instructions.iter().enumerate() {
             match instruction.kind {
                 Keyword::Arg if stages.is_empty() => {
-                    for pair in &instruction.pairs {
+                    for (position, pair) in instruction.pairs.iter().enumerate() {
+                        global_arg_definitions.insert(pair.key.value.clone(), (index, position));
                         global_args.insert(
                             pair.key.value.clone(),
                             pair.value.as_ref().map(|v| unquote(&v.value)),
@@ -82,13 +92,19 @@ impl Analysis {
                     if let Some(last) = stages.last_mut() {
                         last.end = index;
                     }
-                    stages.push(Self::stage(
-                        instruction,
-                        index,
-                        stages.len(),
-                        &stages,
-                        &global_args,
-                    ));
+                    let defaults = defaults.get_or_insert_with(|| {
+                        global_args
+                            .iter()
+                            .filter_map(|(k, v): (&String, &Option<String>)| {
+                                Some((k.clone(), v.clone()?))
+                            })
+                            .collect()
+                    });
+                    let stage = Self::stage(instruction, index, &stages, &named, defaults);
+                    if let Some(name) = &stage.name {
+                        named.insert(name.clone(), stage.index);
+                    }
+                    stages.push(stage);
                 }
                 _ => {}
             }
@@ -99,29 +115,24 @@ impl Analysis {
         Analysis {
             stages,
             global_args,
+            global_arg_definitions,
         }
     }
 
     fn stage(
         from: &Instruction,
         index: usize,
-        stage_index: usize,
         earlier: &[Stage],
-        global_args: &HashMap<String, Option<String>>,
+        named: &HashMap<String, usize>,
+        defaults: &HashMap<String, String>,
     ) -> Stage {
-        let defaults: HashMap<String, String> = global_args
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
-            .collect();
         let raw = from.from_image().map(|t| t.value.as_str()).unwrap_or("");
-        let reference = vars::substitute(raw, &defaults);
+        let reference = vars::substitute(raw, defaults);
         let parent = reference.as_deref().and_then(|r| {
             let lower = r.to_ascii_lowercase();
-            earlier
-                .iter()
-                .rev()
-                .find(|s| s.name.as_deref() == Some(lower.as_str()))
-                .map(|s| s.index)
+            named
+                .get(&lower)
+                .copied()
                 .or_else(|| lower.parse::<usize>().ok().filter(|&i| i < earlier.len()))
         });
         let image = match (&reference, parent) {
@@ -134,7 +145,7 @@ impl Analysis {
             (None, None) => BaseImage::Unknown,
         };
         Stage {
-            index: stage_index,
+            index: earlier.len(),
             from: index,
             end: index + 1,
             name: from.from_alias().map(|t| t.value.to_ascii_lowercase()),
@@ -164,54 +175,55 @@ impl Analysis {
 
     /// The variables (ENV, and ARG values of the stage itself) visible just before
     /// instruction `at` of `stage`.
-    pub fn variables(
-        &self,
-        file: &Dockerfile,
-        stage: &Stage,
-        at: usize,
-    ) -> HashMap<String, String> {
-        let mut env: HashMap<String, String> = HashMap::new();
+    pub fn variables<'a>(&'a self, file: &Dockerfile, stage: &Stage, at: usize) -> Variables<'a> {
+        let mut variables = Variables::new(&self.global_args);
         for ancestor in self.chain(stage) {
-            let is_current = ancestor.index == stage.index;
-            let mut args: HashMap<String, String> = HashMap::new();
-            let end = if is_current {
+            variables.enter_stage();
+            let end = if ancestor.index == stage.index {
                 at.min(ancestor.end)
             } else {
                 ancestor.end
             };
             for instruction in &file.instructions[ancestor.from + 1..end] {
-                match instruction.kind {
-                    Keyword::Env => {
-                        let scope = merged(&env, &args);
-                        for pair in &instruction.pairs {
-                            let value = pair
-                                .value
-                                .as_ref()
-                                .map(|v| unquote(&v.value))
-                                .unwrap_or_default();
-                            let value = vars::substitute(&value, &scope).unwrap_or(value);
-                            env.insert(pair.key.value.clone(), value);
-                        }
-                    }
-                    Keyword::Arg if is_current => {
-                        for pair in &instruction.pairs {
-                            let value = match &pair.value {
-                                Some(v) => Some(unquote(&v.value)),
-                                None => self.global_args.get(&pair.key.value).cloned().flatten(),
-                            };
-                            if let Some(value) = value {
-                                args.insert(pair.key.value.clone(), value);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if is_current {
-                return merged(&env, &args);
+                variables.read(instruction);
             }
         }
-        env
+        variables
+    }
+
+    /// Calls `visit` with every instruction of every stage (by index) and the variables just
+    /// before it, each stage after the stage it is built from. One pass over the file: the
+    /// ENVs of a stage are shared by the stages built from it, not copied.
+    pub fn for_each_instruction(
+        &self,
+        file: &Dockerfile,
+        mut visit: impl FnMut(&Stage, usize, &Variables),
+    ) {
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); self.stages.len()];
+        let mut pending: Vec<Step> = Vec::new();
+        for stage in self.stages.iter().rev() {
+            match stage.parent {
+                Some(parent) => children[parent].push(stage.index),
+                None => pending.push(Step::Enter(stage.index)),
+            }
+        }
+        let mut variables = Variables::new(&self.global_args);
+        while let Some(step) = pending.pop() {
+            match step {
+                Step::Enter(index) => {
+                    let stage = &self.stages[index];
+                    pending.push(Step::Leave(variables.mark()));
+                    variables.enter_stage();
+                    for at in stage.from + 1..stage.end {
+                        visit(stage, at, &variables);
+                        variables.read(&file.instructions[at]);
+                    }
+                    // `children` lists later stages first: the earliest is entered first.
+                    pending.extend(children[index].iter().map(|&child| Step::Enter(child)));
+                }
+                Step::Leave(mark) => variables.undo(mark),
+            }
+        }
     }
 
     /// Who `stage` runs as at its end.
@@ -238,14 +250,112 @@ impl Analysis {
     }
 }
 
-/// ENV wins over ARG of the same name.
-fn merged(
-    env: &HashMap<String, String>,
-    args: &HashMap<String, String>,
-) -> HashMap<String, String> {
-    let mut all = args.clone();
-    all.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    all
+/// A step of [`Analysis::for_each_instruction`]'s walk down the stage tree.
+enum Step {
+    Enter(usize),
+    /// Back out of a stage: forget its ENVs.
+    Leave(usize),
+}
+
+/// The variables at one point of a stage: the ENVs of the stages it is built from, its own
+/// ENVs and ARGs; ENV wins over ARG of the same name.
+///
+/// An ENV value is expanded twice: with the stage's ARGs, as the stage itself sees it, and
+/// without them, as the stages built from it see it (unroot reads an inherited ENV that way).
+#[derive(Clone, Debug)]
+pub struct Variables<'a> {
+    global_args: &'a HashMap<String, Option<String>>,
+    /// ENVs as the stages built from this one see them.
+    inherited: HashMap<String, String>,
+    /// What [`Variables::undo`] restores in `inherited`: each name and its earlier value.
+    log: Vec<(String, Option<String>)>,
+    /// The current stage's ENVs, as it sees them.
+    own: HashMap<String, String>,
+    /// The current stage's ARGs.
+    args: HashMap<String, String>,
+}
+
+impl<'a> Variables<'a> {
+    fn new(global_args: &'a HashMap<String, Option<String>>) -> Variables<'a> {
+        Variables {
+            global_args,
+            inherited: HashMap::new(),
+            log: Vec::new(),
+            own: HashMap::new(),
+            args: HashMap::new(),
+        }
+    }
+
+    /// Starts a stage built from the one read last (or from an image).
+    fn enter_stage(&mut self) {
+        self.own.clear();
+        self.args.clear();
+    }
+
+    fn mark(&self) -> usize {
+        self.log.len()
+    }
+
+    /// Forgets the ENVs read since `mark` (as inherited ENVs).
+    fn undo(&mut self, mark: usize) {
+        for (name, earlier) in self.log.drain(mark..).rev() {
+            match earlier {
+                Some(value) => self.inherited.insert(name, value),
+                None => self.inherited.remove(&name),
+            };
+        }
+    }
+
+    /// Takes in the ENV or ARG `instruction` of the current stage (other instructions set
+    /// nothing).
+    pub fn read(&mut self, instruction: &Instruction) {
+        match instruction.kind {
+            Keyword::Env => {
+                // The pairs of one ENV see the variables before it, not each other.
+                let mut own = Vec::new();
+                let mut inherited = Vec::new();
+                for pair in &instruction.pairs {
+                    let value = pair
+                        .value
+                        .as_ref()
+                        .map(|v| unquote(&v.value))
+                        .unwrap_or_default();
+                    let name = pair.key.value.clone();
+                    let seen = vars::substitute(&value, &*self);
+                    let passed_on = vars::substitute(&value, &self.inherited);
+                    own.push((name.clone(), seen.unwrap_or_else(|| value.clone())));
+                    inherited.push((name, passed_on.unwrap_or(value)));
+                }
+                self.own.extend(own);
+                for (name, value) in inherited {
+                    let earlier = self.inherited.insert(name.clone(), value);
+                    self.log.push((name, earlier));
+                }
+            }
+            Keyword::Arg => {
+                for pair in &instruction.pairs {
+                    let value = match &pair.value {
+                        Some(v) => Some(unquote(&v.value)),
+                        None => self.global_args.get(&pair.key.value).cloned().flatten(),
+                    };
+                    if let Some(value) = value {
+                        self.args.insert(pair.key.value.clone(), value);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl vars::Lookup for Variables<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.own
+            .get(name)
+            .or_else(|| self.inherited.get(name))
+            .or_else(|| self.args.get(name))
+            .map(String::as_str)
+    }
 }
 
 /// Removes one level of surrounding quotes, as the shell would for a plain value.

@@ -1,64 +1,78 @@
-//! Variable substitution in instruction values (`$NAME`, `${NAME}`, `${NAME:-default}`…).
+//! Variables in instruction values (`$NAME`, `${NAME}`, `${NAME:-default}`…): expanding
+//! them, and finding the names a text reads.
 
 use std::collections::HashMap;
 
+/// Where variable values come from.
+pub trait Lookup {
+    fn get(&self, name: &str) -> Option<&str>;
+}
+
+impl Lookup for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<&str> {
+        HashMap::get(self, name).map(String::as_str)
+    }
+}
+
+/// The length of the variable name at the start of `text` (ASCII letters, digits, `_`).
+pub fn name_len(text: &str) -> usize {
+    text.bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count()
+}
+
 /// Expands variables in `text` from `vars`. `None` when a variable has no value and no
 /// default, so the value cannot be known before the build.
-pub fn substitute(text: &str, vars: &HashMap<String, String>) -> Option<String> {
-    let chars: Vec<char> = text.chars().collect();
+pub fn substitute(text: &str, vars: &impl Lookup) -> Option<String> {
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
+    // `text[copied..i]` is literal text not yet in `out`.
+    let mut copied = 0;
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' && chars.get(i + 1) == Some(&'$') {
-            out.push('$');
-            i += 2;
-            continue;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b'$') => {
+                out.push_str(&text[copied..i]);
+                out.push('$');
+                i += 2;
+                copied = i;
+            }
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                let close = text[i + 2..].find('}')? + i + 2;
+                out.push_str(&text[copied..i]);
+                out.push_str(&expand_braced(&text[i + 2..close], vars)?);
+                i = close + 1;
+                copied = i;
+            }
+            b'$' => {
+                let len = name_len(&text[i + 1..]);
+                if len > 0 {
+                    out.push_str(&text[copied..i]);
+                    out.push_str(vars.get(&text[i + 1..i + 1 + len])?);
+                    copied = i + 1 + len;
+                }
+                i += 1 + len;
+            }
+            _ => i += 1,
         }
-        if c != '$' {
-            out.push(c);
-            i += 1;
-            continue;
-        }
-        if chars.get(i + 1) == Some(&'{') {
-            let close = chars[i + 2..].iter().position(|&c| c == '}')? + i + 2;
-            let inner: String = chars[i + 2..close].iter().collect();
-            out.push_str(&expand_braced(&inner, vars)?);
-            i = close + 1;
-            continue;
-        }
-        let name_len = chars[i + 1..]
-            .iter()
-            .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
-            .count();
-        if name_len == 0 {
-            out.push('$');
-            i += 1;
-            continue;
-        }
-        let name: String = chars[i + 1..i + 1 + name_len].iter().collect();
-        out.push_str(vars.get(&name)?);
-        i += 1 + name_len;
     }
+    out.push_str(&text[copied..]);
     Some(out)
 }
 
-fn expand_braced(inner: &str, vars: &HashMap<String, String>) -> Option<String> {
-    let name_len = inner
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(inner.len());
-    let (name, modifier) = inner.split_at(name_len);
+fn expand_braced(inner: &str, vars: &impl Lookup) -> Option<String> {
+    let (name, modifier) = inner.split_at(name_len(inner));
     let value = vars.get(name);
     let set_nonempty = value.is_some_and(|v| !v.is_empty());
     match modifier {
-        "" => value.cloned(),
+        "" => value.map(str::to_string),
         _ if modifier.starts_with(":-") => Some(if set_nonempty {
-            value?.clone()
+            value?.to_string()
         } else {
             substitute(&modifier[2..], vars)?
         }),
         _ if modifier.starts_with('-') => Some(match value {
-            Some(v) => v.clone(),
+            Some(v) => v.to_string(),
             None => substitute(&modifier[1..], vars)?,
         }),
         _ if modifier.starts_with(":+") => Some(if set_nonempty {
@@ -73,6 +87,27 @@ fn expand_braced(inner: &str, vars: &HashMap<String, String>) -> Option<String> 
         }),
         _ => None,
     }
+}
+
+/// Names read as `$NAME` or `${NAME…}` in `text` (defaults included: `${A:-$B}` reads both).
+pub fn names(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            if bytes[i] != b'$' {
+                i += 1;
+                continue;
+            }
+            let start = i + 1 + usize::from(bytes.get(i + 1) == Some(&b'{'));
+            let len = name_len(text.get(start..).unwrap_or(""));
+            i = start + len;
+            if len > 0 {
+                return Some(&text[start..start + len]);
+            }
+        }
+        None
+    })
 }
 
 #[cfg(test)]
@@ -93,5 +128,16 @@ mod tests {
         assert_eq!(substitute("${E-x}", &vars).as_deref(), Some(""));
         assert_eq!(substitute("${B}", &vars), None);
         assert_eq!(substitute("plain", &vars).as_deref(), Some("plain"));
+        assert_eq!(
+            substitute("\\$A $ é$A", &vars).as_deref(),
+            Some("$A $ énode")
+        );
+        assert_eq!(substitute("${A", &vars), None);
+    }
+
+    #[test]
+    fn finds_the_names_a_text_reads() {
+        let found: Vec<&str> = names("$A ${B:-$C} $ ${} $1x é$D_2").collect();
+        assert_eq!(found, ["A", "B", "C", "1x", "D_2"]);
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::edit::Applicability;
 use crate::linter::line_col;
-use crate::rules::Finding;
+use crate::rules::{Finding, Prose, Rule, RULES};
 
 /// The shipped commit message template.
 pub const COMMIT_TEMPLATE: &str = include_str!("../../templates/commit.txt");
@@ -85,49 +85,36 @@ impl FileChange<'_> {
 
 impl Context<'_> {
     /// The rules whose fixes are in the commit, in registry order.
-    fn fixed_rules(&self) -> Vec<&'static str> {
-        let mut rules: Vec<&'static str> = Vec::new();
-        for rule in crate::rules::RULES {
-            let fired = self.files.iter().any(|file| {
-                file.findings
-                    .iter()
-                    .any(|f| f.rule == rule.name && file.fixed(f))
-            });
-            if fired {
-                rules.push(rule.name);
-            }
-        }
-        rules
+    fn fixed_rules(&self) -> Vec<&'static Rule> {
+        RULES
+            .iter()
+            .filter(|rule| {
+                self.files.iter().any(|file| {
+                    file.findings
+                        .iter()
+                        .any(|f| f.rule == rule.name && file.fixed(f))
+                })
+            })
+            .collect()
     }
 
-    /// Every rule with a finding in the changed files.
-    fn rules_found(&self) -> Vec<&'static str> {
-        crate::rules::RULES
+    /// Every rule with a finding in the changed files, in registry order.
+    fn rules_found(&self) -> Vec<&'static Rule> {
+        RULES
             .iter()
-            .map(|rule| rule.name)
-            .filter(|name| {
+            .filter(|rule| {
                 self.files
                     .iter()
-                    .any(|file| file.findings.iter().any(|f| f.rule == *name))
+                    .any(|file| file.findings.iter().any(|f| f.rule == rule.name))
             })
             .collect()
     }
 
     /// `fix(docker): …`, naming what the commit does.
     pub fn subject(&self) -> String {
-        let rules = self.fixed_rules();
-        let mut parts: Vec<&str> = Vec::new();
-        if rules.contains(&"root-user") {
-            parts.push("run Node containers as non-root");
-        }
-        if rules.contains(&"floating-tag") {
-            parts.push("pin Node base images");
-        }
-        if rules.contains(&"privileged-port") {
-            parts.push("listen on unprivileged ports");
-        }
-        let known = ["root-user", "floating-tag", "privileged-port"];
-        if rules.iter().any(|rule| !known.contains(rule)) || parts.is_empty() {
+        let rules = by_rank(self.fixed_rules(), |prose| prose.rank);
+        let mut parts: Vec<&str> = rules.iter().filter_map(|rule| rule.prose.subject).collect();
+        if parts.len() < rules.len() || parts.is_empty() {
             parts.push("harden Node Dockerfiles");
         }
         let text = match parts.len() {
@@ -233,90 +220,45 @@ pub fn with_trailers(message: &str, tree: &str) -> String {
     format!("{message}{separator}{GENERATED_TRAILER}: true\n{TREE_TRAILER}: {tree}\n")
 }
 
-fn why(rules: &[&str]) -> String {
-    let mut parts = Vec::new();
-    if rules.contains(&"root-user") {
-        parts.push(
-            "- **Least privilege.** A container that runs as root runs its app as uid 0: a bug or a \
-             malicious dependency in the Node process can then rewrite the image's files, read \
-             every secret mounted in the container, and use any container escape a kernel or \
-             runtime bug allows with full rights. Running as an unprivileged user takes all of \
-             that away at no cost, and lets Kubernetes `runAsNonRoot` and restricted Pod Security \
-             admit the pod.",
-        );
-    }
-    if rules.contains(&"floating-tag") {
-        parts.push(
-            "- **Reproducible builds.** A floating tag (`node:22`, `node:lts`, `node:latest`) \
-             points at a different image whenever Node publishes a release, so two builds of the \
-             same commit can differ. The base image is now pinned to a release; a dependency bot \
-             keeps the pin current.",
-        );
-    }
-    if rules.contains(&"privileged-port") {
-        parts.push(
-            "- **Unprivileged ports.** A non-root process cannot bind a port below 1024 under \
-             Kubernetes with CRI-O or containerd before 2.0, nor on OpenShift, so the image now \
-             uses a port above 1024.",
-        );
-    }
-    if rules.contains(&"end-of-life") {
-        parts.push(
-            "- **Supported Node.** A Node release line past its end of life gets no security \
-             fixes. unroot does not move to a new major version by itself: that needs the app \
-             tested on it.",
-        );
-    }
+/// `rules` ordered by a rank of their prose; equal ranks keep their order.
+fn by_rank(mut rules: Vec<&'static Rule>, rank: fn(&Prose) -> u8) -> Vec<&'static Rule> {
+    rules.sort_by_key(|rule| rank(&rule.prose));
+    rules
+}
+
+/// The pull request's "why": one bullet per rule that has one.
+fn why(rules: &[&'static Rule]) -> String {
+    let parts: Vec<String> = by_rank(rules.to_vec(), |prose| prose.rank)
+        .iter()
+        .filter_map(|rule| rule.prose.why)
+        .map(|why| format!("- {why}"))
+        .collect();
     if parts.is_empty() {
-        parts.push("- unroot's rules make Node images safe to ship; see the documentation below.");
+        return "- unroot's rules make Node images safe to ship; see the documentation below."
+            .to_string();
     }
     parts.join("\n")
 }
 
-fn checks(rules: &[&str]) -> String {
-    let mut items = Vec::new();
-    if rules.contains(&"root-user") {
-        items.push(
-            "- [ ] **Writable paths.** The app no longer runs as root. Everything it writes at run \
-             time (uploads, caches, temporary or log directories inside the app directory, \
-             `node_modules/.cache`) must be writable by the new user: a `COPY --chown=…`, a \
-             `RUN chown` in the Dockerfile, or a volume. Files copied into the image are owned \
-             by root: readable, not writable.",
-        );
-        items.push(
-            "- [ ] **Volumes and mounts.** Data volumes written by earlier, root-run containers \
-             may need their ownership changed to the new user's uid.",
-        );
-    }
-    if rules.contains(&"privileged-port") {
-        items.push(
-            "- [ ] **The new port mapping.** The container now listens on an unprivileged port: \
-             publish it wherever the image runs, e.g. `docker run -p 80:8080`, a Kubernetes \
-             Service `targetPort: 8080`, compose `ports: [\"80:8080\"]`, and update health checks \
-             and load balancers that call the old port.",
-        );
-    }
-    if rules.contains(&"floating-tag") {
-        items.push(
-            "- [ ] **The pinned release.** Check that the app supports the Node release the base \
-             image is pinned to, and let a dependency bot (Renovate, Dependabot) keep it current.",
-        );
-    }
-    if rules.contains(&"end-of-life") {
-        items.push(
-            "- [ ] **End of life.** A base image is on a Node line past its end of life; plan the \
-             move to a supported line.",
-        );
-    }
-    items.push("- [ ] **Build and run.** Build the image and run the app's tests in it.");
-    items.join("\n")
+/// The pull request's checklist: the rules' items, then building and running the image.
+fn checks(rules: &[&'static Rule]) -> String {
+    by_rank(rules.to_vec(), |prose| prose.checks_rank)
+        .iter()
+        .flat_map(|rule| rule.prose.checks)
+        .map(|check| format!("- [ ] {check}"))
+        .chain([
+            "- [ ] **Build and run.** Build the image and run the app's tests in it.".to_string(),
+        ])
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-fn rule_docs(rules: &[&str]) -> String {
+fn rule_docs(rules: &[&'static Rule]) -> String {
     let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
     let rules = rules
         .iter()
         .map(|rule| {
+            let rule = rule.name;
             let mut text = format!("`unroot --explain {rule}`");
             // Every rule has a section in the README (tests/cli_output.rs checks it).
             if !repository.is_empty() {

@@ -26,12 +26,9 @@ const SRCROOT: &str = "%SRCROOT%";
 const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// The documentation of `rule`: the source file that declares it, whose doc comment is what
-/// `--explain` prints (one rule, one file, named after the rule).
+/// `--explain` prints.
 pub fn rule_help_uri(rule: &Rule) -> String {
-    format!(
-        "{REPOSITORY}/blob/main/src/rules/{}.rs",
-        rule.name.replace('-', "_")
-    )
+    format!("{REPOSITORY}/blob/main/{}", rule.source.replace('\\', "/"))
 }
 
 #[derive(Serialize)]

@@ -1,5 +1,5 @@
-use super::floating_tag::{classify_tag, NodeTag};
-use super::{declare_rule, Context, Finding};
+use super::{declare_rule, Context, Finding, Prose};
+use crate::analysis::node_tag::NodeTag;
 use crate::analysis::ImageRef;
 use crate::sources::releases::today;
 
@@ -40,12 +40,28 @@ declare_rule! {
     pub(crate) const END_OF_LIFE = Rule {
         name: "end-of-life",
         summary: "a `node` base image past its end of life",
-        aliases: &[],
         check: end_of_life,
+        options: &["--node-release-table"],
+        reads_release_table: true,
+        prose: Prose {
+            // No fix, so never in a commit's subject.
+            subject: None,
+            why: Some(
+                "**Supported Node.** A Node release line past its end of life gets no security \
+                 fixes. unroot does not move to a new major version by itself: that needs the app \
+                 tested on it.",
+            ),
+            checks: &[
+                "**End of life.** A base image is on a Node line past its end of life; plan the \
+                 move to a supported line.",
+            ],
+            rank: 40,
+            checks_rank: 40,
+        },
     };
 }
 
-pub(crate) fn end_of_life(cx: &Context) -> Vec<Finding> {
+fn end_of_life(cx: &Context) -> Vec<Finding> {
     let today = today();
     let releases = cx.options.releases();
     let target = releases.active_lts(&today);
@@ -58,7 +74,7 @@ pub(crate) fn end_of_life(cx: &Context) -> Vec<Finding> {
             if !image.is_official_node() {
                 return None;
             }
-            let NodeTag::Version { major } = classify_tag(image.tag.as_deref().unwrap_or(""), cx) else {
+            let NodeTag::Version { major } = NodeTag::of(image.tag.as_deref().unwrap_or(""), releases) else {
                 return None;
             };
             let line = releases.line(major)?;

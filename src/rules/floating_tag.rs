@@ -1,9 +1,12 @@
+use std::collections::HashMap;
+
 use super::suppress::Suppressions;
-use super::{declare_rule, Context, Digests, Finding, Pin};
+use super::{declare_rule, Context, Digests, Finding, Pin, Prose};
+use crate::analysis::node_tag::{Follows, NodeTag};
 use crate::analysis::{unquoted_range, vars, ImageRef, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::sources::releases::{today, ReleaseLine};
-use crate::syntax::{Keyword, Span, Token};
+use crate::syntax::{Span, Token};
 
 declare_rule! {
     /// ## What it does
@@ -64,67 +67,31 @@ declare_rule! {
     pub(crate) const FLOATING_TAG = Rule {
         name: "floating-tag",
         summary: "a `node` base image tag that moves",
-        aliases: &["DL3006", "DL3007", "DS001", "AVD-DS-0001", "CKV_DOCKER_7"],
         check: floating_tag,
-    };
-}
-
-/// What a `node` tag says about the release it names.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum NodeTag<'a> {
-    /// Moves: which line it follows, and the variant after it (`alpine`, `bookworm-slim`, ``).
-    Floating { follows: Follows, variant: &'a str },
-    /// Names a version: `22`, `22.1-alpine`, `8.16.1`.
-    Version { major: u32 },
-    /// Something else (`onbuild`, a template).
-    Other,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Follows {
-    /// No tag, `latest`, `current`, or a variant alone: the newest release.
-    Newest,
-    /// `lts`: the newest LTS line.
-    Lts,
-    /// A codename: its line.
-    Codename(u32),
-}
-
-const VARIANTS: &[&str] = &[
-    "alpine", "slim", "bookworm", "bullseye", "buster", "stretch", "jessie", "trixie", "wheezy",
-];
-
-pub(crate) fn classify_tag<'a>(tag: &'a str, cx: &Context) -> NodeTag<'a> {
-    if tag.is_empty() {
-        return NodeTag::Floating {
-            follows: Follows::Newest,
-            variant: "",
-        };
-    }
-    if tag.starts_with(|c: char| c.is_ascii_digit()) {
-        let major = tag.split(['.', '-']).next().and_then(|m| m.parse().ok());
-        return major.map_or(NodeTag::Other, |major| NodeTag::Version { major });
-    }
-    let (head, variant) = tag.split_once('-').unwrap_or((tag, ""));
-    let head_lower = head.to_ascii_lowercase();
-    let follows = match head_lower.as_str() {
-        "latest" | "current" => Follows::Newest,
-        "lts" => Follows::Lts,
-        name => match cx.options.releases().by_codename(name) {
-            Some(line) => Follows::Codename(line.major),
-            None if VARIANTS.iter().any(|v| head_lower.starts_with(v)) => {
-                return NodeTag::Floating {
-                    follows: Follows::Newest,
-                    variant: tag,
-                }
-            }
-            None => return NodeTag::Other,
+        aliases: &["DL3006", "DL3007", "DS001", "AVD-DS-0001", "CKV_DOCKER_7"],
+        options: &["--pin", "--registry", "--node-release-table"],
+        reads_release_table: true,
+        pragma: Some("pin=none"),
+        prose: Prose {
+            subject: Some("pin Node base images"),
+            why: Some(
+                "**Reproducible builds.** A floating tag (`node:22`, `node:lts`, `node:latest`) \
+                 points at a different image whenever Node publishes a release, so two builds of \
+                 the same commit can differ. The base image is now pinned to a release; a \
+                 dependency bot keeps the pin current.",
+            ),
+            checks: &[
+                "**The pinned release.** Check that the app supports the Node release the base \
+                 image is pinned to, and let a dependency bot (Renovate, Dependabot) keep it \
+                 current.",
+            ],
+            rank: 20,
+            checks_rank: 30,
         },
     };
-    NodeTag::Floating { follows, variant }
 }
 
-pub(crate) fn floating_tag(cx: &Context) -> Vec<Finding> {
+fn floating_tag(cx: &Context) -> Vec<Finding> {
     let today = today();
     cx.analysis
         .stages
@@ -146,7 +113,7 @@ fn check_stage(cx: &Context, stage: &Stage, today: &str) -> Option<Finding> {
         return None;
     }
     let tag = image.tag.as_deref().unwrap_or("");
-    let NodeTag::Floating { follows, variant } = classify_tag(tag, cx) else {
+    let NodeTag::Floating { follows, variant } = NodeTag::of(tag, cx.options.releases()) else {
         return None;
     };
     let releases = cx.options.releases();
@@ -327,7 +294,7 @@ fn plan_fix(
     }
     // One variable in the reference: rewrite its global ARG default.
     let (before, name, after) = single_variable(raw)?;
-    let no_vars = Default::default();
+    let no_vars: HashMap<String, String> = HashMap::new();
     if vars::substitute(before, &no_vars).as_deref() != Some(before)
         || vars::substitute(after, &no_vars).as_deref() != Some(after)
     {
@@ -352,15 +319,12 @@ fn single_variable(raw: &str) -> Option<(&str, &str, &str)> {
     let (name, end) = if let Some(inner) = rest.strip_prefix('{') {
         let close = inner.find('}')?;
         let name = &inner[..close];
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if vars::name_len(name) != name.len() {
             return None;
         }
         (name, start + 1 + 1 + close + 1)
     } else {
-        let len = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .count();
+        let len = vars::name_len(rest);
         (&rest[..len], start + 1 + len)
     };
     let after = &raw[end..];
@@ -372,16 +336,8 @@ fn single_variable(raw: &str) -> Option<(&str, &str, &str)> {
 
 /// The value token of the last `ARG name=value` before the first FROM.
 fn global_arg_value<'a>(cx: &'a Context, name: &str) -> Option<&'a Token> {
-    cx.file
-        .instructions
-        .iter()
-        .take_while(|i| i.kind != Keyword::From)
-        .filter(|i| i.kind == Keyword::Arg)
-        .flat_map(|i| i.pairs.iter())
-        .filter(|pair| pair.key.value == name)
-        .last()?
-        .value
-        .as_ref()
+    let &(instruction, pair) = cx.analysis.global_arg_definitions.get(name)?;
+    cx.file.instructions[instruction].pairs[pair].value.as_ref()
 }
 
 /// `FROM node:${V}` where `ARG V` has no default: the build decides the tag.

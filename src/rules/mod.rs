@@ -15,41 +15,96 @@ use crate::edit::Fix;
 use crate::syntax::{Dockerfile, Span};
 use suppress::Suppressions;
 
-/// Declares a rule; the `///` lines above it become its documentation (`--explain`).
+/// Declares a rule; the `///` lines above it become its documentation (`--explain`) and the
+/// file it is written in its [`Rule::source`]. `name`, `summary` and `check` come first; the
+/// other fields of [`Rule`] follow as needed (see [`Rule::DEFAULTS`]).
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])+
         pub(crate) const $id:ident = Rule {
             name: $name:literal,
             summary: $summary:literal,
-            aliases: $aliases:expr,
-            check: $check:path $(,)?
+            check: $check:path,
+            $($field:ident: $value:expr,)*
         };
     ) => {
         $(#[doc = $doc])+
+        #[allow(clippy::needless_update)]
         pub(crate) const $id: $crate::rules::Rule = $crate::rules::Rule {
             name: $name,
             summary: $summary,
             doc: concat!($($doc, "\n"),+),
-            aliases: $aliases,
+            source: file!(),
             check: $check,
+            $($field: $value,)*
+            ..$crate::rules::Rule::DEFAULTS
         };
     };
 }
 pub(crate) use declare_rule;
 
-/// A rule: its name (also the pragma id and `--select` value), documentation, the ids
-/// other checkers give the same check, and the function that runs it.
+/// A rule: its name (also the pragma id and `--select` value), its documentation, what the
+/// rest of unroot says about it, and the function that runs it. Everything that names a
+/// rule (the rule list, `--explain`, SARIF, commit messages and pull requests) reads it here.
 pub struct Rule {
     pub name: &'static str,
     pub summary: &'static str,
     doc: &'static str,
+    /// The file that declares the rule, relative to the crate root (`src/rules/root_user.rs`):
+    /// its doc comment is the rule's documentation.
+    pub source: &'static str,
     /// Ids of the same check in hadolint, Trivy and Checkov, honoured in their pragmas.
     pub aliases: &'static [&'static str],
+    /// The command-line flags (and so the configuration keys) the rule reads, as its
+    /// `## Options` documents them: `--user`, `--pin`.
+    pub options: &'static [&'static str],
+    /// The rule's findings depend on the Node release table (`--node-release-table`).
+    pub reads_release_table: bool,
+    /// A `# unroot <pragma>` comment directly above an instruction that suppresses the rule
+    /// there, besides `# unroot ignore=<name>` (`pin=none`).
+    pub pragma: Option<&'static str>,
+    /// How commit messages and pull requests describe the rule's findings.
+    pub prose: Prose,
     check: fn(&Context) -> Vec<Finding>,
 }
 
+/// What commit messages and pull requests say about a rule (Markdown).
+pub struct Prose {
+    /// The part of the commit subject when the commit has the rule's fixes (`pin Node base
+    /// images`). `None`: the subject says `harden Node Dockerfiles`.
+    pub subject: Option<&'static str>,
+    /// The pull request's "why" bullet (without its `- `), when the rule has findings.
+    pub why: Option<&'static str>,
+    /// The pull request's "what to check" items (without their `- [ ] `).
+    pub checks: &'static [&'static str],
+    /// Where the subject part and the "why" bullet go among the rules': lowest first, then
+    /// in registry order.
+    pub rank: u8,
+    /// Where the "what to check" items go: lowest first (what most likely breaks the app).
+    pub checks_rank: u8,
+}
+
 impl Rule {
+    /// What the fields a rule does not give are.
+    pub(crate) const DEFAULTS: Rule = Rule {
+        name: "",
+        summary: "",
+        doc: "",
+        source: "",
+        aliases: &[],
+        options: &[],
+        reads_release_table: false,
+        pragma: None,
+        prose: Prose {
+            subject: None,
+            why: None,
+            checks: &[],
+            rank: u8::MAX,
+            checks_rank: u8::MAX,
+        },
+        check: |_| Vec::new(),
+    };
+
     /// The rule's documentation as written in its source (Markdown).
     pub fn doc(&self) -> String {
         self.doc
@@ -199,4 +254,50 @@ pub fn check(file: &Dockerfile, options: &RuleOptions, selection: &RuleSelection
         .collect();
     findings.sort_by_key(|finding| (finding.span.start, finding.rule));
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_documents_its_options_and_they_are_flags() {
+        use clap::CommandFactory;
+        let command = crate::cli::Args::command();
+        for rule in RULES {
+            let doc = rule.doc();
+            let section = doc
+                .split_once("## Options\n")
+                .map_or("", |(_, rest)| rest.split("\n## ").next().unwrap_or(rest));
+            for option in rule.options {
+                assert!(
+                    section.contains(&format!("`{option}")),
+                    "{}: `{option}` is not in its `## Options`",
+                    rule.name
+                );
+                let flag = option.trim_start_matches("--");
+                assert!(
+                    command
+                        .get_arguments()
+                        .any(|arg| arg.get_long() == Some(flag)),
+                    "{}: `{option}` is not a flag",
+                    rule.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_rule_is_declared_in_its_own_file() {
+        for rule in RULES {
+            let source = rule.source.replace('\\', "/");
+            assert_eq!(
+                source,
+                format!("src/rules/{}.rs", rule.name.replace('-', "_")),
+                "{}",
+                rule.name
+            );
+            assert!(rule.doc().starts_with("## What it does\n"), "{}", rule.name);
+        }
+    }
 }

@@ -1,10 +1,14 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::helpers::{chain_instructions, is_node_stage, run_text};
-use super::{declare_rule, Context, Finding};
+use super::{declare_rule, Context, Finding, Prose};
+use crate::analysis::ports::{
+    argument_ports, command_tokens, default_values, exposed, is_port_name, number_in, url_ports,
+    Exposed, PortSpec, PortsInUse, UrlPort,
+};
 use crate::analysis::{unquote, vars, Analysis, BaseImage, Stage};
 use crate::edit::{Applicability, Edit, Fix};
-use crate::syntax::{parse, Dockerfile, Instruction, Keyword, PieceKind, Span, Token};
+use crate::syntax::{parse, Instruction, KeyValue, Keyword, PieceKind, Span};
 
 declare_rule! {
     /// ## What it does
@@ -104,52 +108,29 @@ declare_rule! {
     pub(crate) const PRIVILEGED_PORT = Rule {
         name: "privileged-port",
         summary: "the image exposes a port below 1024",
-        aliases: &[],
         check: privileged_port,
+        options: &["--port-map", "--all-images"],
+        prose: Prose {
+            subject: Some("listen on unprivileged ports"),
+            why: Some(
+                "**Unprivileged ports.** A non-root process cannot bind a port below 1024 under \
+                 Kubernetes with CRI-O or containerd before 2.0, nor on OpenShift, so the image \
+                 now uses a port above 1024.",
+            ),
+            checks: &[
+                "**The new port mapping.** The container now listens on an unprivileged port: \
+                 publish it wherever the image runs, e.g. `docker run -p 80:8080`, a Kubernetes \
+                 Service `targetPort: 8080`, compose `ports: [\"80:8080\"]`, and update health \
+                 checks and load balancers that call the old port.",
+            ],
+            rank: 30,
+            checks_rank: 20,
+        },
     };
 }
 
 /// What every finding's help says.
 const FACTS: &str = "Docker ≥ 20.10 lets non-root processes bind ports below 1024 inside a container, but Kubernetes with CRI-O or containerd < 2.0 does not, and OpenShift never does";
-
-/// Hosts whose port in a HEALTHCHECK URL is the container's own.
-const LOCAL_HOSTS: &[&str] = &["localhost", "127.0.0.1", "0.0.0.0", "[::1]"];
-
-/// What an EXPOSE entry names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Key {
-    Port(u16),
-    /// `low-high`, inclusive.
-    Range(u16, u16),
-}
-
-impl Key {
-    fn privileged(self) -> bool {
-        match self {
-            Key::Port(port) => (1..1024).contains(&port),
-            Key::Range(low, high) => low < 1024 && high >= low && high >= 1,
-        }
-    }
-}
-
-impl std::fmt::Display for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Key::Port(port) => write!(f, "{port}"),
-            Key::Range(low, high) => write!(f, "{low}-{high}"),
-        }
-    }
-}
-
-/// One EXPOSE entry of the final stage's chain, resolved.
-#[derive(Clone, Debug)]
-struct Mention {
-    instruction: usize,
-    token: Token,
-    /// The entry as written has no variable in it.
-    literal: bool,
-    keys: Vec<Key>,
-}
 
 pub(crate) fn privileged_port(cx: &Context) -> Vec<Finding> {
     let Some(stage) = cx.analysis.final_stage() else {
@@ -159,40 +140,184 @@ pub(crate) fn privileged_port(cx: &Context) -> Vec<Finding> {
     if stage.base == BaseImage::Windows || (!cx.options.all_images && !node) {
         return Vec::new();
     }
-    let mentions = exposed(cx.file, cx.analysis, stage);
-    let mut keys: Vec<Key> = Vec::new();
-    for key in mentions.iter().flat_map(|m| &m.keys) {
-        if !keys.contains(key) {
-            keys.push(*key);
-        }
-    }
+    let chain = Chain::of(cx, stage);
+    // The ports exposed, in the order first exposed.
+    let mut seen = HashSet::new();
+    let ports: Vec<PortSpec> = chain
+        .exposed
+        .iter()
+        .flat_map(|entry| entry.ports.iter().copied())
+        .filter(|spec| seen.insert(*spec))
+        .collect();
     // The image exposes one port (`80`, or `80/tcp` and `80/udp`), not a range.
-    let single_port = matches!(keys.as_slice(), [Key::Port(_)]);
-    let mut used = Used::of(cx.file, cx.analysis);
+    let single_port = matches!(ports.as_slice(), [PortSpec::Port(_)]);
+    let mut used = PortsInUse::of(cx.file, cx.analysis);
     // Explicit `--port-map` targets are reserved first, so defaults never take them.
-    for key in &keys {
-        if let Key::Port(port) = key {
+    for spec in &ports {
+        if let PortSpec::Port(port) = spec {
             if let Some(target) = mapped(cx, *port) {
                 used.reserve(target, target);
             }
         }
     }
-    keys.into_iter()
-        .filter(|key| key.privileged())
-        .filter_map(|key| {
-            let first = mentions.iter().find(|m| m.keys.contains(&key))?;
-            Some(finding(
-                cx,
-                stage,
-                &mentions,
-                first,
-                key,
-                // `ENV PORT` only means something to a Node app, and only with one port.
-                node && single_port,
-                &mut used,
-            ))
+    let planned: Vec<(PortSpec, Result<Plan, String>)> = ports
+        .into_iter()
+        .filter(|spec| spec.privileged())
+        .map(|spec| {
+            // `ENV PORT` only means something to a Node app, and only with one port.
+            let plan = match spec {
+                PortSpec::Port(port) => plan_port(cx, &chain, port, node && single_port, &mut used),
+                PortSpec::Range(low, high) => plan_range(cx, &chain, low, high, &mut used),
+            };
+            (spec, plan)
         })
+        .collect();
+    verify(cx, planned)
+        .into_iter()
+        .map(|(spec, plan)| finding(&chain, spec, plan))
         .collect()
+}
+
+/// What the final stage and the stages it is built from say about ports, gathered once.
+struct Chain<'a> {
+    /// Every EXPOSE entry, in file order.
+    exposed: Vec<Exposed>,
+    /// The entries that expose each port or range, in file order.
+    entries: HashMap<PortSpec, Vec<usize>>,
+    /// ARG/ENV definitions: global ARGs a stage of the chain declares, then the chain's.
+    pairs: Vec<(&'a Instruction, &'a KeyValue)>,
+    /// The definitions of each name.
+    definitions: HashMap<&'a str, Vec<usize>>,
+    /// The definitions of each value (unquoted).
+    by_value: HashMap<String, Vec<usize>>,
+    /// Variables an ENV value or a RUN reads (an ARG they read reaches the image).
+    read_in_image: HashSet<&'a str>,
+    /// Variables a CMD/ENTRYPOINT reads.
+    read_by_command: HashSet<&'a str>,
+    /// Ports of HEALTHCHECK URLs.
+    urls: HashMap<u16, Vec<UrlPort>>,
+    /// Ports given to the app by CMD/ENTRYPOINT arguments.
+    arguments: HashMap<u16, Vec<Span>>,
+}
+
+impl<'a> Chain<'a> {
+    fn of(cx: &'a Context<'a>, stage: &Stage) -> Chain<'a> {
+        let file = cx.file;
+        let exposed = exposed(file, cx.analysis, stage);
+        let mut entries: HashMap<PortSpec, Vec<usize>> = HashMap::new();
+        for (index, entry) in exposed.iter().enumerate() {
+            for spec in &entry.ports {
+                let list = entries.entry(*spec).or_default();
+                if list.last() != Some(&index) {
+                    list.push(index);
+                }
+            }
+        }
+        let first_from = cx.analysis.stages.first().map_or(0, |s| s.from);
+        let declared: HashSet<&str> = chain_instructions(cx, stage)
+            .filter(|i| i.kind == Keyword::Arg)
+            .flat_map(|i| &i.pairs)
+            .filter(|p| p.value.is_none())
+            .map(|p| p.key.value.as_str())
+            .collect();
+        let globals = file.instructions[..first_from]
+            .iter()
+            .filter(|i| i.kind == Keyword::Arg)
+            .flat_map(|i| i.pairs.iter().map(move |p| (i, p)))
+            .filter(|(_, p)| declared.contains(p.key.value.as_str()));
+        let chain_pairs = chain_instructions(cx, stage)
+            .filter(|i| matches!(i.kind, Keyword::Env | Keyword::Arg))
+            .flat_map(|i| i.pairs.iter().map(move |p| (i, p)));
+        let pairs: Vec<_> = globals.chain(chain_pairs).collect();
+        let mut definitions: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_value: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, (_, pair)) in pairs.iter().enumerate() {
+            definitions.entry(&pair.key.value).or_default().push(index);
+            if let Some(value) = &pair.value {
+                by_value
+                    .entry(unquote(&value.value))
+                    .or_default()
+                    .push(index);
+            }
+        }
+        let source = &file.source;
+        let mut chain = Chain {
+            exposed,
+            entries,
+            pairs,
+            definitions,
+            by_value,
+            read_in_image: HashSet::new(),
+            read_by_command: HashSet::new(),
+            urls: HashMap::new(),
+            arguments: HashMap::new(),
+        };
+        for instruction in chain_instructions(cx, stage) {
+            match instruction.kind {
+                Keyword::Env => chain.read_in_image.extend(
+                    instruction
+                        .pairs
+                        .iter()
+                        .filter_map(|p| p.value.as_ref())
+                        .flat_map(|v| vars::names(&v.value)),
+                ),
+                Keyword::Run => {
+                    let text = run_text(instruction);
+                    let names: Vec<String> = vars::names(&text).map(str::to_string).collect();
+                    for name in names {
+                        if let Some((name, _)) = chain.definitions.get_key_value(name.as_str()) {
+                            chain.read_in_image.insert(name);
+                        }
+                    }
+                }
+                Keyword::Healthcheck => {
+                    for token in command_tokens(instruction) {
+                        for url in url_ports(source, token.span) {
+                            chain.urls.entry(url.port).or_default().push(url);
+                        }
+                    }
+                }
+                Keyword::Cmd | Keyword::Entrypoint => {
+                    let tokens = command_tokens(instruction);
+                    chain
+                        .read_by_command
+                        .extend(tokens.iter().flat_map(|t| vars::names(&t.value)));
+                    for (span, port) in argument_ports(source, tokens) {
+                        chain.arguments.entry(port).or_default().push(span);
+                    }
+                }
+                _ => {}
+            }
+        }
+        chain
+    }
+
+    /// The EXPOSE entries of `spec`, in file order.
+    fn entries_of(&self, spec: PortSpec) -> impl Iterator<Item = &Exposed> {
+        self.entries
+            .get(&spec)
+            .into_iter()
+            .flatten()
+            .map(|&index| &self.exposed[index])
+    }
+
+    /// The variables `names` read, and those their definitions read, and so on.
+    fn closure(&self, mut names: HashSet<String>) -> HashSet<String> {
+        let mut pending: Vec<String> = names.iter().cloned().collect();
+        while let Some(name) = pending.pop() {
+            for &index in self.definitions.get(name.as_str()).into_iter().flatten() {
+                let Some(value) = &self.pairs[index].1.value else {
+                    continue;
+                };
+                for read in vars::names(&value.value) {
+                    if names.insert(read.to_string()) {
+                        pending.push(read.to_string());
+                    }
+                }
+            }
+        }
+        names
+    }
 }
 
 /// The `--port-map` target of `port`, if any (privileged targets are ignored: the fix
@@ -213,170 +338,16 @@ fn default_target(port: u16) -> u16 {
     }
 }
 
-/// Every EXPOSE entry of the final stage and the stages it is built from, in file order.
-fn exposed(file: &Dockerfile, analysis: &Analysis, stage: &Stage) -> Vec<Mention> {
-    let mut mentions = Vec::new();
-    for ancestor in analysis.chain(stage) {
-        for index in ancestor.from + 1..ancestor.end {
-            let instruction = &file.instructions[index];
-            if instruction.kind != Keyword::Expose {
-                continue;
-            }
-            let variables = analysis.variables(file, ancestor, index);
-            for token in instruction.expose_ports() {
-                let Some(resolved) = vars::substitute(&unquote(&token.value), &variables) else {
-                    continue;
-                };
-                let keys: Vec<Key> = resolved.split_whitespace().filter_map(parse_key).collect();
-                if keys.is_empty() {
-                    continue;
-                }
-                mentions.push(Mention {
-                    instruction: index,
-                    token: token.clone(),
-                    literal: !token.value.contains('$'),
-                    keys,
-                });
-            }
-        }
-    }
-    mentions
-}
-
-/// `80`, `80/tcp`, `8000-8010/udp`.
-fn parse_key(entry: &str) -> Option<Key> {
-    let spec = entry.split_once('/').map_or(entry, |(spec, _)| spec);
-    match spec.split_once('-') {
-        Some((low, high)) => Some(Key::Range(low.parse().ok()?, high.parse().ok()?)),
-        None => Some(Key::Port(spec.parse().ok()?)),
-    }
-}
-
-/// Ports the file already uses, so a new port is never one of them.
-struct Used {
-    ranges: Vec<(u16, u16)>,
-}
-
-impl Used {
-    fn of(file: &Dockerfile, analysis: &Analysis) -> Used {
-        let mut used = Used { ranges: Vec::new() };
-        for stage in &analysis.stages {
-            for index in stage.from + 1..stage.end {
-                let instruction = &file.instructions[index];
-                if instruction.kind != Keyword::Expose {
-                    continue;
-                }
-                let variables = analysis.variables(file, stage, index);
-                for token in instruction.expose_ports() {
-                    let text = unquote(&token.value);
-                    let resolved = vars::substitute(&text, &variables).unwrap_or(text);
-                    for key in resolved.split_whitespace().filter_map(parse_key) {
-                        match key {
-                            Key::Port(p) => used.reserve(p, p),
-                            Key::Range(low, high) => used.reserve(low, high),
-                        }
-                    }
-                }
-            }
-        }
-        for instruction in &file.instructions {
-            match instruction.kind {
-                Keyword::Env | Keyword::Arg => {
-                    for pair in &instruction.pairs {
-                        let port = pair
-                            .value
-                            .as_ref()
-                            .and_then(|v| unquote(&v.value).parse().ok());
-                        if let (true, Some(port)) = (is_port_name(&pair.key.value), port) {
-                            used.reserve(port, port);
-                        }
-                    }
-                }
-                Keyword::Healthcheck => {
-                    for token in command_tokens(instruction) {
-                        for url in url_ports(&file.source, token.span) {
-                            used.reserve(url.port, url.port);
-                        }
-                    }
-                }
-                Keyword::Cmd | Keyword::Entrypoint => {
-                    for (_, port) in argument_ports(&file.source, command_tokens(instruction)) {
-                        used.reserve(port, port);
-                    }
-                }
-                _ => {}
-            }
-        }
-        used
-    }
-
-    fn reserve(&mut self, low: u16, high: u16) {
-        self.ranges.push((low, high));
-    }
-
-    fn free(&self, low: u16, high: u16) -> bool {
-        !self.ranges.iter().any(|&(a, b)| a <= high && low <= b)
-    }
-
-    /// `wanted`, or the next port above it that is free.
-    fn next_free(&self, wanted: u16) -> Option<u16> {
-        (wanted..=u16::MAX).find(|&port| self.free(port, port))
-    }
-}
-
-/// A variable name that says it holds a port: a word `PORT` (`PORT`, `HTTP_PORT`,
-/// `port`, `PORT_HTTPS`) or a camel-case `…Port` (`serverPort`); not `EXPORT` or `REPORT_DIR`.
-fn is_port_name(name: &str) -> bool {
-    name.split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|word| {
-            word.eq_ignore_ascii_case("port")
-                || word.eq_ignore_ascii_case("ports")
-                || word
-                    .match_indices("Port")
-                    .any(|(i, _)| word[..i].ends_with(|c: char| c.is_ascii_lowercase()))
-        })
-}
-
-/// The words of a CMD/ENTRYPOINT/HEALTHCHECK command (HEALTHCHECK's `CMD` type excluded).
-fn command_tokens(instruction: &Instruction) -> &[Token] {
-    let skip = usize::from(instruction.kind == Keyword::Healthcheck);
-    if instruction.json {
-        instruction.args.get(skip..).unwrap_or(&[])
-    } else if instruction.kind == Keyword::Healthcheck
-        && !instruction
-            .args
-            .first()
-            .is_some_and(|t| t.value.eq_ignore_ascii_case("cmd"))
-    {
-        &[]
-    } else {
-        &instruction.shell_words
-    }
-}
-
-fn finding(
-    cx: &Context,
-    stage: &Stage,
-    mentions: &[Mention],
-    first: &Mention,
-    key: Key,
-    env_port: bool,
-    used: &mut Used,
-) -> Finding {
-    let plan = match key {
-        Key::Port(port) => plan_port(cx, stage, mentions, port, env_port, used),
-        Key::Range(low, high) => plan_range(cx, mentions, low, high, used),
-    };
-    let plan = plan.and_then(|plan| verify(cx, key, plan));
+fn finding(chain: &Chain, spec: PortSpec, plan: Result<Plan, String>) -> Finding {
     let (message, help, fix) = match plan {
         Ok(plan) => {
             let new = &plan.target;
-            let message = match key {
-                Key::Port(port) => format!(
+            let message = match spec {
+                PortSpec::Port(port) => format!(
                     "privileged port `{port}` exposed: the app must listen on `{new}` instead; run it with `docker run -p {port}:{new}` or a Kubernetes Service `targetPort: {new}`"
                 ),
-                Key::Range(..) => format!(
-                    "privileged ports `{key}` exposed: the app must listen on `{new}` instead; run it with `docker run -p {key}:{new}` or Kubernetes Service `targetPort`s in that range"
+                PortSpec::Range(..) => format!(
+                    "privileged ports `{spec}` exposed: the app must listen on `{new}` instead; run it with `docker run -p {spec}:{new}` or Kubernetes Service `targetPort`s in that range"
                 ),
             };
             let mut help = FACTS.to_string();
@@ -387,17 +358,21 @@ fn finding(
             (message, help, Some(plan.fix))
         }
         Err(reason) => {
-            let message = match key {
-                Key::Port(port) => format!(
+            let message = match spec {
+                PortSpec::Port(port) => format!(
                     "privileged port `{port}` exposed: the app must listen on a port of 1024 or above; run it with `docker run -p {port}:<new port>` or a Kubernetes Service `targetPort`"
                 ),
-                Key::Range(..) => format!(
-                    "privileged ports `{key}` exposed: the app must listen on ports of 1024 or above; map them with `docker run -p` or a Kubernetes Service `targetPort`"
+                PortSpec::Range(..) => format!(
+                    "privileged ports `{spec}` exposed: the app must listen on ports of 1024 or above; map them with `docker run -p` or a Kubernetes Service `targetPort`"
                 ),
             };
             (message, format!("{FACTS}; {reason}"), None)
         }
     };
+    let first = chain
+        .entries_of(spec)
+        .next()
+        .expect("a planned port is exposed");
     Finding {
         rule: PRIVILEGED_PORT.name,
         span: first.token.span,
@@ -417,14 +392,12 @@ struct Plan {
 
 fn plan_port(
     cx: &Context,
-    stage: &Stage,
-    mentions: &[Mention],
+    chain: &Chain,
     port: u16,
     env_port: bool,
-    used: &mut Used,
+    used: &mut PortsInUse,
 ) -> Result<Plan, String> {
-    let file = cx.file;
-    let source = &file.source;
+    let source = &cx.file.source;
     let target = match mapped(cx, port) {
         Some(target) => target,
         None => used
@@ -433,69 +406,35 @@ fn plan_port(
     };
     used.reserve(target, target);
     let (old, new) = (port.to_string(), target.to_string());
-    let mine: Vec<&Mention> = mentions
-        .iter()
-        .filter(|m| m.keys.contains(&Key::Port(port)))
-        .collect();
 
     let mut edits: Vec<Edit> = Vec::new();
     // Variables an EXPOSE of the port reads.
     let mut referenced: HashSet<String> = HashSet::new();
-    for mention in &mine {
-        let text = mention.token.span.text(source);
-        if mention.literal {
-            if let Some(span) = number_in(text, mention.token.span.start, &old, &['/', '"', '\'']) {
+    for entry in chain.entries_of(PortSpec::Port(port)) {
+        let text = entry.token.span.text(source);
+        if entry.literal {
+            if let Some(span) = number_in(text, entry.token.span.start, &old, &['/', '"', '\'']) {
                 edits.push(Edit::replace(span, new.clone()));
             }
         } else {
-            referenced.extend(variable_names(text));
+            referenced.extend(vars::names(text).map(str::to_string));
             edits.extend(
-                default_values(text, mention.token.span.start, &old)
+                default_values(text, entry.token.span.start, &old)
                     .into_iter()
                     .map(|span| Edit::replace(span, new.clone())),
             );
         }
     }
-
-    // ARG/ENV definitions in the chain, and global ARGs a chain stage declares.
-    let chain = cx.analysis.chain(stage);
-    let first_from = cx.analysis.stages.first().map_or(0, |s| s.from);
-    let declared: HashSet<&str> = chain
-        .iter()
-        .flat_map(|s| &file.instructions[s.from + 1..s.end])
-        .filter(|i| i.kind == Keyword::Arg)
-        .flat_map(|i| &i.pairs)
-        .filter(|p| p.value.is_none())
-        .map(|p| p.key.value.as_str())
-        .collect();
-    let globals = file.instructions[..first_from]
-        .iter()
-        .filter(|i| i.kind == Keyword::Arg)
-        .flat_map(|i| i.pairs.iter().map(move |p| (i, p)))
-        .filter(|(_, p)| declared.contains(p.key.value.as_str()));
-    let chain_pairs = chain_instructions(cx, stage)
-        .filter(|i| matches!(i.kind, Keyword::Env | Keyword::Arg))
-        .flat_map(|i| i.pairs.iter().map(move |p| (i, p)));
-    let pairs: Vec<_> = globals.chain(chain_pairs).collect();
     // Follow `ENV PORT=$HTTP_PORT` to `ARG HTTP_PORT=80`.
-    for _ in 0..8 {
-        let before = referenced.len();
-        for (_, pair) in &pairs {
-            if referenced.contains(&pair.key.value) {
-                if let Some(value) = &pair.value {
-                    referenced.extend(variable_names(&value.value));
-                }
-            }
-        }
-        if referenced.len() == before {
-            break;
-        }
-    }
+    let referenced = chain.closure(referenced);
+
+    // ARG/ENV definitions that are exactly the port.
     let mut wired = false;
-    for (instruction, pair) in &pairs {
+    for &index in chain.by_value.get(&old).into_iter().flatten() {
+        let (instruction, pair) = chain.pairs[index];
         let Some(value) = &pair.value else { continue };
-        let name = &pair.key.value;
-        if unquote(&value.value) != old || !(is_port_name(name) || referenced.contains(name)) {
+        let name = pair.key.value.as_str();
+        if !(is_port_name(name) || referenced.contains(name)) {
             continue;
         }
         let Some(span) = number_in(
@@ -508,49 +447,34 @@ fn plan_port(
         };
         edits.push(Edit::replace(span, new.clone()));
         wired |= match instruction.kind {
-            Keyword::Env => is_port_name(name) || read_by_command(cx, stage, name),
-            _ => reaches_image(cx, stage, name),
+            Keyword::Env => is_port_name(name) || chain.read_by_command.contains(name),
+            // An ARG alone is gone when the container runs.
+            _ => chain.read_in_image.contains(name),
         };
     }
 
     // HEALTHCHECK URLs, CMD/ENTRYPOINT arguments.
-    for instruction in chain_instructions(cx, stage) {
-        match instruction.kind {
-            Keyword::Healthcheck => {
-                for token in command_tokens(instruction) {
-                    for url in url_ports(source, token.span) {
-                        if url.port != port {
-                            continue;
-                        }
-                        edits.push(if url.implied {
-                            Edit::insert(url.span.start, format!(":{new}"))
-                        } else {
-                            Edit::replace(url.span, new.clone())
-                        });
-                    }
-                }
-            }
-            Keyword::Cmd | Keyword::Entrypoint => {
-                for (span, found) in argument_ports(source, command_tokens(instruction)) {
-                    if found == port {
-                        edits.push(Edit::replace(span, new.clone()));
-                        wired = true;
-                    }
-                }
-            }
-            _ => {}
-        }
+    for url in chain.urls.get(&port).into_iter().flatten() {
+        edits.push(if url.implied {
+            Edit::insert(url.span.start, format!(":{new}"))
+        } else {
+            Edit::replace(url.span, new.clone())
+        });
+    }
+    for span in chain.arguments.get(&port).into_iter().flatten() {
+        edits.push(Edit::replace(*span, new.clone()));
+        wired = true;
     }
     edits.sort();
     edits.dedup();
 
     // `ENV PORT=<new>` when nothing in the chain sets PORT and this is the only port of a
     // Node image.
-    let sets_port = pairs.iter().any(|(_, pair)| pair.key.value == "PORT");
+    let sets_port = chain.definitions.contains_key("PORT");
     let mut note = None;
     let mut title = format!("move port `{port}` to `{new}`");
     if !sets_port && env_port {
-        if let Some(first) = mine.first() {
+        if let Some(first) = chain.entries_of(PortSpec::Port(port)).next() {
             let env = format!("{} PORT={new}", cx.style.keyword("ENV"));
             edits = insert_env_before(cx, first.instruction, &env, edits);
             title.push_str(&format!(" and set `ENV PORT={new}`"));
@@ -619,15 +543,14 @@ fn insert_env_before(cx: &Context, expose: usize, line: &str, edits: Vec<Edit>) 
 
 fn plan_range(
     cx: &Context,
-    mentions: &[Mention],
+    chain: &Chain,
     low: u16,
     high: u16,
-    used: &mut Used,
+    used: &mut PortsInUse,
 ) -> Result<Plan, String> {
     let source = &cx.file.source;
-    let key = Key::Range(low, high);
-    let mine: Vec<&Mention> = mentions.iter().filter(|m| m.keys.contains(&key)).collect();
-    if mine.iter().any(|m| !m.literal) {
+    let spec = PortSpec::Range(low, high);
+    if chain.entries_of(spec).any(|entry| !entry.literal) {
         return Err("the range is set through a variable: change it by hand".to_string());
     }
     let new_low = mapped(cx, low).unwrap_or_else(|| default_target(low));
@@ -650,10 +573,10 @@ fn plan_range(
     used.reserve(new_low, new_high);
     let (old, new) = (format!("{low}-{high}"), format!("{new_low}-{new_high}"));
     let mut edits = Vec::new();
-    for mention in mine {
+    for entry in chain.entries_of(spec) {
         let span = number_in(
-            mention.token.span.text(source),
-            mention.token.span.start,
+            entry.token.span.text(source),
+            entry.token.span.start,
             &old,
             &['/', '"', '\''],
         )
@@ -672,215 +595,97 @@ fn plan_range(
     })
 }
 
-/// Applies the plan to the text and checks that the port is no longer exposed (and the
-/// text still parses); a fix that would not converge is no fix.
-fn verify(cx: &Context, key: Key, plan: Plan) -> Result<Plan, String> {
+/// Checks each plan: applied to the text, the port is no longer exposed (and the text still
+/// parses); a fix that would not converge is no fix.
+///
+/// The plans are tried all together first, with one parse: a plan changes only what states
+/// its own port, so its port is exposed after all of them exactly when it is after it alone.
+/// A plan whose port is still exposed then, or all of them if they cannot be applied
+/// together, is tried alone.
+fn verify(
+    cx: &Context,
+    planned: Vec<(PortSpec, Result<Plan, String>)>,
+) -> Vec<(PortSpec, Result<Plan, String>)> {
     let source = &cx.file.source;
+    let planned: Vec<_> = planned
+        .into_iter()
+        .map(|(spec, plan)| {
+            let plan = plan.and_then(|plan| match in_order(&plan.fix.edits) {
+                true => Ok(plan),
+                false => {
+                    Err("the places that state the port overlap: change it by hand".to_string())
+                }
+            });
+            (spec, plan)
+        })
+        .collect();
+    let mut all: Vec<&Edit> = planned
+        .iter()
+        .filter_map(|(_, plan)| plan.as_ref().ok())
+        .flat_map(|plan| &plan.fix.edits)
+        .collect();
+    all.sort();
+    let together = (in_order(all.iter().copied())
+        && !all.windows(2).any(|w| w[0].span.start == w[1].span.start))
+    .then(|| still_exposed(&apply(source, all.iter().copied())))
+    .flatten();
+    planned
+        .into_iter()
+        .map(|(spec, plan)| {
+            let plan = plan.and_then(|plan| {
+                let gone = match &together {
+                    Some(exposed) if !exposed.contains(&spec) => true,
+                    _ => still_exposed(&apply(source, &plan.fix.edits))
+                        .is_some_and(|exposed| !exposed.contains(&spec)),
+                };
+                match gone {
+                    true => Ok(plan),
+                    false => Err(
+                        "unroot could not find every place that sets the port: change it by hand"
+                            .to_string(),
+                    ),
+                }
+            });
+            (spec, plan)
+        })
+        .collect()
+}
+
+/// Each edit starts at or after the end of the one before.
+fn in_order<'e>(edits: impl IntoIterator<Item = &'e Edit>) -> bool {
+    let mut cursor = 0;
+    edits.into_iter().all(|edit| {
+        let ordered = edit.span.start >= cursor;
+        cursor = edit.span.end;
+        ordered
+    })
+}
+
+/// `source` with `edits` (in order, not overlapping) applied.
+fn apply<'e>(source: &str, edits: impl IntoIterator<Item = &'e Edit>) -> String {
     let mut text = String::with_capacity(source.len() + 64);
     let mut cursor = 0;
-    for edit in &plan.fix.edits {
-        if edit.span.start < cursor {
-            return Err("the places that state the port overlap: change it by hand".to_string());
-        }
+    for edit in edits {
         text.push_str(&source[cursor..edit.span.start]);
         text.push_str(&edit.content);
         cursor = edit.span.end;
     }
     text.push_str(&source[cursor..]);
-    let still = parse(&text).ok().is_none_or(|file| {
-        let analysis = Analysis::of(&file);
-        analysis.final_stage().is_none_or(|stage| {
-            exposed(&file, &analysis, stage)
-                .iter()
-                .any(|m| m.keys.contains(&key))
-        })
-    });
-    if still {
-        Err("unroot could not find every place that sets the port: change it by hand".to_string())
-    } else {
-        Ok(plan)
-    }
+    text
 }
 
-/// An ARG's value reaches the image: an ENV or a RUN of the chain reads it.
-fn reaches_image(cx: &Context, stage: &Stage, name: &str) -> bool {
-    chain_instructions(cx, stage).any(|i| match i.kind {
-        Keyword::Env => i.pairs.iter().any(|p| {
-            p.value
-                .as_ref()
-                .is_some_and(|v| variable_names(&v.value).iter().any(|n| n == name))
-        }),
-        Keyword::Run => variable_names(&run_text(i)).iter().any(|n| n == name),
-        _ => false,
-    })
-}
-
-/// A CMD/ENTRYPOINT of the chain reads the variable.
-fn read_by_command(cx: &Context, stage: &Stage, name: &str) -> bool {
-    chain_instructions(cx, stage)
-        .filter(|i| matches!(i.kind, Keyword::Cmd | Keyword::Entrypoint))
-        .any(|i| {
-            command_tokens(i)
-                .iter()
-                .any(|t| variable_names(&t.value).iter().any(|n| n == name))
-        })
-}
-
-/// The span of `number` in `text` (which starts at `offset`), when `text` is the number,
-/// optionally in quotes, followed by nothing or one of `after`.
-fn number_in(text: &str, offset: usize, number: &str, after: &[char]) -> Option<Span> {
-    let start = usize::from(text.starts_with(['"', '\'']));
-    let rest = text.get(start..)?.strip_prefix(number)?;
-    let next = rest.chars().next();
-    if next.is_some_and(|c| c.is_ascii_digit() || !after.contains(&c)) {
-        return None;
-    }
-    Some(Span::new(offset + start, offset + start + number.len()))
-}
-
-/// `${NAME:-80}` / `${NAME-80}` defaults equal to `number` in `text`.
-fn default_values(text: &str, offset: usize, number: &str) -> Vec<Span> {
-    let needle = format!("-{number}}}");
-    text.match_indices(&needle)
-        .filter(|(i, _)| text[..*i].contains("${"))
-        .map(|(i, _)| Span::new(offset + i + 1, offset + i + 1 + number.len()))
-        .collect()
-}
-
-/// Names read as `$NAME` or `${NAME…}` in `text`.
-fn variable_names(text: &str) -> Vec<String> {
-    let bytes = text.as_bytes();
-    let mut names = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'$' {
-            let start = i + 1 + usize::from(bytes.get(i + 1) == Some(&b'{'));
-            let len = bytes[start.min(bytes.len())..]
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-                .count();
-            if len > 0 {
-                names.push(text[start..start + len].to_string());
-            }
-            i = start + len;
-        } else {
-            i += 1;
-        }
-    }
-    names
-}
-
-/// A port in a URL to the container itself.
-#[derive(Debug, PartialEq, Eq)]
-struct UrlPort {
-    port: u16,
-    /// The digits, or (when `implied`) the empty span where `:port` goes.
-    span: Span,
-    /// `http://localhost/…` (80) or `https://localhost/…` (443) without a port.
-    implied: bool,
-}
-
-/// Ports of `localhost:80`, `127.0.0.1:80`, `0.0.0.0:80`, `[::1]:80`, and the implied port
-/// of `http://localhost/` and `https://localhost/`, in the raw text of `span`.
-fn url_ports(source: &str, span: Span) -> Vec<UrlPort> {
-    let text = span.text(source);
-    let mut found = Vec::new();
-    for host in LOCAL_HOSTS {
-        for (at, _) in text.match_indices(host) {
-            let before = text[..at].chars().next_back();
-            if before.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
-                continue;
-            }
-            let end = at + host.len();
-            let after = &text[end..];
-            if let Some(rest) = after.strip_prefix(':') {
-                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-                if let Ok(port) = rest[..digits].parse::<u16>() {
-                    let start = span.start + end + 1;
-                    found.push(UrlPort {
-                        port,
-                        span: Span::new(start, start + digits),
-                        implied: false,
-                    });
-                }
-                continue;
-            }
-            let ends_host = after
-                .chars()
-                .next()
-                .is_none_or(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')));
-            let scheme = text[..at].to_ascii_lowercase();
-            let port = if scheme.ends_with("https://") {
-                443
-            } else if scheme.ends_with("http://") {
-                80
-            } else {
-                continue;
-            };
-            if ends_host {
-                found.push(UrlPort {
-                    port,
-                    span: Span::empty(span.start + end),
-                    implied: true,
-                });
-            }
-        }
-    }
-    found
-}
-
-/// Ports given to the app as `--port 80`, `--port=80`, `-p 80` or `PORT=80` in the words of
-/// a command (also inside a quoted `sh -c "…"` string or a JSON element).
-fn argument_ports(source: &str, tokens: &[Token]) -> Vec<(Span, u16)> {
-    let mut words: Vec<(usize, &str)> = Vec::new();
-    for token in tokens {
-        let mut text = token.span.text(source);
-        let mut offset = token.span.start;
-        if text.len() >= 2 && text.starts_with('"') && text.ends_with('"') {
-            text = &text[1..text.len() - 1];
-            offset += 1;
-        }
-        let mut start = None;
-        for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-            match (c.is_whitespace(), start) {
-                (true, Some(s)) => {
-                    words.push(trim_quotes(offset + s, &text[s..i]));
-                    start = None;
-                }
-                (false, None) => start = Some(i),
-                _ => {}
-            }
-        }
-    }
-    let mut found = Vec::new();
-    let plain = |at: usize, text: &str| -> Option<(Span, u16)> {
-        let (at, text) = trim_quotes(at, text);
-        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        Some((Span::new(at, at + text.len()), text.parse().ok()?))
-    };
-    for (i, &(at, word)) in words.iter().enumerate() {
-        if word == "--port" || word == "-p" {
-            if let Some(&(next_at, next)) = words.get(i + 1) {
-                found.extend(plain(next_at, next));
-            }
-            continue;
-        }
-        for prefix in ["--port=", "PORT="] {
-            if let Some(value) = word.strip_prefix(prefix) {
-                found.extend(plain(at + prefix.len(), value));
-            }
-        }
-    }
-    found
-}
-
-/// Drops quotes (and a trailing `;`) around a word, keeping its offset right.
-fn trim_quotes(at: usize, text: &str) -> (usize, &str) {
-    let trimmed = text.trim_start_matches(['"', '\'']);
-    let at = at + (text.len() - trimmed.len());
-    (at, trimmed.trim_end_matches(['"', '\'', ';']))
+/// What the final stage of `text` exposes; `None` when the text does not parse or has no
+/// stage.
+fn still_exposed(text: &str) -> Option<HashSet<PortSpec>> {
+    let file = parse(text).ok()?;
+    let analysis = Analysis::of(&file);
+    let stage = analysis.final_stage()?;
+    Some(
+        exposed(&file, &analysis, stage)
+            .into_iter()
+            .flat_map(|entry| entry.ports)
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -928,44 +733,6 @@ mod tests {
             .iter()
             .map(|f| f.fix.as_ref().map(|fix| fix.applicability))
             .collect()
-    }
-
-    #[test]
-    fn port_names() {
-        for name in [
-            "PORT",
-            "port",
-            "HTTP_PORT",
-            "PORT_HTTPS",
-            "serverPort",
-            "APP-PORTS",
-        ] {
-            assert!(is_port_name(name), "{name}");
-        }
-        for name in [
-            "EXPORT",
-            "REPORT_DIR",
-            "SUPPORT",
-            "TRANSPORT",
-            "Port2",
-            "PORTAL",
-        ] {
-            assert!(!is_port_name(name), "{name}");
-        }
-    }
-
-    #[test]
-    fn parses_expose_entries() {
-        assert_eq!(parse_key("80"), Some(Key::Port(80)));
-        assert_eq!(parse_key("443/tcp"), Some(Key::Port(443)));
-        assert_eq!(parse_key("53/udp"), Some(Key::Port(53)));
-        assert_eq!(parse_key("8000-8010"), Some(Key::Range(8000, 8010)));
-        assert_eq!(parse_key("x"), None);
-        assert!(!Key::Port(0).privileged());
-        assert!(!Key::Port(1024).privileged());
-        assert!(Key::Port(1023).privileged());
-        assert!(!Key::Range(8000, 8010).privileged());
-        assert!(Key::Range(1000, 1100).privileged());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 use super::helpers::{chain_instructions, is_node_stage, run_text};
-use super::{declare_rule, Context, Finding};
+use super::{declare_rule, Context, Finding, Prose};
 use crate::analysis::{BaseImage, EffectiveUser, Family, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::syntax::{Instruction, Keyword, Span};
@@ -79,8 +79,31 @@ declare_rule! {
     pub(crate) const ROOT_USER = Rule {
         name: "root-user",
         summary: "the final stage runs as root",
-        aliases: &["DL3002", "DS002", "AVD-DS-0002", "CKV_DOCKER_3", "CKV_DOCKER_8"],
         check: root_user,
+        aliases: &["DL3002", "DS002", "AVD-DS-0002", "CKV_DOCKER_3", "CKV_DOCKER_8"],
+        options: &["--user", "--numeric-user", "--chown", "--all-images"],
+        prose: Prose {
+            subject: Some("run Node containers as non-root"),
+            why: Some(
+                "**Least privilege.** A container that runs as root runs its app as uid 0: a bug \
+                 or a malicious dependency in the Node process can then rewrite the image's \
+                 files, read every secret mounted in the container, and use any container escape \
+                 a kernel or runtime bug allows with full rights. Running as an unprivileged user \
+                 takes all of that away at no cost, and lets Kubernetes `runAsNonRoot` and \
+                 restricted Pod Security admit the pod.",
+            ),
+            checks: &[
+                "**Writable paths.** The app no longer runs as root. Everything it writes at run \
+                 time (uploads, caches, temporary or log directories inside the app directory, \
+                 `node_modules/.cache`) must be writable by the new user: a `COPY --chown=…`, a \
+                 `RUN chown` in the Dockerfile, or a volume. Files copied into the image are owned \
+                 by root: readable, not writable.",
+                "**Volumes and mounts.** Data volumes written by earlier, root-run containers may \
+                 need their ownership changed to the new user's uid.",
+            ],
+            rank: 10,
+            checks_rank: 10,
+        },
     };
 }
 
@@ -401,7 +424,7 @@ fn create_target(cx: &Context, stage: &Stage, family: Family) -> Result<Target, 
             help: format!("the stage creates user `{name}` but never switches to it"),
         });
     }
-    let taken: Vec<u32> = runs
+    let taken: std::collections::HashSet<u32> = runs
         .iter()
         .flat_map(|run| numbers(&run_text(run)))
         .collect();

@@ -5,13 +5,14 @@
 //! - hadolint: `# hadolint ignore=DL3002` directly above an instruction,
 //!   `# hadolint global ignore=DL3002` for the file.
 //! - Trivy: `# trivy:ignore:DS002` (or `AVD-DS-0002`) directly above an instruction.
-//! - `# unroot pin=none` directly above a FROM keeps its `node` tag floating (`floating-tag`).
+//! - A rule's own pragma ([`Rule::pragma`]) directly above an instruction, e.g.
+//!   `# unroot pin=none` above a FROM keeps its `node` tag floating (`floating-tag`).
 //! - Checkov: `# checkov:skip=CKV_DOCKER_3:reason` — Checkov applies Dockerfile skips to the
 //!   whole file, and so does unroot.
 
 use std::collections::HashMap;
 
-use super::Rule;
+use super::{Rule, RULES};
 use crate::syntax::{Dockerfile, PieceKind};
 
 #[derive(Debug, Default)]
@@ -88,9 +89,15 @@ fn parse_pragma(line: &str) -> Option<Pragma> {
         return None;
     }
     let rest = rest.trim();
-    // `# unroot pin=none`: keep this stage's `node` tag floating on purpose.
-    if tool == "unroot" && rest.replace(' ', "") == "pin=none" {
-        return Some(Pragma::Local(vec!["floating-tag".to_string()]));
+    // A rule's own pragma, e.g. `# unroot pin=none`: keep this stage's `node` tag floating.
+    if tool == "unroot" {
+        let pragma = rest.replace(' ', "");
+        if let Some(rule) = RULES
+            .iter()
+            .find(|rule| rule.pragma == Some(pragma.as_str()))
+        {
+            return Some(Pragma::Local(vec![rule.name.to_string()]));
+        }
     }
     if let Some(list) = rest
         .strip_prefix("global")
