@@ -97,7 +97,7 @@ pub fn resolve(
         .into_iter()
         .map(|(image, tag)| {
             let answer = registry
-                .digest(&image, &tag)
+                .digest(image.registry.as_deref(), &image.repository, &tag)
                 .map_err(|error| error.to_string());
             (key(&image, &tag), answer)
         })

@@ -17,8 +17,6 @@ use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::analysis::ImageRef;
-
 /// Where Docker Hub's images are served (`docker.io` is only a name).
 pub const DOCKER_HUB: &str = "https://registry-1.docker.io";
 
@@ -145,18 +143,18 @@ impl RegistryResolver {
     }
 
     /// The registry's base URL and the repository's name in it.
-    fn locate(&self, image: &ImageRef) -> (String, String) {
+    fn locate(&self, registry: Option<&str>, repository: &str) -> (String, String) {
         let hub = matches!(
-            image.registry.as_deref(),
+            registry,
             None | Some("docker.io" | "index.docker.io" | "registry-1.docker.io")
         );
         // Docker Hub's official images are `library/<name>`; its mirrors use the same names.
-        let name = if hub && !image.repository.contains('/') {
-            format!("library/{}", image.repository)
+        let name = if hub && !repository.contains('/') {
+            format!("library/{repository}")
         } else {
-            image.repository.clone()
+            repository.to_string()
         };
-        let base = match (&self.base, image.registry.as_deref()) {
+        let base = match (&self.base, registry) {
             (Some(base), _) => base.clone(),
             (None, Some(registry)) if !hub => format!("https://{registry}"),
             (None, _) => DOCKER_HUB.to_string(),
@@ -326,8 +324,15 @@ impl RegistryResolver {
 impl RegistryResolver {
     /// The digest of `image:tag` (`sha256:…`), looked up once per run; the error is the
     /// registry's message.
-    pub fn digest(&self, image: &ImageRef, tag: &str) -> Result<String, LookupError> {
-        let (base, name) = self.locate(image);
+    /// `registry` is the host an image reference names (`None`: Docker Hub), `repository`
+    /// its path there (`node`, `acme/app`).
+    pub fn digest(
+        &self,
+        registry: Option<&str>,
+        repository: &str,
+        tag: &str,
+    ) -> Result<String, LookupError> {
+        let (base, name) = self.locate(registry, repository);
         let lookup = lock(&self.lookups)
             .entry((format!("{base}/v2/{name}"), tag.to_string()))
             .or_default()
@@ -337,9 +342,9 @@ impl RegistryResolver {
                 self.fetch(&base, &name, tag)
                     .map_err(|failure| LookupError {
                         kind: failure.kind,
-                        image: match &image.registry {
-                            Some(registry) => format!("{registry}/{}", image.repository),
-                            None => image.repository.clone(),
+                        image: match registry {
+                            Some(registry) => format!("{registry}/{repository}"),
+                            None => repository.to_string(),
                         },
                         tag: tag.to_string(),
                         registry: base.clone(),
@@ -575,15 +580,15 @@ mod tests {
     fn docker_hub_names_and_override() {
         let hub = RegistryResolver::new(None);
         assert_eq!(
-            hub.locate(&ImageRef::parse("node")),
+            hub.locate(None, "node"),
             (DOCKER_HUB.to_string(), "library/node".to_string())
         );
         assert_eq!(
-            hub.locate(&ImageRef::parse("docker.io/library/node")),
+            hub.locate(Some("docker.io"), "node"),
             (DOCKER_HUB.to_string(), "library/node".to_string())
         );
         assert_eq!(
-            hub.locate(&ImageRef::parse("public.ecr.aws/docker/library/node")),
+            hub.locate(Some("public.ecr.aws"), "docker/library/node"),
             (
                 "https://public.ecr.aws".to_string(),
                 "docker/library/node".to_string()
@@ -591,7 +596,7 @@ mod tests {
         );
         let mirror = RegistryResolver::new(Some("http://127.0.0.1:5000/".to_string()));
         assert_eq!(
-            mirror.locate(&ImageRef::parse("node")),
+            mirror.locate(None, "node"),
             (
                 "http://127.0.0.1:5000".to_string(),
                 "library/node".to_string()
@@ -730,14 +735,13 @@ mod tests {
     fn bearer_token_flow() {
         let (port, server) = serve(3, answer_with_token);
         let resolver = RegistryResolver::new(Some(format!("http://127.0.0.1:{port}")));
-        let image = ImageRef::parse("node:lts-alpine");
         assert_eq!(
-            resolver.digest(&image, "26.7.0-alpine"),
+            resolver.digest(None, "node", "26.7.0-alpine"),
             Ok(DIGEST.to_string())
         );
         // Cached: no fourth request (the server would not answer it).
         assert_eq!(
-            resolver.digest(&image, "26.7.0-alpine"),
+            resolver.digest(None, "node", "26.7.0-alpine"),
             Ok(DIGEST.to_string())
         );
         let seen = server.join().expect("the server ran");
@@ -783,9 +787,8 @@ mod tests {
             )
         });
         let resolver = RegistryResolver::new(Some(format!("http://127.0.0.1:{port}")));
-        let image = ImageRef::parse("node");
         let error = resolver
-            .digest(&image, "26.7.0")
+            .digest(None, "node", "26.7.0")
             .expect_err("access is denied");
         assert_eq!(error.kind, FailureKind::Denied);
         let err = error.to_string();
@@ -797,7 +800,7 @@ mod tests {
         );
         assert!(!err.contains(TOKEN));
         // Cached: asked again, the same answer without a request.
-        assert_eq!(resolver.digest(&image, "26.7.0"), Err(error));
+        assert_eq!(resolver.digest(None, "node", "26.7.0"), Err(error));
         // HEAD, token, HEAD with it, then GET with it for the message: one token per lookup.
         let seen = server.join().expect("the server ran");
         let lines: Vec<&str> = seen.iter().map(|r| r.line.as_str()).collect();
