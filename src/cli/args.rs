@@ -150,7 +150,7 @@ pub struct Args {
 
     /// The forge the remote is on, when its host name does not tell
     #[arg(long, value_enum, requires = "push", help_heading = "Git")]
-    pub forge: Option<Forge>,
+    pub forge: Option<ForgeArg>,
 
     /// The forge's API root: GitHub Enterprise `https://HOST/api/v3`, self-managed GitLab `https://HOST/api/v4`
     #[arg(long, value_name = "URL", requires = "pr", help_heading = "Git")]
@@ -213,6 +213,24 @@ pub enum PinArg {
     Digest,
     /// Keep floating tags floating: no `floating-tag` findings (the `# unroot pin=none` pragma on every stage)
     None,
+}
+
+/// `--forge`: the forge's API protocol (the git layer's [`Forge`], which knows nothing of clap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ForgeArg {
+    /// GitHub or GitHub Enterprise Server: pull requests
+    Github,
+    /// GitLab (gitlab.com or self-managed): merge requests
+    Gitlab,
+}
+
+impl From<ForgeArg> for Forge {
+    fn from(forge: ForgeArg) -> Forge {
+        match forge {
+            ForgeArg::Github => Forge::Github,
+            ForgeArg::Gitlab => Forge::Gitlab,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -278,7 +296,7 @@ impl Args {
             author: self.author.clone(),
             push: self.push.clone(),
             pr: self.pr,
-            forge: self.forge,
+            forge: self.forge.map(Forge::from),
             api_url: self.api_url.clone(),
             dry_run: self.dry_run,
         })

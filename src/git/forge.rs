@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 /// The forge that hosts a repository.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Forge {
     /// GitHub or GitHub Enterprise Server: pull requests
     Github,
