@@ -1556,6 +1556,58 @@ fn gitlab_forge_flag_and_409_when_one_exists() {
     assert_request(last, "POST", "/api/v4/projects/team%2Fweb/merge_requests");
 }
 
+/// S2: an API that redirects to another origin gets no token across: not GitHub's
+/// `Authorization`, and not GitLab's `PRIVATE-TOKEN` (which an HTTP client keeps on a
+/// redirect). The run stops with the redirect's origin named.
+#[test]
+fn an_api_redirect_to_another_origin_gets_no_token() {
+    let sb = Sandbox::new();
+    // The other origin answers everything, so a client that followed the redirect would go on.
+    let other = Server::start(Box::new(|_request: &Request| reply(200, json!([]))));
+    let location = other.url.clone();
+    let api = Server::start(Box::new(move |request: &Request| Reply {
+        status: 302,
+        headers: vec![("Location".into(), format!("{location}{}", request.target))],
+        body: "{}".into(),
+    }));
+    let cases = [
+        (
+            "github",
+            "https://github.com/acme/web.git",
+            api.url.clone(),
+            ("GITHUB_TOKEN", TOKEN),
+        ),
+        (
+            "gitlab",
+            "https://gitlab.com/group/web.git",
+            format!("{}/api/v4", api.url),
+            ("GITLAB_TOKEN", GITLAB_TOKEN),
+        ),
+    ];
+    for (name, origin, api_root, env) in cases {
+        let (dir, _bare) = repo_with_remote(&sb, name, &[("Dockerfile", ROOT)], origin);
+        let run = sb.unroot_pr(&dir, &api_root, &[env]);
+        run.assert_code(2);
+        run.assert_in_stderr(&format!(
+            "returned 302 Found, a redirect to {} (another origin): unroot does not follow \
+             redirects of API calls",
+            other.url
+        ));
+        run.assert_hides(env.1);
+        for request in other.requests() {
+            assert!(
+                !request
+                    .headers
+                    .values()
+                    .any(|value| value.contains(TOKEN) || value.contains(GITLAB_TOKEN)),
+                "{name}: the token crossed to another origin: {request:?}"
+            );
+        }
+        assert!(other.requests().is_empty(), "{:?}", other.requests());
+    }
+    assert_eq!(api.requests().len(), 2, "one look-up per forge");
+}
+
 #[test]
 fn dry_run_creates_nothing_and_shows_everything() {
     let sb = Sandbox::new();

@@ -221,6 +221,8 @@ struct Open {
 struct Reply {
     status: u16,
     reason: String,
+    /// The `Location` header, for a redirect.
+    location: Option<String>,
     json: Value,
 }
 
@@ -424,7 +426,8 @@ impl Project {
                 for (name, value) in self.headers(true) {
                     get = get.header(name, &value);
                 }
-                return reply(get.call(), request);
+                return reply(get.call(), request)
+                    .and_then(|reply| self.refuse_redirect(request, reply));
             }
         };
         for (name, value) in self.headers(true) {
@@ -438,7 +441,39 @@ impl Project {
         let result = builder
             .header("Content-Type", "application/json")
             .send(body.as_str());
-        reply(result, request)
+        reply(result, request).and_then(|reply| self.refuse_redirect(request, reply))
+    }
+
+    /// A redirect is an error: following it would take the token along (ureq drops
+    /// `Authorization` on a redirect, but not GitLab's `PRIVATE-TOKEN`), and the API roots
+    /// unroot talks to do not redirect their pull and merge request calls.
+    fn refuse_redirect(&self, request: &Request, reply: Reply) -> Result<Reply, String> {
+        if !(300..400).contains(&reply.status) {
+            return Ok(reply);
+        }
+        let target = match reply.location.as_deref().map(str::trim) {
+            None | Some("") => "without a Location".to_string(),
+            Some(location) => match origin(location) {
+                Some(to) if Some(&to) == origin(&request.url).as_ref() => {
+                    format!("a redirect to {to} (the same origin)")
+                }
+                Some(to) => format!("a redirect to {to} (another origin)"),
+                None => format!(
+                    "a redirect to {} (the same origin)",
+                    origin(&request.url).unwrap_or_default()
+                ),
+            },
+        };
+        Err(format!(
+            "{} API: {} {} returned {} {}, {target}: unroot does not follow redirects of API \
+             calls, so that the token goes nowhere else; if the API moved, give its new root \
+             with --api-url",
+            self.forge.name(),
+            request.method,
+            request.url,
+            reply.status,
+            reply.reason
+        ))
     }
 
     /// `METHOD URL returned 403 Forbidden: message`.
@@ -471,6 +506,7 @@ impl Project {
         }
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_redirects(0)
             .timeout_global(Some(Duration::from_secs(60)))
             .user_agent(concat!("unroot/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -568,6 +604,10 @@ fn reply(
     let mut response =
         result.map_err(|err| format!("{} {} failed: {err}", request.method, request.url))?;
     let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
     let text = response
         .body_mut()
         .with_config()
@@ -582,8 +622,29 @@ fn reply(
     Ok(Reply {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_string(),
+        location,
         json: serde_json::from_str(&text).unwrap_or(Value::String(text)),
     })
+}
+
+/// `scheme://host[:port]` of an absolute URL, lower-case and without user or password;
+/// `None` for a relative one.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    Some(format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        host_port.to_ascii_lowercase()
+    ))
 }
 
 /// The message a GitHub or GitLab error reply carries: GitHub's `message` and each of its
@@ -704,6 +765,24 @@ mod tests {
         assert!(error_message(&gitlab).contains("already exists"));
         let gitlab = json!({"message": {"title": ["can't be blank"]}});
         assert_eq!(error_message(&gitlab), "title can't be blank");
+    }
+
+    #[test]
+    fn origins_of_redirects() {
+        assert_eq!(
+            origin("http://127.0.0.1:8080/api/v4/x?y=1").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            origin("HTTPS://user:secret@Other.Example/x").as_deref(),
+            Some("https://other.example")
+        );
+        assert_eq!(
+            origin("https://host?x=a://b").as_deref(),
+            Some("https://host")
+        );
+        assert_eq!(origin("/repositories/1/pulls"), None);
+        assert_eq!(origin("pulls?page=2"), None);
     }
 
     #[test]
