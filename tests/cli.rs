@@ -1524,6 +1524,7 @@ fn help_lists_exactly_the_implemented_options() {
             "--pr",
             "--forge",
             "--api-url",
+            "--token-host",
             "--dry-run",
             "--completions",
             "--man",

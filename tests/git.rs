@@ -1608,6 +1608,105 @@ fn an_api_redirect_to_another_origin_gets_no_token() {
     assert_eq!(api.requests().len(), 2, "one look-up per forge");
 }
 
+/// S3: `--pr` sends no token to an API whose host only looks like a forge's: the run stops
+/// before anything is pushed or requested, and says how to allow the host.
+#[test]
+fn pull_requests_send_no_token_to_look_alike_hosts() {
+    let sb = Sandbox::new();
+    let github = FakeGitHub::handler(TOKEN);
+    let server = FakeGitHub::serve(&github);
+    let port = server.url.rsplit(':').next().expect("a port").to_string();
+    let cases = [
+        (
+            "github",
+            "github.localhost",
+            "acme/web",
+            ("GITHUB_TOKEN", TOKEN),
+        ),
+        (
+            "gitlab",
+            "gitlab-sso.localhost",
+            "g/web",
+            ("GITLAB_TOKEN", GITLAB_TOKEN),
+        ),
+    ];
+    for (name, host, path, env) in cases {
+        let origin = format!("https://{host}:{port}/{path}.git");
+        let (dir, bare) = repo_with_remote(&sb, name, &[("Dockerfile", ROOT)], &origin);
+        let run = sb.unroot(&dir, &["--branch", "--push", "--pr"], &[env]);
+        run.assert_code(2);
+        run.assert_in_stderr(&format!("token is not sent to `{host}`"));
+        run.assert_in_stderr(&format!("--token-host {host}"));
+        run.assert_in_stderr(&format!("UNROOT_TOKEN_HOSTS={host}"));
+        run.assert_hides(env.1);
+        assert!(!sb.has_branch(&bare), "{name}: refused before the push");
+        // A dry run says so too.
+        let run = sb.unroot(&dir, &["--branch", "--push", "--pr", "--dry-run"], &[env]);
+        run.assert_code(0);
+        run.assert_in_stdout(&format!("note: the real run sends no token to `{host}`"));
+        // Named, the host gets past the check (and then cannot be reached over https here).
+        let flag = format!("--token-host={host}");
+        let run = sb.unroot(&dir, &["--branch", "--push", "--pr", &flag], &[env]);
+        run.assert_code(2);
+        assert!(!run.stderr.contains("is not sent to"), "{}", run.stderr);
+        run.assert_hides(env.1);
+    }
+    for request in server.requests() {
+        assert!(
+            !request
+                .headers
+                .values()
+                .any(|value| value.contains(TOKEN) || value.contains(GITLAB_TOKEN)),
+            "{request:?}"
+        );
+    }
+}
+
+/// S3: a push to a look-alike host is not offered the token, and the failure says how to
+/// allow the host.
+#[test]
+fn pushes_offer_no_token_to_look_alike_hosts() {
+    let sb = Sandbox::new();
+    let server = Server::start(Box::new(|_request: &Request| reply(403, json!({}))));
+    let port = server.url.rsplit(':').next().expect("a port").to_string();
+    let dir = sb.app_with_origin(&format!("https://github.localhost:{port}/acme/web.git"));
+    let run = sb.unroot(&dir, &["--branch", "--push"], &[("GITHUB_TOKEN", TOKEN)]);
+    run.assert_code(2);
+    run.assert_in_stderr("GITHUB_TOKEN was not offered to `github.localhost`");
+    run.assert_in_stderr("--token-host github.localhost");
+    run.assert_hides(TOKEN);
+    // Named in UNROOT_TOKEN_HOSTS, the host would be offered the token: no such note.
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push"],
+        &[
+            ("GITHUB_TOKEN", TOKEN),
+            ("UNROOT_TOKEN_HOSTS", "github.localhost"),
+        ],
+    );
+    run.assert_code(2);
+    assert!(!run.stderr.contains("was not offered"), "{}", run.stderr);
+    run.assert_hides(TOKEN);
+    // Neither is a token that is not set mentioned.
+    let run = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    run.assert_code(2);
+    assert!(!run.stderr.contains("was not offered"), "{}", run.stderr);
+    // An invalid UNROOT_TOKEN_HOSTS is an error before anything is done.
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push"],
+        &[("UNROOT_TOKEN_HOSTS", "*.localhost")],
+    );
+    run.assert_code(2);
+    run.assert_in_stderr("error: UNROOT_TOKEN_HOSTS: `*.localhost` is not a host name");
+    for request in server.requests() {
+        assert!(
+            !request.headers.values().any(|value| value.contains(TOKEN)),
+            "{request:?}"
+        );
+    }
+}
+
 #[test]
 fn dry_run_creates_nothing_and_shows_everything() {
     let sb = Sandbox::new();

@@ -156,6 +156,10 @@ pub struct Args {
     #[arg(long, value_name = "URL", requires = "pr", help_heading = "Git")]
     pub api_url: Option<String>,
 
+    /// A host a forge token may also go to, HOST or HOST:PORT (repeatable; or UNROOT_TOKEN_HOSTS); by default only github.com, api.github.com, gitlab.com and --api-url's host
+    #[arg(long, value_name = "HOST", value_parser = parse_token_host, requires = "push", help_heading = "Git")]
+    pub token_host: Vec<String>,
+
     /// Print the commit, the push and the pull request requests instead of making them
     #[arg(long, requires = "branch", help_heading = "Git")]
     pub dry_run: bool,
@@ -253,6 +257,12 @@ fn parse_registry(value: &str) -> Result<String, String> {
     Ok(value.trim_end_matches('/').to_string())
 }
 
+/// `--token-host`: a host name, `HOST:PORT` or a URL, checked as the git layer reads it.
+fn parse_token_host(value: &str) -> Result<String, String> {
+    git::forge::parse_host_entry(value)?;
+    Ok(value.to_string())
+}
+
 impl From<PinArg> for PinMode {
     fn from(pin: PinArg) -> PinMode {
         match pin {
@@ -298,6 +308,7 @@ impl Args {
             pr: self.pr,
             forge: self.forge.map(Forge::from),
             api_url: self.api_url.clone(),
+            token_hosts: self.token_host.clone(),
             dry_run: self.dry_run,
         })
     }

@@ -23,7 +23,7 @@ use crate::output::diff::unified_diff;
 use crate::rules::Finding;
 use crate::settings::Settings;
 use crate::settings::{Setting, Source};
-use forge::{Forge, Project, PullRequest};
+use forge::{Forge, Project, PullRequest, TokenHosts};
 use message::{FileChange, GENERATED_TRAILER, TREE_TRAILER};
 
 /// The `Git` flags. The branch and the commit template are settings of the configuration:
@@ -42,6 +42,8 @@ pub struct Options {
     pub forge: Option<Forge>,
     /// `--api-url URL`.
     pub api_url: Option<String>,
+    /// `--token-host HOST`: more hosts a forge token may go to (with `UNROOT_TOKEN_HOSTS`).
+    pub token_hosts: Vec<String>,
     /// `--dry-run`: show, create nothing.
     pub dry_run: bool,
 }
@@ -50,6 +52,8 @@ pub struct Options {
 struct Run<'a> {
     options: &'a Options,
     author: Option<(String, String)>,
+    /// Where a token may go.
+    token_hosts: TokenHosts,
 }
 
 /// The files of one repository.
@@ -79,6 +83,9 @@ struct Branch {
     /// The commit template's path and where it was set (`None`: the shipped template).
     template: Setting<Option<PathBuf>>,
 }
+
+/// The longest a forge API request may take.
+const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The most bytes a commit template may hold: it is a message, not a file to publish.
 pub const TEMPLATE_LIMIT: u64 = 64 * 1024;
@@ -164,7 +171,26 @@ fn run_with(
             };
         }
     };
-    let run = Run { options, author };
+    let env_hosts = std::env::var(forge::TOKEN_HOSTS_VARIABLE).ok();
+    let token_hosts = match TokenHosts::from_user(
+        &options.token_hosts,
+        env_hosts.as_deref(),
+        options.api_url.as_deref(),
+    ) {
+        Ok(hosts) => hosts,
+        Err(message) => {
+            say(err, &format!("error: {message}"));
+            return Outcome {
+                ok: false,
+                committed: Vec::new(),
+            };
+        }
+    };
+    let run = Run {
+        options,
+        author,
+        token_hosts,
+    };
 
     let mut ok = true;
     let mut committed = Vec::new();
@@ -825,7 +851,12 @@ impl Run<'_> {
             .ok()
             .and_then(|reference| reference.target());
         let target = match &options.push {
-            Some(remote) => Some(push::Target::open(repo, remote, options.forge)?),
+            Some(remote) => Some(push::Target::open(
+                repo,
+                remote,
+                options.forge,
+                &self.token_hosts,
+            )?),
             None => None,
         };
         let project = match (&target, options.pr) {
@@ -833,16 +864,14 @@ impl Run<'_> {
                 &target.url,
                 options.forge,
                 options.api_url.as_deref(),
+                &self.token_hosts,
+                API_TIMEOUT,
             )?),
             _ => None,
         };
         if let Some(project) = &project {
             if project.token.is_none() && !options.dry_run {
-                return Err(format!(
-                    "--pr needs a {} token: set {}",
-                    project.forge.name(),
-                    project.forge.token_variables().join(" or ")
-                ));
+                return Err(project.missing_token());
             }
         }
         let remote_tip = match &target {

@@ -3,7 +3,8 @@
 //! Credentials, in this order, each tried once: the ssh agent (ssh remotes); for https
 //! remotes of a known forge, the forge's token from the environment (`GITHUB_TOKEN`,
 //! `GH_TOKEN`, `GITLAB_TOKEN`); git's credential helpers. A token is never sent over plain
-//! http, never to a host that is not the forge it belongs to, and never printed.
+//! http, never to a host [`TokenHosts`] does not allow (the forge's own, and those the user
+//! names), and never printed.
 
 use std::cell::{Cell, RefCell};
 
@@ -12,7 +13,7 @@ use git2::{
     Repository,
 };
 
-use super::forge::{Forge, RemoteUrl};
+use super::forge::{withheld_note, Forge, RemoteUrl, TokenHosts};
 
 /// The user name and the token offered to a forge over https.
 type Token = (String, String);
@@ -26,12 +27,19 @@ pub struct Target<'r> {
     pub url: String,
     /// Where pushes go: `pushurl`, else the URL.
     pub push_url: String,
-    /// The forge, from `--forge` or the push URL's host.
-    forge: Option<Forge>,
+    /// The token offered to the push URL.
+    token: Option<Token>,
+    /// Why a token that is set is not offered (said with any failure).
+    withheld: Option<String>,
 }
 
 impl<'r> Target<'r> {
-    pub fn open(repo: &'r Repository, name: &str, forge: Option<Forge>) -> Result<Self, String> {
+    pub fn open(
+        repo: &'r Repository,
+        name: &str,
+        forge: Option<Forge>,
+        hosts: &TokenHosts,
+    ) -> Result<Self, String> {
         let remote = repo.find_remote(name).map_err(|_| {
             let mut message = format!("no remote named `{name}` in this repository");
             if std::path::Path::new(name).exists() {
@@ -51,27 +59,35 @@ impl<'r> Target<'r> {
             .map_err(|_| format!("the push URL of remote `{name}` is not UTF-8"))?
             .unwrap_or(&url)
             .to_string();
+        // The forge, from `--forge` or the push URL's host.
         let forge =
             forge.or_else(|| RemoteUrl::parse(&push_url).and_then(|u| Forge::detect(&u.host)));
+        let (token, withheld) = match (forge, token_decision(&push_url, forge, hosts)) {
+            (Some(forge), Decision::Offer) => (
+                forge
+                    .token()
+                    .map(|(_, token)| (forge.token_user().to_string(), token)),
+                None,
+            ),
+            (Some(forge), Decision::Withhold(host)) => (
+                None,
+                forge.token().map(|(variable, _)| {
+                    format!(
+                        "{variable} was not offered to `{host}`: {}",
+                        withheld_note(forge, &host)
+                    )
+                }),
+            ),
+            _ => (None, None),
+        };
         Ok(Target {
             repo,
             name: name.to_string(),
             url,
             push_url,
-            forge,
+            token,
+            withheld,
         })
-    }
-
-    /// The token to offer the push URL: only over https, only to a host of a known forge.
-    fn token(&self) -> Option<Token> {
-        let remote = RemoteUrl::parse(&self.push_url)?;
-        if remote.scheme != "https" {
-            return None;
-        }
-        let forge = self.forge?;
-        forge
-            .token()
-            .map(|(_, token)| (forge.token_user().to_string(), token))
     }
 
     /// What talking to the push URL needs: the repository's config (for git's credential
@@ -86,16 +102,22 @@ impl<'r> Target<'r> {
             .repo
             .remote_anonymous(&self.push_url)
             .map_err(|err| self.failure("cannot use", &err))?;
-        Ok((config, self.token(), remote))
+        Ok((config, self.token.clone(), remote))
     }
 
     fn failure(&self, what: &str, err: &git2::Error) -> String {
-        format!(
+        let mut text = format!(
             "{what} remote `{}` ({}): {}",
             self.name,
             self.push_url,
             err.message()
-        )
+        );
+        if let Some(note) = &self.withheld {
+            text.push_str(" (note: ");
+            text.push_str(note);
+            text.push(')');
+        }
+        text
     }
 
     /// The commit `refname` points to on the remote, if it exists there.
@@ -192,6 +214,32 @@ impl<'r> Target<'r> {
     }
 }
 
+/// Whether a forge's token may be offered to a push URL.
+#[derive(Debug, PartialEq, Eq)]
+enum Decision {
+    /// https to a host the token may go to.
+    Offer,
+    /// https to a host the token may not go to (its name, for the message).
+    Withhold(String),
+    /// Not https, or no forge: no token is offered, and there is nothing to say.
+    Never,
+}
+
+/// Only over https, only to a host `hosts` allows for the forge.
+fn token_decision(push_url: &str, forge: Option<Forge>, hosts: &TokenHosts) -> Decision {
+    let (Some(remote), Some(forge)) = (RemoteUrl::parse(push_url), forge) else {
+        return Decision::Never;
+    };
+    if remote.scheme != "https" {
+        return Decision::Never;
+    }
+    if hosts.allows(forge, &remote.scheme, &remote.host, remote.port) {
+        Decision::Offer
+    } else {
+        Decision::Withhold(remote.host.to_ascii_lowercase())
+    }
+}
+
 /// The credentials callback: each source is tried once, then the operation fails.
 fn callbacks<'a>(config: &'a git2::Config, token: Option<&'a Token>) -> RemoteCallbacks<'a> {
     let agent_tried = Cell::new(false);
@@ -220,8 +268,112 @@ fn callbacks<'a>(config: &'a git2::Config, token: Option<&'a Token>) -> RemoteCa
         }
         Err(git2::Error::from_str(
             "authentication failed: tried the ssh agent, the forge token \
-             (GITHUB_TOKEN/GH_TOKEN/GITLAB_TOKEN, https only) and git's credential helpers",
+             (GITHUB_TOKEN/GH_TOKEN/GITLAB_TOKEN, https only, to the forge's own hosts and \
+             those named with --token-host) and git's credential helpers",
         ))
     });
     callbacks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(flags: &[&str], env: Option<&str>, api: Option<&str>) -> TokenHosts {
+        let flags: Vec<String> = flags.iter().map(|flag| flag.to_string()).collect();
+        TokenHosts::from_user(&flags, env, api).expect("valid hosts")
+    }
+
+    #[test]
+    fn push_tokens_go_to_forge_hosts_and_named_hosts_over_https_only() {
+        let none = hosts(&[], None, None);
+        let github = Some(Forge::Github);
+        let gitlab = Some(Forge::Gitlab);
+        assert_eq!(
+            token_decision("https://github.com/acme/web.git", github, &none),
+            Decision::Offer
+        );
+        assert_eq!(
+            token_decision(
+                "https://x-access-token:t@GitHub.com./acme/web",
+                github,
+                &none
+            ),
+            Decision::Offer
+        );
+        assert_eq!(
+            token_decision("https://gitlab.com/g/p.git", gitlab, &none),
+            Decision::Offer
+        );
+        for (url, forge, host) in [
+            (
+                "https://github.evil.test/acme/web.git",
+                github,
+                "github.evil.test",
+            ),
+            (
+                "https://github.com.evil.test/acme/web.git",
+                github,
+                "github.com.evil.test",
+            ),
+            (
+                "https://github.com@evil.test/acme/web.git",
+                github,
+                "evil.test",
+            ),
+            (
+                "https://gitlab-sso.attacker.net/g/p.git",
+                gitlab,
+                "gitlab-sso.attacker.net",
+            ),
+            // GitHub's token is not GitLab's: gitlab.com gets no GITHUB_TOKEN.
+            ("https://gitlab.com/g/p.git", github, "gitlab.com"),
+            ("https://127.0.0.1:8443/acme/web.git", github, "127.0.0.1"),
+        ] {
+            assert_eq!(
+                token_decision(url, forge, &none),
+                Decision::Withhold(host.to_string()),
+                "{url}"
+            );
+        }
+        for url in [
+            "http://github.com/acme/web.git",
+            "git@github.com:acme/web.git",
+            "ssh://git@github.com/acme/web.git",
+            "git://github.com/acme/web.git",
+            "file:///srv/git/web.git",
+        ] {
+            assert_eq!(token_decision(url, github, &none), Decision::Never, "{url}");
+        }
+        assert_eq!(
+            token_decision("https://git.example.com/acme/web.git", None, &none),
+            Decision::Never
+        );
+        // Named hosts: by flag, by the variable, by --api-url; a port given must match.
+        let named = hosts(
+            &["ghe.corp.example"],
+            Some("git.corp.example:8443, "),
+            Some("https://api.corp.example/api/v3"),
+        );
+        for url in [
+            "https://ghe.corp.example/acme/web.git",
+            "https://GHE.corp.example.:9999/acme/web.git",
+            "https://git.corp.example:8443/acme/web.git",
+            "https://api.corp.example/acme/web.git",
+        ] {
+            assert_eq!(
+                token_decision(url, github, &named),
+                Decision::Offer,
+                "{url}"
+            );
+        }
+        assert_eq!(
+            token_decision("https://git.corp.example/acme/web.git", github, &named),
+            Decision::Withhold("git.corp.example".to_string())
+        );
+        assert_eq!(
+            token_decision("https://sub.ghe.corp.example/acme/web.git", github, &named),
+            Decision::Withhold("sub.ghe.corp.example".to_string())
+        );
+    }
 }
