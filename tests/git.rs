@@ -1245,6 +1245,58 @@ fn a_rejected_push_exits_2() {
     run.assert_in_stderr("no remote named `upstream`");
 }
 
+/// Writes an executable hook script.
+fn write_hook(path: &Path, script: &str) {
+    fs::create_dir_all(path.parent().expect("a parent")).expect("hooks directory");
+    fs::write(path, script).expect("hook");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+}
+
+/// S4: libgit2 pushes to a repository on this machine by writing into it, without running
+/// its hooks; a `pre-receive` that would refuse the push (over git daemon it does: see
+/// `a_rejected_push_exits_2`) must not be skipped, so such a remote is refused, whether it is
+/// a `file://` URL, a path, or has its hooks in `core.hooksPath`.
+#[test]
+fn a_local_remote_whose_hooks_a_push_would_skip_is_refused() {
+    let sb = Sandbox::new();
+    let (bare, url) = sb.bare("remote.git");
+    let dir = sb.app_with_origin(&url);
+    sb.git(&dir, &["push", "-q", "origin", "main"]);
+    let hook = bare.join("hooks/pre-receive");
+    write_hook(
+        &hook,
+        "#!/bin/sh\necho 'branch policy: bots may not push here' >&2\nexit 1\n",
+    );
+    for remote in [url.clone(), bare.display().to_string()] {
+        sb.git(&dir, &["remote", "set-url", "origin", &remote]);
+        let run = sb.unroot_branch(&dir, &["--push"]);
+        run.assert_code(2);
+        run.assert_in_stderr(&format!(
+            "remote `origin` ({remote}) is a repository on this machine with the \
+             `pre-receive` hook that git runs on a push"
+        ));
+        run.assert_in_stderr("unroot does not push there");
+        assert!(!sb.has_branch(&bare), "{remote}: the hook was skipped");
+    }
+    // Hooks elsewhere (core.hooksPath, relative to the git directory) count too.
+    fs::remove_file(&hook).expect("remove hook");
+    write_hook(&bare.join("policy/update"), "#!/bin/sh\nexit 1\n");
+    sb.git(&bare, &["config", "core.hooksPath", "policy"]);
+    let run = sb.unroot_branch(&dir, &["--push"]);
+    run.assert_code(2);
+    run.assert_in_stderr("with the `update` hook");
+    assert!(!sb.has_branch(&bare));
+    // Without hooks (git's `*.sample` files are not hooks) the push goes through.
+    sb.git(&bare, &["config", "--unset", "core.hooksPath"]);
+    let run = sb.unroot_branch(&dir, &["--push"]);
+    run.assert_code(0);
+    assert_eq!(sb.branch_tip(&bare), sb.rev(&dir, BRANCH));
+}
+
 #[test]
 fn credentials_never_appear_in_output() {
     let sb = Sandbox::new();

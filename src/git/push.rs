@@ -7,6 +7,7 @@
 //! names), and never printed.
 
 use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
 
 use git2::{
     Cred, CredentialType, Direction, FetchOptions, Oid, PushOptions, Remote, RemoteCallbacks,
@@ -59,6 +60,7 @@ impl<'r> Target<'r> {
             .map_err(|_| format!("the push URL of remote `{name}` is not UTF-8"))?
             .unwrap_or(&url)
             .to_string();
+        refuse_skipped_hooks(name, &push_url)?;
         // The forge, from `--forge` or the push URL's host.
         let forge =
             forge.or_else(|| RemoteUrl::parse(&push_url).and_then(|u| Forge::detect(&u.host)));
@@ -214,6 +216,122 @@ impl<'r> Target<'r> {
     }
 }
 
+/// The hooks `git receive-pack` runs on a push. libgit2's local transport runs none of them.
+const RECEIVE_HOOKS: [&str; 7] = [
+    "pre-receive",
+    "update",
+    "proc-receive",
+    "reference-transaction",
+    "push-to-checkout",
+    "post-receive",
+    "post-update",
+];
+
+/// Refuses a push URL that is a repository on this machine with a hook a push runs: libgit2
+/// pushes there by writing into it directly, so a `pre-receive` or `update` hook that enforces
+/// a policy (over git daemon, ssh or https it refuses the push) would be skipped.
+fn refuse_skipped_hooks(name: &str, push_url: &str) -> Result<(), String> {
+    let Some(path) = local_path(push_url) else {
+        return Ok(());
+    };
+    let Ok(repo) = Repository::open(&path) else {
+        return Ok(());
+    };
+    let dirs = hook_dirs(&repo);
+    let hooks: Vec<String> = RECEIVE_HOOKS
+        .iter()
+        .filter(|hook| dirs.iter().any(|dir| is_hook(&dir.join(hook))))
+        .map(|hook| format!("`{hook}`"))
+        .collect();
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let plural = if hooks.len() == 1 { "" } else { "s" };
+    Err(format!(
+        "remote `{name}` ({push_url}) is a repository on this machine with the {} hook{plural} \
+         that git runs on a push, and unroot's push (libgit2) writes into a local repository \
+         directly, without running them, so unroot does not push there: push to a URL where a \
+         server runs the hooks (ssh, https, or git:// with `git daemon`)",
+        hooks.join(", ")
+    ))
+}
+
+/// The repository libgit2's local transport would push to: a `file://` URL, or a path to a
+/// directory (relative ones from the current directory, as libgit2 reads them).
+fn local_path(url: &str) -> Option<PathBuf> {
+    let url = url.trim();
+    if url.len() > 7 && url[..7].eq_ignore_ascii_case("file://") {
+        let rest = &url[7..];
+        let rest = match rest.get(..9) {
+            Some(host) if host.eq_ignore_ascii_case("localhost") => &rest[9..],
+            _ => rest,
+        };
+        return Some(PathBuf::from(percent_decode(rest)));
+    }
+    if url.contains("://") {
+        return None;
+    }
+    let path = Path::new(url);
+    path.is_dir().then(|| path.to_path_buf())
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Where the repository's hooks may be: `core.hooksPath` (a relative one from the git
+/// directory, where push hooks run, or from the working tree) or `hooks/` in the git directory.
+fn hook_dirs(repo: &Repository) -> Vec<PathBuf> {
+    let configured = repo
+        .config()
+        .ok()
+        .and_then(|config| config.get_path("core.hooksPath").ok());
+    match configured {
+        Some(path) if path.is_absolute() => vec![path],
+        Some(path) => {
+            let mut dirs = vec![repo.path().join(&path)];
+            dirs.extend(repo.workdir().map(|workdir| workdir.join(&path)));
+            dirs
+        }
+        None => vec![repo.path().join("hooks")],
+    }
+}
+
+/// A hook git would run: a file that is executable (on Unix; any file elsewhere).
+fn is_hook(path: &Path) -> bool {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        metadata.is_file() && metadata.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        metadata.is_file()
+    }
+}
+
 /// Whether a forge's token may be offered to a push URL.
 #[derive(Debug, PartialEq, Eq)]
 enum Decision {
@@ -278,6 +396,30 @@ fn callbacks<'a>(config: &'a git2::Config, token: Option<&'a Token>) -> RemoteCa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_paths_as_libgit2_reads_them() {
+        let dir = std::env::temp_dir();
+        let shown = dir.display().to_string();
+        assert_eq!(
+            local_path("file:///srv/git/my%20web.git"),
+            Some(PathBuf::from("/srv/git/my web.git"))
+        );
+        assert_eq!(
+            local_path("FILE://localhost/srv/web.git"),
+            Some(PathBuf::from("/srv/web.git"))
+        );
+        assert_eq!(local_path(&shown), Some(dir.clone()));
+        assert_eq!(local_path("/no/such/directory/web.git"), None);
+        for url in [
+            "https://github.com/acme/web.git",
+            "git://127.0.0.1/web.git",
+            "ssh://git@host/web.git",
+            "git@github.com:acme/web.git",
+        ] {
+            assert_eq!(local_path(url), None, "{url}");
+        }
+    }
 
     fn hosts(flags: &[&str], env: Option<&str>, api: Option<&str>) -> TokenHosts {
         let flags: Vec<String> = flags.iter().map(|flag| flag.to_string()).collect();
