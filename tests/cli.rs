@@ -1525,6 +1525,7 @@ fn help_lists_exactly_the_implemented_options() {
             "--forge",
             "--api-url",
             "--token-host",
+            "--timeout",
             "--dry-run",
             "--completions",
             "--man",

@@ -1297,6 +1297,122 @@ fn a_local_remote_whose_hooks_a_push_would_skip_is_refused() {
     assert_eq!(sb.branch_tip(&bare), sb.rev(&dir, BRANCH));
 }
 
+/// A TCP listener on 127.0.0.1 that accepts every connection and never answers; the
+/// connections stay open as long as it lives.
+struct Silent {
+    port: u16,
+}
+
+impl Silent {
+    fn start() -> Silent {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("address").port();
+        std::thread::spawn(move || {
+            let mut open = Vec::new();
+            for stream in listener.incoming().flatten() {
+                open.push(stream);
+            }
+        });
+        Silent { port }
+    }
+}
+
+impl Sandbox {
+    /// Runs unroot as [`Sandbox::unroot`] does, but kills it and fails the test when it has
+    /// not ended within `limit`.
+    fn unroot_within(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        limit: Duration,
+    ) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_unroot"));
+        self.env(&mut command);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command
+            .current_dir(dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("unroot runs");
+        let read = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        };
+        let stdout = read(Box::new(child.stdout.take().expect("stdout")));
+        let stderr = read(Box::new(child.stderr.take().expect("stderr")));
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("unroot {args:?} still ran after {limit:?}: a network wait is unbounded");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Run {
+            code: status.code().expect("an exit status"),
+            stdout: stdout.join().expect("stdout"),
+            stderr: stderr.join().expect("stderr"),
+        }
+    }
+}
+
+/// G2: a remote that accepts the connection and never answers does not keep the push
+/// waiting: `--timeout` bounds every read of git's transports (git://, http://) and each API
+/// request.
+#[test]
+fn a_remote_that_never_answers_times_out() {
+    const LIMIT: Duration = Duration::from_secs(60);
+    let sb = Sandbox::new();
+    let silent = Silent::start();
+    let dir = sb.app();
+    for url in [
+        format!("git://127.0.0.1:{}/web.git", silent.port),
+        format!("http://127.0.0.1:{}/acme/web.git", silent.port),
+    ] {
+        let _ = sb.git_output(&dir, &["remote", "remove", "origin"]);
+        sb.git(&dir, &["remote", "add", "origin", &url]);
+        let run = sb.unroot_within(&dir, &["--branch", "--push", "--timeout", "2"], &[], LIMIT);
+        run.assert_code(2);
+        run.assert_in_stderr(&format!("cannot reach remote `origin` ({url})"));
+        run.assert_in_stderr("timed out");
+        run.assert_in_stderr("no answer within 2 s; --timeout SECONDS sets the limit");
+    }
+    // The pull request's API: the push goes to a bare repository, the API never answers.
+    let (web, _bare) = web_with_remote(&sb, "https://github.com/acme/web.git");
+    let api = format!("http://127.0.0.1:{}", silent.port);
+    let run = sb.unroot_within(
+        &web,
+        &[
+            "--branch",
+            "--push",
+            "--pr",
+            "--api-url",
+            &api,
+            "--timeout",
+            "2",
+        ],
+        &[("GITHUB_TOKEN", TOKEN)],
+        LIMIT,
+    );
+    run.assert_code(2);
+    run.assert_in_stderr(&format!("GET {api}/repos/acme/web/pulls"));
+    run.assert_in_stderr("timed out: no complete answer within 2 s");
+    run.assert_hides(TOKEN);
+}
+
 #[test]
 fn credentials_never_appear_in_output() {
     let sb = Sandbox::new();

@@ -160,6 +160,10 @@ pub struct Args {
     #[arg(long, value_name = "HOST", value_parser = parse_token_host, requires = "push", help_heading = "Git")]
     pub token_host: Vec<String>,
 
+    /// The longest the push waits for the remote (to connect, then for each read and write) and the pull request for each API request [default: 60]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400), requires = "push", help_heading = "Git")]
+    pub timeout: Option<u64>,
+
     /// Print the commit, the push and the pull request requests instead of making them
     #[arg(long, requires = "branch", help_heading = "Git")]
     pub dry_run: bool,
@@ -309,6 +313,7 @@ impl Args {
             forge: self.forge.map(Forge::from),
             api_url: self.api_url.clone(),
             token_hosts: self.token_host.clone(),
+            timeout: self.timeout.map(std::time::Duration::from_secs),
             dry_run: self.dry_run,
         })
     }

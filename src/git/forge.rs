@@ -651,7 +651,7 @@ impl Project {
                 for (name, value) in self.headers(true) {
                     get = get.header(name, &value);
                 }
-                return reply(get.call(), request)
+                return reply(get.call(), request, self.timeout)
                     .and_then(|reply| self.refuse_redirect(request, reply));
             }
         };
@@ -666,7 +666,7 @@ impl Project {
         let result = builder
             .header("Content-Type", "application/json")
             .send(body.as_str());
-        reply(result, request).and_then(|reply| self.refuse_redirect(request, reply))
+        reply(result, request, self.timeout).and_then(|reply| self.refuse_redirect(request, reply))
     }
 
     /// A redirect is an error: following it would take the token along (ureq drops
@@ -821,9 +821,18 @@ impl Project {
 fn reply(
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     request: &Request,
+    timeout: Duration,
 ) -> Result<Reply, String> {
-    let mut response =
-        result.map_err(|err| format!("{} {} failed: {err}", request.method, request.url))?;
+    let failed = |err: ureq::Error| match err {
+        ureq::Error::Timeout(_) => format!(
+            "{} {} timed out: no complete answer within {} s (--timeout SECONDS sets the limit)",
+            request.method,
+            request.url,
+            timeout.as_secs()
+        ),
+        err => format!("{} {} failed: {err}", request.method, request.url),
+    };
+    let mut response = result.map_err(failed)?;
     let status = response.status();
     let location = response
         .headers()
@@ -834,11 +843,12 @@ fn reply(
         .with_config()
         .limit(16 * 1024 * 1024)
         .read_to_string()
-        .map_err(|err| {
-            format!(
+        .map_err(|err| match err {
+            ureq::Error::Timeout(_) => failed(err),
+            err => format!(
                 "{} {}: reading the reply: {err}",
                 request.method, request.url
-            )
+            ),
         })?;
     Ok(Reply {
         status: status.as_u16(),

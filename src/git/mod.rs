@@ -44,6 +44,8 @@ pub struct Options {
     pub api_url: Option<String>,
     /// `--token-host HOST`: more hosts a forge token may go to (with `UNROOT_TOKEN_HOSTS`).
     pub token_hosts: Vec<String>,
+    /// `--timeout SECONDS`: the longest wait on the network ([`DEFAULT_TIMEOUT`] without it).
+    pub timeout: Option<std::time::Duration>,
     /// `--dry-run`: show, create nothing.
     pub dry_run: bool,
 }
@@ -84,8 +86,9 @@ struct Branch {
     template: Setting<Option<PathBuf>>,
 }
 
-/// The longest a forge API request may take.
-const API_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Without `--timeout`: the longest a forge API request may take, and the longest a git
+/// transport waits to connect, and then for each read or write.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The most bytes a commit template may hold: it is a message, not a file to publish.
 pub const TEMPLATE_LIMIT: u64 = 64 * 1024;
@@ -191,6 +194,23 @@ fn run_with(
         author,
         token_hosts,
     };
+    if options.push.is_some() {
+        let millis = i32::try_from(run.timeout().as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: libgit2's options are globals without a lock. Only this thread uses
+        // libgit2, and it is not using it now: the checks that ran before (on other threads)
+        // do not touch git, and the repositories are opened below.
+        let set = unsafe {
+            git2::opts::set_server_connect_timeout_in_milliseconds(millis)
+                .and_then(|()| git2::opts::set_server_timeout_in_milliseconds(millis))
+        };
+        if let Err(error) = set {
+            say(err, &format!("error: --timeout: {}", error.message()));
+            return Outcome {
+                ok: false,
+                committed: Vec::new(),
+            };
+        }
+    }
 
     let mut ok = true;
     let mut committed = Vec::new();
@@ -699,6 +719,11 @@ fn build_tree(
 }
 
 impl Run<'_> {
+    /// `--timeout`, or [`DEFAULT_TIMEOUT`].
+    fn timeout(&self) -> std::time::Duration {
+        self.options.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
     /// Author and committer: `--author` for the author, the repository's `user.name` and
     /// `user.email` for the committer (and the author without `--author`).
     fn signatures(
@@ -856,6 +881,7 @@ impl Run<'_> {
                 remote,
                 options.forge,
                 &self.token_hosts,
+                self.timeout(),
             )?),
             None => None,
         };
@@ -865,7 +891,7 @@ impl Run<'_> {
                 options.forge,
                 options.api_url.as_deref(),
                 &self.token_hosts,
-                API_TIMEOUT,
+                self.timeout(),
             )?),
             _ => None,
         };

@@ -32,6 +32,8 @@ pub struct Target<'r> {
     token: Option<Token>,
     /// Why a token that is set is not offered (said with any failure).
     withheld: Option<String>,
+    /// `--timeout`, for the message when the remote does not answer.
+    timeout: std::time::Duration,
 }
 
 impl<'r> Target<'r> {
@@ -40,6 +42,7 @@ impl<'r> Target<'r> {
         name: &str,
         forge: Option<Forge>,
         hosts: &TokenHosts,
+        timeout: std::time::Duration,
     ) -> Result<Self, String> {
         let remote = repo.find_remote(name).map_err(|_| {
             let mut message = format!("no remote named `{name}` in this repository");
@@ -89,6 +92,7 @@ impl<'r> Target<'r> {
             push_url,
             token,
             withheld,
+            timeout,
         })
     }
 
@@ -114,6 +118,12 @@ impl<'r> Target<'r> {
             self.push_url,
             err.message()
         );
+        if err.code() == git2::ErrorCode::Timeout || err.message().contains("timed out") {
+            text.push_str(&format!(
+                " (no answer within {} s; --timeout SECONDS sets the limit)",
+                self.timeout.as_secs()
+            ));
+        }
         if let Some(note) = &self.withheld {
             text.push_str(" (note: ");
             text.push_str(note);
