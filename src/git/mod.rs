@@ -174,7 +174,11 @@ fn run_with(
             };
         }
     };
-    let env_hosts = std::env::var(forge::TOKEN_HOSTS_VARIABLE).ok();
+    // Read only when something may be sent: a plain `--branch` has no use for it.
+    let env_hosts = options
+        .push
+        .as_ref()
+        .and_then(|_| std::env::var(forge::TOKEN_HOSTS_VARIABLE).ok());
     let token_hosts = match TokenHosts::from_user(
         &options.token_hosts,
         env_hosts.as_deref(),
