@@ -1524,6 +1524,8 @@ fn help_lists_exactly_the_implemented_options() {
             "--pr",
             "--forge",
             "--api-url",
+            "--token-host",
+            "--timeout",
             "--dry-run",
             "--completions",
             "--man",

@@ -1245,6 +1245,174 @@ fn a_rejected_push_exits_2() {
     run.assert_in_stderr("no remote named `upstream`");
 }
 
+/// Writes an executable hook script.
+fn write_hook(path: &Path, script: &str) {
+    fs::create_dir_all(path.parent().expect("a parent")).expect("hooks directory");
+    fs::write(path, script).expect("hook");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+}
+
+/// S4: libgit2 pushes to a repository on this machine by writing into it, without running
+/// its hooks; a `pre-receive` that would refuse the push (over git daemon it does: see
+/// `a_rejected_push_exits_2`) must not be skipped, so such a remote is refused, whether it is
+/// a `file://` URL, a path, or has its hooks in `core.hooksPath`.
+#[test]
+fn a_local_remote_whose_hooks_a_push_would_skip_is_refused() {
+    let sb = Sandbox::new();
+    let (bare, url) = sb.bare("remote.git");
+    let dir = sb.app_with_origin(&url);
+    sb.git(&dir, &["push", "-q", "origin", "main"]);
+    let hook = bare.join("hooks/pre-receive");
+    write_hook(
+        &hook,
+        "#!/bin/sh\necho 'branch policy: bots may not push here' >&2\nexit 1\n",
+    );
+    for remote in [url.clone(), bare.display().to_string()] {
+        sb.git(&dir, &["remote", "set-url", "origin", &remote]);
+        let run = sb.unroot_branch(&dir, &["--push"]);
+        run.assert_code(2);
+        run.assert_in_stderr(&format!(
+            "remote `origin` ({remote}) is a repository on this machine with the \
+             `pre-receive` hook that git runs on a push"
+        ));
+        run.assert_in_stderr("unroot does not push there");
+        assert!(!sb.has_branch(&bare), "{remote}: the hook was skipped");
+    }
+    // Hooks elsewhere (core.hooksPath, relative to the git directory) count too.
+    fs::remove_file(&hook).expect("remove hook");
+    write_hook(&bare.join("policy/update"), "#!/bin/sh\nexit 1\n");
+    sb.git(&bare, &["config", "core.hooksPath", "policy"]);
+    let run = sb.unroot_branch(&dir, &["--push"]);
+    run.assert_code(2);
+    run.assert_in_stderr("with the `update` hook");
+    assert!(!sb.has_branch(&bare));
+    // Without hooks (git's `*.sample` files are not hooks) the push goes through.
+    sb.git(&bare, &["config", "--unset", "core.hooksPath"]);
+    let run = sb.unroot_branch(&dir, &["--push"]);
+    run.assert_code(0);
+    assert_eq!(sb.branch_tip(&bare), sb.rev(&dir, BRANCH));
+}
+
+/// A TCP listener on 127.0.0.1 that accepts every connection and never answers; the
+/// connections stay open as long as it lives.
+struct Silent {
+    port: u16,
+}
+
+impl Silent {
+    fn start() -> Silent {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("address").port();
+        std::thread::spawn(move || {
+            let mut open = Vec::new();
+            for stream in listener.incoming().flatten() {
+                open.push(stream);
+            }
+        });
+        Silent { port }
+    }
+}
+
+impl Sandbox {
+    /// Runs unroot as [`Sandbox::unroot`] does, but kills it and fails the test when it has
+    /// not ended within `limit`.
+    fn unroot_within(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        limit: Duration,
+    ) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_unroot"));
+        self.env(&mut command);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command
+            .current_dir(dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("unroot runs");
+        let read = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        };
+        let stdout = read(Box::new(child.stdout.take().expect("stdout")));
+        let stderr = read(Box::new(child.stderr.take().expect("stderr")));
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("unroot {args:?} still ran after {limit:?}: a network wait is unbounded");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Run {
+            code: status.code().expect("an exit status"),
+            stdout: stdout.join().expect("stdout"),
+            stderr: stderr.join().expect("stderr"),
+        }
+    }
+}
+
+/// G2: a remote that accepts the connection and never answers does not keep the push
+/// waiting: `--timeout` bounds every read of git's transports (git://, http://) and each API
+/// request.
+#[test]
+fn a_remote_that_never_answers_times_out() {
+    const LIMIT: Duration = Duration::from_secs(60);
+    let sb = Sandbox::new();
+    let silent = Silent::start();
+    let dir = sb.app();
+    for url in [
+        format!("git://127.0.0.1:{}/web.git", silent.port),
+        format!("http://127.0.0.1:{}/acme/web.git", silent.port),
+    ] {
+        let _ = sb.git_output(&dir, &["remote", "remove", "origin"]);
+        sb.git(&dir, &["remote", "add", "origin", &url]);
+        let run = sb.unroot_within(&dir, &["--branch", "--push", "--timeout", "2"], &[], LIMIT);
+        run.assert_code(2);
+        run.assert_in_stderr(&format!("cannot reach remote `origin` ({url})"));
+        run.assert_in_stderr("timed out");
+        run.assert_in_stderr("no answer within 2 s; --timeout SECONDS sets the limit");
+    }
+    // The pull request's API: the push goes to a bare repository, the API never answers.
+    let (web, _bare) = web_with_remote(&sb, "https://github.com/acme/web.git");
+    let api = format!("http://127.0.0.1:{}", silent.port);
+    let run = sb.unroot_within(
+        &web,
+        &[
+            "--branch",
+            "--push",
+            "--pr",
+            "--api-url",
+            &api,
+            "--timeout",
+            "2",
+        ],
+        &[("GITHUB_TOKEN", TOKEN)],
+        LIMIT,
+    );
+    run.assert_code(2);
+    run.assert_in_stderr(&format!("GET {api}/repos/acme/web/pulls"));
+    run.assert_in_stderr("timed out: no complete answer within 2 s");
+    run.assert_hides(TOKEN);
+}
+
 #[test]
 fn credentials_never_appear_in_output() {
     let sb = Sandbox::new();
@@ -1554,6 +1722,157 @@ fn gitlab_forge_flag_and_409_when_one_exists() {
     let requests = server.requests();
     let last = requests.last().expect("a request");
     assert_request(last, "POST", "/api/v4/projects/team%2Fweb/merge_requests");
+}
+
+/// S2: an API that redirects to another origin gets no token across: not GitHub's
+/// `Authorization`, and not GitLab's `PRIVATE-TOKEN` (which an HTTP client keeps on a
+/// redirect). The run stops with the redirect's origin named.
+#[test]
+fn an_api_redirect_to_another_origin_gets_no_token() {
+    let sb = Sandbox::new();
+    // The other origin answers everything, so a client that followed the redirect would go on.
+    let other = Server::start(Box::new(|_request: &Request| reply(200, json!([]))));
+    let location = other.url.clone();
+    let api = Server::start(Box::new(move |request: &Request| Reply {
+        status: 302,
+        headers: vec![("Location".into(), format!("{location}{}", request.target))],
+        body: "{}".into(),
+    }));
+    let cases = [
+        (
+            "github",
+            "https://github.com/acme/web.git",
+            api.url.clone(),
+            ("GITHUB_TOKEN", TOKEN),
+        ),
+        (
+            "gitlab",
+            "https://gitlab.com/group/web.git",
+            format!("{}/api/v4", api.url),
+            ("GITLAB_TOKEN", GITLAB_TOKEN),
+        ),
+    ];
+    for (name, origin, api_root, env) in cases {
+        let (dir, _bare) = repo_with_remote(&sb, name, &[("Dockerfile", ROOT)], origin);
+        let run = sb.unroot_pr(&dir, &api_root, &[env]);
+        run.assert_code(2);
+        run.assert_in_stderr(&format!(
+            "returned 302 Found, a redirect to {} (another origin): unroot does not follow \
+             redirects of API calls",
+            other.url
+        ));
+        run.assert_hides(env.1);
+        for request in other.requests() {
+            assert!(
+                !request
+                    .headers
+                    .values()
+                    .any(|value| value.contains(TOKEN) || value.contains(GITLAB_TOKEN)),
+                "{name}: the token crossed to another origin: {request:?}"
+            );
+        }
+        assert!(other.requests().is_empty(), "{:?}", other.requests());
+    }
+    assert_eq!(api.requests().len(), 2, "one look-up per forge");
+}
+
+/// S3: `--pr` sends no token to an API whose host only looks like a forge's: the run stops
+/// before anything is pushed or requested, and says how to allow the host.
+#[test]
+fn pull_requests_send_no_token_to_look_alike_hosts() {
+    let sb = Sandbox::new();
+    let github = FakeGitHub::handler(TOKEN);
+    let server = FakeGitHub::serve(&github);
+    let port = server.url.rsplit(':').next().expect("a port").to_string();
+    let cases = [
+        (
+            "github",
+            "github.localhost",
+            "acme/web",
+            ("GITHUB_TOKEN", TOKEN),
+        ),
+        (
+            "gitlab",
+            "gitlab-sso.localhost",
+            "g/web",
+            ("GITLAB_TOKEN", GITLAB_TOKEN),
+        ),
+    ];
+    for (name, host, path, env) in cases {
+        let origin = format!("https://{host}:{port}/{path}.git");
+        let (dir, bare) = repo_with_remote(&sb, name, &[("Dockerfile", ROOT)], &origin);
+        let run = sb.unroot(&dir, &["--branch", "--push", "--pr"], &[env]);
+        run.assert_code(2);
+        run.assert_in_stderr(&format!("token is not sent to `{host}`"));
+        run.assert_in_stderr(&format!("--token-host {host}"));
+        run.assert_in_stderr(&format!("UNROOT_TOKEN_HOSTS={host}"));
+        run.assert_hides(env.1);
+        assert!(!sb.has_branch(&bare), "{name}: refused before the push");
+        // A dry run says so too.
+        let run = sb.unroot(&dir, &["--branch", "--push", "--pr", "--dry-run"], &[env]);
+        run.assert_code(0);
+        run.assert_in_stdout(&format!("note: the real run sends no token to `{host}`"));
+        // Named, the host gets past the check (and then cannot be reached over https here).
+        let flag = format!("--token-host={host}");
+        let run = sb.unroot(&dir, &["--branch", "--push", "--pr", &flag], &[env]);
+        run.assert_code(2);
+        assert!(!run.stderr.contains("is not sent to"), "{}", run.stderr);
+        run.assert_hides(env.1);
+    }
+    for request in server.requests() {
+        assert!(
+            !request
+                .headers
+                .values()
+                .any(|value| value.contains(TOKEN) || value.contains(GITLAB_TOKEN)),
+            "{request:?}"
+        );
+    }
+}
+
+/// S3: a push to a look-alike host is not offered the token, and the failure says how to
+/// allow the host.
+#[test]
+fn pushes_offer_no_token_to_look_alike_hosts() {
+    let sb = Sandbox::new();
+    let server = Server::start(Box::new(|_request: &Request| reply(403, json!({}))));
+    let port = server.url.rsplit(':').next().expect("a port").to_string();
+    let dir = sb.app_with_origin(&format!("https://github.localhost:{port}/acme/web.git"));
+    let run = sb.unroot(&dir, &["--branch", "--push"], &[("GITHUB_TOKEN", TOKEN)]);
+    run.assert_code(2);
+    run.assert_in_stderr("GITHUB_TOKEN was not offered to `github.localhost`");
+    run.assert_in_stderr("--token-host github.localhost");
+    run.assert_hides(TOKEN);
+    // Named in UNROOT_TOKEN_HOSTS, the host would be offered the token: no such note.
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push"],
+        &[
+            ("GITHUB_TOKEN", TOKEN),
+            ("UNROOT_TOKEN_HOSTS", "github.localhost"),
+        ],
+    );
+    run.assert_code(2);
+    assert!(!run.stderr.contains("was not offered"), "{}", run.stderr);
+    run.assert_hides(TOKEN);
+    // Neither is a token that is not set mentioned.
+    let run = sb.unroot(&dir, &["--branch", "--push"], &[]);
+    run.assert_code(2);
+    assert!(!run.stderr.contains("was not offered"), "{}", run.stderr);
+    // An invalid UNROOT_TOKEN_HOSTS is an error before anything is done.
+    let run = sb.unroot(
+        &dir,
+        &["--branch", "--push"],
+        &[("UNROOT_TOKEN_HOSTS", "*.localhost")],
+    );
+    run.assert_code(2);
+    run.assert_in_stderr("error: UNROOT_TOKEN_HOSTS: `*.localhost` is not a host name");
+    for request in server.requests() {
+        assert!(
+            !request.headers.values().any(|value| value.contains(TOKEN)),
+            "{request:?}"
+        );
+    }
 }
 
 #[test]

@@ -150,11 +150,19 @@ pub struct Args {
 
     /// The forge the remote is on, when its host name does not tell
     #[arg(long, value_enum, requires = "push", help_heading = "Git")]
-    pub forge: Option<Forge>,
+    pub forge: Option<ForgeArg>,
 
     /// The forge's API root: GitHub Enterprise `https://HOST/api/v3`, self-managed GitLab `https://HOST/api/v4`
     #[arg(long, value_name = "URL", requires = "pr", help_heading = "Git")]
     pub api_url: Option<String>,
+
+    /// A host a forge token may also go to, HOST or HOST:PORT (repeatable; or UNROOT_TOKEN_HOSTS); by default only github.com, api.github.com, gitlab.com and --api-url's host
+    #[arg(long, value_name = "HOST", value_parser = parse_token_host, requires = "push", help_heading = "Git")]
+    pub token_host: Vec<String>,
+
+    /// The longest the push waits for the remote (to connect, then for each read and write) and the pull request for each API request [default: 60]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400), requires = "push", help_heading = "Git")]
+    pub timeout: Option<u64>,
 
     /// Print the commit, the push and the pull request requests instead of making them
     #[arg(long, requires = "branch", help_heading = "Git")]
@@ -215,6 +223,24 @@ pub enum PinArg {
     None,
 }
 
+/// `--forge`: the forge's API protocol (the git layer's [`Forge`], which knows nothing of clap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ForgeArg {
+    /// GitHub or GitHub Enterprise Server: pull requests
+    Github,
+    /// GitLab (gitlab.com or self-managed): merge requests
+    Gitlab,
+}
+
+impl From<ForgeArg> for Forge {
+    fn from(forge: ForgeArg) -> Forge {
+        match forge {
+            ForgeArg::Github => Forge::Github,
+            ForgeArg::Gitlab => Forge::Gitlab,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Color {
     Auto,
@@ -233,6 +259,12 @@ fn parse_registry(value: &str) -> Result<String, String> {
         return Err(format!("`{value}` is not a registry URL"));
     }
     Ok(value.trim_end_matches('/').to_string())
+}
+
+/// `--token-host`: a host name, `HOST:PORT` or a URL, checked as the git layer reads it.
+fn parse_token_host(value: &str) -> Result<String, String> {
+    git::forge::parse_host_entry(value)?;
+    Ok(value.to_string())
 }
 
 impl From<PinArg> for PinMode {
@@ -278,8 +310,10 @@ impl Args {
             author: self.author.clone(),
             push: self.push.clone(),
             pr: self.pr,
-            forge: self.forge,
+            forge: self.forge.map(Forge::from),
             api_url: self.api_url.clone(),
+            token_hosts: self.token_host.clone(),
+            timeout: self.timeout.map(std::time::Duration::from_secs),
             dry_run: self.dry_run,
         })
     }

@@ -23,7 +23,7 @@ use crate::output::diff::unified_diff;
 use crate::rules::Finding;
 use crate::settings::Settings;
 use crate::settings::{Setting, Source};
-use forge::{Forge, Project, PullRequest};
+use forge::{Forge, Project, PullRequest, TokenHosts};
 use message::{FileChange, GENERATED_TRAILER, TREE_TRAILER};
 
 /// The `Git` flags. The branch and the commit template are settings of the configuration:
@@ -42,6 +42,10 @@ pub struct Options {
     pub forge: Option<Forge>,
     /// `--api-url URL`.
     pub api_url: Option<String>,
+    /// `--token-host HOST`: more hosts a forge token may go to (with `UNROOT_TOKEN_HOSTS`).
+    pub token_hosts: Vec<String>,
+    /// `--timeout SECONDS`: the longest wait on the network ([`DEFAULT_TIMEOUT`] without it).
+    pub timeout: Option<std::time::Duration>,
     /// `--dry-run`: show, create nothing.
     pub dry_run: bool,
 }
@@ -50,6 +54,8 @@ pub struct Options {
 struct Run<'a> {
     options: &'a Options,
     author: Option<(String, String)>,
+    /// Where a token may go.
+    token_hosts: TokenHosts,
 }
 
 /// The files of one repository.
@@ -79,6 +85,10 @@ struct Branch {
     /// The commit template's path and where it was set (`None`: the shipped template).
     template: Setting<Option<PathBuf>>,
 }
+
+/// Without `--timeout`: the longest a forge API request may take, and the longest a git
+/// transport waits to connect, and then for each read or write.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The most bytes a commit template may hold: it is a message, not a file to publish.
 pub const TEMPLATE_LIMIT: u64 = 64 * 1024;
@@ -164,7 +174,47 @@ fn run_with(
             };
         }
     };
-    let run = Run { options, author };
+    // Read only when something may be sent: a plain `--branch` has no use for it.
+    let env_hosts = options
+        .push
+        .as_ref()
+        .and_then(|_| std::env::var(forge::TOKEN_HOSTS_VARIABLE).ok());
+    let token_hosts = match TokenHosts::from_user(
+        &options.token_hosts,
+        env_hosts.as_deref(),
+        options.api_url.as_deref(),
+    ) {
+        Ok(hosts) => hosts,
+        Err(message) => {
+            say(err, &format!("error: {message}"));
+            return Outcome {
+                ok: false,
+                committed: Vec::new(),
+            };
+        }
+    };
+    let run = Run {
+        options,
+        author,
+        token_hosts,
+    };
+    if options.push.is_some() {
+        let millis = i32::try_from(run.timeout().as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: libgit2's options are globals without a lock. Only this thread uses
+        // libgit2, and it is not using it now: the checks that ran before (on other threads)
+        // do not touch git, and the repositories are opened below.
+        let set = unsafe {
+            git2::opts::set_server_connect_timeout_in_milliseconds(millis)
+                .and_then(|()| git2::opts::set_server_timeout_in_milliseconds(millis))
+        };
+        if let Err(error) = set {
+            say(err, &format!("error: --timeout: {}", error.message()));
+            return Outcome {
+                ok: false,
+                committed: Vec::new(),
+            };
+        }
+    }
 
     let mut ok = true;
     let mut committed = Vec::new();
@@ -698,6 +748,11 @@ fn build_tree(
 }
 
 impl Run<'_> {
+    /// `--timeout`, or [`DEFAULT_TIMEOUT`].
+    fn timeout(&self) -> std::time::Duration {
+        self.options.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
     /// Author and committer: `--author` for the author, the repository's `user.name` and
     /// `user.email` for the committer (and the author without `--author`).
     fn signatures(
@@ -850,7 +905,13 @@ impl Run<'_> {
             .ok()
             .and_then(|reference| reference.target());
         let target = match &options.push {
-            Some(remote) => Some(push::Target::open(repo, remote, options.forge)?),
+            Some(remote) => Some(push::Target::open(
+                repo,
+                remote,
+                options.forge,
+                &self.token_hosts,
+                self.timeout(),
+            )?),
             None => None,
         };
         let project = match (&target, options.pr) {
@@ -858,16 +919,14 @@ impl Run<'_> {
                 &target.url,
                 options.forge,
                 options.api_url.as_deref(),
+                &self.token_hosts,
+                self.timeout(),
             )?),
             _ => None,
         };
         if let Some(project) = &project {
             if project.token.is_none() && !options.dry_run {
-                return Err(format!(
-                    "--pr needs a {} token: set {}",
-                    project.forge.name(),
-                    project.forge.token_variables().join(" or ")
-                ));
+                return Err(project.missing_token());
             }
         }
         let remote_tip = match &target {
