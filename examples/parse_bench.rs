@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
+// The allocator of the `unroot` binary (src/main.rs), so the parser is timed as unroot runs it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Parse every Dockerfile under a directory PASSES times and print the throughput.
 #[derive(Debug, Parser)]
 #[command(name = "parse_bench")]

@@ -99,32 +99,35 @@ pub enum Keyword {
 }
 
 impl Keyword {
-    const NAMES: [(&'static str, Keyword); 18] = [
-        ("add", Keyword::Add),
-        ("arg", Keyword::Arg),
-        ("cmd", Keyword::Cmd),
-        ("copy", Keyword::Copy),
-        ("entrypoint", Keyword::Entrypoint),
-        ("env", Keyword::Env),
-        ("expose", Keyword::Expose),
-        ("from", Keyword::From),
-        ("healthcheck", Keyword::Healthcheck),
-        ("label", Keyword::Label),
-        ("maintainer", Keyword::Maintainer),
-        ("onbuild", Keyword::Onbuild),
-        ("run", Keyword::Run),
-        ("shell", Keyword::Shell),
-        ("stopsignal", Keyword::StopSignal),
-        ("user", Keyword::User),
-        ("volume", Keyword::Volume),
-        ("workdir", Keyword::Workdir),
-    ];
-
     pub fn from_word(word: &str) -> Keyword {
-        Self::NAMES
-            .iter()
-            .find(|(name, _)| word.eq_ignore_ascii_case(name))
-            .map_or(Keyword::Unknown, |&(_, keyword)| keyword)
+        // The longest keyword, `healthcheck`, has 11 letters.
+        let mut lower = [0u8; 11];
+        let Some(lower) = lower.get_mut(..word.len()) else {
+            return Keyword::Unknown;
+        };
+        lower.copy_from_slice(word.as_bytes());
+        lower.make_ascii_lowercase();
+        match &*lower {
+            b"add" => Keyword::Add,
+            b"arg" => Keyword::Arg,
+            b"cmd" => Keyword::Cmd,
+            b"copy" => Keyword::Copy,
+            b"entrypoint" => Keyword::Entrypoint,
+            b"env" => Keyword::Env,
+            b"expose" => Keyword::Expose,
+            b"from" => Keyword::From,
+            b"healthcheck" => Keyword::Healthcheck,
+            b"label" => Keyword::Label,
+            b"maintainer" => Keyword::Maintainer,
+            b"onbuild" => Keyword::Onbuild,
+            b"run" => Keyword::Run,
+            b"shell" => Keyword::Shell,
+            b"stopsignal" => Keyword::StopSignal,
+            b"user" => Keyword::User,
+            b"volume" => Keyword::Volume,
+            b"workdir" => Keyword::Workdir,
+            _ => Keyword::Unknown,
+        }
     }
 }
 

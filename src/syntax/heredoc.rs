@@ -12,7 +12,8 @@ pub(crate) struct HeredocMarker {
 
 /// The heredocs a RUN/COPY/ADD line opens, in order.
 pub(crate) fn heredocs_from_line(line: &str) -> Vec<HeredocMarker> {
-    if !line.contains("<<") {
+    let bytes = line.as_bytes();
+    if !memchr::memchr_iter(b'<', bytes).any(|at| bytes.get(at + 1) == Some(&b'<')) {
         return Vec::new();
     }
     // BuildKit ignores lexing errors here: an unbalanced quote means no heredocs.

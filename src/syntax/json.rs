@@ -16,12 +16,15 @@ pub(crate) fn parse_json_array(
     line: &str,
     start: usize,
     end: usize,
-) -> Result<Vec<Part<'static>>, JsonError> {
+) -> Result<Vec<Part<'_>>, JsonError> {
     let text = &line[start..end];
     let trimmed = text.trim_start();
     let offset = start + (text.len() - trimmed.len());
     if !trimmed.starts_with('[') {
         return Err(JsonError::NotJson);
+    }
+    if let Some(parts) = plain_string_array(trimmed, offset) {
+        return Ok(parts);
     }
     let values: Vec<serde_json::Value> =
         serde_json::from_str(trimmed).map_err(|_| JsonError::NotJson)?;
@@ -45,6 +48,56 @@ pub(crate) fn parse_json_array(
             end: offset + e,
         })
         .collect())
+}
+
+/// The usual case without serde_json: an array of strings without escapes or control
+/// characters, each borrowed as written. `None` for anything else (serde_json decides).
+fn plain_string_array(json: &str, offset: usize) -> Option<Vec<Part<'_>>> {
+    let bytes = json.as_bytes();
+    let skip_whitespace = |mut at: usize| {
+        while bytes
+            .get(at)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            at += 1;
+        }
+        at
+    };
+    let mut parts = Vec::new();
+    let mut at = skip_whitespace(1);
+    if bytes.get(at) == Some(&b']') {
+        at += 1;
+    } else {
+        loop {
+            if bytes.get(at) != Some(&b'"') {
+                return None;
+            }
+            let open = at;
+            at += 1;
+            loop {
+                match *bytes.get(at)? {
+                    b'"' => break,
+                    b'\\' | ..0x20 => return None,
+                    _ => at += 1,
+                }
+            }
+            parts.push(Part {
+                value: Cow::Borrowed(&json[open + 1..at]),
+                start: offset + open,
+                end: offset + at + 1,
+            });
+            at = skip_whitespace(at + 1);
+            match bytes.get(at) {
+                Some(b',') => at = skip_whitespace(at + 1),
+                Some(b']') => {
+                    at += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    (skip_whitespace(at) == bytes.len()).then_some(parts)
 }
 
 /// Byte ranges of the string literals directly inside the outer array of valid JSON.
@@ -91,6 +144,39 @@ mod tests {
         assert_eq!(&line[parts[0].start..parts[0].end], "\"node\"");
         assert_eq!(parts[1].value, "a \"b\"");
         assert_eq!(&line[parts[1].start..parts[1].end], r#""a \"b\"""#);
+    }
+
+    #[test]
+    fn plain_and_escaped_arrays_agree_with_serde_json() {
+        for json in [
+            r#"[]"#,
+            r#"[ "a" , "b c" ]"#,
+            "[\"a\"]\r\n",
+            r#"["é", "a\"b", "\u00e9"]"#,
+            r#"["tab\there"]"#,
+        ] {
+            let Ok(parts) = parse_json_array(json, 0, json.len()) else {
+                panic!("valid JSON array {json:?}");
+            };
+            let expected: Vec<String> = serde_json::from_str(json).unwrap();
+            let values: Vec<&str> = parts.iter().map(|part| part.value.as_ref()).collect();
+            assert_eq!(values, expected, "{json:?}");
+        }
+        for json in [
+            r#"["a",]"#,
+            r#"["a"] x"#,
+            "[\"a\"]\u{a0}",
+            "[\"a\tb\"]",
+            r#"["a" "b"]"#,
+        ] {
+            assert!(
+                matches!(
+                    parse_json_array(json, 0, json.len()),
+                    Err(JsonError::NotJson)
+                ),
+                "{json:?}"
+            );
+        }
     }
 
     #[test]

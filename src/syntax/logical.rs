@@ -20,27 +20,39 @@ pub(crate) struct LogicalLine<'a> {
 }
 
 impl<'a> LogicalLine<'a> {
-    pub fn new(at: usize) -> Self {
-        LogicalLine {
-            text: Cow::Borrowed(""),
-            first: (0, at),
+    /// Joins `pieces`, each a text and the source offset it starts at; `at` is where the
+    /// line starts.
+    pub fn join(at: usize, pieces: &[(&'a str, usize)]) -> Self {
+        let end_origin = pieces
+            .last()
+            .map_or(at, |&(piece, source)| source + piece.len());
+        let mut non_empty = pieces.iter().filter(|(piece, _)| !piece.is_empty());
+        let Some(&(first_text, first_source)) = non_empty.next() else {
+            return LogicalLine {
+                text: Cow::Borrowed(""),
+                first: (0, at),
+                rest: Vec::new(),
+                end_origin,
+            };
+        };
+        let mut line = LogicalLine {
+            text: Cow::Borrowed(first_text),
+            first: (0, first_source),
             rest: Vec::new(),
-            end_origin: at,
-        }
-    }
-
-    /// Appends `piece`, which starts at source offset `at`.
-    pub fn push(&mut self, piece: &'a str, at: usize) {
-        if !piece.is_empty() {
-            if self.text.is_empty() {
-                self.text = Cow::Borrowed(piece);
-                self.first = (0, at);
-            } else {
-                self.rest.push((self.text.len(), at));
-                self.text.to_mut().push_str(piece);
+            end_origin,
+        };
+        let later = non_empty.clone().count();
+        if later > 0 {
+            let mut text = String::with_capacity(pieces.iter().map(|(piece, _)| piece.len()).sum());
+            text.push_str(first_text);
+            line.rest.reserve_exact(later);
+            for &(piece, source) in non_empty {
+                line.rest.push((text.len(), source));
+                text.push_str(piece);
             }
+            line.text = Cow::Owned(text);
         }
-        self.end_origin = at + piece.len();
+        line
     }
 
     /// The source offset of the logical byte at `offset`, if there is one.
@@ -48,10 +60,10 @@ impl<'a> LogicalLine<'a> {
         if offset >= self.text.len() {
             return None;
         }
-        let later = self.rest.partition_point(|&(start, _)| start <= offset);
-        let (logical, source) = match later {
-            0 => self.first,
-            _ => self.rest[later - 1],
+        let (logical, source) = if self.rest.first().is_none_or(|&(start, _)| offset < start) {
+            self.first
+        } else {
+            self.rest[self.rest.partition_point(|&(start, _)| start <= offset) - 1]
         };
         Some(source + offset - logical)
     }
@@ -75,25 +87,23 @@ mod tests {
 
     #[test]
     fn spans_cross_continuations() {
-        // "RUN a \\\n  b\n": logical "RUN a   b"
-        let mut line = LogicalLine::new(0);
-        line.push("RUN a ", 0);
-        line.push("  b", 8);
-        assert_eq!(line.text, "RUN a   b");
+        // "RUN a \\\n  x \\\n  b\n": logical "RUN a   x   b"
+        let line = LogicalLine::join(0, &[("RUN a ", 0), ("  x ", 8), ("  b", 14)]);
+        assert_eq!(line.text, "RUN a   x   b");
         assert_eq!(line.span(0, 3), Span::new(0, 3));
         assert_eq!(line.span(4, 9), Span::new(4, 11));
         assert_eq!(line.span(5, 7), Span::new(5, 9));
-        assert_eq!(line.span(9, 9), Span::empty(11));
+        assert_eq!(line.span(12, 13), Span::new(16, 17));
+        assert_eq!(line.span(13, 13), Span::empty(17));
     }
 
     #[test]
     fn one_piece_is_borrowed_and_empty_pieces_only_move_the_end() {
-        let mut line = LogicalLine::new(3);
-        line.push("", 3);
-        line.push("RUN a", 5);
-        line.push("", 12);
+        let line = LogicalLine::join(3, &[("", 3), ("RUN a", 5), ("", 12)]);
         assert!(matches!(line.text, Cow::Borrowed("RUN a")));
         assert_eq!(line.span(0, 5), Span::new(5, 10));
         assert_eq!(line.span(5, 5), Span::empty(12));
+        let line = LogicalLine::join(7, &[("", 7)]);
+        assert_eq!((line.text.as_ref(), line.span(0, 0)), ("", Span::empty(7)));
     }
 }

@@ -124,6 +124,8 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
     let mut directive_parser = DirectiveParser::new();
     // The comment lines since the last instruction (their text, trimmed).
     let mut comments: Vec<Span> = Vec::new();
+    // The pieces of the current instruction's lines and where each starts in the source.
+    let mut line_pieces: Vec<(&str, usize)> = Vec::new();
 
     let mut reader = LineReader {
         source,
@@ -180,8 +182,8 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
         }
 
         let start_line = line.number;
-        let mut logical = LogicalLine::new(trimmed_start);
-        logical.push(first, trimmed_start);
+        line_pieces.clear();
+        line_pieces.push((first, trimmed_start));
         let mut end = line.end;
         let mut last_line = line.number;
         let mut inner_comments = Vec::new();
@@ -203,9 +205,10 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
                 continue;
             }
             let (text, is_end) = trim_continuation(content, escape);
-            logical.push(text, next.start);
+            line_pieces.push((text, next.start));
             complete = is_end;
         }
+        let logical = LogicalLine::join(trimmed_start, &line_pieces);
         if empty_continuation {
             warnings.push(Warning {
                 message: format!("Empty continuation line found in: {}", logical.text),

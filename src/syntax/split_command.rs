@@ -25,9 +25,9 @@ pub(crate) fn whitespace_len(text: &str, at: usize) -> usize {
 /// The length in bytes of the UTF-8 character whose first byte is `first`.
 pub(crate) fn char_len(first: u8) -> usize {
     match first {
-        ..0x80 => 1,
-        ..0xe0 => 2,
-        ..0xf0 => 3,
+        0..0x80 => 1,
+        0x80..0xe0 => 2,
+        0xe0..0xf0 => 3,
         _ => 4,
     }
 }
