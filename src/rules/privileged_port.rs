@@ -1,7 +1,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::helpers::{chain_instructions, is_node_stage, run_text};
-use super::{declare_rule, Context, Finding, Prose};
+use super::{Context, Finding, Prose};
 use crate::analysis::ports::{
     argument_ports, command_tokens, default_values, exposed, is_port_name, number_in, url_ports,
     Exposed, PortSpec, PortsInUse, UrlPort,
