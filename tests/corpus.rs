@@ -1,10 +1,16 @@
 //! The fixer against the shared corpus (`../shared/corpus`, next to the repository).
 //!
-//! - `node_real_snapshots`: one insta snapshot per `node-real/NNN/Dockerfile`
-//!   (`snapshots/corpus/node-real__NNN.snap`): the findings and the unified diff of every
-//!   planned fix, unsafe ones included. Review changes with `cargo insta review`, or
-//!   regenerate with `INSTA_UPDATE=always cargo test --test corpus`; under `CI=true` a
-//!   mismatch or a missing snapshot fails.
+//! - `node_real_snapshots`: insta snapshots of what each rule makes of each
+//!   `node-real/NNN/Dockerfile`, the rule run alone: `snapshots/corpus/<rule>/node-real__NNN.snap`
+//!   holds its findings and the unified diff of its planned fixes (unsafe ones included),
+//!   for every file where it has findings. `snapshots/corpus/all-rules/node-real__NNN.snap`
+//!   holds the diff of every rule's fixes together, for the files where that is not one
+//!   rule's diff alone (several rules fix the file), and errors. A new rule adds its own
+//!   folder; other snapshots change only where its fixes meet another rule's (`all-rules`).
+//!   A snapshot no rule produces any more is a failure: delete it. Review changes with
+//!   `cargo insta review`, or regenerate with `INSTA_UPDATE=always cargo test --test corpus`
+//!   (then delete the snapshots reported as stale); under `CI=true` a mismatch or a missing
+//!   snapshot fails.
 //! - `invariants_*`: for every Dockerfile of a group, with several option sets: the output
 //!   parses, a second run is a no-op, bytes outside the edits are unchanged, and no RUN
 //!   of the original changes the user it runs as.
@@ -20,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use unroot::edit::{Applicability, Edit};
 use unroot::linter::{line_col, lint, LintOptions, Outcome};
-use unroot::rules::RuleOptions;
+use unroot::rules::{Rule, RuleOptions, RuleSelection, RULES};
 use unroot::syntax::{parse, Dockerfile, Keyword};
 use unroot::unified_diff;
 use unroot::Analysis;
@@ -76,9 +82,6 @@ fn visible(text: &str) -> String {
 /// What a dry run plans for one file: findings, then the diff (unsafe fixes included).
 fn planned(display: &str, source: &str, outcome: &Outcome) -> String {
     let mut out = String::new();
-    if outcome.findings.is_empty() {
-        out.push_str("no findings\n");
-    }
     for finding in &outcome.findings {
         let (line, column) = line_col(source, finding.span.start);
         writeln!(out, "{line}:{column} {}: {}", finding.rule, finding.message).unwrap();
@@ -93,25 +96,64 @@ fn planned(display: &str, source: &str, outcome: &Outcome) -> String {
         }
     }
     out.push('\n');
-    let diff = unified_diff(display, source, &outcome.fixed);
-    if diff.is_empty() {
-        out.push_str("(no changes)\n");
-    } else {
-        out.push_str(&diff);
-    }
+    out.push_str(&changes(display, source, &outcome.fixed));
     visible(&out)
+}
+
+/// The unified diff from `source` to `fixed`, or `(no changes)`.
+fn changes(display: &str, source: &str, fixed: &str) -> String {
+    let diff = unified_diff(display, source, fixed);
+    if diff.is_empty() {
+        "(no changes)\n".to_string()
+    } else {
+        diff
+    }
+}
+
+/// The folder of the snapshots of every rule's fixes together (and of errors).
+const ALL_RULES: &str = "all-rules";
+
+/// The snapshots one file makes: (folder, content).
+fn snapshots_of(display: &str, source: &str) -> Vec<(&'static str, String)> {
+    let only = |rule: &Rule| LintOptions {
+        selection: RuleSelection {
+            select: vec![rule.name.to_string()],
+            ignore: Vec::new(),
+        },
+        ..LintOptions::default()
+    };
+    let all = match lint(source, &LintOptions::default(), Applicability::Unsafe) {
+        Ok(outcome) => outcome,
+        Err(err) => return vec![(ALL_RULES, format!("error: {err}\n"))],
+    };
+    let mut snapshots = Vec::new();
+    let mut fixed_alone = Vec::new();
+    for rule in RULES {
+        let outcome = match lint(source, &only(rule), Applicability::Unsafe) {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                snapshots.push((rule.name, format!("error: {err}\n")));
+                continue;
+            }
+        };
+        if !outcome.findings.is_empty() {
+            snapshots.push((rule.name, planned(display, source, &outcome)));
+        }
+        fixed_alone.push(outcome.fixed);
+    }
+    if all.fixed != source && !fixed_alone.contains(&all.fixed) {
+        snapshots.push((ALL_RULES, visible(&changes(display, source, &all.fixed))));
+    }
+    snapshots
 }
 
 #[test]
 fn node_real_snapshots() {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(manifest_dir().join("snapshots/corpus"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-
+    let root = manifest_dir().join("snapshots/corpus");
     let files = dockerfiles("node-real");
     let mut failures = Vec::new();
-    let mut with_fix = 0;
+    let mut expected: Vec<PathBuf> = Vec::new();
+    let (mut with_findings, mut together) = (0, 0);
     for path in &files {
         let display = display_path(path);
         let id = path
@@ -119,48 +161,53 @@ fn node_real_snapshots() {
             .and_then(Path::file_name)
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let source = read(path);
-        let content = match lint(&source, &LintOptions::default(), Applicability::Unsafe) {
-            Ok(outcome) => {
-                with_fix += usize::from(outcome.findings.iter().any(|f| f.fix.is_some()));
-                planned(&display, &source, &outcome)
-            }
-            Err(err) => format!("error: {err}\n"),
-        };
         let name = format!("node-real__{id}");
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            settings.bind(|| insta::assert_snapshot!(name.as_str(), content));
-        }));
-        if result.is_err() {
-            failures.push(format!(
-                "{display}: snapshot {name} is missing or does not match (diff above; \
-                 regenerate with INSTA_UPDATE=always cargo test --test corpus)"
-            ));
+        let snapshots = snapshots_of(&display, &read(path));
+        with_findings += usize::from(snapshots.iter().any(|(folder, _)| *folder != ALL_RULES));
+        together += usize::from(snapshots.iter().any(|(folder, _)| *folder == ALL_RULES));
+        for (folder, content) in snapshots {
+            expected.push(root.join(folder).join(format!("{name}.snap")));
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(root.join(folder));
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_omit_expression(true);
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                settings.bind(|| insta::assert_snapshot!(name.as_str(), content));
+            }));
+            if result.is_err() {
+                failures.push(format!(
+                    "{display}: snapshot {folder}/{name} is missing or does not match (diff \
+                     above; regenerate with INSTA_UPDATE=always cargo test --test corpus)"
+                ));
+            }
         }
     }
-    // A snapshot whose corpus file is gone would never be checked again.
-    let names: Vec<String> = files
-        .iter()
-        .filter_map(|p| p.parent()?.file_name())
-        .map(|id| format!("node-real__{}.snap", id.to_string_lossy()))
-        .collect();
-    let snapshots = manifest_dir().join("snapshots/corpus");
-    for entry in fs::read_dir(&snapshots).expect("cannot list snapshots/corpus") {
-        let name = entry.expect("cannot list snapshots/corpus").file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("node-real__")
-            && name.ends_with(".snap")
-            && !names.contains(&name.to_string())
-        {
-            failures.push(format!(
-                "snapshots/corpus/{name} has no corpus file: delete it"
-            ));
+    // A snapshot nothing produces any more would never be checked again.
+    for folder in fs::read_dir(&root).expect("cannot list snapshots/corpus") {
+        let folder = folder.expect("cannot list snapshots/corpus").path();
+        let entries: Vec<PathBuf> = match fs::read_dir(&folder) {
+            Ok(entries) => entries.filter_map(|e| Some(e.ok()?.path())).collect(),
+            Err(_) => vec![folder.clone()],
+        };
+        for snapshot in entries {
+            let name = snapshot.file_name().unwrap_or_default().to_string_lossy();
+            if name.ends_with(".snap") && !expected.contains(&snapshot) {
+                failures.push(format!(
+                    "{}: no rule makes this snapshot any more: delete it",
+                    snapshot
+                        .strip_prefix(manifest_dir())
+                        .unwrap_or(&snapshot)
+                        .display()
+                ));
+            }
         }
     }
     println!(
-        "snapshots node-real: {}/{} match ({with_fix} files with a fix)",
-        files.len() - failures.len(),
-        files.len()
+        "snapshots node-real: {} files, {with_findings} with findings, {together} with fixes \
+         of several rules; {} snapshots, {} failures",
+        files.len(),
+        expected.len(),
+        failures.len()
     );
     common::report("node-real snapshots", &failures);
 }

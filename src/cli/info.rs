@@ -40,7 +40,7 @@ pub fn explain(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut text = format!("# {}\n\n{}\n", rule.name, rule.doc());
-    if rule.name == "floating-tag" || rule.name == "end-of-life" {
+    if rule.reads_release_table {
         text.push_str(&format!("\n{}\n", release_table_note(releases)));
     }
     out.write_all(text.as_bytes())

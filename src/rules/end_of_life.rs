@@ -1,4 +1,4 @@
-use super::{declare_rule, Context, Finding, Prose};
+use super::{Context, Finding, Prose};
 use crate::analysis::node_tag::NodeTag;
 use crate::analysis::ImageRef;
 use crate::sources::releases::today;

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use super::suppress::Suppressions;
-use super::{declare_rule, Context, Digests, Finding, Pin, Prose};
+use super::{Context, Digests, Finding, Pin, Prose};
 use crate::analysis::node_tag::{Follows, NodeTag};
 use crate::analysis::{unquoted_range, vars, ImageRef, Stage};
 use crate::edit::{Applicability, Edit, Fix};

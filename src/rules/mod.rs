@@ -1,10 +1,6 @@
 //! The rules: a registry, the findings they produce, and how they are selected.
 
-mod end_of_life;
-mod floating_tag;
 mod helpers;
-mod privileged_port;
-mod root_user;
 pub mod suppress;
 
 use serde::Serialize;
@@ -17,7 +13,8 @@ use suppress::Suppressions;
 
 /// Declares a rule; the `///` lines above it become its documentation (`--explain`) and the
 /// file it is written in its [`Rule::source`]. `name`, `summary` and `check` come first; the
-/// other fields of [`Rule`] follow as needed (see [`Rule::DEFAULTS`]).
+/// other fields of [`Rule`] follow as needed (see [`Rule::DEFAULTS`]). In scope in every rule
+/// file: they are registered below.
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])+
@@ -41,7 +38,6 @@ macro_rules! declare_rule {
         };
     };
 }
-pub(crate) use declare_rule;
 
 /// A rule: its name (also the pragma id and `--select` value), its documentation, what the
 /// rest of unroot says about it, and the function that runs it. Everything that names a
@@ -115,13 +111,23 @@ impl Rule {
     }
 }
 
-/// Every rule, in the order they run and are listed.
-pub const RULES: &[Rule] = &[
+/// Registers rules: `file::CONST` declares module `file` (`src/rules/file.rs`) and puts the
+/// rule `CONST` it declares into [`RULES`], in the order given.
+macro_rules! register_rules {
+    ($($module:ident::$rule:ident,)+) => {
+        $(mod $module;)+
+
+        /// Every rule, in the order they run and are listed.
+        pub const RULES: &[Rule] = &[$($module::$rule),+];
+    };
+}
+
+register_rules! {
     root_user::ROOT_USER,
     privileged_port::PRIVILEGED_PORT,
     floating_tag::FLOATING_TAG,
     end_of_life::END_OF_LIFE,
-];
+}
 
 pub fn find_rule(name: &str) -> Option<&'static Rule> {
     RULES.iter().find(|rule| rule.name == name)

@@ -1,7 +1,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::helpers::{chain_instructions, is_node_stage, run_text};
-use super::{declare_rule, Context, Finding, Prose};
+use super::{Context, Finding, Prose};
 use crate::analysis::ports::{
     argument_ports, command_tokens, default_values, exposed, is_port_name, number_in, url_ports,
     Exposed, PortSpec, PortsInUse, UrlPort,
@@ -140,15 +140,18 @@ pub(crate) fn privileged_port(cx: &Context) -> Vec<Finding> {
     if stage.base == BaseImage::Windows || (!cx.options.all_images && !node) {
         return Vec::new();
     }
-    let chain = Chain::of(cx, stage);
+    let exposed = exposed(cx.file, cx.analysis, stage);
     // The ports exposed, in the order first exposed.
     let mut seen = HashSet::new();
-    let ports: Vec<PortSpec> = chain
-        .exposed
+    let ports: Vec<PortSpec> = exposed
         .iter()
         .flat_map(|entry| entry.ports.iter().copied())
         .filter(|spec| seen.insert(*spec))
         .collect();
+    if !ports.iter().any(|spec| spec.privileged()) {
+        return Vec::new();
+    }
+    let chain = Chain::of(cx, stage, exposed);
     // The image exposes one port (`80`, or `80/tcp` and `80/udp`), not a range.
     let single_port = matches!(ports.as_slice(), [PortSpec::Port(_)]);
     let mut used = PortsInUse::of(cx.file, cx.analysis);
@@ -201,9 +204,8 @@ struct Chain<'a> {
 }
 
 impl<'a> Chain<'a> {
-    fn of(cx: &'a Context<'a>, stage: &Stage) -> Chain<'a> {
+    fn of(cx: &'a Context<'a>, stage: &Stage, exposed: Vec<Exposed>) -> Chain<'a> {
         let file = cx.file;
-        let exposed = exposed(file, cx.analysis, stage);
         let mut entries: HashMap<PortSpec, Vec<usize>> = HashMap::new();
         for (index, entry) in exposed.iter().enumerate() {
             for spec in &entry.ports {

@@ -1,5 +1,5 @@
 use super::helpers::{chain_instructions, is_node_stage, run_text};
-use super::{declare_rule, Context, Finding, Prose};
+use super::{Context, Finding, Prose};
 use crate::analysis::{BaseImage, EffectiveUser, Family, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::syntax::{Instruction, Keyword, Span};
