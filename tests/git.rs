@@ -2141,11 +2141,11 @@ fn repository_hooks_filters_and_helpers_are_never_run() {
         "reference-transaction",
         "post-rewrite",
     ] {
-        for hooks in [dir.join(".git/hooks"), bare.join("hooks")] {
-            let path = hooks.join(hook);
-            fs::write(&path, format!("#!/bin/sh\n{touch}\n")).expect("hook");
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
-        }
+        // The remote's own hooks are a push's business: a local remote with hooks is refused
+        // (a_local_remote_whose_hooks_a_push_would_skip_is_refused).
+        let path = dir.join(".git/hooks").join(hook);
+        fs::write(&path, format!("#!/bin/sh\n{touch}\n")).expect("hook");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
     }
     sb.commit_files(&dir, &[(".gitattributes", "* filter=evil\n")], "attributes");
     for (key, value) in [
