@@ -260,7 +260,7 @@ fn rule_docs(rules: &[&'static Rule]) -> String {
         .map(|rule| {
             let rule = rule.name;
             let mut text = format!("`unroot --explain {rule}`");
-            // Every rule has a section in the README (tests/cli_output.rs checks it).
+            // Every rule has a section in the README (tests/it/cli.rs checks it).
             if !repository.is_empty() {
                 text.push_str(&format!(
                     " ([README]({repository}/blob/main/README.md#the-{rule}-rule))"

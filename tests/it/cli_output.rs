@@ -6,7 +6,7 @@
 //! validated against the SARIF 2.1.0 JSON schema shipped in `tests/sarif-schema-2.1.0.json`
 //! (`sarif-2.1.0.json` of the npm package `@microsoft/sarif-multitool-linux` 5.7.0, MIT).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

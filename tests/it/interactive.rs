@@ -1,7 +1,7 @@
 //! `--interactive`, driven for real through a pseudo-terminal (expectrl), alone and with
 //! `--branch`, and its refusal when standard input is not a terminal.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! temporary directories, a bare repository over `file://`, a `git daemon` on 127.0.0.1,
 //! and GitHub and GitLab APIs played by a local HTTP server that checks every request.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::fs;

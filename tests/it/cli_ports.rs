@@ -4,7 +4,7 @@
 //! Like `tests/cli.rs`: each test writes Dockerfiles into a temporary directory and runs
 //! the binary there, so paths in the output are the relative names given here.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

@@ -8,7 +8,7 @@
 //!   rule's diff alone (several rules fix the file), and errors. A new rule adds its own
 //!   folder; other snapshots change only where its fixes meet another rule's (`all-rules`).
 //!   A snapshot no rule produces any more is a failure: delete it. Review changes with
-//!   `cargo insta review`, or regenerate with `INSTA_UPDATE=always cargo test --test corpus`
+//!   `cargo insta review`, or regenerate with `INSTA_UPDATE=always cargo test --test it corpus::`
 //!   (then delete the snapshots reported as stale); under `CI=true` a mismatch or a missing
 //!   snapshot fails.
 //! - `invariants_*`: for every Dockerfile of a group, with several option sets: the output
@@ -17,7 +17,7 @@
 //!
 //! A missing corpus is a failure, never a silent pass. The corpus is only read.
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -177,7 +177,7 @@ fn node_real_snapshots() {
             if result.is_err() {
                 failures.push(format!(
                     "{display}: snapshot {folder}/{name} is missing or does not match (diff \
-                     above; regenerate with INSTA_UPDATE=always cargo test --test corpus)"
+                     above; regenerate with INSTA_UPDATE=always cargo test --test it corpus::)"
                 ));
             }
         }

@@ -8,7 +8,7 @@
 //! (`buildkit testfiles: 33/33`) followed by the mismatches, and fails at the end if anything
 //! did not match. A missing corpus is a failure, never a silent pass. The corpus is only read.
 
-mod common;
+use crate::common;
 
 use std::fmt::Debug;
 use std::fs;

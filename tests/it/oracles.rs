@@ -10,7 +10,7 @@
 //! `.ci/run` installs both. A tool that is not on PATH fails the test when `CI` is set, and
 //! is skipped with a note otherwise. Each tool runs once over all the files.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

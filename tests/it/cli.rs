@@ -3,7 +3,7 @@
 //! Paths are given relative to the tree (the command runs in it), so outputs are stable and
 //! compared exactly; long outputs are insta snapshots under `snapshots/cli/`.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::Path;

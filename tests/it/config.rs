@@ -1,6 +1,6 @@
 //! The configuration file (`unroot.toml`, `.unroot.toml`) and `--show-config`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

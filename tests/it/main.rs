@@ -1,0 +1,17 @@
+//! The integration tests, one test binary (one link instead of one per file): each module
+//! is what was a file of its own under tests/.
+
+mod cli;
+mod cli_output;
+mod cli_ports;
+mod common;
+mod config;
+mod conformance;
+mod corpus;
+mod git;
+mod interactive;
+mod layout;
+mod oracles;
+mod proptest_fixer;
+mod proptest_parser;
+mod registry;
