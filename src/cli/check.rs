@@ -20,7 +20,7 @@ use crate::output::json::JsonArray;
 use crate::output::progress::Progress;
 use crate::output::text::{self, Action, Tally};
 use crate::output::{diff, github, sarif};
-use crate::settings::{PinMode, Resolver, Settings};
+use crate::settings::{Resolver, Settings};
 
 /// How many finished files may wait for a slower one before them to be printed.
 const WINDOW: usize = 256;
@@ -95,7 +95,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         progress.inc();
         checked
     };
-    let mut printer = Printer::new(args.format, action, &progress);
+    let mut printer = Printer::new(args.format, &progress);
     let mut reports = Vec::new();
     let holds_reports = batch.git.is_some() || args.format == Format::Sarif;
     let mut lookup_failed = false;
@@ -118,13 +118,12 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         if holds_reports {
             reports.push(file.report);
         } else {
-            printer.action = action;
-            printer.print(stdout, &file.report);
+            printer.print(stdout, &file.report, action);
         }
     };
     let digests = files
         .iter()
-        .any(|(_, settings)| settings.config.pin.value == PinMode::Digest);
+        .any(|(_, settings)| settings.lint.registry.is_some());
     if args.write && digests {
         // Every file is checked before any is written: a `--pin digest` lookup that fails in
         // one file stops the writing of all of them, so a run never pins half a repository.
@@ -155,7 +154,6 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         );
     }
     let action = if lookup_failed { Action::Show } else { action };
-    printer.action = action;
     progress.finish();
     if lookup_failed && args.write {
         let _ = writeln!(
@@ -190,11 +188,11 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         }
     } else {
         for report in &reports {
-            printer.print(stdout, report);
+            printer.print(stdout, report, action);
         }
     }
     let _ = stdout.write_all(&git_lines);
-    let tally = printer.finish(stdout);
+    let tally = printer.finish(stdout, action);
     match final_status(status, &tally, action, args.exit_zero) {
         _ if !git_ok => Status::Error,
         status => status,
@@ -214,17 +212,15 @@ fn report_errors(file: &Checked, stderr: &mut dyn Write) -> io::Result<()> {
 /// Prints reports one by one in the run's format and adds them up for the summary.
 struct Printer<'a> {
     format: Format,
-    action: Action,
     progress: &'a Progress,
     json: JsonArray,
     tally: Tally,
 }
 
 impl<'a> Printer<'a> {
-    fn new(format: Format, action: Action, progress: &'a Progress) -> Printer<'a> {
+    fn new(format: Format, progress: &'a Progress) -> Printer<'a> {
         Printer {
             format,
-            action,
             progress,
             json: JsonArray::default(),
             tally: Tally::default(),
@@ -233,10 +229,10 @@ impl<'a> Printer<'a> {
 
     /// A failed write is a closed pipe: nobody reads the rest; the status tells the outcome
     /// (and the checked stream remembers the failure).
-    fn print(&mut self, out: &mut dyn Write, report: &FileReport) {
+    fn print(&mut self, out: &mut dyn Write, report: &FileReport, action: Action) {
         self.tally.add(report);
         let _ = self.progress.suspend(|| match self.format {
-            Format::Text => text::write_file(out, report, self.action),
+            Format::Text => text::write_file(out, report, action),
             Format::Json => self.json.push(out, report),
             Format::Github => {
                 out.write_all(github::render(std::slice::from_ref(report)).as_bytes())
@@ -247,13 +243,13 @@ impl<'a> Printer<'a> {
     }
 
     /// Closes the document (JSON) or prints the summary line (text); the counts.
-    fn finish(self, out: &mut dyn Write) -> Tally {
+    fn finish(self, out: &mut dyn Write, action: Action) -> Tally {
         match self.format {
             Format::Json => {
                 let _ = self.json.finish(out);
             }
             Format::Text => {
-                if let Some(summary) = self.tally.summary(self.action) {
+                if let Some(summary) = self.tally.summary(action) {
                     let _ = writeln!(out, "{summary}");
                 }
             }

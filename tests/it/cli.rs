@@ -1900,11 +1900,7 @@ fn an_unreadable_directory_is_an_error() {
     mode("ok", 0o755);
     mode("ok/Dockerfile", 0o644);
     mode("locked", 0o000);
-    let uid = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .expect("id");
-    let root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+    let root = common::running_as_root();
     let mut command = if root {
         let mut command = std::process::Command::new("setpriv");
         command
@@ -1937,11 +1933,7 @@ fn write_keeps_the_owner_and_leaves_links_and_read_only_files() {
     std::fs::hard_link(&linked, dir.path("linked/copy.txt")).expect("hard link");
     let read_only = dir.file("readonly/Dockerfile", APP);
     std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444)).expect("chmod");
-    let uid = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .expect("id");
-    let root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+    let root = common::running_as_root();
     if root {
         std::os::unix::fs::chown(&owned, Some(1234), Some(5678)).expect("chown");
     }

@@ -283,3 +283,12 @@ pub fn rule_doc_from_source(file: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Whether the tests run as root (who reads any directory and may give files away).
+pub fn running_as_root() -> bool {
+    let uid = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .expect("run id");
+    String::from_utf8_lossy(&uid.stdout).trim() == "0"
+}
