@@ -21,11 +21,13 @@
 //!
 //! A case unroot gets wrong today has `known_broken` (the reason) and `symptom` (texts that
 //! the build error, run error, log tail or HTTP errors must all contain); the rest of the
-//! section is the target. Such a case passes only while it still fails that way: when it meets the target, or
-//! breaks some other way, the test fails so that someone updates `expect.toml`.
+//! section is the target. Such a case passes only while it still fails that way: when it meets
+//! the target, or breaks some other way, the test fails so that someone updates `expect.toml`.
+//! A run that fails for reasons unrelated to the file (a harness error, podman 4.3's
+//! `layer not known` under concurrency) is retried once.
 //!
 //! Needs the run-image store (`$RUN_IMAGE_HOME/conf/containers.conf`, made by
-//! `setup-base-images.sh`): without it the test fails when `CI` is set and is skipped with a
+//! `tests/e2e/setup.sh`): without it the test fails when `CI` is set and is skipped with a
 //! note otherwise. `UNROOT_E2E_FIXTURES=a,b` runs only those fixtures, `UNROOT_E2E_JOBS`
 //! sets how many run at once (3). The summary is also written to
 //! `target/tmp/e2e-report.txt`.
@@ -161,9 +163,8 @@ fn store_ready() -> bool {
         format!("{} is missing (the shared tools)", script.display())
     } else if !conf.is_file() {
         format!(
-            "the run-image store is not set up ({} is missing): run \
-             `bash ../shared/tools/run-image/setup-base-images.sh --majors \"22 26\"` \
-             (.ci/run does this; see README.md, \"End-to-end tests\")",
+            "the run-image store is not set up ({} is missing): run `bash tests/e2e/setup.sh` \
+             as root (.ci/run does; see README.md, \"End-to-end tests\")",
             conf.display()
         )
     } else {
@@ -215,11 +216,12 @@ fn run_image(dockerfile: &Path, context: &Path, strict: bool) -> Value {
         })
     };
     let first = once();
-    if transient(&first) {
-        once()
-    } else {
-        first
+    if !transient(&first) {
+        return first;
     }
+    let mut second = once();
+    second["retried_after"] = Value::String(excerpt(&evidence(&first), &[]));
+    second
 }
 
 /// One line about a run: what was built, who ran it, what answered.
@@ -251,6 +253,9 @@ fn describe(result: &Value) -> String {
         if result["running"].as_bool() != Some(true) {
             write!(line, " exit={}", result["exit_code"]).unwrap();
         }
+    }
+    if let Some(first) = result["retried_after"].as_str() {
+        write!(line, " (second try; the first: {first})").unwrap();
     }
     line
 }
