@@ -113,7 +113,7 @@ pub fn port_references(
     let mut names = Vec::new();
     let new_text = new.to_string();
     let line = |node: &Node| line_of(source, node.span.start);
-    let mut edit = |node: &Node, what: String, found: &mut Vec<Reference>| {
+    let edit = |node: &Node, what: String, found: &mut Vec<Reference>| {
         found.push(match replace_scalar(source, node, &new_text) {
             Some(edit) => Reference::Edit {
                 line: line(node),

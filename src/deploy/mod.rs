@@ -6,7 +6,7 @@ pub mod compose;
 pub mod kube;
 
 use crate::edit::Edit;
-use crate::yaml::{Node, Stream};
+use crate::yaml::Node;
 
 /// What kind of deployment file a path is, by its name (and, for plain YAML, its content).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,23 +21,6 @@ pub enum FileKind {
     HelmTemplate,
     /// `kustomization.yaml`: patches are reported, never edited.
     Kustomization,
-}
-
-impl FileKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Compose => "compose",
-            FileKind::Kubernetes => "kubernetes",
-            FileKind::HelmValues => "helm-values",
-            FileKind::HelmTemplate => "helm-template",
-            FileKind::Kustomization => "kustomization",
-        }
-    }
-}
-
-/// True for a YAML file name the walk hands to [`kind_of`].
-pub fn is_yaml_name(name: &str) -> bool {
-    name.ends_with(".yaml") || name.ends_with(".yml")
 }
 
 /// True for Compose file names: `compose.yaml`, `compose.override.yml`, `docker-compose.yml`,
@@ -173,12 +156,29 @@ pub fn scalars(node: &Node) -> Vec<&Node> {
     out
 }
 
-/// A parsed deployment file.
-#[derive(Debug)]
-pub struct Parsed {
-    pub kind: FileKind,
-    pub source: String,
-    pub stream: Stream,
+/// What the deployment files that run a Dockerfile's image say about one of its ports: the
+/// linter gathers it before the Dockerfile's rules run (`privileged-port` reads it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PortFacts {
+    pub port: u16,
+    /// `file:line (what)` of each place unroot moves with the port, or that follows it.
+    pub carried: Vec<String>,
+    /// `file:line: why` of each place a person must change.
+    pub person: Vec<String>,
+}
+
+/// The deployment facts of one Dockerfile.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeploymentFacts {
+    /// Deployment files run this image (Compose `build:`, a Kubernetes `image:`).
+    pub linked: Vec<String>,
+    pub ports: Vec<PortFacts>,
+}
+
+impl DeploymentFacts {
+    pub fn port(&self, port: u16) -> Option<&PortFacts> {
+        self.ports.iter().find(|facts| facts.port == port)
+    }
 }
 
 #[cfg(test)]

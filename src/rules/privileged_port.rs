@@ -177,8 +177,45 @@ pub(crate) fn privileged_port(cx: &Context) -> Vec<Finding> {
         .collect();
     verify(cx, planned)
         .into_iter()
+        .map(|(spec, plan)| (spec, plan.map(|plan| carried(cx, spec, plan))))
         .map(|(spec, plan)| finding(&chain, spec, plan))
         .collect()
+}
+
+/// A move is safe only when every place the repository's deployment files name the port is
+/// moved with it ([`crate::rules::deployment`]); otherwise it is unsafe, and the help lists
+/// what needs a person.
+fn carried(cx: &Context, spec: PortSpec, mut plan: Plan) -> Plan {
+    let (PortSpec::Port(port), Some(facts)) = (spec, &cx.options.deployment) else {
+        return plan;
+    };
+    let Some(facts) = facts.port(port) else {
+        return plan;
+    };
+    let mut notes: Vec<String> = plan.note.take().into_iter().collect();
+    if !facts.carried.is_empty() {
+        notes.push(format!(
+            "the deployment files move with it: {}",
+            facts.carried.join(", ")
+        ));
+    }
+    if !facts.person.is_empty() {
+        plan.fix.applicability = Applicability::Unsafe;
+        notes.push(format!(
+            "the move is unsafe: unroot cannot change every reference to port `{port}`; these need a person: {}",
+            facts.person.join("; ")
+        ));
+    }
+    plan.note = (!notes.is_empty()).then(|| notes.join("; "));
+    plan
+}
+
+/// The port a fix of this rule moves and where to (from its title, which this file writes).
+pub fn moved_port(fix: &Fix) -> Option<(u16, u16)> {
+    let rest = fix.title.strip_prefix("move port `")?;
+    let (old, rest) = rest.split_once("` to `")?;
+    let (new, _) = rest.split_once('`')?;
+    Some((old.parse().ok()?, new.parse().ok()?))
 }
 
 /// What the final stage and the stages it is built from say about ports, gathered once.

@@ -189,6 +189,7 @@ impl Resolver {
                 },
                 releases: self.releases.clone(),
                 digests: None,
+                deployment: None,
             },
             selection: RuleSelection {
                 select: config.select.value.clone(),

@@ -26,7 +26,8 @@ fn value_span(source: &str, node: &Node) -> Option<Span> {
         }
         _ => return None,
     };
-    (inner.text(source) == value && !value.contains('\n')).then_some(inner)
+    (source.get(inner.start..inner.end) == Some(value.as_str()) && !value.contains('\n'))
+        .then_some(inner)
 }
 
 /// Replaces a scalar's value, keeping its quotes.
@@ -51,7 +52,7 @@ pub fn replace_in_scalar(
 }
 
 /// The column (in bytes) of a block mapping's keys.
-pub fn block_indent(source: &str, map: &Node) -> Option<usize> {
+fn block_indent(source: &str, map: &Node) -> Option<usize> {
     if map.flow {
         return None;
     }

@@ -9,7 +9,7 @@
 
 mod edit;
 
-pub use edit::{block_indent, insert_entries, line_ending, replace_in_scalar, replace_scalar};
+pub use edit::{insert_entries, replace_in_scalar, replace_scalar};
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
@@ -47,7 +47,7 @@ pub enum Kind {
     },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
-    /// `*name`: the anchor's id ([`Stream::anchor`]).
+    /// `*name`: the id of the anchor ([`Node::anchor`]).
     Alias(usize),
 }
 
@@ -67,7 +67,6 @@ pub struct Node {
 #[derive(Debug)]
 pub struct Stream {
     pub documents: Vec<Node>,
-    anchors: Vec<(usize, Node)>,
 }
 
 impl Node {
@@ -142,16 +141,6 @@ impl Node {
     }
 }
 
-impl Stream {
-    /// The node an alias names.
-    pub fn anchor(&self, id: usize) -> Option<&Node> {
-        self.anchors
-            .iter()
-            .find(|(anchor, _)| *anchor == id)
-            .map(|(_, node)| node)
-    }
-}
-
 /// Parses `source`; every document, in order.
 pub fn parse(source: &str) -> Result<Stream, YamlError> {
     // Byte offset of each character, and of the end.
@@ -165,7 +154,6 @@ pub fn parse(source: &str) -> Result<Stream, YamlError> {
     let mut builder = Builder {
         stack: Vec::new(),
         documents: Vec::new(),
-        anchors: Vec::new(),
     };
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|err| YamlError {
@@ -250,7 +238,6 @@ pub fn parse(source: &str) -> Result<Stream, YamlError> {
     }
     Ok(Stream {
         documents: builder.documents,
-        anchors: builder.anchors,
     })
 }
 
@@ -288,14 +275,10 @@ struct Open {
 struct Builder {
     stack: Vec<Open>,
     documents: Vec<Node>,
-    anchors: Vec<(usize, Node)>,
 }
 
 impl Builder {
     fn add(&mut self, node: Node, line: usize) -> Result<(), YamlError> {
-        if node.anchor != 0 {
-            self.anchors.push((node.anchor, node.clone()));
-        }
         let Some(open) = self.stack.last_mut() else {
             self.documents.push(node);
             return Ok(());
