@@ -136,6 +136,42 @@ pub fn host_ports(text: &str, host: &str, port: u16) -> Vec<std::ops::Range<usiz
         .collect()
 }
 
+/// Does `line` call `host` on `port`: `host:port`, or `http://host/` (80) and
+/// `https://host/` (443) with the port implied?
+pub fn calls(line: &str, host: &str, port: u16) -> bool {
+    if !host_ports(line, host, port).is_empty() {
+        return true;
+    }
+    let scheme = match port {
+        80 => "http://",
+        443 => "https://",
+        _ => return false,
+    };
+    let needle = format!("{scheme}{host}");
+    line.match_indices(&needle).any(|(at, _)| {
+        let after = line[at + needle.len()..].chars().next();
+        after.is_none_or(|c| matches!(c, '/' | '"' | '\'' | '`' | ' ' | ';' | ')' | '?' | '#'))
+    })
+}
+
+/// The lines of an application's file (config, proxy config, tests) that a port move of
+/// `port` may break: calls of `hosts` on it, and, when `config`, a `port` key set to it
+/// (`"port": 443`, `port = 80`, `PORT=80`, `listen 80`). 1-based line numbers.
+pub fn text_references(text: &str, hosts: &[String], port: u16, config: bool) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            hosts.iter().any(|host| calls(line, host, port))
+                || (config && {
+                    let lower = line.to_ascii_lowercase();
+                    (lower.contains("port") || lower.trim_start().starts_with("listen"))
+                        && compose::mentions_port(line, port)
+                })
+        })
+        .map(|(index, _)| index + 1)
+        .collect()
+}
+
 /// Every scalar below `node` (aliases not followed).
 pub fn scalars(node: &Node) -> Vec<&Node> {
     let mut out = Vec::new();
@@ -212,6 +248,14 @@ mod tests {
         for name in ["values.yaml", "composer.yml", "deploy.yaml"] {
             assert!(!is_compose_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn application_files() {
+        let hosts = vec!["web".to_string()];
+        let text = "upstream { server web:80; }\nproxy_pass http://web/;\nfetch('http://webby/')\n{\"port\": 80}\n";
+        assert_eq!(text_references(text, &hosts, 80, false), vec![1, 2]);
+        assert_eq!(text_references(text, &hosts, 80, true), vec![1, 2, 4]);
     }
 
     #[test]

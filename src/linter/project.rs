@@ -246,7 +246,7 @@ impl Project {
                     .collect(),
                 ports: moves
                     .iter()
-                    .map(|&(old, _, _)| self.port_facts(&links, &unseen, old))
+                    .map(|&(old, _, _)| self.port_facts(path, &links, &unseen, old))
                     .collect(),
             };
             let mut options = settings.lint.clone();
@@ -441,7 +441,13 @@ impl Project {
             .collect()
     }
 
-    fn port_facts(&self, links: &[Link], unseen: &[(String, String)], old: u16) -> PortFacts {
+    fn port_facts(
+        &self,
+        dockerfile: &Path,
+        links: &[Link],
+        unseen: &[(String, String)],
+        old: u16,
+    ) -> PortFacts {
         let mut facts = PortFacts {
             port: old,
             ..PortFacts::default()
@@ -469,6 +475,11 @@ impl Project {
                 }
             }
         }
+        for (display, line) in self.application_references(dockerfile, links, old) {
+            facts
+                .person
+                .push(format!("{display}:{line}: names port `{old}` of the app"));
+        }
         for (display, text) in unseen {
             for (index, line) in text.lines().enumerate() {
                 if line.to_ascii_lowercase().contains("port") && compose::mentions_port(line, old) {
@@ -480,6 +491,129 @@ impl Project {
             }
         }
         facts
+    }
+}
+
+impl Project {
+    /// Application files that name the port: app config and tests under the Dockerfile's
+    /// directory (a `port` key set to it, or a call of the service on it), proxy configs and
+    /// tests next to the deployment files (calls of the service on it). The walk honours
+    /// ignore files, skips `node_modules` and hidden files, and reads at most
+    /// [`MAX_SCANNED`] files of at most 256 KiB.
+    fn application_references(
+        &self,
+        dockerfile: &Path,
+        links: &[Link],
+        old: u16,
+    ) -> Vec<(String, usize)> {
+        let mut hosts: Vec<String> = Vec::new();
+        for link in links {
+            let file = &self.files[link.file];
+            match &link.target {
+                Target::ComposeService { name, .. } => hosts.push(name.clone()),
+                Target::Container { doc, .. } => {
+                    let Ok((_, stream)) = &file.parsed else {
+                        continue;
+                    };
+                    if let Some(workload) = kube::workload(&stream.documents[*doc]) {
+                        let documents = self
+                            .files
+                            .iter()
+                            .flat_map(|f| f.parsed.iter())
+                            .flat_map(|(_, s)| &s.documents);
+                        for other in documents {
+                            if kube::kind(other) == Some("Service")
+                                && kube::selects(other, &workload)
+                            {
+                                hosts.push(kube::name(other).to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        hosts.retain(|h| !h.is_empty());
+        hosts.sort();
+        hosts.dedup();
+        let mut roots: Vec<(PathBuf, bool)> = Vec::new();
+        if let Some(dir) = dockerfile.parent() {
+            roots.push((dir.to_path_buf(), true));
+        }
+        for link in links {
+            if let Some(dir) = self.files[link.file].path.parent() {
+                roots.push((dir.to_path_buf(), false));
+            }
+        }
+        let deployment: Vec<&Path> = self.files.iter().map(|f| f.path.as_path()).collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut found = Vec::new();
+        let mut scanned = 0;
+        for (root, config) in roots {
+            let root = if root.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                root
+            };
+            let walk = ignore::WalkBuilder::new(&root)
+                .max_depth(Some(4))
+                .filter_entry(|e| e.file_name() != "node_modules")
+                .build();
+            for entry in walk.flatten() {
+                let path = entry.path();
+                if !entry.file_type().is_some_and(|t| t.is_file())
+                    || path == dockerfile
+                    || deployment.contains(&path)
+                    || !application_file(path)
+                    || !seen.insert(path.to_path_buf())
+                {
+                    continue;
+                }
+                scanned += 1;
+                if scanned > MAX_SCANNED {
+                    return found;
+                }
+                let small = entry.metadata().is_ok_and(|m| m.len() <= 256 * 1024);
+                let Some(text) = small.then(|| std::fs::read_to_string(path).ok()).flatten() else {
+                    continue;
+                };
+                let is_config = config && !is_test(path);
+                for line in crate::deploy::text_references(&text, &hosts, old, is_config) {
+                    let shown = path.strip_prefix(".").unwrap_or(path);
+                    found.push((shown.display().to_string(), line));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The most application files one port move reads.
+const MAX_SCANNED: usize = 2000;
+
+fn is_test(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.contains(".test.")
+        || name.contains(".spec.")
+        || ["/test/", "/tests/", "/e2e/", "/__tests__/"]
+            .iter()
+            .any(|d| text.contains(d))
+}
+
+/// Config files, proxy configs and tests: what may name the app's port.
+fn application_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if matches!(name, "package.json" | "package-lock.json") || name.starts_with("tsconfig") {
+        return false;
+    }
+    if name.starts_with("Caddyfile") || name.starts_with("nginx") {
+        return true;
+    }
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match extension {
+        "conf" | "json" | "toml" | "ini" | "env" => true,
+        "js" | "mjs" | "cjs" | "ts" | "sh" | "py" => is_test(path),
+        _ => false,
     }
 }
 
