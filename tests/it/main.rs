@@ -8,6 +8,7 @@ mod common;
 mod config;
 mod conformance;
 mod corpus;
+mod deploy;
 mod e2e;
 mod git;
 mod interactive;
