@@ -65,8 +65,8 @@ declare_rule! {
     /// otherwise (files the app writes there must be writable by uid 1000).
     ///
     /// Suppress with `# unroot ignore=deploy-user` on the line above the reported line, or
-    /// on the workload with Checkov's `checkov.io/skip1: CKV_K8S_6=…` (or CKV_K8S_20,
-    /// CKV_K8S_30) annotation or kube-linter's `ignore-check.kube-linter.io/run-as-non-root`
+    /// on the workload with Checkov's `checkov.io/skip1: CKV_K8S_23=…` (or CKV_K8S_20,
+    /// CKV_K8S_30, CKV_K8S_6) annotation or kube-linter's `ignore-check.kube-linter.io/run-as-non-root`
     /// (or `privilege-escalation-container`, `privileged-container`).
     ///
     /// ## References
@@ -74,7 +74,8 @@ declare_rule! {
     ///   <https://kubernetes.io/docs/tasks/configure-pod-container/security-context/>
     /// - docker-node best practices (`-u node`):
     ///   <https://github.com/nodejs/docker-node/blob/main/docs/BestPractices.md>
-    /// - Checkov CKV_K8S_6, CKV_K8S_20: <https://www.checkov.io/5.Policy%20Index/kubernetes.html>
+    /// - Checkov CKV_K8S_20, CKV_K8S_23, CKV_K8S_30 (CKV_K8S_40, a uid of 10000 or more, is not
+    ///   followed: the node images' user is 1000): <https://www.checkov.io/5.Policy%20Index/kubernetes.html>
     pub(crate) const DEPLOY_USER = Rule {
         name: "deploy-user",
         summary: "a deployment runs the image as root or without a numeric non-root user",
@@ -82,6 +83,7 @@ declare_rule! {
         aliases: &[
             "CKV_K8S_6",
             "CKV_K8S_20",
+            "CKV_K8S_23",
             "CKV_K8S_30",
             "run-as-non-root",
             "privilege-escalation-container",
