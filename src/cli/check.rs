@@ -207,6 +207,21 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     let mut git_ok = true;
     if let Some(git) = batch.git.filter(|_| !lookup_failed) {
         let text = args.format == Format::Text;
+        // A port move that edits deployment files is committed whole or not at all, and
+        // `--branch` does not commit deployment files yet: such a Dockerfile is left out.
+        let held = project.as_ref().map(Project::carrying).unwrap_or_default();
+        for path in &held {
+            let _ = writeln!(
+                stderr,
+                "{}: not committed: its port move edits deployment files, which --branch does not commit yet; use --write",
+                path.display()
+            );
+        }
+        let files: Vec<(PathBuf, Arc<Settings>)> = files
+            .iter()
+            .filter(|(path, _)| !held.contains(path))
+            .cloned()
+            .collect();
         let outcome = git::run(&git, &files, text, &mut git_lines, stderr);
         git_ok = outcome.ok;
         let committed: std::collections::HashSet<String> = outcome

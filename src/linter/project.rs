@@ -55,6 +55,8 @@ pub struct Project {
     node_runners: Vec<Link>,
     /// Results made ahead of the stream: linked Dockerfiles and every deployment file.
     ready: Mutex<HashMap<PathBuf, Result<Checked, Error>>>,
+    /// Dockerfiles whose port moves edit deployment files too.
+    carries: Mutex<Vec<PathBuf>>,
 }
 
 impl Project {
@@ -108,6 +110,7 @@ impl Project {
             links: HashMap::new(),
             node_runners: Vec::new(),
             ready: Mutex::new(HashMap::new()),
+            carries: Mutex::new(Vec::new()),
         };
         project.link(dockerfiles);
         project
@@ -120,6 +123,15 @@ impl Project {
             .filter(|f| f.kind != FileKind::HelmTemplate)
             .map(|f| (f.path.clone(), f.settings.clone()))
             .collect()
+    }
+
+    /// The Dockerfiles whose port moves edit deployment files too: `--branch`, which does
+    /// not commit deployment files yet, leaves them out, so no move is committed by halves.
+    pub fn carrying(&self) -> Vec<PathBuf> {
+        self.carries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The result made for `path` ahead of the stream, if any.
@@ -261,6 +273,13 @@ impl Project {
                             .into_iter()
                             .map(|r| (link.file, r));
                         for (file, reference) in own.chain(self.foreign_services(link, old, new)) {
+                            if matches!(reference, Reference::Edit { .. }) {
+                                let mut carries =
+                                    self.carries.lock().unwrap_or_else(PoisonError::into_inner);
+                                if !carries.contains(path) {
+                                    carries.push(path.clone());
+                                }
+                            }
                             carried[file].push(Carried {
                                 reference,
                                 old,
