@@ -343,10 +343,9 @@ mod tests {
         let Kind::Alias(id) = stream.documents[0].get("b").unwrap().kind else {
             panic!("an alias")
         };
-        assert_eq!(
-            stream.anchor(id).unwrap().get("k").unwrap().number(),
-            Some(1)
-        );
+        let anchored = stream.documents[0].get("a").unwrap();
+        assert_eq!(id, anchored.anchor);
+        assert_eq!(text(source, anchored), "k: 1");
         let kind = stream.documents[1].get("kind").unwrap();
         assert_eq!(text(source, kind), "Service");
         assert_eq!(line_of(source, kind.span.start), 5);
