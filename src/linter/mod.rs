@@ -10,7 +10,7 @@ mod report;
 
 pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, Checked};
 pub use error::Error;
-pub use project::Project;
+pub use project::{FileSettings, Project};
 pub use report::FileReport;
 
 use std::sync::Arc;

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::check::{check_file, read_limited, Checked};
 use super::error::Error;
 use super::report::FileReport;
+use super::LintOptions;
 use crate::analysis::{Analysis, BaseImage, EffectiveUser};
 use crate::deploy::compose;
 use crate::deploy::kube;
@@ -24,15 +25,21 @@ use crate::deploy::{
 };
 use crate::edit::{apply_fixes, Applicability, Fix};
 use crate::rules::deployment::{self, moved_port, Carried, ImageUser, Runner, Target};
-use crate::settings::Settings;
 use crate::syntax::{ErrorKind, ParseError};
 use crate::yaml::Stream;
 
+/// What the repository step needs of a file's settings (the command line's are
+/// `S`).
+pub trait FileSettings: Clone {
+    fn lint_options(&self) -> &LintOptions;
+    fn fix_threshold(&self) -> Applicability;
+}
+
 /// A deployment file of the run.
-struct DeployFile {
+struct DeployFile<S> {
     path: PathBuf,
     display: String,
-    settings: Arc<Settings>,
+    settings: S,
     bytes: Vec<u8>,
     kind: FileKind,
     /// The text and its documents; the error when it is not YAML unroot reads.
@@ -47,8 +54,8 @@ struct Link {
 }
 
 /// The deployment files of a run and what they run.
-pub struct Project {
-    files: Vec<DeployFile>,
+pub struct Project<S> {
+    files: Vec<DeployFile<S>>,
     /// Canonical Dockerfile path → what runs its image.
     links: HashMap<PathBuf, Vec<Link>>,
     /// Node images run directly.
@@ -59,12 +66,9 @@ pub struct Project {
     carries: Mutex<Vec<PathBuf>>,
 }
 
-impl Project {
+impl<S: FileSettings> Project<S> {
     /// Reads and parses the YAML files of the run, keeping those that deploy something.
-    pub fn load(
-        yaml: &[(PathBuf, Arc<Settings>)],
-        dockerfiles: &[(PathBuf, Arc<Settings>)],
-    ) -> Project {
+    pub fn load(yaml: &[(PathBuf, S)], dockerfiles: &[(PathBuf, S)]) -> Project<S> {
         let mut files = Vec::new();
         for (path, settings) in yaml {
             let Ok(bytes) = File::open(path).and_then(|mut f| read_limited(&mut f)) else {
@@ -117,7 +121,7 @@ impl Project {
     }
 
     /// The paths of the deployment files, to be checked in the stream with the Dockerfiles.
-    pub fn paths(&self) -> Vec<(PathBuf, Arc<Settings>)> {
+    pub fn paths(&self) -> Vec<(PathBuf, S)> {
         self.files
             .iter()
             .filter(|f| f.kind != FileKind::HelmTemplate)
@@ -142,7 +146,7 @@ impl Project {
             .remove(path)
     }
 
-    fn link(&mut self, dockerfiles: &[(PathBuf, Arc<Settings>)]) {
+    fn link(&mut self, dockerfiles: &[(PathBuf, S)]) {
         let known: HashMap<PathBuf, PathBuf> = dockerfiles
             .iter()
             .filter_map(|(path, _)| Some((canonical(path)?, path.clone())))
@@ -190,6 +194,32 @@ impl Project {
                 }
             }
         }
+        // Services that only name an image a Compose file builds (a Swarm stack file).
+        for (index, file) in self.files.iter().enumerate() {
+            let Ok((_, stream)) = &file.parsed else {
+                continue;
+            };
+            if file.kind != FileKind::Compose {
+                continue;
+            }
+            for (doc_index, doc) in stream.documents.iter().enumerate() {
+                for service in compose::services(doc) {
+                    let built = service.build().is_some();
+                    let image = service.image().map(image_repository);
+                    if let (false, Some(dockerfile)) = (built, image.and_then(|i| images.get(i))) {
+                        let target = Target::ComposeService {
+                            doc: doc_index,
+                            name: service.name.to_string(),
+                        };
+                        let link = Link {
+                            file: index,
+                            target,
+                        };
+                        self.links.entry(dockerfile.clone()).or_default().push(link);
+                    }
+                }
+            }
+        }
         for (index, file) in self.files.iter().enumerate() {
             let Ok((_, stream)) = &file.parsed else {
                 continue;
@@ -222,7 +252,7 @@ impl Project {
 
     /// Checks the linked Dockerfiles with their deployment facts and makes the deployment
     /// files' reports, ahead of the stream.
-    pub fn prepare(&self, dockerfiles: &[(PathBuf, Arc<Settings>)], show_unsafe: bool) {
+    pub fn prepare(&self, dockerfiles: &[(PathBuf, S)], show_unsafe: bool) {
         let mut carried: Vec<Vec<Carried>> = vec![Vec::new(); self.files.len()];
         let mut runners: Vec<Vec<Runner>> = vec![Vec::new(); self.files.len()];
         for link in &self.node_runners {
@@ -238,12 +268,17 @@ impl Project {
                 .and_then(|c| self.links.get(&c))
                 .cloned()
                 .unwrap_or_default();
-            let unseen = self.unseen_references();
+            let unseen = self.unseen_references(path, !links.is_empty());
             if links.is_empty() && unseen.is_empty() {
                 continue;
             }
             // First without facts: which ports the rules move.
-            let Ok(first) = check_file(path, &settings.lint, settings.threshold, false) else {
+            let Ok(first) = check_file(
+                path,
+                settings.lint_options(),
+                settings.fix_threshold(),
+                false,
+            ) else {
                 continue;
             };
             let moves = moves_of(&first.report);
@@ -261,9 +296,9 @@ impl Project {
                     .map(|&(old, _, _)| self.port_facts(path, &links, &unseen, old))
                     .collect(),
             };
-            let mut options = settings.lint.clone();
+            let mut options = settings.lint_options().clone();
             options.rules.deployment = Some(Arc::new(facts));
-            let result = check_file(path, &options, settings.threshold, show_unsafe);
+            let result = check_file(path, &options, settings.fix_threshold(), show_unsafe);
             if let Ok(checked) = &result {
                 let report = &checked.report;
                 for (old, new, applicability) in moves_of(report) {
@@ -315,7 +350,7 @@ impl Project {
 
     fn report(
         &self,
-        file: &DeployFile,
+        file: &DeployFile<S>,
         carried: &[Carried],
         runners: &[Runner],
         show_unsafe: bool,
@@ -324,9 +359,9 @@ impl Project {
             path: file.path.clone(),
             source: err.clone(),
         })?;
-        let selection = &file.settings.lint.selection;
+        let selection = &file.settings.lint_options().selection;
         let findings = deployment::findings(source, &stream.documents, carried, runners, selection);
-        let threshold = file.settings.threshold;
+        let threshold = file.settings.fix_threshold();
         let fixes: Vec<&Fix> = findings.iter().filter_map(|f| f.fix.as_ref()).collect();
         let applied = apply_fixes(source, &fixes, threshold);
         let fixed = applied.text;
@@ -446,9 +481,18 @@ impl Project {
     /// Files that may name a port but that unroot cannot read: Helm templates and values,
     /// Kustomize files, YAML that does not parse. Their lines that name a port are listed
     /// for a person.
-    fn unseen_references(&self) -> Vec<(String, String)> {
+    ///
+    /// An unlinked Dockerfile counts those in its own directory and below, and those beside
+    /// one of its ancestors, not every one of a large tree. Only Dockerfiles with a port
+    /// move are held for this.
+    fn unseen_references(&self, dockerfile: &Path, linked: bool) -> Vec<(String, String)> {
+        let dir = dockerfile.parent().unwrap_or(Path::new(""));
         self.files
             .iter()
+            .filter(|file| {
+                let beside = file.path.parent().unwrap_or(Path::new(""));
+                linked || file.path.starts_with(dir) || dir.starts_with(beside)
+            })
             .filter_map(|file| {
                 let text = match (&file.parsed, file.kind) {
                     (Err((text, _)), _) => text,
@@ -513,7 +557,7 @@ impl Project {
     }
 }
 
-impl Project {
+impl<S: FileSettings> Project<S> {
     /// Application files that name the port: app config and tests under the Dockerfile's
     /// directory (a `port` key set to it, or a call of the service on it), proxy configs and
     /// tests next to the deployment files (calls of the service on it). The walk honours

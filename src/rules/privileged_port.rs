@@ -79,21 +79,19 @@ declare_rule! {
     ///   images that are not Node (checked with `--all-images`, e.g. nginx) do not read it.
     /// - A range (`EXPOSE 80-90`) is shifted as a whole (`8080-8090`) when every port of
     ///   the new range is free; otherwise it is reported without a fix.
-    ///
-    /// ## Deployment files
-    /// When Compose files or Kubernetes manifests of the walked tree run the image (a
-    /// Compose `build:` of this Dockerfile, or a Kubernetes `image:` that a Compose service
-    /// builds from it), the move is carried into them: the container side of Compose `ports`
-    /// (`"5001:80"` → `"5001:8080"`, long syntax `target:`), `expose`, `PORT` in
-    /// `environment`, healthcheck URLs, other services' `http://<service>:80`; Kubernetes
-    /// `containerPort`, probe ports, `PORT` in `env`, and the numeric (or defaulted)
-    /// `targetPort` of the Services that select the pods. Named ports follow by themselves; the
-    /// published side stays. The move is safe only when every reference found is edited: a
-    /// reference unroot cannot change (a port range or variable, a command argument, a Helm
-    /// chart or Kustomize file, YAML that does not parse, an application file that names the
-    /// port: `"port": 80`, `proxy_pass http://web:80`, a test calling `http://web/`) makes it
-    /// unsafe, and the help lists each `file:line`. The edits in every file share the fix's
-    /// applicability, so they are made together or not at all.
+    /// - Deployment files: when Compose files or Kubernetes manifests of the walked tree run the image (a
+    ///   Compose `build:` of this Dockerfile, or a Kubernetes `image:` that a Compose service
+    ///   builds from it), the move is carried into them: the container side of Compose `ports`
+    ///   (`"5001:80"` → `"5001:8080"`, long syntax `target:`), `expose`, `PORT` in
+    ///   `environment`, healthcheck URLs, other services' `http://<service>:80`; Kubernetes
+    ///   `containerPort`, probe ports, `PORT` in `env`, and the numeric (or defaulted)
+    ///   `targetPort` of the Services that select the pods. Named ports follow by themselves; the
+    ///   published side stays. The move is safe only when every reference found is edited: a
+    ///   reference unroot cannot change (a port range or variable, a command argument, a Helm
+    ///   chart or Kustomize file, YAML that does not parse, an application file that names the
+    ///   port: `"port": 80`, `proxy_pass http://web:80`, a test calling `http://web/`) makes it
+    ///   unsafe, and the help lists each `file:line`. The edits in every file share the fix's
+    ///   applicability, so they are made together or not at all.
     ///
     /// ## Options
     /// - `--port-map 80:3000,443:3443`: where each privileged port moves (instead of the

@@ -169,6 +169,25 @@ fn compose_alone() {
 }
 
 #[test]
+fn swarm_stack_files_follow_the_image_compose_builds() {
+    let dir = Dir::new();
+    dir.file("app/Dockerfile", DOCKERFILE);
+    dir.file(
+        "docker-compose.yml",
+        "services:\n  web:\n    build: ./app\n    image: acme/web\n",
+    );
+    let stack = "version: \"3.8\"\nservices:\n  web:\n    image: acme/web:1.2\n    ports:\n      - \"80:80\"\n    deploy:\n      replicas: 2\n";
+    dir.file("docker-stack.yml", stack);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        dir.read("docker-stack.yml"),
+        stack.replace("\"80:80\"", "\"80:8080\"")
+    );
+    validate_compose(&dir.path("docker-stack.yml"));
+}
+
+#[test]
 fn kubernetes_alone_with_a_service_in_another_file() {
     let dir = Dir::new();
     dir.file("app/Dockerfile", DOCKERFILE);
@@ -245,6 +264,16 @@ fn references_unroot_cannot_change_make_the_move_unsafe() {
             "app/config.json:2",
         ),
         (
+            "chart/values.yaml",
+            "service:\n  port: 80\n",
+            "chart/values.yaml:2",
+        ),
+        (
+            "chart/templates/deployment.yaml",
+            "spec:\n  containers:\n    - image: {{ .Values.image }}\n      ports:\n        - containerPort: 80\n",
+            "chart/templates/deployment.yaml:5",
+        ),
+        (
             "test/smoke.test.js",
             "fetch('http://web/health')\n",
             "test/smoke.test.js:1",
@@ -260,6 +289,12 @@ fn references_unroot_cannot_change_make_the_move_unsafe() {
             );
         }
         dir.file(name, text);
+        if name.starts_with("chart/") {
+            dir.file(
+                "chart/Chart.yaml",
+                "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+            );
+        }
         let before = dir.read("compose.yaml");
         let run = dir.run(&["--write"]);
         assert_eq!(run.code, 1, "{name}: {run:?}");
