@@ -112,6 +112,10 @@ pub struct Args {
     #[arg(long, value_name = "URL", value_parser = parse_registry, help_heading = "Fix")]
     pub registry: Option<String>,
 
+    /// The longest a network wait may take: each registry lookup of `--pin digest` [default: 20]; the push, to connect and then for each read and write, and each pull-request API request [default: 60]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400), help_heading = "Fix")]
+    pub timeout: Option<u64>,
+
     /// A fresh copy of Node's release list (https://nodejs.org/dist/index.json) to use instead of the shipped table
     #[arg(long, value_name = "FILE", help_heading = "Fix")]
     pub node_release_table: Option<PathBuf>,
@@ -159,10 +163,6 @@ pub struct Args {
     /// A host a forge token may also go to, HOST or HOST:PORT (repeatable; or UNROOT_TOKEN_HOSTS); by default only github.com, api.github.com, gitlab.com and --api-url's host
     #[arg(long, value_name = "HOST", value_parser = parse_token_host, requires = "push", help_heading = "Git")]
     pub token_host: Vec<String>,
-
-    /// The longest the push waits for the remote (to connect, then for each read and write) and the pull request for each API request [default: 60]
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400), requires = "push", help_heading = "Git")]
-    pub timeout: Option<u64>,
 
     /// Print the commit, the push and the pull request requests instead of making them
     #[arg(long, requires = "branch", help_heading = "Git")]
@@ -299,6 +299,7 @@ impl Args {
             chown: self.chown,
             offer_unsafe: self.interactive,
             registry: self.registry.clone(),
+            network_timeout: self.timeout.map(std::time::Duration::from_secs),
         }
     }
 

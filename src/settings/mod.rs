@@ -47,6 +47,8 @@ pub struct Overrides {
     pub offer_unsafe: bool,
     /// The registry `--pin digest` asks instead of each image's own.
     pub registry: Option<String>,
+    /// `--timeout`: the longest one registry lookup may take.
+    pub network_timeout: Option<std::time::Duration>,
 }
 
 /// What one file is checked with.
@@ -198,7 +200,12 @@ impl Resolver {
             registry: (config.pin.value == PinMode::Digest).then(|| {
                 self.registry
                     .get_or_init(|| {
-                        Arc::new(RegistryResolver::new(self.overrides.registry.clone()))
+                        Arc::new(RegistryResolver::new(
+                            self.overrides.registry.clone(),
+                            self.overrides
+                                .network_timeout
+                                .unwrap_or(crate::sources::registry::DEFAULT_TIMEOUT),
+                        ))
                     })
                     .clone()
             }),
