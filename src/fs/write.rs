@@ -168,6 +168,7 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    #[allow(clippy::print_stderr)]
     fn keeps_extended_attributes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("Dockerfile");
