@@ -12,6 +12,7 @@ mod e2e;
 mod git;
 mod interactive;
 mod layout;
+mod nvim;
 mod oracles;
 mod proptest_fixer;
 mod proptest_parser;
