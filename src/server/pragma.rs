@@ -156,47 +156,47 @@ mod tests {
 
     #[test]
     fn unroot_pragma_goes_above_the_instruction() {
-        let texts = suppressed_texts("FROM node:22\r\n  RUN npm ci\r\n  CMD node x\r\n");
+        let texts = suppressed_texts("FROM node:lts\r\n  RUN npm ci\r\n  CMD node x\r\n");
         let comments: Vec<&str> = texts.iter().map(|(c, _)| c.as_str()).collect();
         assert_eq!(
             comments,
-            ["# unroot ignore=floating-tag", "# unroot ignore=root-user"]
+            ["# unroot ignore=root-user", "# unroot ignore=floating-tag"]
         );
         assert_eq!(
-            texts[0].1,
-            "# unroot ignore=floating-tag\r\nFROM node:22\r\n  RUN npm ci\r\n  CMD node x\r\n"
+            texts[1].1,
+            "# unroot ignore=floating-tag\r\nFROM node:lts\r\n  RUN npm ci\r\n  CMD node x\r\n"
         );
     }
 
     #[test]
     fn an_existing_unroot_pragma_is_extended() {
-        let texts = suppressed_texts("# unroot ignore=end-of-life\nFROM node:22\nCMD node x\n");
-        assert_eq!(texts[0].0, "# unroot ignore=end-of-life,floating-tag");
+        let texts = suppressed_texts("# unroot ignore=end-of-life\nFROM node:lts\nCMD node x\n");
+        assert_eq!(texts[0].0, "# unroot ignore=end-of-life,root-user");
         assert!(texts[0]
             .1
-            .starts_with("# unroot ignore=end-of-life,floating-tag\nFROM"));
+            .starts_with("# unroot ignore=end-of-life,root-user\nFROM"));
     }
 
     #[test]
     fn other_tools_pragmas_only_where_the_file_uses_them() {
         let texts = suppressed_texts(
-            "# hadolint global ignore=DL3008\n# trivy:ignore:DS026\n# checkov:skip=CKV_DOCKER_2: no healthcheck\nFROM node:22\nCMD node x\n",
+            "# hadolint global ignore=DL3008\n# trivy:ignore:DS026\n# checkov:skip=CKV_DOCKER_2: no healthcheck\nFROM node:lts\nCMD node x\n",
         );
         let comments: Vec<&str> = texts.iter().map(|(c, _)| c.as_str()).collect();
         assert_eq!(
             comments,
             [
-                "# unroot ignore=floating-tag",
-                "# hadolint ignore=DL3006,DL3007",
-                "# trivy:ignore:DS001",
-                "# checkov:skip=CKV_DOCKER_7: floating-tag",
                 "# unroot ignore=root-user",
                 "# hadolint ignore=DL3002",
                 "# trivy:ignore:DS002",
                 "# checkov:skip=CKV_DOCKER_3: root-user # checkov:skip=CKV_DOCKER_8: root-user",
+                "# unroot ignore=floating-tag",
+                "# hadolint ignore=DL3006,DL3007",
+                "# trivy:ignore:DS001",
+                "# checkov:skip=CKV_DOCKER_7: floating-tag",
             ]
         );
-        let plain = suppressed_texts("FROM node:22\nCMD node x\n");
+        let plain = suppressed_texts("FROM node:lts\nCMD node x\n");
         assert_eq!(plain.len(), 2);
     }
 }
