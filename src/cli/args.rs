@@ -17,7 +17,12 @@ use crate::settings::{Overrides, PinMode};
 /// makes the image unsafe and shows the diff that fixes it. Nothing is written unless you
 /// pass --write. Exit status: 0 nothing to fix, 1 findings remain, 2 error.
 #[derive(Debug, Parser)]
-#[command(name = "unroot", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "unroot",
+    version,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -186,7 +191,9 @@ pub struct Args {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]
 pub enum Command {
-    /// Run the language server: diagnostics, quick fixes and fix-all in an editor, over LSP on standard input and output (README: Editors)
+    /// Run the language server for editors (LSP on standard input and output): diagnostics, quick fixes, fix-all
+    ///
+    /// Settings come from each file's unroot.toml and the editor's `unroot` settings; see the README's "Editors" section.
     Server,
 }
 
