@@ -259,10 +259,7 @@ impl Server<'_> {
     }
 
     fn show_error(&self, message: &str) {
-        self.notify(
-            "window/showMessage",
-            json!({"type": 1, "message": message}),
-        );
+        self.notify("window/showMessage", json!({"type": 1, "message": message}));
     }
 
     fn on_request(&mut self, request: Request) {
@@ -302,7 +299,9 @@ impl Server<'_> {
                         text: text_document.text,
                         version: text_document.version,
                         path,
-                        dockerfile: named || language == "dockerfile" || language == "containerfile",
+                        dockerfile: named
+                            || language == "dockerfile"
+                            || language == "containerfile",
                         checked: None,
                     };
                     self.documents.insert(text_document.uri.clone(), document);
@@ -430,7 +429,9 @@ impl Server<'_> {
         }
         self.publish(uri, Some(version), diagnostics);
         if let Some(lookup) = lookup {
-            let worker = self.worker.get_or_insert_with(|| spawn_worker(self.encoding));
+            let worker = self
+                .worker
+                .get_or_insert_with(|| spawn_worker(self.encoding));
             let _ = worker.jobs.send(lookup);
         }
     }
@@ -572,14 +573,12 @@ impl Server<'_> {
         let mut actions = Vec::new();
         if wanted(CodeActionKind::QUICKFIX.as_str()) {
             let file = parse(text).ok();
-            for (finding, diagnostic) in checked.findings.iter().zip(&checked.finding_diagnostics)
-            {
+            for (finding, diagnostic) in checked.findings.iter().zip(&checked.finding_diagnostics) {
                 let touches = finding.span.start <= asked.end && asked.start <= finding.span.end;
-                let listed = params
-                    .context
-                    .diagnostics
-                    .iter()
-                    .any(|given| given.range == diagnostic.range && given.code == diagnostic.code);
+                let listed =
+                    params.context.diagnostics.iter().any(|given| {
+                        given.range == diagnostic.range && given.code == diagnostic.code
+                    });
                 if !touches && !listed {
                     continue;
                 }
@@ -749,11 +748,7 @@ fn check_text(
 
 /// The README section that documents a rule.
 pub fn docs_url(rule: &str) -> Option<Url> {
-    Url::parse(&format!(
-        "{}#the-{rule}-rule",
-        env!("CARGO_PKG_REPOSITORY")
-    ))
-    .ok()
+    Url::parse(&format!("{}#the-{rule}-rule", env!("CARGO_PKG_REPOSITORY"))).ok()
 }
 
 fn diagnostic(text: &str, finding: &Finding, encoding: Encoding) -> Diagnostic {
@@ -820,8 +815,7 @@ fn whole_edit(old: &str, new: &str) -> Edit {
         .zip(new[prefix..].bytes().rev())
         .take_while(|(a, b)| a == b)
         .count();
-    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix)
-    {
+    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
         suffix -= 1;
     }
     Edit::replace(

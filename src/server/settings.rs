@@ -104,7 +104,9 @@ impl EditorSettings {
                 port_map,
                 all_images: raw.all_images,
                 chown: raw.chown.unwrap_or(false),
-                registry: raw.registry.map(|url| url.trim_end_matches('/').to_string()),
+                registry: raw
+                    .registry
+                    .map(|url| url.trim_end_matches('/').to_string()),
                 network_timeout: Some(std::time::Duration::from_secs(
                     raw.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS).clamp(1, 86400),
                 )),

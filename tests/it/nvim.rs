@@ -15,7 +15,8 @@ fn nvim() -> Option<PathBuf> {
             .find(|candidate| candidate.is_file())
     });
     if found.is_none() {
-        let note = "`nvim` is not on PATH: install it with `apt-get install neovim` (.ci/run does this)";
+        let note =
+            "`nvim` is not on PATH: install it with `apt-get install neovim` (.ci/run does this)";
         assert!(std::env::var_os("CI").is_none(), "{note}");
         println!("SKIPPED: {note}");
     }
@@ -27,7 +28,16 @@ fn run(nvim: &Path, dir: &Dir, file: &Path, action: &str) -> Vec<String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nvim/code_action.lua");
     let report = dir.path("codes.txt");
     let output = Command::new(nvim)
-        .args(["--headless", "--clean", "-n", "-i", "NONE", "-u", "NONE", "-c"])
+        .args([
+            "--headless",
+            "--clean",
+            "-n",
+            "-i",
+            "NONE",
+            "-u",
+            "NONE",
+            "-c",
+        ])
         .arg(format!("luafile {}", script.display()))
         .current_dir(dir.root())
         .env("UNROOT_BIN", env!("CARGO_BIN_EXE_unroot"))
@@ -54,12 +64,16 @@ fn run(nvim: &Path, dir: &Dir, file: &Path, action: &str) -> Vec<String> {
 fn neovim_fixes_all_and_writes_the_file() {
     let Some(nvim) = nvim() else { return };
     let dir = Dir::new();
-    let source = "FROM node:lts-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n";
+    let source =
+        "FROM node:lts-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n";
     let file = dir.file("Dockerfile", source);
     // What `unroot -` makes of the file: every safe fix.
     let expected = dir.run_stdin(&["-"], source).stdout;
     assert!(expected.contains("\nUSER node\nCMD"), "{expected}");
-    assert!(!expected.starts_with("FROM node:lts-alpine\n"), "{expected}");
+    assert!(
+        !expected.starts_with("FROM node:lts-alpine\n"),
+        "{expected}"
+    );
     let mut codes = run(&nvim, &dir, &file, "source.fixAll.unroot");
     codes.sort();
     assert_eq!(codes, ["floating-tag", "root-user"]);
@@ -75,7 +89,10 @@ fn neovim_applies_a_quick_fix_on_a_non_ascii_line() {
     let file = dir.file("Dockerfile", source);
     // The file's one finding, fixed: what `unroot --unsafe-fixes -` makes of it.
     let expected = dir.run_stdin(&["--unsafe-fixes", "-"], source).stdout;
-    assert!(expected.contains("\nENV NOTE=é😀 PORT=8080\n"), "{expected}");
+    assert!(
+        expected.contains("\nENV NOTE=é😀 PORT=8080\n"),
+        "{expected}"
+    );
     let codes = run(&nvim, &dir, &file, "quickfix");
     assert_eq!(codes, ["privileged-port"]);
     assert_eq!(dir.read_bytes("Dockerfile"), expected.as_bytes());

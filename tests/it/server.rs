@@ -278,7 +278,8 @@ fn titled<'a>(actions: &'a [Value], title: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no action `{title}` in {actions:#?}"))
 }
 
-const APP: &str = "FROM node:22.11.0-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n";
+const APP: &str =
+    "FROM node:22.11.0-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n";
 const APP_FIXED: &str = "FROM node:22.11.0-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\nCMD [\"node\", \"server.js\"]\n";
 
 #[test]
@@ -302,7 +303,10 @@ fn diagnostics_quick_fix_ignore_and_fix_all() {
 
     // The quick fix, and unroot's pragma (the file uses no other tool's).
     let actions = client.code_actions(&uri, &root_user["range"], Some("quickfix"));
-    let titles: Vec<&str> = actions.iter().map(|a| a["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
     assert_eq!(
         titles,
         [
@@ -358,9 +362,7 @@ fn unsafe_fixes_are_labelled_and_never_in_fix_all() {
     assert_eq!(fix["isPreferred"], false);
     assert!(apply(source, &fix["edit"], &uri, true).contains("EXPOSE 8080"));
     assert!(
-        !actions
-            .iter()
-            .any(|a| a["kind"] == "source.fixAll.unroot"),
+        !actions.iter().any(|a| a["kind"] == "source.fixAll.unroot"),
         "an unsafe fix is all there is: no fix-all: {actions:#?}"
     );
     client.shutdown();
