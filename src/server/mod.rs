@@ -329,6 +329,10 @@ impl Server<'_> {
                 if let Ok(DidSaveTextDocumentParams { text_document, .. }) =
                     serde_json::from_value(params)
                 {
+                    // Checked again: the configuration may have changed unwatched.
+                    if let Some(document) = self.documents.get_mut(&text_document.uri) {
+                        document.checked = None;
+                    }
                     self.check(&text_document.uri);
                 }
             }

@@ -341,6 +341,13 @@ fn diagnostics_quick_fix_ignore_and_fix_all() {
     let text = hover["contents"]["value"].as_str().unwrap();
     assert!(text.starts_with("**unroot `root-user`**"), "{text}");
     assert!(text.contains("## What it does"), "{text}");
+
+    // Saving checks again (and publishes).
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(codes(&client.diagnostics(&uri)), ["root-user"]);
     client.shutdown();
 }
 
@@ -472,6 +479,40 @@ fn digest_pins_do_not_ask_the_network_unless_allowed() {
     assert!(
         pinned.starts_with("FROM node:2") && pinned.ends_with("-alpine") && !pinned.contains('@'),
         "{fixed}"
+    );
+    client.shutdown();
+}
+
+#[test]
+fn digest_lookups_run_on_their_own_thread_when_the_network_is_on() {
+    // The registry is a closed port of 127.0.0.1: the lookup fails at once, without leaving
+    // the machine.
+    let source = "FROM node:lts-alpine\nUSER node\nCMD [\"node\", \"x.js\"]\n";
+    let dir = Dir::new();
+    dir.file("unroot.toml", "pin = \"digest\"\n");
+    let uri = uri(&dir.file("Dockerfile", source));
+    let mut client = Client::start(
+        dir.root(),
+        capabilities(false),
+        json!({"network": true, "registry": "http://127.0.0.1:9", "timeout": 5}),
+    );
+    // At once: the check without the network, pinned as `exact`.
+    let first = client.open(&uri, source);
+    assert_eq!(codes(&first), ["floating-tag"]);
+    let message = first[0]["message"].as_str().unwrap();
+    assert!(!message.contains("digest lookup failed"), "{message}");
+    // Then the lookup's answer: it failed, so nothing is pinned and there is no fix.
+    let second = client.diagnostics(&uri);
+    assert_eq!(codes(&second), ["floating-tag"]);
+    let message = second[0]["message"].as_str().unwrap();
+    assert!(message.contains("the digest lookup failed"), "{message}");
+    let actions = client.code_actions(&uri, &second[0]["range"], Some("quickfix"));
+    assert!(
+        actions.iter().all(|action| action["title"]
+            .as_str()
+            .unwrap()
+            .contains("ignore this finding")),
+        "{actions:#?}"
     );
     client.shutdown();
 }
