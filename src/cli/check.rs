@@ -18,6 +18,7 @@ use crate::git;
 use crate::linter::{check_file, write_fixed, Checked, Error, FileReport};
 use crate::output::json::JsonArray;
 use crate::output::progress::Progress;
+use crate::output::statistics::Statistics;
 use crate::output::text::{self, Action, Tally};
 use crate::output::{diff, github, sarif};
 use crate::settings::{Resolver, Settings};
@@ -89,13 +90,14 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         Action::Show
     };
     let show_unsafe = action == Action::Show && args.format == Format::Text;
-    let progress = Progress::new(files.len(), batch.progress_allowed);
+    let progress = Progress::new(files.len(), batch.progress_allowed && !args.quiet);
     let check = |(path, settings): &(PathBuf, Arc<Settings>)| {
         let checked = check_file(path, &settings.lint, settings.threshold, show_unsafe);
         progress.inc();
         checked
     };
-    let mut printer = Printer::new(args.format, &progress);
+    let mut printer = Printer::new(args.format, args.quiet, &progress);
+    printer.statistics = args.statistics.then(Statistics::default);
     let mut reports = Vec::new();
     let holds_reports = batch.git.is_some() || args.format == Format::Sarif;
     let mut lookup_failed = false;
@@ -193,7 +195,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     }
     let _ = stdout.write_all(&git_lines);
     let tally = printer.finish(stdout, action);
-    match final_status(status, &tally, action, args.exit_zero) {
+    match final_status(status, &tally, action, args) {
         _ if !git_ok => Status::Error,
         status => status,
     }
@@ -212,15 +214,21 @@ fn report_errors(file: &Checked, stderr: &mut dyn Write) -> io::Result<()> {
 /// Prints reports one by one in the run's format and adds them up for the summary.
 struct Printer<'a> {
     format: Format,
+    /// `--quiet`: text without diffs and summary.
+    quiet: bool,
+    /// `--statistics`: counts per rule instead of the reports.
+    statistics: Option<Statistics>,
     progress: &'a Progress,
     json: JsonArray,
     tally: Tally,
 }
 
 impl<'a> Printer<'a> {
-    fn new(format: Format, progress: &'a Progress) -> Printer<'a> {
+    fn new(format: Format, quiet: bool, progress: &'a Progress) -> Printer<'a> {
         Printer {
             format,
+            quiet,
+            statistics: None,
             progress,
             json: JsonArray::default(),
             tally: Tally::default(),
@@ -231,7 +239,12 @@ impl<'a> Printer<'a> {
     /// (and the checked stream remembers the failure).
     fn print(&mut self, out: &mut dyn Write, report: &FileReport, action: Action) {
         self.tally.add(report);
+        if let Some(statistics) = &mut self.statistics {
+            statistics.add(report);
+            return;
+        }
         let _ = self.progress.suspend(|| match self.format {
+            Format::Text if self.quiet => text::write_findings(out, report),
             Format::Text => text::write_file(out, report, action),
             Format::Json => self.json.push(out, report),
             Format::Github => {
@@ -244,10 +257,18 @@ impl<'a> Printer<'a> {
 
     /// Closes the document (JSON) or prints the summary line (text); the counts.
     fn finish(self, out: &mut dyn Write, action: Action) -> Tally {
+        if let Some(statistics) = &self.statistics {
+            let _ = match self.format {
+                Format::Json => statistics.write_json(out),
+                _ => statistics.write_text(out),
+            };
+            return self.tally;
+        }
         match self.format {
             Format::Json => {
                 let _ = self.json.finish(out);
             }
+            Format::Text if self.quiet => {}
             Format::Text => {
                 if let Some(summary) = self.tally.summary(action) {
                     let _ = writeln!(out, "{summary}");
@@ -319,16 +340,14 @@ pub(super) fn write_text(
     Ok(())
 }
 
-pub(super) fn final_status(
-    status: Status,
-    tally: &Tally,
-    action: Action,
-    exit_zero: bool,
-) -> Status {
+/// 2 on an error; 1 when findings are left (unless `--exit-zero`), or when fixes were
+/// applied and `--exit-non-zero-on-fix` is given; 0 otherwise.
+pub(super) fn final_status(status: Status, tally: &Tally, action: Action, args: &Args) -> Status {
     if status == Status::Error {
         return Status::Error;
     }
-    if tally.left(action) && !exit_zero {
+    let fixed = action == Action::Write && tally.fixed() > 0;
+    if (tally.left(action) && !args.exit_zero) || (fixed && args.exit_non_zero_on_fix) {
         Status::Findings
     } else {
         Status::Clean

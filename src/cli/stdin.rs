@@ -60,6 +60,9 @@ pub fn run(
     }
     let written = match args.format.render(&reports) {
         Some(report) => stdout.write_all(report.as_bytes()),
+        None if args.quiet => stdout
+            .write_all(reports[0].fixed.as_bytes())
+            .and_then(|()| text::write_findings(stderr, &reports[0])),
         None => stdout
             .write_all(reports[0].fixed.as_bytes())
             .and_then(|()| write_text(stderr, &reports, Action::Write)),
@@ -73,5 +76,5 @@ pub fn run(
     };
     let mut tally = Tally::default();
     tally.add(&reports[0]);
-    final_status(Status::Clean, &tally, action, args.exit_zero)
+    final_status(Status::Clean, &tally, action, args)
 }

@@ -6,6 +6,7 @@ pub mod github;
 pub mod json;
 pub mod progress;
 pub mod sarif;
+pub mod statistics;
 pub mod stream;
 pub mod text;
 

@@ -29,6 +29,15 @@ pub enum Action {
 /// Writes the findings of one file and its diff. Styles are ANSI sequences; the caller's
 /// stream strips them when colour is off.
 pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> io::Result<()> {
+    write_findings(out, report)?;
+    if action == Action::Show {
+        write_planned_diffs(out, report)?;
+    }
+    Ok(())
+}
+
+/// The findings of one file, each with its help and fix, without the diff (`--quiet`).
+pub fn write_findings(out: &mut dyn Write, report: &FileReport) -> io::Result<()> {
     for finding in &report.findings {
         let (line, column) = report.position(finding);
         writeln!(
@@ -52,22 +61,25 @@ pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> i
             None => writeln!(out, "  no automatic fix: this needs a person")?,
         }
     }
-    if action == Action::Show {
+    Ok(())
+}
+
+/// The diff of the fixes a dry run plans, then that of the unsafe ones.
+fn write_planned_diffs(out: &mut dyn Write, report: &FileReport) -> io::Result<()> {
+    write_diff(
+        out,
+        &unified_diff(&report.path, &report.source, &report.fixed),
+    )?;
+    if report.fixed_with_unsafe != report.fixed {
+        writeln!(
+            out,
+            "{UNSAFE}unsafe fixes{UNSAFE:#} for {}, applied only with --unsafe-fixes:",
+            report.path
+        )?;
         write_diff(
             out,
-            &unified_diff(&report.path, &report.source, &report.fixed),
+            &unified_diff(&report.path, &report.fixed, &report.fixed_with_unsafe),
         )?;
-        if report.fixed_with_unsafe != report.fixed {
-            writeln!(
-                out,
-                "{UNSAFE}unsafe fixes{UNSAFE:#} for {}, applied only with --unsafe-fixes:",
-                report.path
-            )?;
-            write_diff(
-                out,
-                &unified_diff(&report.path, &report.fixed, &report.fixed_with_unsafe),
-            )?;
-        }
     }
     Ok(())
 }
@@ -111,6 +123,11 @@ impl Tally {
         self.fixable += report.fixable(report.threshold);
         self.with_unsafe += report.fixable(Applicability::Unsafe);
         self.remaining += report.remaining;
+    }
+
+    /// How many findings the applied fixes removed (with `--write`).
+    pub fn fixed(&self) -> usize {
+        self.findings - self.remaining.min(self.findings)
     }
 
     /// Whether findings are left: any at all in a dry run, unfixed ones after fixing.

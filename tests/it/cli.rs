@@ -1502,6 +1502,9 @@ fn help_lists_exactly_the_implemented_options() {
             "--unsafe-fixes",
             "--stdin-filename",
             "--exit-zero",
+            "--exit-non-zero-on-fix",
+            "--config",
+            "--isolated",
             "--explain",
             "--list-rules",
             "--select",
@@ -1516,6 +1519,11 @@ fn help_lists_exactly_the_implemented_options() {
             "--timeout",
             "--node-release-table",
             "--format",
+            "-o",
+            "--output-file",
+            "--statistics",
+            "-q",
+            "--quiet",
             "--color",
             "--branch",
             "--base",
@@ -1558,8 +1566,8 @@ fn unknown_flag_or_value_is_a_usage_error() {
     dir.file("Dockerfile", APP);
     for (args, message) in [
         (
-            &["--fix", "Dockerfile"][..],
-            "error: unexpected argument '--fix' found",
+            &["--autofix", "Dockerfile"][..],
+            "error: unexpected argument '--autofix' found",
         ),
         (
             &["--format", "xml"],

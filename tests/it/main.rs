@@ -2,6 +2,7 @@
 //! is what was a file of its own under tests/.
 
 mod cli;
+mod cli_conventions;
 mod cli_output;
 mod cli_ports;
 mod common;
