@@ -7,7 +7,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::git::{self, forge::Forge};
 use crate::linter::FileReport;
-use crate::output::{diff, github, json, sarif};
+use crate::output::{diff, github, gitlab, json, rdjson, sarif, xml};
 use crate::settings::values::{parse_port_pair, parse_user};
 use crate::settings::{ConfigChoice, Overrides, PinMode};
 
@@ -231,6 +231,16 @@ pub enum Format {
     Github,
     /// The unified diff of the fixes alone, for `git apply` or `patch -p1`
     Diff,
+    /// One JSON object per finding and line (the `json` format's objects)
+    JsonLines,
+    /// A GitLab Code Quality report (`artifacts:reports:codequality`)
+    Gitlab,
+    /// reviewdog's Diagnostic Format, with the safe fixes as suggestions (`reviewdog -f=rdjson`)
+    Rdjson,
+    /// Checkstyle XML, for Jenkins and `reviewdog -f=checkstyle`
+    Checkstyle,
+    /// JUnit XML: a failed test case per finding (`artifacts:reports:junit`)
+    Junit,
 }
 
 impl Format {
@@ -243,6 +253,11 @@ impl Format {
             Format::Sarif => Some(sarif::render(reports)),
             Format::Github => Some(github::render(reports)),
             Format::Diff => Some(diff::render(reports)),
+            Format::JsonLines => Some(json::render_lines(reports)),
+            Format::Gitlab => Some(gitlab::render(reports)),
+            Format::Rdjson => Some(rdjson::render(reports)),
+            Format::Checkstyle => Some(xml::render_checkstyle(reports)),
+            Format::Junit => Some(xml::render_junit(reports)),
         }
     }
 }

@@ -16,11 +16,14 @@ use rayon::prelude::*;
 use crate::fs::discover::{discover_excluding, Input};
 use crate::git;
 use crate::linter::{check_file, write_fixed, Checked, Error, FileReport};
+use crate::output::gitlab::GitlabReport;
 use crate::output::json::JsonArray;
 use crate::output::progress::Progress;
+use crate::output::rdjson::RdjsonReport;
 use crate::output::statistics::Statistics;
 use crate::output::text::{self, Action, Tally};
-use crate::output::{diff, github, sarif};
+use crate::output::xml::{Checkstyle, Junit};
+use crate::output::{diff, github, json, sarif};
 use crate::settings::{Resolver, Settings};
 
 /// How many finished files may wait for a slower one before them to be printed.
@@ -101,11 +104,15 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     let mut reports = Vec::new();
     let holds_reports = batch.git.is_some() || args.format == Format::Sarif;
     let mut lookup_failed = false;
+    let mut errors = Vec::new();
     let mut handle = |result: Result<Checked, Error>, action: Action| {
         let file = match result {
             Ok(file) => file,
             Err(err) => {
                 status = Status::Error;
+                if args.format == Format::Sarif {
+                    errors.push(err.to_string());
+                }
                 let _ = progress.suspend(|| writeln!(stderr, "{err}"));
                 return;
             }
@@ -184,7 +191,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         }
     }
     if args.format == Format::Sarif {
-        let _ = stdout.write_all(sarif::render(&reports).as_bytes());
+        let _ = stdout.write_all(sarif::render_with_errors(&reports, &errors).as_bytes());
         for report in &reports {
             printer.tally.add(report);
         }
@@ -220,6 +227,10 @@ struct Printer<'a> {
     statistics: Option<Statistics>,
     progress: &'a Progress,
     json: JsonArray,
+    gitlab: GitlabReport,
+    rdjson: RdjsonReport,
+    checkstyle: Checkstyle,
+    junit: Junit,
     tally: Tally,
 }
 
@@ -231,6 +242,10 @@ impl<'a> Printer<'a> {
             statistics: None,
             progress,
             json: JsonArray::default(),
+            gitlab: GitlabReport::default(),
+            rdjson: RdjsonReport::default(),
+            checkstyle: Checkstyle::default(),
+            junit: Junit::default(),
             tally: Tally::default(),
         }
     }
@@ -251,6 +266,11 @@ impl<'a> Printer<'a> {
                 out.write_all(github::render(std::slice::from_ref(report)).as_bytes())
             }
             Format::Diff => out.write_all(diff::render(std::slice::from_ref(report)).as_bytes()),
+            Format::JsonLines => json::write_lines(out, report),
+            Format::Gitlab => self.gitlab.push(out, report),
+            Format::Rdjson => self.rdjson.push(out, report),
+            Format::Checkstyle => self.checkstyle.push(out, report),
+            Format::Junit => self.junit.push(out, report),
             Format::Sarif => Ok(()),
         });
     }
@@ -274,7 +294,19 @@ impl<'a> Printer<'a> {
                     let _ = writeln!(out, "{summary}");
                 }
             }
-            Format::Github | Format::Diff | Format::Sarif => {}
+            Format::Gitlab => {
+                let _ = self.gitlab.finish(out);
+            }
+            Format::Rdjson => {
+                let _ = self.rdjson.finish(out);
+            }
+            Format::Checkstyle => {
+                let _ = self.checkstyle.finish(out);
+            }
+            Format::Junit => {
+                let _ = self.junit.finish(out);
+            }
+            Format::Github | Format::Diff | Format::Sarif | Format::JsonLines => {}
         }
         self.tally
     }

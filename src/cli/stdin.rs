@@ -72,7 +72,7 @@ pub fn run(
     // fixed, as in a dry run.
     let action = match args.format {
         Format::Text => Action::Write,
-        Format::Json | Format::Sarif | Format::Github | Format::Diff => Action::Show,
+        _ => Action::Show,
     };
     let mut tally = Tally::default();
     tally.add(&reports[0]);

@@ -72,6 +72,7 @@ declare_rule! {
         options: &["--pin", "--registry", "--node-release-table"],
         reads_release_table: true,
         pragma: Some("pin=none"),
+        severity: super::Severity::Low,
         prose: Prose {
             subject: Some("pin Node base images"),
             why: Some(

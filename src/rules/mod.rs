@@ -59,9 +59,49 @@ pub struct Rule {
     /// A `# unroot <pragma>` comment directly above an instruction that suppresses the rule
     /// there, besides `# unroot ignore=<name>` (`pin=none`).
     pub pragma: Option<&'static str>,
+    /// How much a finding weighs, for the formats that rank findings (SARIF, GitLab,
+    /// checkstyle, rdjson, JUnit).
+    pub severity: Severity,
     /// How commit messages and pull requests describe the rule's findings.
     pub prose: Prose,
     check: fn(&Context) -> Vec<Finding>,
+}
+
+/// How much a rule's findings weigh for the images' security.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// A direct way to more privilege (a root container).
+    High,
+    /// A risk that grows with time or with another fault (an end-of-life Node).
+    Medium,
+    /// Hygiene that makes the other checks hold (pinned tags, unprivileged ports).
+    Low,
+}
+
+impl Severity {
+    /// SARIF's `security-severity`, a CVSS-like score GitHub maps to high (7.0–8.9),
+    /// medium (4.0–6.9) and low (0.1–3.9).
+    pub fn score(self) -> &'static str {
+        match self {
+            Severity::High => "7.5",
+            Severity::Medium => "5.0",
+            Severity::Low => "3.0",
+        }
+    }
+
+    /// GitLab Code Quality's scale (`info`, `minor`, `major`, `critical`, `blocker`).
+    pub fn gitlab(self) -> &'static str {
+        match self {
+            Severity::High => "critical",
+            Severity::Medium => "major",
+            Severity::Low => "minor",
+        }
+    }
+
+    /// Checkstyle's and reviewdog's words: only a root container is an error.
+    pub fn is_error(self) -> bool {
+        self == Severity::High
+    }
 }
 
 /// What commit messages and pull requests say about a rule (Markdown).
@@ -91,6 +131,7 @@ impl Rule {
         options: &[],
         reads_release_table: false,
         pragma: None,
+        severity: Severity::Medium,
         prose: Prose {
             subject: None,
             why: None,

@@ -82,6 +82,7 @@ declare_rule! {
         check: root_user,
         aliases: &["DL3002", "DS002", "AVD-DS-0002", "CKV_DOCKER_3", "CKV_DOCKER_8"],
         options: &["--user", "--numeric-user", "--chown", "--all-images"],
+        severity: super::Severity::High,
         prose: Prose {
             subject: Some("run Node containers as non-root"),
             why: Some(

@@ -10,6 +10,7 @@ mod config;
 mod conformance;
 mod corpus;
 mod e2e;
+mod formats;
 mod git;
 mod interactive;
 mod layout;
