@@ -44,6 +44,10 @@ pub struct Args {
     #[arg(long, value_name = "PATH", help_heading = "Mode")]
     pub stdin_filename: Option<PathBuf>,
 
+    /// Write `# unroot ignore=…` above each instruction with findings, so that only new findings are reported
+    #[arg(long, help_heading = "Mode", conflicts_with_all = ["write", "interactive", "branch", "unsafe_fixes"])]
+    pub add_ignore: bool,
+
     /// Exit with 0 even when findings remain (errors still exit with 2)
     #[arg(long, help_heading = "Mode", conflicts_with = "exit_non_zero_on_fix")]
     pub exit_zero: bool,

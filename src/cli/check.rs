@@ -14,8 +14,9 @@ use super::Status;
 use rayon::prelude::*;
 
 use crate::fs::discover::{discover_excluding, Input};
+use crate::fs::write::write_atomic;
 use crate::git;
-use crate::linter::{check_file, write_fixed, Checked, Error, FileReport};
+use crate::linter::{check_file, with_ignore_pragmas, write_fixed, Checked, Error, FileReport};
 use crate::output::gitlab::GitlabReport;
 use crate::output::json::JsonArray;
 use crate::output::progress::Progress;
@@ -79,6 +80,9 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
             let _ = writeln!(stderr, "{message}");
         }
         return Status::Error;
+    }
+    if args.add_ignore {
+        return add_ignore(&files, stdout, stderr, status);
     }
     if args.interactive {
         return match &batch.git {
@@ -206,6 +210,64 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         _ if !git_ok => Status::Error,
         status => status,
     }
+}
+
+/// `--add-ignore`: each file with findings gets its pragmas, written in place; the count is
+/// printed at the end, as ruff's `--add-noqa` does.
+fn add_ignore(
+    files: &[(PathBuf, Arc<Settings>)],
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    mut status: Status,
+) -> Status {
+    let results: Vec<Result<(usize, Option<Error>), Error>> = files
+        .par_iter()
+        .map(|(path, settings)| {
+            let checked = check_file(path, &settings.lint, settings.threshold, false)?;
+            if checked.report.findings.is_empty() {
+                return Ok((0, None));
+            }
+            let (text, added) =
+                with_ignore_pragmas(&checked.report.source, &checked.report.findings).map_err(
+                    |source| Error::Parse {
+                        path: path.clone(),
+                        source,
+                    },
+                )?;
+            let written = write_atomic(path, &checked.bytes, &text)
+                .err()
+                .map(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                });
+            Ok((if written.is_some() { 0 } else { added }, written))
+        })
+        .collect();
+    let (mut pragmas, mut changed) = (0, 0);
+    for result in results {
+        match result {
+            Ok((added, error)) => {
+                pragmas += added;
+                changed += usize::from(added > 0);
+                if let Some(err) = error {
+                    status = Status::Error;
+                    let _ = writeln!(stderr, "{err}");
+                }
+            }
+            Err(err) => {
+                status = Status::Error;
+                let _ = writeln!(stderr, "{err}");
+            }
+        }
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let _ = writeln!(
+        stdout,
+        "added {} to {}",
+        plural(pragmas, "pragma"),
+        plural(changed, "file")
+    );
+    status
 }
 
 fn report_errors(file: &Checked, stderr: &mut dyn Write) -> io::Result<()> {

@@ -240,6 +240,12 @@ fn run_modes(
     if args.statistics && !matches!(args.format, Format::Text | Format::Json) {
         return usage_error(stderr, "--statistics prints text or json (see --format)");
     }
+    if stdin_given && args.add_ignore {
+        return usage_error(
+            stderr,
+            "`-` (standard input) cannot be used with --add-ignore: there is no file to write",
+        );
+    }
     if stdin_given && args.statistics {
         return usage_error(
             stderr,

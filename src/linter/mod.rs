@@ -5,10 +5,12 @@
 mod check;
 mod digests;
 mod error;
+mod ignore;
 mod report;
 
 pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, Checked};
 pub use error::Error;
+pub use ignore::with_ignore_pragmas;
 pub use report::FileReport;
 
 use std::sync::Arc;

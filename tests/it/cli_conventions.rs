@@ -271,3 +271,51 @@ fn ruff_style_command_words_say_what_to_type() {
         run.stdout
     );
 }
+
+#[test]
+fn add_ignore_baselines_every_finding_with_a_pragma() {
+    let dir = Dir::new();
+    dir.file(
+        "Dockerfile",
+        "FROM node\nEXPOSE 80\nCMD [\"node\", \"x\"]\n",
+    );
+    dir.file(
+        "b/Dockerfile",
+        "FROM node:22 AS build\r\nRUN make\r\n\r\n  FROM node:22-alpine\r\n  CMD [\"node\", \"x\"]\r\n",
+    );
+    dir.file("clean/Dockerfile", APP_FIXED);
+    let run = dir.run(&["--add-ignore"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "added 3 pragmas to 2 files\n");
+    assert_eq!(
+        dir.read("Dockerfile"),
+        "# unroot ignore=floating-tag,root-user\nFROM node\n# unroot ignore=privileged-port\nEXPOSE 80\nCMD [\"node\", \"x\"]\n"
+    );
+    // Indented as the instruction, with the file's CRLF.
+    assert_eq!(
+        dir.read("b/Dockerfile"),
+        "FROM node:22 AS build\r\nRUN make\r\n\r\n  # unroot ignore=root-user\r\n  FROM node:22-alpine\r\n  CMD [\"node\", \"x\"]\r\n"
+    );
+    assert_eq!(dir.read("clean/Dockerfile"), APP_FIXED);
+    // Nothing is reported any more, and a second run adds nothing.
+    let after = dir.run(&[]);
+    assert_eq!(
+        (after.code, after.stdout.as_str()),
+        (0, ""),
+        "{}",
+        after.stdout
+    );
+    assert_eq!(
+        dir.run(&["--add-ignore"]).stdout,
+        "added 0 pragmas to 0 files\n"
+    );
+    // It writes, so it goes with neither --write nor standard input.
+    assert_eq!(dir.run(&["--add-ignore", "--write"]).code, 2);
+    let piped = dir.run_stdin(&["--add-ignore", "-"], APP);
+    assert_eq!(piped.code, 2);
+    assert!(
+        piped.stderr.contains("cannot be used with --add-ignore"),
+        "{}",
+        piped.stderr
+    );
+}
