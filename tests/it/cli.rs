@@ -1501,6 +1501,7 @@ fn help_lists_exactly_the_implemented_options() {
             "--interactive",
             "--unsafe-fixes",
             "--stdin-filename",
+            "--add-ignore",
             "--exit-zero",
             "--exit-non-zero-on-fix",
             "--config",
