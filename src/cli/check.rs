@@ -192,6 +192,9 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         }
     }
     let _ = stdout.write_all(&git_lines);
+    if files.is_empty() && status == Status::Clean && args.format == Format::Text {
+        let _ = writeln!(stdout, "no Dockerfiles found");
+    }
     let tally = printer.finish(stdout, action);
     match final_status(status, &tally, action, args.exit_zero) {
         _ if !git_ok => Status::Error,
@@ -313,7 +316,9 @@ pub(super) fn write_text(
     for report in reports {
         text::write_file(out, report, action)?;
     }
-    if let Some(summary) = text::summary(reports, action) {
+    // Standard input says nothing on a clean file: editors read stderr as trouble.
+    let clean = reports.iter().all(|report| report.findings.is_empty());
+    if let Some(summary) = text::summary(reports, action).filter(|_| !clean) {
         writeln!(out, "{summary}")?;
     }
     Ok(())

@@ -147,13 +147,13 @@ fn dry_run_writes_nothing() {
 }
 
 #[test]
-fn non_root_file_prints_nothing_and_exits_0() {
+fn non_root_file_prints_the_clean_summary_and_exits_0() {
     let dir = Dir::new();
     dir.file("Dockerfile", VALID);
     let run = dir.run(&["Dockerfile"]);
     assert_eq!(
         (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (0, "", "")
+        (0, "no findings in 1 file\n", "")
     );
 }
 
@@ -381,7 +381,7 @@ fn second_write_changes_nothing_and_exits_0() {
     let again = dir.run(&["-w"]);
     assert_eq!(
         (again.code, again.stdout.as_str(), again.stderr.as_str()),
-        (0, "", "")
+        (0, "no findings in 2 files\n", "")
     );
     assert_eq!(dir.read("Dockerfile"), first);
     assert_eq!(dir.read("alpine.Dockerfile"), alpine);
@@ -699,9 +699,11 @@ fn walk_finds_dockerfile_names_only_sorted() {
         "x.Dockerfile",
         "Containerfile.dev",
         "Dockerfile",
+        // The docker CLI's fallback name (in a directory of its own: case-insensitive
+        // filesystems have one file for both names).
+        "lower/dockerfile",
         // Not Dockerfile names:
         "notes.txt",
-        "dockerfile",
         "Dockerfile-old",
         "Dockerfiles",
         // Hidden:
@@ -710,6 +712,9 @@ fn walk_finds_dockerfile_names_only_sorted() {
     ] {
         dir.file(name, APP);
     }
+    // BuildKit's per-Dockerfile ignore files: not Dockerfiles, even if named like one.
+    dir.file("Dockerfile.dockerignore", "node_modules\n*.log\n");
+    dir.file("sub/app.Dockerfile.dockerignore", "node_modules\n");
     let run = dir.run(&[]);
     assert_eq!(
         reported_paths(&run.stdout),
@@ -718,6 +723,7 @@ fn walk_finds_dockerfile_names_only_sorted() {
             "Containerfile.dev",
             "Dockerfile",
             "Dockerfile.prod",
+            "lower/dockerfile",
             "sub/Dockerfile",
             "x.Dockerfile",
             "x.dockerfile",
@@ -725,8 +731,30 @@ fn walk_finds_dockerfile_names_only_sorted() {
     );
     assert!(run
         .stdout
-        .ends_with("7 findings in 7 files, 7 fixable; run with --write to apply\n"));
-    assert_eq!(run.code, 1);
+        .ends_with("8 findings in 8 files, 8 fixable; run with --write to apply\n"));
+    assert_eq!((run.code, run.stderr.as_str()), (1, ""));
+}
+
+#[test]
+fn clean_walk_ends_with_the_number_of_files_checked() {
+    let dir = Dir::new();
+    for name in ["Dockerfile", "api/dockerfile", "web/app.Dockerfile"] {
+        dir.file(name, VALID);
+    }
+    dir.file("Dockerfile.dockerignore", "node_modules\n");
+    let run = dir.run(&[]);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "no findings in 3 files\n", "")
+    );
+    let written = dir.run(&["-w"]);
+    assert_eq!(
+        (written.code, written.stdout.as_str()),
+        (0, "no findings in 3 files\n")
+    );
+    assert_eq!(dir.read("api/dockerfile"), VALID);
+    let one = dir.run(&["Dockerfile"]);
+    assert_eq!(one.stdout, "no findings in 1 file\n");
 }
 
 #[test]
@@ -773,13 +801,13 @@ fn default_path_is_the_current_directory_without_dot_slash() {
 }
 
 #[test]
-fn empty_directory_prints_nothing_and_exits_0() {
+fn empty_directory_says_no_dockerfile_was_found_and_exits_0() {
     let dir = Dir::new();
     dir.file("README.md", "# nothing to see\n");
     let run = dir.run(&[]);
     assert_eq!(
         (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (0, "", "")
+        (0, "no Dockerfiles found\n", "")
     );
 }
 
@@ -912,7 +940,7 @@ fn ignore_root_user_leaves_nothing_to_report() {
         let run = dir.run(args);
         assert_eq!(
             (run.code, run.stdout.as_str(), run.stderr.as_str()),
-            (0, "", ""),
+            (0, "no findings in 1 file\n", ""),
             "{args:?}"
         );
     }
@@ -1194,7 +1222,10 @@ fn all_images_checks_images_without_node() {
         "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCMD [\"node\", \"x.js\"]\n",
     );
     let without = dir.run(&[]);
-    assert_eq!((without.code, without.stdout.as_str()), (0, ""));
+    assert_eq!(
+        (without.code, without.stdout.as_str()),
+        (0, "no findings in 3 files\n")
+    );
     let with = dir.run(&["--all-images"]);
     assert_eq!(with.code, 1);
     assert_eq!(
@@ -1318,7 +1349,7 @@ fn pragmas_suppress_root_user() {
         let run = dir.run(&["-w", "Dockerfile"]);
         assert_eq!(
             (run.code, run.stdout.as_str(), run.stderr.as_str()),
-            (0, "", ""),
+            (0, "no findings in 1 file\n", ""),
             "{case}"
         );
         assert_eq!(&dir.read("Dockerfile"), source, "{case}");
@@ -1673,7 +1704,12 @@ fn file_of_exactly_4_mib_is_accepted() {
     contents.push('\n');
     assert_eq!(contents.len(), unroot::syntax::MAX_FILE_SIZE);
     let path = dir.file("Dockerfile", contents);
-    unroot().arg(&path).assert().success().stdout("").stderr("");
+    unroot()
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout("no findings in 1 file\n")
+        .stderr("");
 }
 
 #[test]
@@ -1686,7 +1722,7 @@ fn only_the_invalid_file_of_several_is_reported() {
         .args([&good1, &bad, &good2])
         .assert()
         .code(2)
-        .stdout("")
+        .stdout("no findings in 2 files\n")
         .stderr(format!("{}:2: unterminated heredoc\n", bad.display()));
 }
 
