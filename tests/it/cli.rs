@@ -1323,6 +1323,14 @@ fn pragmas_suppress_root_user() {
             format!("# hadolint ignore=DL3008,DL3002\nFROM node:22\n{tail}"),
         ),
         (
+            "hadolint followed by a comment",
+            format!("# hadolint ignore=DL3002 # binds port 80 as root\nFROM node:22\n{tail}"),
+        ),
+        (
+            "unroot followed by a comment",
+            format!("# unroot ignore=root-user # legacy image\nFROM node:22\n{tail}"),
+        ),
+        (
             "hadolint global",
             format!("FROM node:22\n# hadolint global ignore=DL3002\n{tail}"),
         ),
