@@ -153,9 +153,16 @@ fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
     let root = cx.analysis.chain(stage)[0];
     let image = root.reference.clone().unwrap_or_default();
     let (instruction, message) = match user {
-        EffectiveUser::Instruction { instruction, raw, .. } if *instruction >= stage.from => (
+        EffectiveUser::Instruction {
+            instruction,
+            raw,
+            resolved,
+        } if *instruction >= stage.from => (
             *instruction,
-            format!("final stage{stage_name} runs as root: last `USER` is `{raw}`"),
+            format!(
+                "final stage{stage_name} runs as root: last `USER` is `{raw}`{}",
+                expanded_note(raw, resolved.as_deref())
+            ),
         ),
         EffectiveUser::Instruction { instruction, raw, .. } => (
             stage.from,
@@ -180,6 +187,16 @@ fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
         message,
         help: Some(help),
         fix,
+    }
+}
+
+/// What a `USER` value with variables or quotes comes to, as BuildKit expands it.
+fn expanded_note(raw: &str, resolved: Option<&str>) -> String {
+    match resolved {
+        Some(value) if value == raw => String::new(),
+        Some("") => ", which expands to nothing: root".to_string(),
+        Some(value) => format!(", which expands to `{value}`"),
+        None => String::new(),
     }
 }
 

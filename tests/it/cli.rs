@@ -59,8 +59,10 @@ Dockerfile:1:1: root-user: final stage runs as root: no `USER` (image `node:22-a
 const VALID: &str =
     "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nUSER node\nCMD [\"node\", \"server.js\"]\n";
 
-/// A `USER` whose value cannot be known: a finding without a fix.
-const UNSET_USER: &str = "FROM node:22-alpine\nUSER ${UNSET}\nCMD [\"node\", \"server.js\"]\n";
+/// A `USER` whose value cannot be known (a build argument without a default): a finding
+/// without a fix.
+const UNSET_USER: &str =
+    "FROM node:22-alpine\nARG UNSET\nUSER ${UNSET}\nCMD [\"node\", \"server.js\"]\n";
 
 /// A Node image on a base unroot cannot create a user on: a finding without a fix.
 const UNKNOWN_BASE: &str = "FROM ubuntu/node:18-24.04_edge\nCMD [\"node\",\"x\"]\n";
@@ -164,7 +166,7 @@ fn finding_without_fix_is_reported_without_diff() {
     let run = dir.run(&["Dockerfile"]);
     assert_eq!(
         run.stdout,
-        "Dockerfile:2:1: root-user: cannot tell whether `USER ${UNSET}` is root: a variable in it has no known value
+        "Dockerfile:3:1: root-user: cannot tell whether `USER ${UNSET}` is root: a variable in it has no known value
   help: give the variable a default (`ARG NAME=node`) so the user can be checked
   no automatic fix: this needs a person
 1 finding in 1 file, 0 fixable
@@ -339,7 +341,7 @@ fn write_exits_1_when_a_user_cannot_be_told() {
     let run = dir.run(&["-w", "Dockerfile"]);
     assert_eq!(
         run.stdout,
-        "Dockerfile:2:1: root-user: cannot tell whether `USER ${UNSET}` is root: a variable in it has no known value
+        "Dockerfile:3:1: root-user: cannot tell whether `USER ${UNSET}` is root: a variable in it has no known value
   help: give the variable a default (`ARG NAME=node`) so the user can be checked
   no automatic fix: this needs a person
 1 finding in 1 file, 0 fixed, 1 remaining
@@ -475,7 +477,7 @@ fn stdin_with_a_finding_without_fix_exits_1() {
     assert_eq!(run.stdout, UNSET_USER);
     assert!(
         run.stderr
-            .starts_with("<stdin>:2:1: root-user: cannot tell whether `USER ${UNSET}` is root"),
+            .starts_with("<stdin>:3:1: root-user: cannot tell whether `USER ${UNSET}` is root"),
         "{}",
         run.stderr
     );
@@ -639,9 +641,9 @@ fn json_finding_without_fix_has_null_fix() {
         findings,
         serde_json::json!([{
             "path": "Dockerfile",
-            "line": 2,
+            "line": 3,
             "column": 1,
-            "end_line": 2,
+            "end_line": 3,
             "end_column": 14,
             "rule": "root-user",
             "message": "cannot tell whether `USER ${UNSET}` is root: a variable in it has no known value",

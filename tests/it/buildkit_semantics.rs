@@ -1,0 +1,137 @@
+//! What BuildKit makes of a Dockerfile, and unroot with it: variables expanded where they are
+//! defined (an unset one is empty), quoted FROM references, a `# comment` after a USER value,
+//! and the files unroot reports but never edits. Each test checks the report and the bytes
+//! `--write` leaves.
+
+use crate::common::Dir;
+
+/// Runs `unroot -w Dockerfile` on `source`: (exit status, stdout, stderr, the file after).
+fn write(source: &str) -> (i32, String, String, String) {
+    let dir = Dir::new();
+    dir.file("Dockerfile", source);
+    let run = dir.run(&["-w", "Dockerfile"]);
+    (run.code, run.stdout, run.stderr, dir.read("Dockerfile"))
+}
+
+// ---- variables ----
+
+#[test]
+fn arg_values_are_expanded_where_they_are_defined() {
+    let source = "FROM node:22-alpine\nARG R=root\nARG X=${R}\nCOPY . .\nUSER ${X}\nCMD [\"node\", \"server.js\"]\n";
+    let (code, stdout, stderr, after) = write(source);
+    assert_eq!(
+        stdout,
+        "Dockerfile:5:1: root-user: final stage runs as root: last `USER` is `${X}`, which expands to `root`
+  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`
+  fix: change the last `USER` to `USER node`
+1 finding in 1 file, 1 fixed, 0 remaining
+"
+    );
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(after, source.replace("USER ${X}", "USER node"));
+}
+
+#[test]
+fn an_unset_variable_is_empty_and_an_empty_user_is_root() {
+    let source = "FROM node:22-alpine\nENV X=${NOPE}\nUSER ${X}\nCMD [\"node\", \"server.js\"]\n";
+    let (code, stdout, _, after) = write(source);
+    assert!(
+        stdout.starts_with("Dockerfile:3:1: root-user: final stage runs as root: last `USER` is `${X}`, which expands to nothing: root\n"),
+        "{stdout}"
+    );
+    assert_eq!(code, 0);
+    assert_eq!(after, source.replace("USER ${X}", "USER node"));
+}
+
+#[test]
+fn default_and_alternative_forms_decide_the_user() {
+    let dir = Dir::new();
+    // `${U:-node}` of an unset U is `node`: not root, nothing to report.
+    dir.file(
+        "Dockerfile",
+        "FROM node:22-alpine\nUSER ${U:-node}\nCMD [\"node\", \"server.js\"]\n",
+    );
+    // `${A:+root}` of a set A is `root`.
+    dir.file(
+        "alt.Dockerfile",
+        "FROM node:22-alpine\nARG A=1\nUSER ${A:+root}\nCMD [\"node\", \"server.js\"]\n",
+    );
+    let run = dir.run(&["Dockerfile", "alt.Dockerfile"]);
+    assert!(run.stdout.starts_with("alt.Dockerfile:3:1: root-user: final stage runs as root: last `USER` is `${A:+root}`, which expands to `root`\n"), "{}", run.stdout);
+    assert!(!run.stdout.contains("\nDockerfile:"), "{}", run.stdout);
+    assert!(run
+        .stdout
+        .ends_with("1 finding in 1 file, 1 fixable; run with --write to apply\n"));
+}
+
+#[test]
+fn a_build_argument_without_a_default_is_not_guessed() {
+    let source =
+        "FROM node:22-alpine\nARG APP_USER\nUSER ${APP_USER}\nCMD [\"node\", \"server.js\"]\n";
+    let (code, stdout, _, after) = write(source);
+    assert!(
+        stdout.starts_with(
+            "Dockerfile:3:1: root-user: cannot tell whether `USER ${APP_USER}` is root"
+        ),
+        "{stdout}"
+    );
+    assert_eq!((code, after.as_str()), (1, source));
+}
+
+#[test]
+fn a_child_stage_sees_the_env_its_parent_expanded() {
+    // BuildKit expands `ENV HOME_USER=$U` in `base`; `app` inherits `root`.
+    let source = "FROM node:22-alpine AS base\nARG U=root\nENV HOME_USER=$U\nFROM base AS app\nUSER $HOME_USER\nCMD [\"node\", \"server.js\"]\n";
+    let (code, stdout, _, after) = write(source);
+    assert!(
+        stdout.starts_with("Dockerfile:5:1: root-user: final stage `app` runs as root: last `USER` is `$HOME_USER`, which expands to `root`\n"),
+        "{stdout}"
+    );
+    assert_eq!(code, 0);
+    assert_eq!(after, source.replace("USER $HOME_USER", "USER node"));
+}
+
+// ---- quoted FROM ----
+
+#[test]
+fn quoted_from_references_are_pinned_inside_their_quotes() {
+    for (from, pinned) in [
+        ("FROM \"node:lts\"", "FROM \"node:26.7.0\""),
+        ("FROM 'node':lts", "FROM 'node':26.7.0"),
+        (
+            "FROM \"node:lts-alpine\" AS app",
+            "FROM \"node:26.7.0-alpine\" AS app",
+        ),
+        ("FROM 'node'", "FROM 'node:26.7.0'"),
+    ] {
+        let source = format!("{from}\nUSER node\nCMD [\"node\", \"server.js\"]\n");
+        let (code, stdout, stderr, after) = write(&source);
+        assert!(
+            stdout.starts_with("Dockerfile:1:6: floating-tag: "),
+            "{from}: {stdout}"
+        );
+        assert_eq!((code, stderr.as_str()), (0, ""), "{from}");
+        assert_eq!(after, source.replacen(from, pinned, 1), "{from}");
+        // BuildKit's parser still reads one image word.
+        let file = unroot::syntax::parse(&after).expect("the fixed file parses");
+        assert_eq!(
+            file.instructions[0].args[0].value,
+            pinned.split(' ').nth(1).unwrap()
+        );
+    }
+}
+
+#[test]
+fn a_quote_inside_the_tag_is_reported_without_a_fix() {
+    let source = "FROM \"node:l\"ts\nUSER node\nCMD [\"node\", \"server.js\"]\n";
+    let (code, stdout, _, after) = write(source);
+    assert!(
+        stdout.starts_with("Dockerfile:1:6: floating-tag: `node:lts` floats"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  no automatic fix: this needs a person\n"),
+        "{stdout}"
+    );
+    assert_eq!((code, after.as_str()), (1, source));
+}
