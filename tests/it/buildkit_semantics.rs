@@ -135,3 +135,68 @@ fn a_quote_inside_the_tag_is_reported_without_a_fix() {
     );
     assert_eq!((code, after.as_str()), (1, source));
 }
+
+// ---- a comment after USER ----
+
+#[test]
+fn a_comment_after_user_moves_to_its_own_line() {
+    let source = "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nUSER 1000  # node\nCMD [\"node\", \"server.js\"]\n";
+    let dir = Dir::new();
+    dir.file("Dockerfile", source);
+    let dry = dir.run(&["Dockerfile"]);
+    assert_eq!(
+        dry.stdout,
+        "Dockerfile:4:1: root-user: the user is `1000  # node`, comment included: a `#` starts a comment only at the start of a line; no image has that user, so later build steps and the container cannot start
+  help: the user meant is `1000`; put the comment on a line of its own
+  fix: move `# node` to its own line above `USER 1000`
+--- a/Dockerfile
++++ b/Dockerfile
+@@ -1,5 +1,6 @@
+ FROM node:22-alpine
+ WORKDIR /app
+ COPY . .
+-USER 1000  # node
++# node
++USER 1000
+ CMD [\"node\", \"server.js\"]
+1 finding in 1 file, 1 fixable; run with --write to apply
+"
+    );
+    assert_eq!(dry.code, 1);
+    let (code, _, _, after) = write(source);
+    assert_eq!(code, 0);
+    assert_eq!(
+        after,
+        "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\n# node\nUSER 1000\nCMD [\"node\", \"server.js\"]\n"
+    );
+}
+
+#[test]
+fn a_commented_root_user_is_moved_then_made_non_root() {
+    // Indentation and CRLF kept; the second round rewrites the now plain `USER root`.
+    let source = "FROM node:22-alpine\r\n  USER root # admin\r\nCMD [\"node\", \"server.js\"]\r\n";
+    let (code, stdout, _, after) = write(source);
+    assert!(
+        stdout.ends_with("1 finding in 1 file, 1 fixed, 0 remaining\n"),
+        "{stdout}"
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        after,
+        "FROM node:22-alpine\r\n  # admin\r\n  USER node\r\nCMD [\"node\", \"server.js\"]\r\n"
+    );
+}
+
+#[test]
+fn a_hash_inside_a_user_value_is_not_a_comment() {
+    let dir = Dir::new();
+    dir.file(
+        "Dockerfile",
+        "FROM node:22-alpine\nUSER node#1\nCMD [\"node\", \"server.js\"]\n",
+    );
+    let run = dir.run(&["Dockerfile"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "no findings in 1 file\n")
+    );
+}
