@@ -203,6 +203,9 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
 }
 
 fn report_errors(file: &Checked, stderr: &mut dyn Write) -> io::Result<()> {
+    if let Some(warning) = file.report.untouched_warning() {
+        writeln!(stderr, "{warning}")?;
+    }
     for failure in &file.lookup_failures {
         writeln!(stderr, "{}: {failure}", file.report.path)?;
     }

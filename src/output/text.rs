@@ -108,7 +108,12 @@ pub struct Tally {
 
 impl Tally {
     pub fn add(&mut self, report: &FileReport) {
-        self.checked += 1;
+        // A template is not checked (its warning says so).
+        let template = matches!(
+            report.untouched,
+            Some(crate::linter::Untouched::Template { .. })
+        );
+        self.checked += usize::from(!template);
         self.findings += report.findings.len();
         self.files += usize::from(!report.findings.is_empty());
         self.fixable += report.fixable(report.threshold);
