@@ -205,6 +205,9 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         }
     }
     let _ = stdout.write_all(&git_lines);
+    if files.is_empty() && status == Status::Clean && args.format == Format::Text {
+        let _ = writeln!(stdout, "no Dockerfiles found");
+    }
     let tally = printer.finish(stdout, action);
     match final_status(status, &tally, action, args) {
         _ if !git_ok => Status::Error,
@@ -271,6 +274,9 @@ fn add_ignore(
 }
 
 fn report_errors(file: &Checked, stderr: &mut dyn Write) -> io::Result<()> {
+    if let Some(warning) = file.report.untouched_warning() {
+        writeln!(stderr, "{warning}")?;
+    }
     for failure in &file.lookup_failures {
         writeln!(stderr, "{}: {failure}", file.report.path)?;
     }
@@ -428,7 +434,9 @@ pub(super) fn write_text(
     for report in reports {
         text::write_file(out, report, action)?;
     }
-    if let Some(summary) = text::summary(reports, action) {
+    // Standard input says nothing on a clean file: editors read stderr as trouble.
+    let clean = reports.iter().all(|report| report.findings.is_empty());
+    if let Some(summary) = text::summary(reports, action).filter(|_| !clean) {
         writeln!(out, "{summary}")?;
     }
     Ok(())

@@ -45,6 +45,9 @@ pub fn run(
                 return report_error(stderr, err.with_path(&name));
             }
         };
+    if let Some(warning) = report.untouched_warning() {
+        let _ = writeln!(stderr, "{warning}");
+    }
     let reports = [report];
     // A failed `--pin digest` lookup: the findings, the errors, and no file on stdout.
     if !lookup_failures.is_empty() {

@@ -811,6 +811,10 @@ impl Run<'_> {
                 ));
                 continue;
             }
+            // A template is reported by the check, never committed to.
+            if crate::linter::is_template_name(relative) {
+                continue;
+            }
             let blob = repo
                 .find_blob(entry.id())
                 .map_err(|error| format!("{relative}: {}", error.message()))?;

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::digests::resolve;
 use super::error::Error;
 use super::report::FileReport;
-use super::{lint_parsed, LintError, LintOptions};
+use super::{is_template_name, lint_parsed, LintError, LintOptions, Untouched};
 use crate::edit::Applicability;
 use crate::fs::write::write_atomic;
 use crate::syntax::MAX_FILE_SIZE;
@@ -105,6 +105,25 @@ pub fn report_for(
     threshold: Applicability,
     show_unsafe: bool,
 ) -> Result<(FileReport, Vec<String>), PathlessError> {
+    if is_template_name(name) {
+        // Not a Dockerfile yet: not parsed, not checked.
+        let source = String::from_utf8_lossy(bytes).into_owned();
+        let report = FileReport {
+            path: name.to_string(),
+            remaining: 0,
+            findings: Vec::new(),
+            fixed: source.clone(),
+            fixed_with_unsafe: source.clone(),
+            source,
+            threshold,
+            unapplied: false,
+            untouched: Some(Untouched::Template {
+                line: 0,
+                what: "by its name".to_string(),
+            }),
+        };
+        return Ok((report, Vec::new()));
+    }
     let file = crate::syntax::parse_bytes(bytes).map_err(PathlessError::Parse)?;
     let (options, digests) = resolve(&file, options).map_err(PathlessError::Lint)?;
     let outcome = lint_parsed(&file, &options, threshold).map_err(PathlessError::Lint)?;
@@ -129,6 +148,7 @@ pub fn report_for(
         source: file.source,
         threshold,
         unapplied: false,
+        untouched: outcome.untouched,
     };
     Ok((report, failures))
 }

@@ -7,11 +7,13 @@ mod digests;
 mod error;
 mod ignore;
 mod report;
+mod untouched;
 
 pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, Checked};
 pub use error::Error;
 pub use ignore::with_ignore_pragmas;
 pub use report::FileReport;
+pub use untouched::{is_template_name, Untouched};
 
 use std::sync::Arc;
 
@@ -66,6 +68,8 @@ pub struct Outcome {
     pub fixed: String,
     /// Findings left in `fixed` (those that need a person, or unsafe fixes not applied).
     pub remaining: Vec<Finding>,
+    /// Why the file is reported but not edited (a template, a generated file).
+    pub untouched: Option<Untouched>,
 }
 
 impl Outcome {
@@ -83,13 +87,24 @@ pub fn lint(
     lint_parsed(&parse(source)?, options, threshold)
 }
 
-/// [`lint`] for a file that is already parsed.
+/// [`lint`] for a file that is already parsed. A template is not checked, a generated file's
+/// findings get no fix, and a file with an instruction BuildKit does not know is an error
+/// (see `untouched.rs`).
 pub fn lint_parsed(
     file: &Dockerfile,
     options: &LintOptions,
     threshold: Applicability,
 ) -> Result<Outcome, LintError> {
+    if let Some(template) = untouched::template_placeholder(file) {
+        return Ok(untouched_outcome(file, Vec::new(), template));
+    }
+    if let Some(error) = untouched::unknown_instruction(file) {
+        return Err(LintError::Parse(error));
+    }
     let findings = check(file, &options.rules, &options.selection);
+    if let Some(generated) = untouched::generated_mark(file) {
+        return Ok(untouched_outcome(file, findings, generated));
+    }
     let mut text = file.source.clone();
     let mut current = findings.clone();
     for _ in 0..MAX_ROUNDS {
@@ -100,6 +115,7 @@ pub fn lint_parsed(
                 findings,
                 fixed: text,
                 remaining: current,
+                untouched: None,
             });
         }
         text = applied.text;
@@ -107,6 +123,24 @@ pub fn lint_parsed(
         current = check(&file, &options.rules, &options.selection);
     }
     Err(LintError::NoConvergence)
+}
+
+/// The file as it is: its findings without their fixes, each saying why.
+fn untouched_outcome(file: &Dockerfile, mut findings: Vec<Finding>, why: Untouched) -> Outcome {
+    for finding in &mut findings {
+        finding.fix = None;
+        let note = why.help();
+        finding.help = Some(match finding.help.take() {
+            Some(help) => format!("{help}; {note}"),
+            None => note,
+        });
+    }
+    Outcome {
+        remaining: findings.clone(),
+        findings,
+        fixed: file.source.clone(),
+        untouched: Some(why),
+    }
 }
 
 /// [`lint_parsed`] with the `--pin digest` lookups made first (a failed one leaves its pin

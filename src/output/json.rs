@@ -154,6 +154,7 @@ mod tests {
             fixed: outcome.fixed,
             threshold: Applicability::Safe,
             unapplied: false,
+            untouched: outcome.untouched,
         }
     }
 

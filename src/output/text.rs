@@ -109,6 +109,8 @@ pub(crate) fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
 /// The counts the closing line is made of, added up file by file.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tally {
+    /// Files checked (with findings or not).
+    checked: usize,
     findings: usize,
     files: usize,
     fixable: usize,
@@ -118,6 +120,12 @@ pub struct Tally {
 
 impl Tally {
     pub fn add(&mut self, report: &FileReport) {
+        // A template is not checked (its warning says so).
+        let template = matches!(
+            report.untouched,
+            Some(crate::linter::Untouched::Template { .. })
+        );
+        self.checked += usize::from(!template);
         self.findings += report.findings.len();
         self.files += usize::from(!report.findings.is_empty());
         self.fixable += report.fixable(report.threshold);
@@ -138,19 +146,21 @@ impl Tally {
         }
     }
 
-    /// The closing line, e.g. `3 findings in 2 files, 3 fixable; run with --write to apply`.
+    /// The closing line, e.g. `3 findings in 2 files, 3 fixable; run with --write to apply`,
+    /// or `no findings in 12 files` when the files checked are clean (`None`: none checked).
     pub fn summary(&self, action: Action) -> Option<String> {
         let Tally {
+            checked,
             findings,
             files,
             fixable,
             with_unsafe,
             remaining,
         } = *self;
-        if findings == 0 {
-            return None;
-        }
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        if findings == 0 {
+            return (checked > 0).then(|| format!("no findings in {}", plural(checked, "file")));
+        }
         let mut line = format!(
             "{} in {}",
             plural(findings, "finding"),
@@ -198,6 +208,23 @@ pub fn summary(reports: &[FileReport], action: Action) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clean_runs_count_the_files_checked() {
+        let tally = |checked| Tally {
+            checked,
+            ..Tally::default()
+        };
+        assert_eq!(tally(0).summary(Action::Show), None);
+        assert_eq!(
+            tally(1).summary(Action::Show).as_deref(),
+            Some("no findings in 1 file")
+        );
+        assert_eq!(
+            tally(12).summary(Action::Write).as_deref(),
+            Some("no findings in 12 files")
+        );
+    }
 
     #[test]
     fn diff_lines_keep_their_line_endings() {

@@ -69,7 +69,12 @@ declare_rule! {
     /// Check that the application does not write outside its writable paths at run time
     /// (give those directories to the user, or mount a volume).
     /// A `USER` whose value uses a variable without a default cannot be checked: reported,
-    /// never fixed.
+    /// never fixed. Variables expand as BuildKit expands them: an unset one is empty, and an
+    /// empty user is root (`USER ${NOPE}`).
+    ///
+    /// `USER 1000  # node` (in any stage) is reported too: BuildKit takes the whole rest of
+    /// the line as the user, so the container cannot start. The safe fix moves the comment
+    /// to its own line above the `USER`.
     ///
     /// ## References
     /// - Docker: <https://docs.docker.com/reference/dockerfile/#user>
@@ -112,6 +117,69 @@ declare_rule! {
 const CREATED_ID: u32 = 10001;
 
 pub(crate) fn root_user(cx: &Context) -> Vec<Finding> {
+    let mut findings = user_comments(cx);
+    findings.extend(final_user(cx));
+    findings
+}
+
+/// `USER 1000  # node`: BuildKit recognises comments only at the start of a line, so the
+/// user is `1000  # node`, which no image has: the build's later RUNs and the container
+/// fail to start. Any stage, any image: the fix moves the comment to its own line above.
+fn user_comments(cx: &Context) -> Vec<Finding> {
+    let source = &cx.file.source;
+    cx.file
+        .instructions
+        .iter()
+        .enumerate()
+        .filter_map(|(index, instruction)| {
+            let value = instruction.user()?;
+            let at = trailing_comment(&value.value)?;
+            let user = value.value[..at].trim_end();
+            let comment = &value.value[at..];
+            let message = format!(
+                "the user is `{}`, comment included: a `#` starts a comment only at the start of a line; no image has that user, so later build steps and the container cannot start",
+                value.value
+            );
+            // One line as written: the comment moves, the user stays.
+            let fix = (value.span.text(source) == value.value).then(|| {
+                let indent = &source[instruction.span.start..instruction.keyword.span.start];
+                let eol = cx.style.line_ending_after(cx.file, instruction);
+                Fix::new(
+                    format!("move `{comment}` to its own line above `USER {user}`"),
+                    Applicability::Safe,
+                    vec![
+                        Edit::insert(instruction.span.start, format!("{indent}{comment}{eol}")),
+                        Edit::replace(
+                            Span::new(value.span.start + user.len(), value.span.end),
+                            "",
+                        ),
+                    ],
+                )
+            });
+            Some(Finding {
+                rule: ROOT_USER.name,
+                span: statement_span(instruction),
+                instruction: index,
+                message,
+                help: Some(format!(
+                    "the user meant is `{user}`; put the comment on a line of its own"
+                )),
+                fix,
+            })
+        })
+        .collect()
+}
+
+/// Where a `# comment` starts in a USER value (a `#` after whitespace, with a user before it).
+fn trailing_comment(value: &str) -> Option<usize> {
+    let at = value
+        .char_indices()
+        .find(|&(i, ch)| ch == '#' && value[..i].ends_with([' ', '\t']))?
+        .0;
+    (!value[..at].trim().is_empty()).then_some(at)
+}
+
+fn final_user(cx: &Context) -> Vec<Finding> {
     let Some(stage) = cx.analysis.final_stage() else {
         return Vec::new();
     };
@@ -154,9 +222,16 @@ fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
     let root = cx.analysis.chain(stage)[0];
     let image = root.reference.clone().unwrap_or_default();
     let (instruction, message) = match user {
-        EffectiveUser::Instruction { instruction, raw, .. } if *instruction >= stage.from => (
+        EffectiveUser::Instruction {
+            instruction,
+            raw,
+            resolved,
+        } if *instruction >= stage.from => (
             *instruction,
-            format!("final stage{stage_name} runs as root: last `USER` is `{raw}`"),
+            format!(
+                "final stage{stage_name} runs as root: last `USER` is `{raw}`{}",
+                expanded_note(raw, resolved.as_deref())
+            ),
         ),
         EffectiveUser::Instruction { instruction, raw, .. } => (
             stage.from,
@@ -181,6 +256,16 @@ fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
         message,
         help: Some(help),
         fix,
+    }
+}
+
+/// What a `USER` value with variables or quotes comes to, as BuildKit expands it.
+fn expanded_note(raw: &str, resolved: Option<&str>) -> String {
+    match resolved {
+        Some(value) if value == raw => String::new(),
+        Some("") => ", which expands to nothing: root".to_string(),
+        Some(value) => format!(", which expands to `{value}`"),
+        None => String::new(),
     }
 }
 

@@ -10,6 +10,9 @@
 //! child = "child.Dockerfile"  # optional: build Dockerfile with this file's steps on top
 //! [before]                    # the original, as Docker runs it
 //! ports = [80]                # each answers HTTP 200; so must every exposed or listening port
+//! fails_with = ["unable to find user"]  # optional: the original must fail, saying this (the
+//!                             # bug unroot fixes, e.g. `USER 1000  # node`); then `ports` is
+//!                             # what the fixed image answers on
 //! [write]                     # after `unroot --write`
 //! changed = true              # unroot changes the file (the default); false: leaves it alone
 //! ports = [8080]
@@ -61,6 +64,8 @@ struct Expect {
 #[serde(deny_unknown_fields)]
 struct Before {
     ports: Vec<u16>,
+    #[serde(default)]
+    fails_with: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +115,14 @@ fn fixtures() -> Vec<Fixture> {
         assert!(
             !expect.before.ports.is_empty(),
             "{name}: before.ports is empty"
+        );
+        assert!(
+            expect
+                .before
+                .fails_with
+                .iter()
+                .all(|s| !s.trim().is_empty()),
+            "{name}: before.fails_with: an empty text matches anything"
         );
         if let Some(child) = &expect.child {
             assert!(dir.join(child).is_file(), "{name}: {child} is missing");
@@ -436,7 +449,26 @@ fn run_fixture(fixture: &Fixture) -> Outcome {
         .summary
         .push(format!("{name:20} before        {}", describe(&result)));
     let broken = failures(&result, &fixture.expect.before.ports, None, false);
-    if !broken.is_empty() {
+    let fails_with = &fixture.expect.before.fails_with;
+    if !fails_with.is_empty() {
+        let evidence = evidence(&result);
+        let missing: Vec<&String> = fails_with
+            .iter()
+            .filter(|s| !evidence.contains(s.as_str()))
+            .collect();
+        if broken.is_empty() || !missing.is_empty() {
+            outcome.problems.push(format!(
+                "{name}: the original should fail with {fails_with:?} but {}; output: {}",
+                if broken.is_empty() {
+                    "works".to_string()
+                } else {
+                    format!("fails without {missing:?}: {}", broken.join("; "))
+                },
+                excerpt(&evidence, &[])
+            ));
+            return outcome;
+        }
+    } else if !broken.is_empty() {
         outcome.problems.push(format!(
             "{name}: the original does not work (a broken fixture): {}; output: {}",
             broken.join("; "),

@@ -1,6 +1,7 @@
 //! The integration tests, one test binary (one link instead of one per file): each module
 //! is what was a file of its own under tests/.
 
+mod buildkit_semantics;
 mod cli;
 mod cli_conventions;
 mod cli_output;
