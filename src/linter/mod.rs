@@ -6,6 +6,7 @@ mod check;
 mod digests;
 mod error;
 mod report;
+pub mod surroundings;
 
 pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, Checked};
 pub use error::Error;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::analysis::surroundings::Surroundings;
 use crate::edit::{apply_fixes, Applicability, Fix};
 use crate::rules::{check, Finding, RuleOptions, RuleSelection};
 use crate::sources::registry::RegistryResolver;
@@ -30,6 +32,9 @@ pub struct LintOptions {
     /// `--pin digest`: where the digests are looked up, before the rules run
     /// ([`fix_resolved`], [`check_file`]); the rules get them as a table.
     pub registry: Option<Arc<RegistryResolver>>,
+    /// What the linter read around the file before the rules run (entrypoint scripts, the
+    /// repository's build targets): [`surroundings::read`]. Empty for text with no path.
+    pub surroundings: Arc<Surroundings>,
 }
 
 #[derive(Debug, Error)]
@@ -87,7 +92,12 @@ pub fn lint_parsed(
     options: &LintOptions,
     threshold: Applicability,
 ) -> Result<Outcome, LintError> {
-    let findings = check(file, &options.rules, &options.selection);
+    let findings = check(
+        file,
+        &options.rules,
+        &options.selection,
+        &options.surroundings,
+    );
     let mut text = file.source.clone();
     let mut current = findings.clone();
     for _ in 0..MAX_ROUNDS {
@@ -102,7 +112,12 @@ pub fn lint_parsed(
         }
         text = applied.text;
         let file = parse(&text).map_err(LintError::BrokenFix)?;
-        current = check(&file, &options.rules, &options.selection);
+        current = check(
+            &file,
+            &options.rules,
+            &options.selection,
+            &options.surroundings,
+        );
     }
     Err(LintError::NoConvergence)
 }
@@ -157,9 +172,10 @@ mod tests {
             fixed("from node:22\r\nrun npm ci\r\nuser root\r\ncmd node x\r\n"),
             "from node:22\r\nrun npm ci\r\nuser node\r\ncmd node x\r\n"
         );
+        // No line ending at the end (the CMD comes from the parent stage).
         assert_eq!(
-            fixed("FROM node:22\nRUN npm ci"),
-            "FROM node:22\nRUN npm ci\nUSER node"
+            fixed("FROM node:22 AS app\nCMD node x\nFROM app\nRUN npm ci"),
+            "FROM node:22 AS app\nCMD node x\nFROM app\nRUN npm ci\nUSER node"
         );
     }
 

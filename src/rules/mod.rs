@@ -5,6 +5,7 @@ pub mod suppress;
 
 use serde::Serialize;
 
+use crate::analysis::surroundings::Surroundings;
 use crate::analysis::Analysis;
 use crate::edit::style::Style;
 use crate::edit::Fix;
@@ -220,6 +221,16 @@ pub struct Context<'a> {
     pub analysis: &'a Analysis,
     pub options: &'a RuleOptions,
     pub style: &'a Style,
+    /// What the linter read around the file (build context, repository) before the rules ran.
+    pub surroundings: &'a Surroundings,
+}
+
+impl Context<'_> {
+    /// The scripts ENTRYPOINT/CMD run that were read from the build context; each gives its
+    /// commands with [`Script::commands`](crate::analysis::surroundings::Script::commands).
+    pub fn entrypoint_scripts(&self) -> &[crate::analysis::surroundings::Script] {
+        &self.surroundings.scripts
+    }
 }
 
 /// A problem found in a file, with the fix that resolves it if one can be built.
@@ -239,7 +250,12 @@ pub struct Finding {
 }
 
 /// Runs the selected rules on a parsed file; suppressed findings are dropped.
-pub fn check(file: &Dockerfile, options: &RuleOptions, selection: &RuleSelection) -> Vec<Finding> {
+pub fn check(
+    file: &Dockerfile,
+    options: &RuleOptions,
+    selection: &RuleSelection,
+    surroundings: &Surroundings,
+) -> Vec<Finding> {
     let analysis = Analysis::of(file);
     let style = Style::of(file);
     let context = Context {
@@ -247,6 +263,7 @@ pub fn check(file: &Dockerfile, options: &RuleOptions, selection: &RuleSelection
         analysis: &analysis,
         options,
         style: &style,
+        surroundings,
     };
     let suppressions = Suppressions::of(file);
     let mut findings: Vec<Finding> = RULES

@@ -1,5 +1,7 @@
 use super::helpers::{chain_instructions, is_node_stage, run_text};
 use super::{Context, Finding, Prose};
+use crate::analysis::entrypoint::privilege_drop;
+use crate::analysis::roles::{published_stages, Checked, Published, Role};
 use crate::analysis::{BaseImage, EffectiveUser, Family, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::syntax::{Instruction, Keyword, Span};
@@ -111,68 +113,117 @@ declare_rule! {
 const CREATED_ID: u32 = 10001;
 
 pub(crate) fn root_user(cx: &Context) -> Vec<Finding> {
-    let Some(stage) = cx.analysis.final_stage() else {
-        return Vec::new();
-    };
-    if stage.base == BaseImage::Windows || (!cx.options.all_images && !is_node_stage(cx, stage)) {
-        return Vec::new();
+    let mut findings = Vec::new();
+    for checked in published_stages(cx.file, cx.analysis, cx.surroundings) {
+        let stage = checked.stage;
+        if stage.base == BaseImage::Windows
+            || (!cx.options.all_images && !is_node_stage(cx, stage))
+            || matches!(
+                checked.role,
+                Role::Devcontainer(_) | Role::NotForProduction(_)
+            )
+        {
+            continue;
+        }
+        let user = cx.analysis.effective_user(cx.file, stage);
+        let instructions = &cx.file.instructions;
+        match (&user, user.is_root()) {
+            (_, Some(false)) => {}
+            (
+                EffectiveUser::Instruction {
+                    instruction, raw, ..
+                },
+                None,
+            ) => findings.push(Finding {
+                rule: ROOT_USER.name,
+                span: statement_span(&instructions[*instruction]),
+                instruction: *instruction,
+                message: format!(
+                    "cannot tell whether `USER {raw}` is root: a variable in it has no known value"
+                ),
+                help: Some(
+                    "give the variable a default (`ARG NAME=node`) so the user can be checked"
+                        .to_string(),
+                ),
+                fix: None,
+            }),
+            (_, _) => findings.push(root_finding(cx, &checked, &user)),
+        }
     }
-    let user = cx.analysis.effective_user(cx.file, stage);
-    let instructions = &cx.file.instructions;
-    match (&user, user.is_root()) {
-        (_, Some(false)) => Vec::new(),
-        (
-            EffectiveUser::Instruction {
-                instruction, raw, ..
-            },
-            None,
-        ) => vec![Finding {
-            rule: ROOT_USER.name,
-            span: statement_span(&instructions[*instruction]),
-            instruction: *instruction,
-            message: format!(
-                "cannot tell whether `USER {raw}` is root: a variable in it has no known value"
-            ),
-            help: Some(
-                "give the variable a default (`ARG NAME=node`) so the user can be checked"
-                    .to_string(),
-            ),
-            fix: None,
-        }],
-        (_, _) => vec![root_finding(cx, stage, &user)],
+    findings
+}
+
+/// How the report names a checked stage: `final stage `app``, `stage `release``.
+fn stage_label(checked: &Checked) -> String {
+    let name = checked.stage.name.as_deref();
+    match (&checked.published, name) {
+        (Published::Last, Some(name)) => format!("final stage `{name}`"),
+        (Published::Last, None) => "final stage".to_string(),
+        (_, name) => format!("stage `{}`", name.unwrap_or_default()),
     }
 }
 
-fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
+fn root_finding(cx: &Context, checked: &Checked, user: &EffectiveUser) -> Finding {
+    let stage = checked.stage;
     let instructions = &cx.file.instructions;
-    let stage_name = stage
-        .name
-        .as_deref()
-        .map(|n| format!(" `{n}`"))
-        .unwrap_or_default();
+    let label = stage_label(checked);
     let root = cx.analysis.chain(stage)[0];
     let image = root.reference.clone().unwrap_or_default();
-    let (instruction, message) = match user {
+    let (instruction, mut message) = match user {
         EffectiveUser::Instruction { instruction, raw, .. } if *instruction >= stage.from => (
             *instruction,
-            format!("final stage{stage_name} runs as root: last `USER` is `{raw}`"),
+            format!("{label} runs as root: last `USER` is `{raw}`"),
         ),
         EffectiveUser::Instruction { instruction, raw, .. } => (
             stage.from,
             format!(
-                "final stage{stage_name} runs as root: it inherits `USER {raw}` from line {}",
+                "{label} runs as root: it inherits `USER {raw}` from line {}",
                 instructions[*instruction].start_line
             ),
         ),
         EffectiveUser::ImageDefault(_) => (
             stage.from,
-            format!("final stage{stage_name} runs as root: no `USER` (image `{image}` defaults to root)"),
+            format!("{label} runs as root: no `USER` (image `{image}` defaults to root)"),
         ),
     };
-    let (fix, help) = match plan_fix(cx, stage, user) {
-        Ok((fix, help)) => (Some(fix), help),
-        Err(reason) => (None, reason),
+    let drop = privilege_drop(cx.file, cx.analysis, cx.surroundings, stage);
+    let (fix, mut help) = if let Some(drop) = &drop {
+        message = format!(
+            "{label} starts as root and `{}` drops to `{}` with `{}`",
+            drop.place, drop.user, drop.tool
+        );
+        (
+            None,
+            format!(
+                "unroot leaves the user alone: the entrypoint needs root to start and switches to `{}` itself; check that every path through it switches before it runs the app, then silence this with `# unroot ignore=root-user`",
+                drop.user
+            ),
+        )
+    } else if checked.role == Role::Base {
+        (
+            None,
+            "the stage sets no CMD or ENTRYPOINT, so it looks like a base image for others, whose build steps need root: unroot adds no `USER`; if it runs an app started with a command of its own (compose `command:`), add a CMD and a `USER` by hand; if it is a base image, set the user in the images built from it and silence this with `# unroot ignore=root-user`"
+                .to_string(),
+        )
+    } else {
+        match plan_fix(cx, stage, user) {
+            Ok((fix, help)) => (Some(fix), help),
+            Err(reason) => (None, reason),
+        }
     };
+    match &checked.published {
+        Published::Last => {}
+        Published::Target { origin } => {
+            help = format!(
+                "`{origin}` builds it as a target; {help}",
+            );
+        }
+        Published::Name => {
+            help = format!(
+                "its name says it ships; {help}",
+            );
+        }
+    }
     Finding {
         rule: ROOT_USER.name,
         span: statement_span(&instructions[instruction]),
@@ -181,6 +232,21 @@ fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
         help: Some(help),
         fix,
     }
+}
+
+/// A later stage built FROM `stage` that has a RUN: a `USER` at the end of `stage` would
+/// change the user that RUN runs as.
+fn child_with_run<'a>(cx: &'a Context, stage: &Stage) -> Option<&'a Stage> {
+    cx.analysis
+        .stages
+        .iter()
+        .filter(|s| s.index > stage.index)
+        .filter(|s| cx.analysis.chain(s).iter().any(|a| a.index == stage.index))
+        .find(|s| {
+            cx.file.instructions[s.from + 1..s.end]
+                .iter()
+                .any(|i| i.kind == Keyword::Run)
+        })
 }
 
 /// The escape character that continues `instruction` past its last line (only possible at
@@ -314,6 +380,15 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
     }
     if cx.options.chown {
         edits.extend(chown_edits(cx, stage, &target));
+    }
+    if let Some(child) = child_with_run(cx, stage) {
+        let help = format!(
+            "{}; stage `{}` is built FROM this one and its RUNs would run as `{}` too: check that they need no root, or switch user in each stage instead",
+            target.help,
+            child.name.as_deref().unwrap_or("?"),
+            target.user
+        );
+        return Ok((Fix::new(title, Applicability::Unsafe, edits), help));
     }
     // Safe: see `## Fix safety` — no RUN changes its user. Unsafe when Node comes from
     // nvm, which installs under root's home, out of the new user's reach.
@@ -571,10 +646,14 @@ mod tests {
     #[test]
     fn continuation_at_end_of_file_does_not_swallow_the_fix() {
         use crate::linter::{lint, LintOptions};
+        // The app's CMD comes from the parent stage, so the build step can end the file.
+        const APP: &str = "FROM node:22 AS app\nCMD node x\nFROM app\n";
         let fixed = |src: &str| {
-            lint(src, &LintOptions::default(), Applicability::Safe)
+            let src = src.replacen("FROM node:22\n", APP, 1);
+            let fixed = lint(&src, &LintOptions::default(), Applicability::Safe)
                 .unwrap()
-                .fixed
+                .fixed;
+            fixed.replacen(APP, "FROM node:22\n", 1)
         };
         assert_eq!(
             fixed("FROM node:22\nRUN npm ci \\"),

@@ -202,6 +202,7 @@ impl Resolver {
                     })
                     .clone()
             }),
+            surroundings: Default::default(),
         }
     }
 }
