@@ -43,6 +43,10 @@ pub enum Role {
     /// that other images are built FROM (their build steps need root), or an app an
     /// orchestrator starts with a command of its own. Only a person can tell.
     Base,
+    /// Sets no CMD or ENTRYPOINT but copies files from the build context: most likely an app
+    /// that an orchestrator starts with a command of its own (compose `command:`), but it
+    /// may be a base image too.
+    AppWithoutCommand,
     /// A development container (`.devcontainer/`, `sleep infinity`): not shipped.
     Devcontainer(String),
     /// Its name or a label says it is not for production.
@@ -146,7 +150,16 @@ pub fn role(
     }
     let root_base = &analysis.chain(stage)[0].base;
     if sets_no_command(file, analysis, stage) && *root_base != BaseImage::Unknown {
-        return Role::Base;
+        let copies_context = analysis.chain(stage).iter().any(|ancestor| {
+            file.instructions[ancestor.from + 1..ancestor.end]
+                .iter()
+                .any(|i| matches!(i.kind, Keyword::Copy | Keyword::Add) && i.flag("from").is_none())
+        });
+        return if copies_context {
+            Role::AppWithoutCommand
+        } else {
+            Role::Base
+        };
     }
     Role::App
 }

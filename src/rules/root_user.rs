@@ -116,12 +116,7 @@ pub(crate) fn root_user(cx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
     for checked in published_stages(cx.file, cx.analysis, cx.surroundings) {
         let stage = checked.stage;
-        if stage.base == BaseImage::Windows
-            || (!cx.options.all_images && !is_node_stage(cx, stage))
-            || matches!(
-                checked.role,
-                Role::Devcontainer(_) | Role::NotForProduction(_)
-            )
+        if stage.base == BaseImage::Windows || (!cx.options.all_images && !is_node_stage(cx, stage))
         {
             continue;
         }
@@ -195,18 +190,14 @@ fn root_finding(cx: &Context, checked: &Checked, user: &EffectiveUser) -> Findin
         (
             None,
             format!(
-                "unroot leaves the user alone: the entrypoint needs root to start and switches to `{}` itself; check that every path through it switches before it runs the app, then silence this with `# unroot ignore=root-user`",
+                "unroot leaves the user alone: the entrypoint needs root to start and switches to `{}` itself; check that every path through it switches before it runs the app, then {SILENCE}",
                 drop.user
             ),
         )
-    } else if checked.role == Role::Base {
-        (
-            None,
-            "the stage sets no CMD or ENTRYPOINT, so it looks like a base image for others, whose build steps need root: unroot adds no `USER`; if it runs an app started with a command of its own (compose `command:`), add a CMD and a `USER` by hand; if it is a base image, set the user in the images built from it and silence this with `# unroot ignore=root-user`"
-                .to_string(),
-        )
+    } else if let Some(help) = role_help(&checked.role) {
+        (None, help)
     } else {
-        match plan_fix(cx, stage, user) {
+        match plan_fix(cx, stage, &checked.role, user) {
             Ok((fix, help)) => (Some(fix), help),
             Err(reason) => (None, reason),
         }
@@ -232,6 +223,26 @@ fn root_finding(cx: &Context, checked: &Checked, user: &EffectiveUser) -> Findin
         help: Some(help),
         fix,
     }
+}
+
+/// How a finding without a fix is silenced once a person has looked at it.
+const SILENCE: &str =
+    "silence this with `# unroot ignore=root-user` on the line above the one reported";
+
+/// Why a stage that does not run an app gets no `USER` (`None`: it runs one).
+fn role_help(role: &Role) -> Option<String> {
+    Some(match role {
+        Role::App | Role::AppWithoutCommand => return None,
+        Role::Base => format!(
+            "the stage sets no CMD or ENTRYPOINT, so it looks like a base image for others, whose build steps need root: unroot adds no `USER`; if it runs an app started with a command of its own (compose `command:`), add a CMD and a `USER` by hand; if it is a base image, set the user in the images built from it and {SILENCE}"
+        ),
+        Role::Devcontainer(why) => format!(
+            "a development container ({why}): unroot adds no `USER`; set the user in devcontainer.json (`remoteUser`, `containerUser`), or {SILENCE}"
+        ),
+        Role::NotForProduction(why) => format!(
+            "not for production ({why}): unroot adds no `USER`; if it ships, add one by hand, or {SILENCE}"
+        ),
+    })
 }
 
 /// A later stage built FROM `stage` that has a RUN: a `USER` at the end of `stage` would
@@ -299,7 +310,12 @@ struct Target {
     help: String,
 }
 
-fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, String), String> {
+fn plan_fix(
+    cx: &Context,
+    stage: &Stage,
+    role: &Role,
+    user: &EffectiveUser,
+) -> Result<(Fix, String), String> {
     let target = target(cx, stage)?;
     let file = cx.file;
     let style = cx.style;
@@ -381,24 +397,33 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
     if cx.options.chown {
         edits.extend(chown_edits(cx, stage, &target));
     }
+    // Safe: see `## Fix safety` — no RUN changes its user. Unsafe when unroot cannot check
+    // something the fix depends on; each reason is said.
+    let mut unsafe_reasons = Vec::new();
+    if role == &Role::AppWithoutCommand {
+        unsafe_reasons.push(
+            "the stage sets no CMD or ENTRYPOINT: if it runs an app started with a command of its own (compose `command:`), the fix is right; if other images are built FROM it, their build steps need root and get none"
+                .to_string(),
+        );
+    }
     if let Some(child) = child_with_run(cx, stage) {
-        let help = format!(
-            "{}; stage `{}` is built FROM this one and its RUNs would run as `{}` too: check that they need no root, or switch user in each stage instead",
-            target.help,
+        unsafe_reasons.push(format!(
+            "stage `{}` is built FROM this one and its RUNs would run as `{}` too: check that they need no root, or switch user in each stage instead",
             child.name.as_deref().unwrap_or("?"),
             target.user
-        );
-        return Ok((Fix::new(title, Applicability::Unsafe, edits), help));
+        ));
     }
-    // Safe: see `## Fix safety` — no RUN changes its user. Unsafe when Node comes from
-    // nvm, which installs under root's home, out of the new user's reach.
+    // nvm installs under root's home, out of the new user's reach.
     let nvm = chain_instructions(cx, stage)
         .any(|i| i.kind == Keyword::Run && run_text(i).contains("nvm"));
     if nvm {
-        let help = format!(
-            "{}; Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home",
-            target.help
+        unsafe_reasons.push(
+            "Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home"
+                .to_string(),
         );
+    }
+    if !unsafe_reasons.is_empty() {
+        let help = format!("{}; {}", target.help, unsafe_reasons.join("; "));
         return Ok((Fix::new(title, Applicability::Unsafe, edits), help));
     }
     Ok((Fix::new(title, Applicability::Safe, edits), target.help))
