@@ -8,14 +8,22 @@ use crate::syntax::{Instruction, Keyword, Span};
 
 declare_rule! {
     /// ## What it does
-    /// Checks that the image built by the file's final stage runs its CMD/ENTRYPOINT as a
-    /// non-root user: there must be a `USER` in the final stage (or a stage it is built
-    /// `FROM`), and the last one must not be `root`, `0`, `root:…` or `0:…`.
+    /// Checks that the images the file ships run their CMD/ENTRYPOINT as a non-root user:
+    /// there must be a `USER` in the stage (or a stage it is built `FROM`), and the last one
+    /// must not be `root`, `0`, `root:…` or `0:…`.
+    ///
+    /// The stages checked are the last one, every stage the repository builds as a target
+    /// (`--target NAME` in CI workflows, Makefiles, shell scripts and package.json;
+    /// `target:` in compose files and workflows; `target = "NAME"` in `docker-bake.hcl`),
+    /// and stages named `release`, `production`, `prod`, `runtime` or `final`. Builder
+    /// stages, used only by `COPY --from` or a later `FROM`, are never checked: they do not
+    /// run.
     ///
     /// Only Node images are checked (an official `node`, distroless `nodejs`, Chainguard
-    /// `node`, UBI `nodejs`, or `bitnami/node` base; a stage that installs Node; or a
-    /// CMD/ENTRYPOINT that starts `node`, `npm`, `npx`, `yarn`, `pnpm` or `pm2`), unless
-    /// `--all-images` is given. Windows images are never checked.
+    /// `node`, UBI `nodejs`, or `bitnami/node` base; a stage that installs Node and does not
+    /// remove it in the same RUN; or a CMD/ENTRYPOINT that starts `node`, `npm`, `npx`,
+    /// `yarn`, `pnpm` or `pm2`), unless `--all-images` is given. Windows images are never
+    /// checked.
     ///
     /// ## Why is this bad?
     /// Least privilege: a compromised Node process that runs as root owns the container and
@@ -65,9 +73,39 @@ declare_rule! {
     /// - `--chown`: also add `--chown=<user>:<group>` to the final stage's COPY/ADD.
     /// - `--all-images`: check final stages that are not Node images too.
     ///
+    /// ## Roles, entrypoints: what unroot leaves to a person
+    /// A checked stage that does not run an app gets no `USER`; it is reported, without a
+    /// fix, with the reason, because only a person can confirm it (silence it with
+    /// `# unroot ignore=root-user` on the line above the one reported):
+    /// - **Base images**: no CMD or ENTRYPOINT in the chain, nothing copied from the build
+    ///   context, on a base whose own command is not an app (`node`, a distribution). Images
+    ///   built FROM it run their build steps as its user, and those need root. Set the user
+    ///   in those images. When the stage does copy files (an app an orchestrator starts with
+    ///   `command:`), the fix is offered as unsafe.
+    /// - **Devcontainers**: a file under `.devcontainer/`, a `devcontainer.metadata` label,
+    ///   or a container kept open with `sleep infinity` / `tail -f /dev/null`. The user
+    ///   belongs in devcontainer.json (`remoteUser`, `containerUser`).
+    /// - **Not for production**: a stage name, the file name (`Dockerfile.dev`) or a
+    ///   `*.env`/`*.environment`/`*.stage` label whose words include `dev`, `development`,
+    ///   `test`, `ci`, `debug` or `local`.
+    /// - **Entrypoints that drop privileges**: the ENTRYPOINT or CMD, or a script it runs
+    ///   that the Dockerfile copies from the build context, switches user with `gosu`,
+    ///   `su-exec`, `setpriv --reuid`, `s6-setuidgid`, `chroot --userspec`, `runuser -u`,
+    ///   `su … -c`, `chpst -u` or the `PUID`/`PGID` convention. Such a container must start
+    ///   as root (to chown volumes, then switch), so no `USER` is added and an explicit
+    ///   `USER root` before it is left alone; the report names the user it drops to. Check
+    ///   that every path through the script switches before it runs the app. The official
+    ///   node image's `docker-entrypoint.sh` counts when the Dockerfile replaces it.
+    ///
+    /// Scripts are read from the build context: the Dockerfile's directory, then the
+    /// repository root (the directory holding `.git`). Only regular files inside it (after
+    /// symbolic links are resolved) of at most 256 KiB are read.
+    ///
     /// ## Fix safety
     /// Safe: every RUN keeps its user, and files copied into the image stay readable.
-    /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user).
+    /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user),
+    /// when a later stage built FROM the fixed one has RUNs (they would run as the new user),
+    /// and when the stage sets no CMD or ENTRYPOINT but copies files (it may be a base image).
     /// Check that the application does not write outside its writable paths at run time
     /// (give those directories to the user, or mount a volume).
     /// A `USER` whose value uses a variable without a default cannot be checked: reported,

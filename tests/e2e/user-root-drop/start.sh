@@ -1,4 +1,4 @@
 #!/bin/sh
 set -e
 chown -R node:node /data
-exec runuser -u node -- "$@"
+exec setpriv --reuid=node --regid=node --init-groups "$@"
