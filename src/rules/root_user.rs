@@ -73,10 +73,20 @@ declare_rule! {
     /// - `--chown`: also add `--chown=<user>:<group>` to the final stage's COPY/ADD.
     /// - `--all-images`: check final stages that are not Node images too.
     ///
-    /// ## Roles, entrypoints: what unroot leaves to a person
-    /// A checked stage that does not run an app gets no `USER`; it is reported, without a
-    /// fix, with the reason, because only a person can confirm it (silence it with
-    /// `# unroot ignore=root-user` on the line above the one reported):
+    /// ## Fix safety
+    /// Safe: every RUN keeps its user, and files copied into the image stay readable.
+    /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user),
+    /// when a later stage built FROM the fixed one has RUNs (they would run as the new user),
+    /// and when the stage sets no CMD or ENTRYPOINT but copies files (it may be a base image).
+    /// Check that the application does not write outside its writable paths at run time
+    /// (give those directories to the user, or mount a volume).
+    /// A `USER` whose value uses a variable without a default cannot be checked: reported,
+    /// never fixed.
+    ///
+    /// **What unroot leaves to a person.** A checked stage that does not run an app gets
+    /// no `USER`; it is reported, without a fix, with the reason, because only a person can
+    /// confirm it (silence it with `# unroot ignore=root-user` on the line above the one
+    /// reported):
     /// - **Base images**: no CMD or ENTRYPOINT in the chain, nothing copied from the build
     ///   context, on a base whose own command is not an app (`node`, a distribution). Images
     ///   built FROM it run their build steps as its user, and those need root. Set the user
@@ -100,16 +110,6 @@ declare_rule! {
     /// Scripts are read from the build context: the Dockerfile's directory, then the
     /// repository root (the directory holding `.git`). Only regular files inside it (after
     /// symbolic links are resolved) of at most 256 KiB are read.
-    ///
-    /// ## Fix safety
-    /// Safe: every RUN keeps its user, and files copied into the image stay readable.
-    /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user),
-    /// when a later stage built FROM the fixed one has RUNs (they would run as the new user),
-    /// and when the stage sets no CMD or ENTRYPOINT but copies files (it may be a base image).
-    /// Check that the application does not write outside its writable paths at run time
-    /// (give those directories to the user, or mount a volume).
-    /// A `USER` whose value uses a variable without a default cannot be checked: reported,
-    /// never fixed.
     ///
     /// ## References
     /// - Docker: <https://docs.docker.com/reference/dockerfile/#user>
