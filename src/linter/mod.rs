@@ -18,7 +18,7 @@ use thiserror::Error;
 
 use crate::analysis::surroundings::Surroundings;
 use crate::edit::{apply_fixes, Applicability, Fix};
-use crate::rules::{check, Finding, RuleOptions, RuleSelection};
+use crate::rules::{check_in, Finding, RuleOptions, RuleSelection};
 use crate::sources::registry::RegistryResolver;
 use crate::syntax::{parse, Dockerfile, ParseError};
 
@@ -92,7 +92,7 @@ pub fn lint_parsed(
     options: &LintOptions,
     threshold: Applicability,
 ) -> Result<Outcome, LintError> {
-    let findings = check(
+    let findings = check_in(
         file,
         &options.rules,
         &options.selection,
@@ -112,7 +112,7 @@ pub fn lint_parsed(
         }
         text = applied.text;
         let file = parse(&text).map_err(LintError::BrokenFix)?;
-        current = check(
+        current = check_in(
             &file,
             &options.rules,
             &options.selection,

@@ -249,8 +249,14 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
-/// Runs the selected rules on a parsed file; suppressed findings are dropped.
-pub fn check(
+/// Runs the selected rules on a parsed file with nothing known around it; suppressed
+/// findings are dropped.
+pub fn check(file: &Dockerfile, options: &RuleOptions, selection: &RuleSelection) -> Vec<Finding> {
+    check_in(file, options, selection, &Surroundings::default())
+}
+
+/// [`check`] with what the linter read around the file (build context, repository).
+pub fn check_in(
     file: &Dockerfile,
     options: &RuleOptions,
     selection: &RuleSelection,

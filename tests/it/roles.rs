@@ -222,7 +222,7 @@ fn published_stages_other_than_the_last_are_fixed() {
         );
         assert_eq!(after, fixed, "{file}: {run:?}");
         assert!(
-            run.stdout.contains(&format!("Dockerfile:8:1: root-user: stage `api` runs as root"))
+            run.stdout.contains("Dockerfile:8:1: root-user: stage `api` runs as root")
                 && run.stdout.contains(&format!("help: `{origin}` builds it as a target;")),
             "{file}: {run:?}"
         );
