@@ -86,7 +86,8 @@ declare_rule! {
     /// **What unroot leaves to a person.** A checked stage that does not run an app gets
     /// no `USER`; it is reported, without a fix, with the reason, because only a person can
     /// confirm it (silence it with `# unroot ignore=root-user` on the line above the one
-    /// reported):
+    /// reported). A devcontainer or development stage other than the last is not reported
+    /// even when the repository builds it as a target (a `test` target CI runs):
     /// - **Base images**: no CMD or ENTRYPOINT in the chain, nothing copied from the build
     ///   context, on a base whose own command is not an app (`node`, a distribution). Images
     ///   built FROM it run their build steps as its user, and those need root. Set the user
@@ -156,6 +157,12 @@ pub(crate) fn root_user(cx: &Context) -> Vec<Finding> {
         let stage = checked.stage;
         if stage.base == BaseImage::Windows || (!cx.options.all_images && !is_node_stage(cx, stage))
         {
+            continue;
+        }
+        // A target named `test` or `dev` (built in CI, by compose) is not shipped: only the
+        // last stage, which `docker build` builds by default, is reported for it.
+        let unshipped = matches!(checked.role, Role::Devcontainer(_) | Role::NotForProduction(_));
+        if unshipped && checked.published != Published::Last {
             continue;
         }
         let user = cx.analysis.effective_user(cx.file, stage);

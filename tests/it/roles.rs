@@ -230,6 +230,18 @@ fn published_stages_other_than_the_last_are_fixed() {
         assert!(run.stdout.contains("final stage `dev` runs as root"), "{run:?}");
         assert!(!run.stdout.contains("prod-deps` runs"), "{run:?}");
     }
+    // A target that is not for production (CI runs the tests in it) is not reported.
+    let tests = STAGES.replace("AS api", "AS test");
+    let (run, after) = write(
+        &[
+            ("Dockerfile", &tests),
+            ("Makefile", "test:\n\tdocker build --target test .\n"),
+        ],
+        &["-w", "Dockerfile"],
+        "Dockerfile",
+    );
+    assert!(!run.stdout.contains("stage `test`"), "{run:?}");
+    assert!(after.contains("FROM base AS test\nCMD"), "{after}");
     // Without the build file, `api` is a stage like any other.
     let (_, after) = write(
         &[("Dockerfile", STAGES)],
