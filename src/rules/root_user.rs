@@ -249,16 +249,8 @@ fn root_finding(cx: &Context, checked: &Checked, user: &EffectiveUser) -> Findin
     };
     match &checked.published {
         Published::Last => {}
-        Published::Target { origin } => {
-            help = format!(
-                "`{origin}` builds it as a target; {help}",
-            );
-        }
-        Published::Name => {
-            help = format!(
-                "its name says it ships; {help}",
-            );
-        }
+        Published::Target { origin } => help = format!("`{origin}` builds it as a target; {help}"),
+        Published::Name => help = format!("its name says it ships; {help}"),
     }
     Finding {
         rule: ROOT_USER.name,
