@@ -1,9 +1,12 @@
 //! What a Dockerfile means: stages and their chains, ARG/ENV values, the effective user,
 //! the base image.
 
+pub mod entrypoint;
 pub mod image;
 pub mod node_tag;
 pub mod ports;
+pub mod roles;
+pub mod surroundings;
 pub mod vars;
 
 use std::collections::HashMap;

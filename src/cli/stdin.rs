@@ -31,20 +31,26 @@ pub fn run(
         Ok(bytes) => bytes,
         Err(source) => return report_error(stderr, Error::Io { path: name, source }),
     };
-    let (report, lookup_failures) =
-        match report_for(&shown, &bytes, &settings.lint, settings.threshold, false) {
-            Ok(checked) => checked,
-            Err(err) => {
-                // As ruff does: the input goes through unchanged, so `unroot - < f > g`
-                // loses nothing (the rest of a file too large to check included).
-                if args.format == Format::Text {
-                    let _ = stdout
-                        .write_all(&bytes)
-                        .and_then(|()| io::copy(stdin, stdout).map(drop));
-                }
-                return report_error(stderr, err.with_path(&name));
+    let (report, lookup_failures) = match report_for(
+        &shown,
+        args.stdin_filename.as_deref(),
+        &bytes,
+        &settings.lint,
+        settings.threshold,
+        false,
+    ) {
+        Ok(checked) => checked,
+        Err(err) => {
+            // As ruff does: the input goes through unchanged, so `unroot - < f > g`
+            // loses nothing (the rest of a file too large to check included).
+            if args.format == Format::Text {
+                let _ = stdout
+                    .write_all(&bytes)
+                    .and_then(|()| io::copy(stdin, stdout).map(drop));
             }
-        };
+            return report_error(stderr, err.with_path(&name));
+        }
+    };
     if let Some(warning) = report.untouched_warning() {
         let _ = writeln!(stderr, "{warning}");
     }

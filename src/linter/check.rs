@@ -8,6 +8,7 @@ use std::path::Path;
 use super::digests::resolve;
 use super::error::Error;
 use super::report::FileReport;
+use super::surroundings::with_surroundings;
 use super::{is_template_name, lint_parsed, LintError, LintOptions, Untouched};
 use crate::edit::Applicability;
 use crate::fs::write::write_atomic;
@@ -50,6 +51,7 @@ pub fn check_bytes(
 ) -> Result<Checked, Error> {
     let (report, lookup_failures) = report_for(
         &path.display().to_string(),
+        Some(path),
         &bytes,
         options,
         threshold,
@@ -98,8 +100,11 @@ impl PathlessError {
 }
 
 /// Checks one file's bytes; also returns the `--pin digest` lookups that failed in it.
+/// `location`: where the file is, for the build context and repository around it
+/// ([`super::surroundings`]); `None` reads nothing around it.
 pub fn report_for(
     name: &str,
+    location: Option<&Path>,
     bytes: &[u8],
     options: &LintOptions,
     threshold: Applicability,
@@ -125,7 +130,11 @@ pub fn report_for(
         return Ok((report, Vec::new()));
     }
     let file = crate::syntax::parse_bytes(bytes).map_err(PathlessError::Parse)?;
-    let (options, digests) = resolve(&file, options).map_err(PathlessError::Lint)?;
+    let options = match location {
+        Some(path) => with_surroundings(options, path, &file),
+        None => options.clone(),
+    };
+    let (options, digests) = resolve(&file, &options).map_err(PathlessError::Lint)?;
     let outcome = lint_parsed(&file, &options, threshold).map_err(PathlessError::Lint)?;
     let has_unsafe = outcome
         .findings

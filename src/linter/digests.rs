@@ -121,5 +121,6 @@ fn with_digests(options: &LintOptions, digests: Digests) -> LintOptions {
         },
         selection: options.selection.clone(),
         registry: None,
+        surroundings: options.surroundings.clone(),
     }
 }

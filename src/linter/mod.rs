@@ -7,6 +7,7 @@ mod digests;
 mod error;
 mod ignore;
 mod report;
+pub mod surroundings;
 mod untouched;
 
 pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, Checked};
@@ -19,8 +20,9 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::analysis::surroundings::Surroundings;
 use crate::edit::{apply_fixes, Applicability, Fix};
-use crate::rules::{check, Finding, RuleOptions, RuleSelection};
+use crate::rules::{check_in, Finding, RuleOptions, RuleSelection};
 use crate::sources::registry::RegistryResolver;
 use crate::syntax::{parse, Dockerfile, ParseError};
 
@@ -34,6 +36,9 @@ pub struct LintOptions {
     /// `--pin digest`: where the digests are looked up, before the rules run
     /// ([`fix_resolved`], [`check_file`]); the rules get them as a table.
     pub registry: Option<Arc<RegistryResolver>>,
+    /// What the linter read around the file before the rules run (entrypoint scripts, the
+    /// repository's build targets): [`surroundings::read`]. Empty for text with no path.
+    pub surroundings: Arc<Surroundings>,
 }
 
 #[derive(Debug, Error)]
@@ -101,7 +106,12 @@ pub fn lint_parsed(
     if let Some(error) = untouched::unknown_instruction(file) {
         return Err(LintError::Parse(error));
     }
-    let findings = check(file, &options.rules, &options.selection);
+    let findings = check_in(
+        file,
+        &options.rules,
+        &options.selection,
+        &options.surroundings,
+    );
     if let Some(generated) = untouched::generated_mark(file) {
         return Ok(untouched_outcome(file, findings, generated));
     }
@@ -120,7 +130,12 @@ pub fn lint_parsed(
         }
         text = applied.text;
         let file = parse(&text).map_err(LintError::BrokenFix)?;
-        current = check(&file, &options.rules, &options.selection);
+        current = check_in(
+            &file,
+            &options.rules,
+            &options.selection,
+            &options.surroundings,
+        );
     }
     Err(LintError::NoConvergence)
 }
@@ -193,9 +208,10 @@ mod tests {
             fixed("from node:22\r\nrun npm ci\r\nuser root\r\ncmd node x\r\n"),
             "from node:22\r\nrun npm ci\r\nuser node\r\ncmd node x\r\n"
         );
+        // No line ending at the end (the CMD comes from the parent stage).
         assert_eq!(
-            fixed("FROM node:22\nRUN npm ci"),
-            "FROM node:22\nRUN npm ci\nUSER node"
+            fixed("FROM node:22 AS app\nCMD node x\nFROM app\nRUN npm ci"),
+            "FROM node:22 AS app\nCMD node x\nFROM app\nRUN npm ci\nUSER node"
         );
     }
 

@@ -489,7 +489,7 @@ mod tests {
                 select: vec!["floating-tag".to_string()],
                 ignore: vec![],
             },
-            registry: None,
+            ..LintOptions::default()
         };
         let run = |src: &str| lint(src, &options, Applicability::Safe).unwrap();
         let digest = format!("sha256:{}", "d".repeat(64));

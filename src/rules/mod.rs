@@ -5,6 +5,7 @@ pub mod suppress;
 
 use serde::Serialize;
 
+use crate::analysis::surroundings::Surroundings;
 use crate::analysis::Analysis;
 use crate::edit::style::Style;
 use crate::edit::Fix;
@@ -261,6 +262,16 @@ pub struct Context<'a> {
     pub analysis: &'a Analysis,
     pub options: &'a RuleOptions,
     pub style: &'a Style,
+    /// What the linter read around the file (build context, repository) before the rules ran.
+    pub surroundings: &'a Surroundings,
+}
+
+impl Context<'_> {
+    /// The scripts ENTRYPOINT/CMD run that were read from the build context; each gives its
+    /// commands with [`Script::commands`](crate::analysis::surroundings::Script::commands).
+    pub fn entrypoint_scripts(&self) -> &[crate::analysis::surroundings::Script] {
+        &self.surroundings.scripts
+    }
 }
 
 /// A problem found in a file, with the fix that resolves it if one can be built.
@@ -279,8 +290,19 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
-/// Runs the selected rules on a parsed file; suppressed findings are dropped.
+/// Runs the selected rules on a parsed file with nothing known around it; suppressed
+/// findings are dropped.
 pub fn check(file: &Dockerfile, options: &RuleOptions, selection: &RuleSelection) -> Vec<Finding> {
+    check_in(file, options, selection, &Surroundings::default())
+}
+
+/// [`check`] with what the linter read around the file (build context, repository).
+pub fn check_in(
+    file: &Dockerfile,
+    options: &RuleOptions,
+    selection: &RuleSelection,
+    surroundings: &Surroundings,
+) -> Vec<Finding> {
     let analysis = Analysis::of(file);
     let style = Style::of(file);
     let context = Context {
@@ -288,6 +310,7 @@ pub fn check(file: &Dockerfile, options: &RuleOptions, selection: &RuleSelection
         analysis: &analysis,
         options,
         style: &style,
+        surroundings,
     };
     let suppressions = Suppressions::of(file);
     let mut findings: Vec<Finding> = RULES

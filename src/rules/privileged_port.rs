@@ -707,7 +707,7 @@ mod tests {
                 select: vec!["privileged-port".to_string()],
                 ignore: Vec::new(),
             },
-            registry: None,
+            ..LintOptions::default()
         }
     }
 

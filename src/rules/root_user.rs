@@ -1,19 +1,29 @@
 use super::helpers::{chain_instructions, is_node_stage, run_text};
 use super::{Context, Finding, Prose};
+use crate::analysis::entrypoint::privilege_drop;
+use crate::analysis::roles::{published_stages, Checked, Published, Role};
 use crate::analysis::{BaseImage, EffectiveUser, Family, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::syntax::{Instruction, Keyword, Span};
 
 declare_rule! {
     /// ## What it does
-    /// Checks that the image built by the file's final stage runs its CMD/ENTRYPOINT as a
-    /// non-root user: there must be a `USER` in the final stage (or a stage it is built
-    /// `FROM`), and the last one must not be `root`, `0`, `root:…` or `0:…`.
+    /// Checks that the images the file ships run their CMD/ENTRYPOINT as a non-root user:
+    /// there must be a `USER` in the stage (or a stage it is built `FROM`), and the last one
+    /// must not be `root`, `0`, `root:…` or `0:…`.
+    ///
+    /// The stages checked are the last one, every stage the repository builds as a target
+    /// (`--target NAME` in CI workflows, Makefiles, shell scripts and package.json;
+    /// `target:` in compose files and workflows; `target = "NAME"` in `docker-bake.hcl`),
+    /// and stages named `release`, `production`, `prod`, `runtime` or `final`. Builder
+    /// stages, used only by `COPY --from` or a later `FROM`, are never checked: they do not
+    /// run.
     ///
     /// Only Node images are checked (an official `node`, distroless `nodejs`, Chainguard
-    /// `node`, UBI `nodejs`, or `bitnami/node` base; a stage that installs Node; or a
-    /// CMD/ENTRYPOINT that starts `node`, `npm`, `npx`, `yarn`, `pnpm` or `pm2`), unless
-    /// `--all-images` is given. Windows images are never checked.
+    /// `node`, UBI `nodejs`, or `bitnami/node` base; a stage that installs Node and does not
+    /// remove it in the same RUN; or a CMD/ENTRYPOINT that starts `node`, `npm`, `npx`,
+    /// `yarn`, `pnpm` or `pm2`), unless `--all-images` is given. Windows images are never
+    /// checked.
     ///
     /// ## Why is this bad?
     /// Least privilege: a compromised Node process that runs as root owns the container and
@@ -65,7 +75,9 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// Safe: every RUN keeps its user, and files copied into the image stay readable.
-    /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user).
+    /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user),
+    /// when a later stage built FROM the fixed one has RUNs (they would run as the new user),
+    /// and when the stage sets no CMD or ENTRYPOINT but copies files (it may be a base image).
     /// Check that the application does not write outside its writable paths at run time
     /// (give those directories to the user, or mount a volume).
     /// A `USER` whose value uses a variable without a default cannot be checked: reported,
@@ -75,6 +87,35 @@ declare_rule! {
     /// `USER 1000  # node` (in any stage) is reported too: BuildKit takes the whole rest of
     /// the line as the user, so the container cannot start. The safe fix moves the comment
     /// to its own line above the `USER`.
+    ///
+    /// **What unroot leaves to a person.** A checked stage that does not run an app gets
+    /// no `USER`; it is reported, without a fix, with the reason, because only a person can
+    /// confirm it (silence it with `# unroot ignore=root-user` on the line above the one
+    /// reported). A devcontainer or development stage other than the last is not reported
+    /// even when the repository builds it as a target (a `test` target CI runs):
+    /// - **Base images**: no CMD or ENTRYPOINT in the chain, nothing copied from the build
+    ///   context, on a base whose own command is not an app (`node`, a distribution). Images
+    ///   built FROM it run their build steps as its user, and those need root. Set the user
+    ///   in those images. When the stage does copy files (an app an orchestrator starts with
+    ///   `command:`), the fix is offered as unsafe.
+    /// - **Devcontainers**: a file under `.devcontainer/`, a `devcontainer.metadata` label,
+    ///   or a container kept open with `sleep infinity` / `tail -f /dev/null`. The user
+    ///   belongs in devcontainer.json (`remoteUser`, `containerUser`).
+    /// - **Not for production**: a stage name, the file name (`Dockerfile.dev`) or a
+    ///   `*.env`/`*.environment`/`*.stage` label whose words include `dev`, `development`,
+    ///   `test`, `ci`, `debug` or `local`.
+    /// - **Entrypoints that drop privileges**: the ENTRYPOINT or CMD, or a script it runs
+    ///   that the Dockerfile copies from the build context, switches user with `gosu`,
+    ///   `su-exec`, `setpriv --reuid`, `s6-setuidgid`, `chroot --userspec`, `runuser -u`,
+    ///   `su … -c`, `chpst -u` or the `PUID`/`PGID` convention. Such a container must start
+    ///   as root (to chown volumes, then switch), so no `USER` is added and an explicit
+    ///   `USER root` before it is left alone; the report names the user it drops to. Check
+    ///   that every path through the script switches before it runs the app. The official
+    ///   node image's `docker-entrypoint.sh` counts when the Dockerfile replaces it.
+    ///
+    /// Scripts are read from the build context: the Dockerfile's directory, then the
+    /// repository root (the directory holding `.git`). Only regular files inside it (after
+    /// symbolic links are resolved) of at most 256 KiB are read.
     ///
     /// ## References
     /// - Docker: <https://docs.docker.com/reference/dockerfile/#user>
@@ -180,48 +221,64 @@ fn trailing_comment(value: &str) -> Option<usize> {
 }
 
 fn final_user(cx: &Context) -> Vec<Finding> {
-    let Some(stage) = cx.analysis.final_stage() else {
-        return Vec::new();
-    };
-    if stage.base == BaseImage::Windows || (!cx.options.all_images && !is_node_stage(cx, stage)) {
-        return Vec::new();
+    let mut findings = Vec::new();
+    for checked in published_stages(cx.file, cx.analysis, cx.surroundings) {
+        let stage = checked.stage;
+        if stage.base == BaseImage::Windows || (!cx.options.all_images && !is_node_stage(cx, stage))
+        {
+            continue;
+        }
+        // A target named `test` or `dev` (built in CI, by compose) is not shipped: only the
+        // last stage, which `docker build` builds by default, is reported for it.
+        let unshipped = matches!(checked.role, Role::Devcontainer(_) | Role::NotForProduction(_));
+        if unshipped && checked.published != Published::Last {
+            continue;
+        }
+        let user = cx.analysis.effective_user(cx.file, stage);
+        let instructions = &cx.file.instructions;
+        match (&user, user.is_root()) {
+            (_, Some(false)) => {}
+            (
+                EffectiveUser::Instruction {
+                    instruction, raw, ..
+                },
+                None,
+            ) => findings.push(Finding {
+                rule: ROOT_USER.name,
+                span: statement_span(&instructions[*instruction]),
+                instruction: *instruction,
+                message: format!(
+                    "cannot tell whether `USER {raw}` is root: a variable in it has no known value"
+                ),
+                help: Some(
+                    "give the variable a default (`ARG NAME=node`) so the user can be checked"
+                        .to_string(),
+                ),
+                fix: None,
+            }),
+            (_, _) => findings.push(root_finding(cx, &checked, &user)),
+        }
     }
-    let user = cx.analysis.effective_user(cx.file, stage);
-    let instructions = &cx.file.instructions;
-    match (&user, user.is_root()) {
-        (_, Some(false)) => Vec::new(),
-        (
-            EffectiveUser::Instruction {
-                instruction, raw, ..
-            },
-            None,
-        ) => vec![Finding {
-            rule: ROOT_USER.name,
-            span: statement_span(&instructions[*instruction]),
-            instruction: *instruction,
-            message: format!(
-                "cannot tell whether `USER {raw}` is root: a variable in it has no known value"
-            ),
-            help: Some(
-                "give the variable a default (`ARG NAME=node`) so the user can be checked"
-                    .to_string(),
-            ),
-            fix: None,
-        }],
-        (_, _) => vec![root_finding(cx, stage, &user)],
+    findings
+}
+
+/// How the report names a checked stage: `final stage `app``, `stage `release``.
+fn stage_label(checked: &Checked) -> String {
+    let name = checked.stage.name.as_deref();
+    match (&checked.published, name) {
+        (Published::Last, Some(name)) => format!("final stage `{name}`"),
+        (Published::Last, None) => "final stage".to_string(),
+        (_, name) => format!("stage `{}`", name.unwrap_or_default()),
     }
 }
 
-fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
+fn root_finding(cx: &Context, checked: &Checked, user: &EffectiveUser) -> Finding {
+    let stage = checked.stage;
     let instructions = &cx.file.instructions;
-    let stage_name = stage
-        .name
-        .as_deref()
-        .map(|n| format!(" `{n}`"))
-        .unwrap_or_default();
+    let label = stage_label(checked);
     let root = cx.analysis.chain(stage)[0];
     let image = root.reference.clone().unwrap_or_default();
-    let (instruction, message) = match user {
+    let (instruction, mut message) = match user {
         EffectiveUser::Instruction {
             instruction,
             raw,
@@ -229,26 +286,48 @@ fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
         } if *instruction >= stage.from => (
             *instruction,
             format!(
-                "final stage{stage_name} runs as root: last `USER` is `{raw}`{}",
+                "{label} runs as root: last `USER` is `{raw}`{}",
                 expanded_note(raw, resolved.as_deref())
             ),
         ),
         EffectiveUser::Instruction { instruction, raw, .. } => (
             stage.from,
             format!(
-                "final stage{stage_name} runs as root: it inherits `USER {raw}` from line {}",
+                "{label} runs as root: it inherits `USER {raw}` from line {}",
                 instructions[*instruction].start_line
             ),
         ),
         EffectiveUser::ImageDefault(_) => (
             stage.from,
-            format!("final stage{stage_name} runs as root: no `USER` (image `{image}` defaults to root)"),
+            format!("{label} runs as root: no `USER` (image `{image}` defaults to root)"),
         ),
     };
-    let (fix, help) = match plan_fix(cx, stage, user) {
-        Ok((fix, help)) => (Some(fix), help),
-        Err(reason) => (None, reason),
+    let drop = privilege_drop(cx.file, cx.analysis, cx.surroundings, stage);
+    let (fix, mut help) = if let Some(drop) = &drop {
+        message = format!(
+            "{label} starts as root and `{}` drops to `{}` with `{}`",
+            drop.place, drop.user, drop.tool
+        );
+        (
+            None,
+            format!(
+                "unroot leaves the user alone: the entrypoint needs root to start and switches to `{}` itself; check that every path through it switches before it runs the app, then {SILENCE}",
+                drop.user
+            ),
+        )
+    } else if let Some(help) = role_help(&checked.role) {
+        (None, help)
+    } else {
+        match plan_fix(cx, stage, &checked.role, user) {
+            Ok((fix, help)) => (Some(fix), help),
+            Err(reason) => (None, reason),
+        }
     };
+    match &checked.published {
+        Published::Last => {}
+        Published::Target { origin } => help = format!("`{origin}` builds it as a target; {help}"),
+        Published::Name => help = format!("its name says it ships; {help}"),
+    }
     Finding {
         rule: ROOT_USER.name,
         span: statement_span(&instructions[instruction]),
@@ -267,6 +346,41 @@ fn expanded_note(raw: &str, resolved: Option<&str>) -> String {
         Some(value) => format!(", which expands to `{value}`"),
         None => String::new(),
     }
+}
+
+/// How a finding without a fix is silenced once a person has looked at it.
+const SILENCE: &str =
+    "silence this with `# unroot ignore=root-user` on the line above the one reported";
+
+/// Why a stage that does not run an app gets no `USER` (`None`: it runs one).
+fn role_help(role: &Role) -> Option<String> {
+    Some(match role {
+        Role::App | Role::AppWithoutCommand => return None,
+        Role::Base => format!(
+            "the stage sets no CMD or ENTRYPOINT, so it looks like a base image for others, whose build steps need root: unroot adds no `USER`; if it runs an app started with a command of its own (compose `command:`), add a CMD and a `USER` by hand; if it is a base image, set the user in the images built from it and {SILENCE}"
+        ),
+        Role::Devcontainer(why) => format!(
+            "a development container ({why}): unroot adds no `USER`; set the user in devcontainer.json (`remoteUser`, `containerUser`), or {SILENCE}"
+        ),
+        Role::NotForProduction(why) => format!(
+            "not for production ({why}): unroot adds no `USER`; if it ships, add one by hand, or {SILENCE}"
+        ),
+    })
+}
+
+/// A later stage built FROM `stage` that has a RUN: a `USER` at the end of `stage` would
+/// change the user that RUN runs as.
+fn child_with_run<'a>(cx: &'a Context, stage: &Stage) -> Option<&'a Stage> {
+    cx.analysis
+        .stages
+        .iter()
+        .filter(|s| s.index > stage.index)
+        .filter(|s| cx.analysis.chain(s).iter().any(|a| a.index == stage.index))
+        .find(|s| {
+            cx.file.instructions[s.from + 1..s.end]
+                .iter()
+                .any(|i| i.kind == Keyword::Run)
+        })
 }
 
 /// The escape character that continues `instruction` past its last line (only possible at
@@ -319,7 +433,12 @@ struct Target {
     help: String,
 }
 
-fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, String), String> {
+fn plan_fix(
+    cx: &Context,
+    stage: &Stage,
+    role: &Role,
+    user: &EffectiveUser,
+) -> Result<(Fix, String), String> {
     let target = target(cx, stage)?;
     let file = cx.file;
     let style = cx.style;
@@ -401,15 +520,33 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
     if cx.options.chown {
         edits.extend(chown_edits(cx, stage, &target));
     }
-    // Safe: see `## Fix safety` — no RUN changes its user. Unsafe when Node comes from
-    // nvm, which installs under root's home, out of the new user's reach.
+    // Safe: see `## Fix safety` — no RUN changes its user. Unsafe when unroot cannot check
+    // something the fix depends on; each reason is said.
+    let mut unsafe_reasons = Vec::new();
+    if role == &Role::AppWithoutCommand {
+        unsafe_reasons.push(
+            "the stage sets no CMD or ENTRYPOINT: if it runs an app started with a command of its own (compose `command:`), the fix is right; if other images are built FROM it, their build steps need root and get none"
+                .to_string(),
+        );
+    }
+    if let Some(child) = child_with_run(cx, stage) {
+        unsafe_reasons.push(format!(
+            "stage `{}` is built FROM this one and its RUNs would run as `{}` too: check that they need no root, or switch user in each stage instead",
+            child.name.as_deref().unwrap_or("?"),
+            target.user
+        ));
+    }
+    // nvm installs under root's home, out of the new user's reach.
     let nvm = chain_instructions(cx, stage)
         .any(|i| i.kind == Keyword::Run && run_text(i).contains("nvm"));
     if nvm {
-        let help = format!(
-            "{}; Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home",
-            target.help
+        unsafe_reasons.push(
+            "Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home"
+                .to_string(),
         );
+    }
+    if !unsafe_reasons.is_empty() {
+        let help = format!("{}; {}", target.help, unsafe_reasons.join("; "));
         return Ok((Fix::new(title, Applicability::Unsafe, edits), help));
     }
     Ok((Fix::new(title, Applicability::Safe, edits), target.help))
@@ -657,10 +794,14 @@ mod tests {
     #[test]
     fn continuation_at_end_of_file_does_not_swallow_the_fix() {
         use crate::linter::{lint, LintOptions};
+        // The app's CMD comes from the parent stage, so the build step can end the file.
+        const APP: &str = "FROM node:22 AS app\nCMD node x\nFROM app\n";
         let fixed = |src: &str| {
-            lint(src, &LintOptions::default(), Applicability::Safe)
+            let src = src.replacen("FROM node:22\n", APP, 1);
+            let fixed = lint(&src, &LintOptions::default(), Applicability::Safe)
                 .unwrap()
-                .fixed
+                .fixed;
+            fixed.replacen(APP, "FROM node:22\n", 1)
         };
         assert_eq!(
             fixed("FROM node:22\nRUN npm ci \\"),

@@ -229,6 +229,7 @@ impl Resolver {
                     })
                     .clone()
             }),
+            surroundings: Default::default(),
         }
     }
 }

@@ -8,6 +8,7 @@
 //!
 //! ```toml
 //! child = "child.Dockerfile"  # optional: build Dockerfile with this file's steps on top
+//! target = "release"          # optional: build this stage (`--target`), as the repository does
 //! [before]                    # the original, as Docker runs it
 //! ports = [80]                # each answers HTTP 200; so must every exposed or listening port
 //! fails_with = ["unable to find user"]  # optional: the original must fail, saying this (the
@@ -54,6 +55,7 @@ const MIN_FIXTURES: usize = 12;
 #[serde(deny_unknown_fields)]
 struct Expect {
     child: Option<String>,
+    target: Option<String>,
     before: Before,
     write: After,
     #[serde(rename = "unsafe-fixes")]
@@ -202,7 +204,7 @@ fn transient(result: &Value) -> bool {
 
 /// Builds and runs `dockerfile` with `context`; the JSON line (retried once on a harness
 /// failure).
-fn run_image(dockerfile: &Path, context: &Path, strict: bool) -> Value {
+fn run_image(dockerfile: &Path, context: &Path, target: Option<&str>, strict: bool) -> Value {
     let once = || {
         let mut command = Command::new("bash");
         command
@@ -213,6 +215,9 @@ fn run_image(dockerfile: &Path, context: &Path, strict: bool) -> Value {
             .arg("--no-on-demand");
         if strict {
             command.args(["--port-mode", "strict"]);
+        }
+        if let Some(target) = target {
+            command.args(["--target", target]);
         }
         let output = command.output().expect("run run-image.sh");
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -432,6 +437,7 @@ struct Outcome {
 fn run_fixture(fixture: &Fixture) -> Outcome {
     let name = &fixture.name;
     let child = fixture.expect.child.as_deref();
+    let target = fixture.expect.target.as_deref();
     let mut outcome = Outcome {
         summary: Vec::new(),
         problems: Vec::new(),
@@ -444,7 +450,7 @@ fn run_fixture(fixture: &Fixture) -> Outcome {
     let work = tmp.path().join("before");
     copy_dir(&fixture.dir, &work);
     let original = fs::read_to_string(work.join("Dockerfile")).unwrap();
-    let result = run_image(&buildable(&work, child), &work, false);
+    let result = run_image(&buildable(&work, child), &work, target, false);
     outcome
         .summary
         .push(format!("{name:20} before        {}", describe(&result)));
@@ -506,7 +512,8 @@ fn run_fixture(fixture: &Fixture) -> Outcome {
             .filter(|(text, _)| *text == fixed)
             .map(|(_, result)| result.clone());
         let same = reused.is_some();
-        let result = reused.unwrap_or_else(|| run_image(&buildable(&work, child), &work, true));
+        let result =
+            reused.unwrap_or_else(|| run_image(&buildable(&work, child), &work, target, true));
         previous = Some((fixed.clone(), result.clone()));
         let mut found = Vec::new();
         if changed != after.changed {

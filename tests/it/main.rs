@@ -19,3 +19,4 @@ mod oracles;
 mod proptest_fixer;
 mod proptest_parser;
 mod registry;
+mod roles;
