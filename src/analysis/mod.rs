@@ -5,6 +5,7 @@ pub mod image;
 pub mod node_tag;
 pub mod ports;
 pub mod vars;
+pub mod writable;
 
 use std::collections::HashMap;
 
