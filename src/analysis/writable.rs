@@ -37,38 +37,153 @@ pub struct WritablePath {
 
 /// Directories too wide to give to the app user: a path equal to one of them is not given.
 const SYSTEM_DIRS: &[&str] = &[
-    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt",
-    "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/usr", "/usr/bin", "/usr/lib",
-    "/usr/local", "/usr/local/bin", "/usr/local/lib", "/usr/share", "/usr/src", "/var",
-    "/var/lib", "/var/log", "/var/cache",
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib64",
+    "/media",
+    "/mnt",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/usr",
+    "/usr/bin",
+    "/usr/lib",
+    "/usr/local",
+    "/usr/local/bin",
+    "/usr/local/lib",
+    "/usr/share",
+    "/usr/src",
+    "/var",
+    "/var/lib",
+    "/var/log",
+    "/var/cache",
 ];
 /// Everyone may write here already.
 const WORLD_WRITABLE: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
 /// `mkdir` under these makes tooling directories, not the app's.
 const TOOLING_PREFIXES: &[&str] = &[
-    "/usr/", "/etc/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/root/", "/proc/", "/sys/",
-    "/dev/", "/boot/", "/var/lib/apt/", "/var/cache/apt/", "/var/lib/dpkg/",
+    "/usr/",
+    "/etc/",
+    "/bin/",
+    "/sbin/",
+    "/lib/",
+    "/lib64/",
+    "/root/",
+    "/proc/",
+    "/sys/",
+    "/dev/",
+    "/boot/",
+    "/var/lib/apt/",
+    "/var/cache/apt/",
+    "/var/lib/dpkg/",
 ];
 /// Words in a variable name that say it names the app's data.
 const DATA_WORDS: &[&str] = &[
-    "DATA", "DB", "DATABASE", "SQLITE", "STORAGE", "STORE", "UPLOAD", "UPLOADS", "LOG", "LOGS",
-    "CACHE", "TMP", "TEMP", "SESSION", "SESSIONS", "PID", "STATE", "MEDIA", "FILES", "BACKUP",
-    "BACKUPS", "OUTPUT", "CONTENT", "ATTACHMENTS",
+    "DATA",
+    "DB",
+    "DATABASE",
+    "SQLITE",
+    "STORAGE",
+    "STORE",
+    "UPLOAD",
+    "UPLOADS",
+    "LOG",
+    "LOGS",
+    "CACHE",
+    "TMP",
+    "TEMP",
+    "SESSION",
+    "SESSIONS",
+    "PID",
+    "STATE",
+    "MEDIA",
+    "FILES",
+    "BACKUP",
+    "BACKUPS",
+    "OUTPUT",
+    "CONTENT",
+    "ATTACHMENTS",
 ];
 /// Words in a variable name that say it names code or tooling.
 const CODE_WORDS: &[&str] = &[
-    "APP", "SRC", "SOURCE", "BUILD", "DIST", "BIN", "LIB", "NODE", "MODULES", "PUBLIC",
-    "STATIC", "INSTALL", "HOME", "BASE", "ROOT", "WWW", "WEB", "CERT", "CERTS", "CA", "KEY",
-    "SSL", "TLS", "SCRIPT", "SCRIPTS", "PREFIX", "NPM", "YARN", "PNPM", "GLOBAL", "PLUGIN",
-    "PLUGINS", "TEMPLATE", "TEMPLATES", "VIEWS", "ASSETS", "CONFIG",
+    "APP",
+    "SRC",
+    "SOURCE",
+    "BUILD",
+    "DIST",
+    "BIN",
+    "LIB",
+    "NODE",
+    "MODULES",
+    "PUBLIC",
+    "STATIC",
+    "INSTALL",
+    "HOME",
+    "BASE",
+    "ROOT",
+    "WWW",
+    "WEB",
+    "CERT",
+    "CERTS",
+    "CA",
+    "KEY",
+    "SSL",
+    "TLS",
+    "SCRIPT",
+    "SCRIPTS",
+    "PREFIX",
+    "NPM",
+    "YARN",
+    "PNPM",
+    "GLOBAL",
+    "PLUGIN",
+    "PLUGINS",
+    "TEMPLATE",
+    "TEMPLATES",
+    "VIEWS",
+    "ASSETS",
+    "CONFIG",
 ];
 /// Programs a CMD/ENTRYPOINT runs that are not scripts of the app's own.
 const PROGRAMS: &[&str] = &[
-    "node", "nodejs", "npm", "npx", "yarn", "pnpm", "pm2", "pm2-runtime", "next", "tini",
-    "dumb-init", "env", "exec", "--", "nginx", "deno", "bun", "corepack",
+    "node",
+    "nodejs",
+    "npm",
+    "npx",
+    "yarn",
+    "pnpm",
+    "pm2",
+    "pm2-runtime",
+    "next",
+    "tini",
+    "dumb-init",
+    "env",
+    "exec",
+    "--",
+    "nginx",
+    "deno",
+    "bun",
+    "corepack",
 ];
 /// Shells whose `-c` string is the command.
-const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "/bin/sh", "/bin/bash", "/bin/ash"];
+const SHELLS: &[&str] = &[
+    "sh",
+    "bash",
+    "ash",
+    "dash",
+    "/bin/sh",
+    "/bin/bash",
+    "/bin/ash",
+];
 /// Variables that name npm's, yarn's or the XDG cache.
 const CACHE_VARIABLES: &[&str] = &[
     "NPM_CONFIG_CACHE",
@@ -167,8 +282,7 @@ impl Walk {
                 }
             }
             Keyword::Copy | Keyword::Add => {
-                if let Some(destination) = instruction.args.last().and_then(|a| resolve(&a.value))
-                {
+                if let Some(destination) = instruction.args.last().and_then(|a| resolve(&a.value)) {
                     self.copies.push(Copied {
                         instruction: index,
                         destination: join(&self.workdir, &destination),
@@ -311,14 +425,13 @@ impl Walk {
                 .find(|c| c.destination == path)
                 .filter(|c| !c.chown)
                 .map(|c| c.instruction);
-            let owned = self
-                .chowned
-                .iter()
-                .any(|(given, deep)| *given == path || (*deep && is_under(given, &path)))
-                || self
-                    .copies
+            let owned =
+                self.chowned
                     .iter()
-                    .any(|c| c.chown && (c.destination == path || is_under(&c.destination, &path)));
+                    .any(|(given, deep)| *given == path || (*deep && is_under(given, &path)))
+                    || self.copies.iter().any(|c| {
+                        c.chown && (c.destination == path || is_under(&c.destination, &path))
+                    });
             paths.push(WritablePath {
                 recursive: !holds_code(&path),
                 path,
@@ -393,10 +506,9 @@ impl Walk {
                 && !word.starts_with("/bin/")
                 && !word.starts_with("/usr/local/bin/node")
                 && !word.starts_with("/nodejs/"))
-            || self
-                .copies
-                .iter()
-                .any(|c| !PROGRAMS.contains(&program) && c.destination.ends_with(&format!("/{program}")));
+            || self.copies.iter().any(|c| {
+                !PROGRAMS.contains(&program) && c.destination.ends_with(&format!("/{program}"))
+            });
         if script {
             self.unknown.push(format!(
                 "the container runs `{word}`, which unroot has not read: what it writes is unknown"
@@ -434,7 +546,10 @@ impl Walk {
             }
             if name == "HOME" {
                 if package_manager && value.starts_with('/') {
-                    found(join(value, ".npm"), "npm's cache under `ENV HOME`".to_string());
+                    found(
+                        join(value, ".npm"),
+                        "npm's cache under `ENV HOME`".to_string(),
+                    );
                 }
                 continue;
             }
@@ -566,7 +681,8 @@ fn looks_like_path(value: &str, kind: PathKind) -> bool {
 
 fn has_extension(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    name.rfind('.').is_some_and(|dot| dot > 0 && dot + 1 < name.len())
+    name.rfind('.')
+        .is_some_and(|dot| dot > 0 && dot + 1 < name.len())
 }
 
 /// `path` resolved against `base` and normalised (`.`, `..`, repeated and trailing `/`).
@@ -683,9 +799,14 @@ mod tests {
             "FROM node:22\nRUN mkdir -p /data && chown node:node /data\nRUN mkdir /cache\nCOPY --chown=node:node x /cache\nCMD node s.js\n",
         );
         assert!(given.paths.iter().all(|p| p.owned), "{given:?}");
-        let home = paths("FROM node:22\nENV HOME=/srv/app NPM_CONFIG_CACHE=/tmp/npm\nCMD [\"npm\", \"start\"]\n");
+        let home = paths(
+            "FROM node:22\nENV HOME=/srv/app NPM_CONFIG_CACHE=/tmp/npm\nCMD [\"npm\", \"start\"]\n",
+        );
         assert_eq!(home, owned(&[("/srv/app/.npm", true), ("/tmp/npm", true)]));
-        assert_eq!(paths("FROM node:22\nENV HOME=/srv/app\nCMD node s.js\n"), []);
+        assert_eq!(
+            paths("FROM node:22\nENV HOME=/srv/app\nCMD node s.js\n"),
+            []
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> i
             Some(fix) if fix.applies(report.threshold) && report.unapplied => {
                 writeln!(out, "  fix not applied: {}", fix.title)?
             }
+            Some(fix) if fix.applies(report.threshold) && action == Action::Write => {
+                writeln!(out, "  fixed: {}", fix.title)?
+            }
             Some(fix) if fix.applies(report.threshold) => writeln!(out, "  fix: {}", fix.title)?,
             Some(fix) => writeln!(
                 out,

@@ -1,5 +1,7 @@
 use super::helpers::{chain_instructions, is_node_stage, run_text};
 use super::{Context, Finding, Prose};
+use crate::analysis::ports::exposed;
+use crate::analysis::writable::{writable_paths, Writable, WritablePath};
 use crate::analysis::{BaseImage, EffectiveUser, Family, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::syntax::{Instruction, Keyword, Span};
@@ -261,18 +263,18 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
                 && last_run.is_none_or(|run| run < *instruction)
                 && target.create.is_none() =>
         {
-            instructions[*instruction].user().map(|value| value.span)
+            instructions[*instruction]
+                .user()
+                .map(|value| (*instruction, value.span))
         }
         _ => None,
     };
 
-    let mut edits = Vec::new();
-    let title;
-    if let Some(span) = rewrite {
-        edits.push(Edit::replace(span, target.user.clone()));
-        title = format!("change the last `USER` to `USER {}`", target.user);
-    } else {
-        let after = range
+    let writable = writable_paths(file, cx.analysis, stage);
+    // Where the USER goes: the instruction it replaces, or the one it follows.
+    let at = match rewrite {
+        Some((instruction, _)) => instruction,
+        None => range
             .clone()
             .rev()
             .find(|&i| {
@@ -281,7 +283,24 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
                     Keyword::Run | Keyword::Copy | Keyword::Add | Keyword::Workdir | Keyword::User
                 )
             })
-            .unwrap_or(stage.from);
+            .unwrap_or(stage.from),
+    };
+    let grant = grant(cx, stage, &target, &writable, at);
+
+    let mut edits = grant.edits.clone();
+    let title;
+    if let Some((instruction, span)) = rewrite {
+        if let Some(run) = &grant.run {
+            let eol = style.line_ending_after(file, &instructions[instruction]);
+            edits.push(Edit::insert(
+                instructions[instruction].span.start,
+                format!("{} {run}{eol}", style.keyword("RUN")),
+            ));
+        }
+        edits.push(Edit::replace(span, target.user.clone()));
+        title = format!("change the last `USER` to `USER {}`", target.user);
+    } else {
+        let after = at;
         let anchor = &instructions[after];
         // A line continuation at the end of the file would join the inserted lines to
         // the anchor: drop that (meaningless) escape character.
@@ -298,6 +317,9 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
         if let Some(create) = &target.create {
             lines.push(format!("{} {create}", style.keyword("RUN")));
         }
+        if let Some(run) = &grant.run {
+            lines.push(format!("{} {run}", style.keyword("RUN")));
+        }
         lines.push(format!("{} {}", style.keyword("USER"), target.user));
         text.push_str(&lines.join(eol));
         if ends_with_newline {
@@ -313,20 +335,214 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
         };
     }
     if cx.options.chown {
-        edits.extend(chown_edits(cx, stage, &target));
+        for edit in chown_edits(cx, stage, &target) {
+            if !edits.contains(&edit) {
+                edits.push(edit);
+            }
+        }
     }
-    // Safe: see `## Fix safety` — no RUN changes its user. Unsafe when Node comes from
-    // nvm, which installs under root's home, out of the new user's reach.
+    let title = match grant.given.as_slice() {
+        [] => title,
+        given => format!("give {} to `{}` and {title}", code_list(given), target.user),
+    };
+    let mut help = format!("{}; {}", target.help, grant.help);
+    // Safe: see `## Fix safety` — no RUN changes its user, and every path the app writes
+    // is given to it. Unsafe when unroot cannot tell what the app writes, cannot give it,
+    // or Node comes from nvm, which installs under root's home, out of the new user's reach.
+    let mut reasons = grant.cannot;
     let nvm = chain_instructions(cx, stage)
         .any(|i| i.kind == Keyword::Run && run_text(i).contains("nvm"));
     if nvm {
-        let help = format!(
-            "{}; Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home",
-            target.help
-        );
-        return Ok((Fix::new(title, Applicability::Unsafe, edits), help));
+        reasons.push("Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home".to_string());
     }
-    Ok((Fix::new(title, Applicability::Safe, edits), target.help))
+    if reasons.is_empty() {
+        return Ok((Fix::new(title, Applicability::Safe, edits), help));
+    }
+    for reason in reasons {
+        help.push_str("; ");
+        help.push_str(&reason);
+    }
+    Ok((Fix::new(title, Applicability::Unsafe, edits), help))
+}
+
+/// How the fix gives the app's writable paths to the new user.
+struct Grant {
+    /// `--chown` on the COPY that creates a path; a `RUN` before a `VOLUME` line.
+    edits: Vec<Edit>,
+    /// The command (after `RUN`) that goes just before the `USER` line.
+    run: Option<String>,
+    /// The paths the fix gives.
+    given: Vec<String>,
+    /// Why the fix is unsafe (nothing when it is not).
+    cannot: Vec<String>,
+    /// What the finding's help says about writable paths.
+    help: String,
+}
+
+fn grant(cx: &Context, stage: &Stage, target: &Target, writable: &Writable, at: usize) -> Grant {
+    let file = cx.file;
+    let instructions = &file.instructions;
+    let owner = &target.owner;
+    let numeric = owner.split(':').all(|part| part.parse::<u32>().is_ok());
+    let shell = !matches!(stage.base, BaseImage::Distroless { .. } | BaseImage::Scratch);
+    let mut edits = Vec::new();
+    let mut given = Vec::new();
+    let mut cannot = Vec::new();
+    // Paths given by a RUN: (before this VOLUME, or at the USER line; data only, path).
+    let mut runs: Vec<(Option<usize>, bool, &str)> = Vec::new();
+    for path in writable.paths.iter().filter(|p| !p.owned) {
+        let copy = path
+            .copy
+            .filter(|&i| numeric || instructions[i].flag("link").is_none());
+        if let Some(copy) = copy {
+            let keyword = &instructions[copy].keyword;
+            edits.push(Edit::insert(keyword.span.end, format!(" --chown={owner}")));
+            given.push(path.path.clone());
+        } else if shell {
+            let before = path.volume.filter(|&volume| volume < at);
+            runs.push((before, path.recursive, &path.path));
+            given.push(path.path.clone());
+        } else {
+            cannot.push(format!(
+                "`{}` ({}) must be writable, and this image has no shell: only `COPY --chown` on the COPY that creates it could give it",
+                path.path, path.reason
+            ));
+        }
+    }
+    let command = |paths: &[(Option<usize>, bool, &str)]| -> Option<String> {
+        let quoted = |data: bool| -> Vec<String> {
+            paths
+                .iter()
+                .filter(|(_, recursive, _)| *recursive == data)
+                .map(|(_, _, path)| shell_quote(path))
+                .collect()
+        };
+        let fill = |template: &str, list: Vec<String>| {
+            (!list.is_empty()).then(|| {
+                template
+                    .trim_end()
+                    .replace("{paths}", &list.join(" "))
+                    .replace("{owner}", owner)
+            })
+        };
+        let parts: Vec<String> = [
+            fill(include_str!("../../templates/writable/dirs.txt"), quoted(false)),
+            fill(include_str!("../../templates/writable/data.txt"), quoted(true)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(" && "))
+    };
+    let mut volumes: Vec<usize> = runs.iter().filter_map(|(before, ..)| *before).collect();
+    volumes.sort_unstable();
+    volumes.dedup();
+    for volume in volumes {
+        let here: Vec<_> = runs.iter().copied().filter(|r| r.0 == Some(volume)).collect();
+        if let Some(run) = command(&here) {
+            let instruction = &instructions[volume];
+            let eol = cx.style.line_ending_after(file, instruction);
+            edits.push(Edit::insert(
+                instruction.span.start,
+                format!("{} {run}{eol}", cx.style.keyword("RUN")),
+            ));
+        }
+    }
+    let at_user: Vec<_> = runs.iter().copied().filter(|r| r.0.is_none()).collect();
+    let run = command(&at_user);
+    if !writable.unknown.is_empty() {
+        cannot.push(format!(
+            "unroot cannot tell everything the app writes: {}; give those paths to `{}` first",
+            writable.unknown.join("; "),
+            target.user
+        ));
+    }
+    let help = match writable.paths.as_slice() {
+        [] => "no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user".to_string(),
+        paths => format!(
+            "written at run time: {}",
+            paths.iter().map(describe).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    Grant {
+        edits,
+        run,
+        given,
+        cannot,
+        help,
+    }
+}
+
+fn describe(path: &WritablePath) -> String {
+    let given = if path.owned { ", already given" } else { "" };
+    format!("`{}` ({}{given})", path.path, path.reason)
+}
+
+/// `` `a`, `b` and `c` ``.
+fn code_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// `path` as one shell word.
+fn shell_quote(path: &str) -> String {
+    if path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%".contains(c))
+    {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', "'\\''"))
+    }
+}
+
+/// The `USER` fix depends on the app still reaching its port: while the final stage exposes
+/// a port below 1024 that no safe fix in this run moves, a non-root app cannot bind it
+/// (Kubernetes, OpenShift), so the `USER` fix is no safer than the port move.
+pub(super) fn hold_for_ports(cx: &Context, findings: &mut [Finding]) {
+    let Some(stage) = cx.analysis.final_stage() else {
+        return;
+    };
+    let mut privileged: Vec<String> = Vec::new();
+    for entry in exposed(cx.file, cx.analysis, stage) {
+        for spec in entry.ports.iter().filter(|spec| spec.privileged()) {
+            if !privileged.contains(&spec.to_string()) {
+                privileged.push(spec.to_string());
+            }
+        }
+    }
+    if privileged.is_empty() {
+        return;
+    }
+    let moved = findings
+        .iter()
+        .filter(|f| f.rule == super::privileged_port::PRIVILEGED_PORT.name)
+        .filter(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|fix| fix.applicability == Applicability::Safe)
+        })
+        .count();
+    if moved >= privileged.len() {
+        return;
+    }
+    for finding in findings.iter_mut().filter(|f| f.rule == ROOT_USER.name) {
+        let Some(fix) = finding.fix.as_mut() else {
+            continue;
+        };
+        if fix.applicability == Applicability::Safe {
+            fix.applicability = Applicability::Unsafe;
+            let help = finding.help.get_or_insert_with(String::new);
+            help.push_str(&format!(
+                "; the app would still listen on {}, which a non-root process cannot bind under Kubernetes or OpenShift, and no safe fix moves it: apply the port move with this fix (`--unsafe-fixes`) or publish the port another way",
+                code_list(&privileged)
+            ));
+        }
+    }
 }
 
 fn chown_edits(cx: &Context, stage: &Stage, target: &Target) -> Vec<Edit> {
