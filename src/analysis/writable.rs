@@ -370,16 +370,19 @@ impl Walk {
 
     fn finish(mut self, file: &Dockerfile) -> Writable {
         let workdir = self.workdir.clone();
-        // Directories that hold code: WORKDIRs and where COPY/ADD put things.
-        let code: Vec<String> = self
-            .workdirs
-            .iter()
-            .cloned()
-            .chain(self.copies.iter().map(|c| c.destination.clone()))
-            .collect();
-        let holds_code = |path: &str| code.iter().any(|c| c == path || is_under(path, c));
+        // A directory holds code when it is a WORKDIR or has one in it, or when a COPY/ADD
+        // puts something inside it (one whose destination is the directory itself may be
+        // seeding data: the other evidence decides).
+        let workdirs = self.workdirs.clone();
+        let destinations: Vec<String> = self.copies.iter().map(|c| c.destination.clone()).collect();
+        let holds_code = |path: &str| {
+            workdirs.iter().any(|w| w == path || is_under(path, w))
+                || destinations.iter().any(|d| is_under(path, d))
+        };
+        // A `RUN mkdir` of a directory code is then copied into makes a code directory.
+        let code_target = |path: &str| holds_code(path) || destinations.iter().any(|d| d == path);
         for path in std::mem::take(&mut self.made) {
-            if TOOLING_PREFIXES.iter().any(|p| path.starts_with(p)) || holds_code(&path) {
+            if TOOLING_PREFIXES.iter().any(|p| path.starts_with(p)) || code_target(&path) {
                 continue;
             }
             self.found.push(Found {
@@ -418,12 +421,14 @@ impl Walk {
                 existing.volume = existing.volume.or(volume);
                 continue;
             }
+            let recursive = !holds_code(&path);
+            // `--chown` on a COPY gives everything it copies: only for a data directory.
             let copy = self
                 .copies
                 .iter()
                 .rev()
                 .find(|c| c.destination == path)
-                .filter(|c| !c.chown)
+                .filter(|c| !c.chown && recursive)
                 .map(|c| c.instruction);
             let owned =
                 self.chowned
@@ -433,7 +438,7 @@ impl Walk {
                         c.chown && (c.destination == path || is_under(&c.destination, &path))
                     });
             paths.push(WritablePath {
-                recursive: !holds_code(&path),
+                recursive,
                 path,
                 reason,
                 volume,
