@@ -196,6 +196,8 @@ const CACHE_VARIABLES: &[&str] = &[
 struct Copied {
     instruction: usize,
     destination: String,
+    /// The file names of its sources (`start.sh` of `scripts/start.sh`).
+    sources: Vec<String>,
     chown: bool,
 }
 
@@ -286,6 +288,13 @@ impl Walk {
                     self.copies.push(Copied {
                         instruction: index,
                         destination: join(&self.workdir, &destination),
+                        sources: instruction.args[..instruction.args.len() - 1]
+                            .iter()
+                            .map(|a| {
+                                let name = a.value.trim_end_matches('/');
+                                name.rsplit('/').next().unwrap_or(name).to_string()
+                            })
+                            .collect(),
                         chown: instruction
                             .flag("chown")
                             .is_some_and(|owner| !super::is_root_user(owner)),
@@ -330,7 +339,11 @@ impl Walk {
             let operands = || words[1..].iter().filter(|w| !w.starts_with('-'));
             match program.as_str() {
                 "mkdir" => {
-                    for word in operands() {
+                    let mode = words
+                        .windows(2)
+                        .find(|pair| pair[0] == "-m")
+                        .map(|pair| pair[1].as_str());
+                    for word in operands().filter(|w| Some(w.as_str()) != mode) {
                         if !word.contains(['$', '`', '(', '{', '*']) {
                             self.made.push(join(&self.workdir, word));
                         }
@@ -504,16 +517,19 @@ impl Walk {
         if matches!(program, "npm" | "npx" | "yarn" | "pnpm") {
             package_manager = true;
         }
-        let script = program.ends_with(".sh")
-            || (!PROGRAMS.contains(&program)
-                && (word.starts_with('/') || word.starts_with("./"))
-                && !word.starts_with("/usr/bin/")
-                && !word.starts_with("/bin/")
-                && !word.starts_with("/usr/local/bin/node")
-                && !word.starts_with("/nodejs/"))
-            || self.copies.iter().any(|c| {
-                !PROGRAMS.contains(&program) && c.destination.ends_with(&format!("/{program}"))
+        let copied = !PROGRAMS.contains(&program)
+            && self.copies.iter().any(|c| {
+                c.destination.ends_with(&format!("/{program}"))
+                    || c.sources.iter().any(|source| source == program)
             });
+        let path_like = (word.starts_with('/') || word.starts_with("./"))
+            && !PROGRAMS.contains(&program)
+            && !["/usr/bin/", "/bin/", "/usr/local/bin/node", "/nodejs/"]
+                .iter()
+                .any(|dir| word.starts_with(dir));
+        // The official node images' own entrypoint only execs its arguments.
+        let base_entrypoint = program == "docker-entrypoint.sh" && !copied;
+        let script = copied || (!base_entrypoint && (program.ends_with(".sh") || path_like));
         if script {
             self.unknown.push(format!(
                 "the container runs `{word}`, which unroot has not read: what it writes is unknown"
@@ -751,7 +767,7 @@ mod tests {
     #[test]
     fn volumes_and_made_directories() {
         let found = writable(
-            "FROM node:22\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /data ./uploads /usr/share/man/man1\nVOLUME /data\nCMD node s.js\n",
+            "FROM node:22\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /data ./uploads /usr/share/man/man1 && mkdir -m 700 /data\nVOLUME /data\nCMD node s.js\n",
         );
         let got: Vec<(&str, Option<usize>)> = found
             .paths
@@ -831,6 +847,14 @@ mod tests {
         );
         assert!(unknown("FROM node:22\nCOPY . .\nENTRYPOINT [\"dumb-init\", \"--\"]\nCMD [\"node\", \"server.js\"]\n").is_empty());
         assert!(unknown("FROM node:22\nCMD npm start\n").is_empty());
+        assert!(
+            unknown("FROM node:22\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD node s.js\n")
+                .is_empty()
+        );
+        assert_eq!(
+            unknown("FROM node:22\nCOPY bin/serve /usr/local/bin/\nCMD [\"serve\"]\n").len(),
+            1
+        );
         assert_eq!(
             unknown("FROM node:22\nVOLUME /\n"),
             ["the app writes `/` (`VOLUME`), a system directory unroot does not give away"]

@@ -59,6 +59,38 @@ declare_rule! {
     /// - `--user NAME|UID[:GID]` chooses the user; `--chown` also adds
     ///   `--chown=<user>:<group>` to the final stage's COPY/ADD of the application.
     ///
+    /// ## Writable paths
+    /// The fix gives the new user what the app writes at run time, as far as the Dockerfile
+    /// says (the finding's help lists what was found):
+    /// - `VOLUME` targets and directories a `RUN mkdir` makes (not one that code is copied
+    ///   into, nor tooling under `/usr`, `/etc`…);
+    /// - data paths in `ENV`: names ending in `_DIR`, `_DIRECTORY` or `_FOLDER` (unless they
+    ///   name code: `APP_DIR`, `PUBLIC_DIR`…), in `_PATH` or `_FILE` with a data word
+    ///   (`DATA`, `LOG`, `UPLOAD`, `CACHE`, `DB`, `PID`…); a file's directory; relative values
+    ///   against the last `WORKDIR`;
+    /// - SQLite databases (`DATABASE_URL=file:./app.db`, `sqlite://…`, `*.db`, `*.sqlite`):
+    ///   their directory, for the journal;
+    /// - `.next/cache` under the `WORKDIR` when the stage copies a `.next` build;
+    /// - npm's cache (`$HOME/.npm`, `NPM_CONFIG_CACHE`, `YARN_CACHE_FOLDER`,
+    ///   `XDG_CACHE_HOME`) when `ENV` sets it and npm, npx, yarn or pnpm starts the app (npm
+    ///   itself runs without one; a user's own home is already theirs).
+    ///
+    /// How: `--chown=<user>:<group>` on the COPY/ADD whose destination is such a data
+    /// directory (also `COPY --from`); otherwise `RUN mkdir -p … && chown -R <user>:<group> …`
+    /// just before the `USER`, or before the `VOLUME` line when that comes earlier (changes
+    /// to a volume after its `VOLUME` line are discarded by podman and Docker's classic
+    /// builder). A directory that holds code (the `WORKDIR`, for a SQLite file in it) gets
+    /// only itself (`chown` without `-R`). Never a `chown -R` of the application: it would
+    /// copy every file into a new layer and make the code writable. A path already given by
+    /// a `chown` or `COPY --chown` is left alone; `/tmp` is writable already.
+    ///
+    /// Left to a person (the fix is unsafe and its help says why): a CMD/ENTRYPOINT script
+    /// unroot has not read (`start.sh`, `docker-entrypoint.sh` copied by the file), a data
+    /// path with a variable unroot cannot resolve, a system directory (`/`, `/var`, `/home`…),
+    /// and, on distroless or `scratch` (no shell), a path no COPY creates. What the code
+    /// writes without the Dockerfile saying so (a file in its working directory, a path in
+    /// its own configuration) cannot be seen: check it.
+    ///
     /// ## Options
     /// - `--user NAME|UID[:GID]`: the user to switch to (it must exist in the image).
     /// - `--numeric-user`: write uid:gid (`USER 1000:1000`) instead of a name.
@@ -66,10 +98,13 @@ declare_rule! {
     /// - `--all-images`: check final stages that are not Node images too.
     ///
     /// ## Fix safety
-    /// Safe: every RUN keeps its user, and files copied into the image stay readable.
-    /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user).
-    /// Check that the application does not write outside its writable paths at run time
-    /// (give those directories to the user, or mount a volume).
+    /// Safe: every RUN keeps its user, files copied into the image stay readable, and every
+    /// writable path found is given to the user. Unsafe, with the reason in the help, when
+    /// unroot cannot tell or cannot give what the app writes (see above), when Node is
+    /// installed with nvm (under `/root`, unreadable for the new user), and while the image
+    /// exposes a port below 1024 that no safe fix of this run moves (the `privileged-port`
+    /// fix is unsafe, not selected or suppressed): a non-root app cannot bind it under
+    /// Kubernetes or OpenShift, so both fixes go together with `--unsafe-fixes`.
     /// A `USER` whose value uses a variable without a default cannot be checked: reported,
     /// never fixed.
     ///
@@ -271,32 +306,24 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
     };
 
     let writable = writable_paths(file, cx.analysis, stage);
-    // Where the USER goes: the instruction it replaces, or the one it follows.
-    let at = match rewrite {
-        Some((instruction, _)) => instruction,
-        None => range
-            .clone()
-            .rev()
-            .find(|&i| {
-                matches!(
-                    instructions[i].kind,
-                    Keyword::Run | Keyword::Copy | Keyword::Add | Keyword::Workdir | Keyword::User
-                )
-            })
-            .unwrap_or(stage.from),
-    };
+    // The build step the USER follows.
+    let at = range
+        .clone()
+        .rev()
+        .find(|&i| {
+            matches!(
+                instructions[i].kind,
+                Keyword::Run | Keyword::Copy | Keyword::Add | Keyword::Workdir | Keyword::User
+            )
+        })
+        .unwrap_or(stage.from);
     let grant = grant(cx, stage, &target, &writable, at);
+    // A RUN that gives paths must run as root: after the last `USER root`, not before it.
+    let rewrite = rewrite.filter(|_| grant.run.is_none());
 
     let mut edits = grant.edits.clone();
     let title;
-    if let Some((instruction, span)) = rewrite {
-        if let Some(run) = &grant.run {
-            let eol = style.line_ending_after(file, &instructions[instruction]);
-            edits.push(Edit::insert(
-                instructions[instruction].span.start,
-                format!("{} {run}{eol}", style.keyword("RUN")),
-            ));
-        }
+    if let Some((_, span)) = rewrite {
         edits.push(Edit::replace(span, target.user.clone()));
         title = format!("change the last `USER` to `USER {}`", target.user);
     } else {
@@ -400,6 +427,13 @@ fn grant(cx: &Context, stage: &Stage, target: &Target, writable: &Writable, at: 
             given.push(path.path.clone());
         } else if shell {
             let before = path.volume.filter(|&volume| volume < at);
+            if before.is_some_and(|volume| !root_before(cx, stage, volume)) {
+                cannot.push(format!(
+                    "`{}` ({}) must be given before its `VOLUME` line, where the build does not run as root",
+                    path.path, path.reason
+                ));
+                continue;
+            }
             runs.push((before, path.recursive, &path.path));
             given.push(path.path.clone());
         } else {
@@ -470,6 +504,24 @@ fn grant(cx: &Context, stage: &Stage, target: &Target, writable: &Writable, at: 
         given,
         cannot,
         help,
+    }
+}
+
+/// Whether the build runs as root just before instruction `index` of the stage chain.
+fn root_before(cx: &Context, stage: &Stage, index: usize) -> bool {
+    let last_user = cx
+        .analysis
+        .chain(stage)
+        .into_iter()
+        .flat_map(|s| s.from + 1..s.end)
+        .filter(|&i| i < index && cx.file.instructions[i].kind == Keyword::User)
+        .last();
+    match last_user {
+        Some(i) => cx.file.instructions[i].user().is_some_and(|value| {
+            let value = crate::analysis::unquote(&value.value);
+            !value.contains('$') && crate::analysis::is_root_user(&value)
+        }),
+        None => stage.base.default_user().is_none(),
     }
 }
 

@@ -16,3 +16,4 @@ mod oracles;
 mod proptest_fixer;
 mod proptest_parser;
 mod registry;
+mod writable;

@@ -1,7 +1,7 @@
-// Appends to /data/starts.log (a VOLUME), then answers 200 on $PORT (default 8080).
+// Appends to /app/data/starts.log (a VOLUME), then answers 200 on $PORT (default 8080).
 const fs = require("fs");
 const http = require("http");
-fs.appendFileSync("/data/starts.log", `${new Date().toISOString()}\n`);
+fs.appendFileSync("/app/data/starts.log", `${new Date().toISOString()}\n`);
 const port = Number(process.env.PORT || 8080);
 http
   .createServer((req, res) => res.end("ok\n"))
