@@ -517,13 +517,19 @@ impl Walk {
         if matches!(program, "npm" | "npx" | "yarn" | "pnpm") {
             package_manager = true;
         }
+        // A `.js` file is the app itself (distroless runs `node` with it).
+        let javascript = [".js", ".mjs", ".cjs", ".ts"]
+            .iter()
+            .any(|ext| program.ends_with(ext));
         let copied = !PROGRAMS.contains(&program)
+            && !javascript
             && self.copies.iter().any(|c| {
                 c.destination.ends_with(&format!("/{program}"))
                     || c.sources.iter().any(|source| source == program)
             });
         let path_like = (word.starts_with('/') || word.starts_with("./"))
             && !PROGRAMS.contains(&program)
+            && !javascript
             && !["/usr/bin/", "/bin/", "/usr/local/bin/node", "/nodejs/"]
                 .iter()
                 .any(|dir| word.starts_with(dir));
@@ -838,7 +844,7 @@ mod tests {
             ["the container runs `/run.sh`, which unroot has not read: what it writes is unknown"]
         );
         assert_eq!(
-            unknown("FROM node:22\nCOPY entry /usr/local/bin/\nENTRYPOINT [\"tini\", \"--\", \"docker-entrypoint.sh\"]\nCMD node s.js\n").len(),
+            unknown("FROM node:22\nCOPY docker-entrypoint.sh /usr/local/bin/\nENTRYPOINT [\"tini\", \"--\", \"docker-entrypoint.sh\"]\nCMD node s.js\n").len(),
             1
         );
         assert_eq!(
@@ -847,6 +853,7 @@ mod tests {
         );
         assert!(unknown("FROM node:22\nCOPY . .\nENTRYPOINT [\"dumb-init\", \"--\"]\nCMD [\"node\", \"server.js\"]\n").is_empty());
         assert!(unknown("FROM node:22\nCMD npm start\n").is_empty());
+        assert!(unknown("FROM gcr.io/distroless/nodejs22-debian12\nCOPY server.js /app/\nCMD [\"/app/server.js\"]\n").is_empty());
         assert!(
             unknown("FROM node:22\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD node s.js\n")
                 .is_empty()
