@@ -65,10 +65,7 @@ fn a_copy_that_makes_a_data_directory_gets_chown() {
                 "COPY --from=build /app/data",
                 "COPY --chown=65532:65532 --from=build /app/data"
             )
-            .replace(
-                "ENV DATA_DIR=/app/data\n",
-                "ENV DATA_DIR=/app/data\nUSER 65532:65532\n"
-            )
+            .replace("/app/data\nENV", "/app/data\nUSER 65532:65532\nENV")
     );
     assert_eq!(code, 0);
 }
