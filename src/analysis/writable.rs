@@ -395,7 +395,10 @@ impl Walk {
         // A `RUN mkdir` of a directory code is then copied into makes a code directory.
         let code_target = |path: &str| holds_code(path) || destinations.iter().any(|d| d == path);
         for path in std::mem::take(&mut self.made) {
-            if TOOLING_PREFIXES.iter().any(|p| path.starts_with(p)) || code_target(&path) {
+            if TOOLING_PREFIXES.iter().any(|p| path.starts_with(p))
+                || SYSTEM_DIRS.contains(&path.as_str())
+                || code_target(&path)
+            {
                 continue;
             }
             self.found.push(Found {
@@ -493,7 +496,7 @@ impl Walk {
                     let inner = tail.get(script + 1).cloned().unwrap_or_default();
                     let inner_words: Vec<String> = commands(&inner)
                         .into_iter()
-                        .flat_map(|c| c.into_iter().map(|w| unquote(w)))
+                        .flat_map(|c| c.into_iter().map(unquote))
                         .collect();
                     return self.judge_program(&inner_words, package_manager);
                 }
@@ -527,12 +530,16 @@ impl Walk {
                 c.destination.ends_with(&format!("/{program}"))
                     || c.sources.iter().any(|source| source == program)
             });
-        let path_like = (word.starts_with('/') || word.starts_with("./"))
-            && !PROGRAMS.contains(&program)
+        // A path into the app (relative, or where the file copies things), not a tool the
+        // base image or a package manager installed.
+        let path_like = !PROGRAMS.contains(&program)
             && !javascript
-            && !["/usr/bin/", "/bin/", "/usr/local/bin/node", "/nodejs/"]
-                .iter()
-                .any(|dir| word.starts_with(dir));
+            && (word.starts_with("./")
+                || word.starts_with('/')
+                    && self
+                        .copies
+                        .iter()
+                        .any(|c| c.destination == *word || is_under(&c.destination, word)));
         // The official node images' own entrypoint only execs its arguments.
         let base_entrypoint = program == "docker-entrypoint.sh" && !copied;
         let script = copied || (!base_entrypoint && (program.ends_with(".sh") || path_like));

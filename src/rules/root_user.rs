@@ -59,9 +59,8 @@ declare_rule! {
     /// - `--user NAME|UID[:GID]` chooses the user; `--chown` also adds
     ///   `--chown=<user>:<group>` to the final stage's COPY/ADD of the application.
     ///
-    /// ## Writable paths
-    /// The fix gives the new user what the app writes at run time, as far as the Dockerfile
-    /// says (the finding's help lists what was found):
+    /// **Writable paths.** The fix gives the new user what the app writes at run time, as far
+    /// as the Dockerfile says (the finding's help lists what was found):
     /// - `VOLUME` targets and directories a `RUN mkdir` makes (not one that code is copied
     ///   into, nor tooling under `/usr`, `/etc`…);
     /// - data paths in `ENV`: names ending in `_DIR`, `_DIRECTORY` or `_FOLDER` (unless they
@@ -368,9 +367,14 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
             }
         }
     }
-    let title = match grant.given.as_slice() {
-        [] => title,
-        given => format!("give {} to `{}` and {title}", code_list(given), target.user),
+    let title = match (grant.given.as_slice(), &target.create) {
+        ([], _) => title,
+        (given, Some(_)) => format!(
+            "create a user, give {} to it and add `USER {}` after the last build step",
+            code_list(given),
+            target.user
+        ),
+        (given, None) => format!("give {} to `{}` and {title}", code_list(given), target.user),
     };
     let mut help = format!("{}; {}", target.help, grant.help);
     // Safe: see `## Fix safety` — no RUN changes its user, and every path the app writes
@@ -514,8 +518,7 @@ fn root_before(cx: &Context, stage: &Stage, index: usize) -> bool {
         .chain(stage)
         .into_iter()
         .flat_map(|s| s.from + 1..s.end)
-        .filter(|&i| i < index && cx.file.instructions[i].kind == Keyword::User)
-        .last();
+        .rfind(|&i| i < index && cx.file.instructions[i].kind == Keyword::User);
     match last_user {
         Some(i) => cx.file.instructions[i].user().is_some_and(|value| {
             let value = crate::analysis::unquote(&value.value);
