@@ -129,11 +129,12 @@ declare_rule! {
                  restricted Pod Security admit the pod.",
             ),
             checks: &[
-                "**Writable paths.** The app no longer runs as root. Everything it writes at run \
-                 time (uploads, caches, temporary or log directories inside the app directory, \
-                 `node_modules/.cache`) must be writable by the new user: a `COPY --chown=…`, a \
-                 `RUN chown` in the Dockerfile, or a volume. Files copied into the image are owned \
-                 by root: readable, not writable.",
+                "**Writable paths.** The app no longer runs as root. unroot gave the new user \
+                 the paths the Dockerfile names (volumes, `RUN mkdir`'d directories, data paths \
+                 in ENV; listed in each finding); anything else the app writes at run time \
+                 (uploads, caches, logs inside the app directory, `node_modules/.cache`) must be \
+                 writable too: a `COPY --chown=…`, a `RUN chown` in the Dockerfile, or a volume. \
+                 Files copied into the image are owned by root: readable, not writable.",
                 "**Volumes and mounts.** Data volumes written by earlier, root-run containers may \
                  need their ownership changed to the new user's uid.",
             ],
