@@ -8,6 +8,7 @@ pub mod ports;
 pub mod roles;
 pub mod surroundings;
 pub mod vars;
+pub mod writable;
 
 use std::collections::HashMap;
 

@@ -327,7 +327,7 @@ impl<'a> Printer<'a> {
             return;
         }
         let _ = self.progress.suspend(|| match self.format {
-            Format::Text if self.quiet => text::write_findings(out, report),
+            Format::Text if self.quiet => text::write_findings(out, report, action),
             Format::Text => text::write_file(out, report, action),
             Format::Json => self.json.push(out, report),
             Format::Github => {

@@ -71,7 +71,7 @@ pub fn run(
         Some(report) => stdout.write_all(report.as_bytes()),
         None if args.quiet => stdout
             .write_all(reports[0].fixed.as_bytes())
-            .and_then(|()| text::write_findings(stderr, &reports[0])),
+            .and_then(|()| text::write_findings(stderr, &reports[0], Action::Write)),
         None => stdout
             .write_all(reports[0].fixed.as_bytes())
             .and_then(|()| write_text(stderr, &reports, Action::Write)),

@@ -29,7 +29,7 @@ pub enum Action {
 /// Writes the findings of one file and its diff. Styles are ANSI sequences; the caller's
 /// stream strips them when colour is off.
 pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> io::Result<()> {
-    write_findings(out, report)?;
+    write_findings(out, report, action)?;
     if action == Action::Show {
         write_planned_diffs(out, report)?;
     }
@@ -37,7 +37,7 @@ pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> i
 }
 
 /// The findings of one file, each with its help and fix, without the diff (`--quiet`).
-pub fn write_findings(out: &mut dyn Write, report: &FileReport) -> io::Result<()> {
+pub fn write_findings(out: &mut dyn Write, report: &FileReport, action: Action) -> io::Result<()> {
     for finding in &report.findings {
         let (line, column) = report.position(finding);
         writeln!(
@@ -51,6 +51,9 @@ pub fn write_findings(out: &mut dyn Write, report: &FileReport) -> io::Result<()
         match &finding.fix {
             Some(fix) if fix.applies(report.threshold) && report.unapplied => {
                 writeln!(out, "  fix not applied: {}", fix.title)?
+            }
+            Some(fix) if fix.applies(report.threshold) && action == Action::Write => {
+                writeln!(out, "  fixed: {}", fix.title)?
             }
             Some(fix) if fix.applies(report.threshold) => writeln!(out, "  fix: {}", fix.title)?,
             Some(fix) => writeln!(

@@ -322,6 +322,7 @@ pub fn check_in(
                 .filter(|finding| !suppressions.suppresses(rule, finding.instruction))
         })
         .collect();
+    root_user::hold_for_ports(&context, &mut findings);
     findings.sort_by_key(|finding| (finding.span.start, finding.rule));
     findings
 }

@@ -2,6 +2,8 @@ use super::helpers::{chain_instructions, is_node_stage, run_text};
 use super::{Context, Finding, Prose};
 use crate::analysis::entrypoint::privilege_drop;
 use crate::analysis::roles::{published_stages, Checked, Published, Role};
+use crate::analysis::ports::exposed;
+use crate::analysis::writable::{writable_paths, Writable, WritablePath};
 use crate::analysis::{BaseImage, EffectiveUser, Family, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::syntax::{Instruction, Keyword, Span};
@@ -67,6 +69,37 @@ declare_rule! {
     /// - `--user NAME|UID[:GID]` chooses the user; `--chown` also adds
     ///   `--chown=<user>:<group>` to the final stage's COPY/ADD of the application.
     ///
+    /// **Writable paths.** The fix gives the new user what the app writes at run time, as far
+    /// as the Dockerfile says (the finding's help lists what was found):
+    /// - `VOLUME` targets and directories a `RUN mkdir` makes (not one that code is copied
+    ///   into, nor tooling under `/usr`, `/etc`…);
+    /// - data paths in `ENV`: names ending in `_DIR`, `_DIRECTORY` or `_FOLDER` (unless they
+    ///   name code: `APP_DIR`, `PUBLIC_DIR`…), in `_PATH` or `_FILE` with a data word
+    ///   (`DATA`, `LOG`, `UPLOAD`, `CACHE`, `DB`, `PID`…); a file's directory; relative values
+    ///   against the last `WORKDIR`;
+    /// - SQLite databases (`DATABASE_URL=file:./app.db`, `sqlite://…`, `*.db`, `*.sqlite`):
+    ///   their directory, for the journal;
+    /// - `.next/cache` under the `WORKDIR` when the stage copies a `.next` build;
+    /// - npm's cache (`$HOME/.npm`, `NPM_CONFIG_CACHE`, `YARN_CACHE_FOLDER`,
+    ///   `XDG_CACHE_HOME`) when `ENV` sets it and npm, npx, yarn or pnpm starts the app (npm
+    ///   itself runs without one; a user's own home is already theirs).
+    ///
+    /// How: `--chown=<user>:<group>` on the COPY/ADD whose destination is such a data
+    /// directory (also `COPY --from`); otherwise `RUN mkdir -p … && chown -R <user>:<group> …`
+    /// just before the `USER`, or before the `VOLUME` line when that comes earlier (changes
+    /// to a volume after its `VOLUME` line are discarded by podman and Docker's classic
+    /// builder). A directory that holds code (the `WORKDIR`, for a SQLite file in it) gets
+    /// only itself (`chown` without `-R`). Never a `chown -R` of the application: it would
+    /// copy every file into a new layer and make the code writable. A path already given by
+    /// a `chown` or `COPY --chown` is left alone; `/tmp` is writable already.
+    ///
+    /// Left to a person (the fix is unsafe and its help says why): a CMD/ENTRYPOINT script
+    /// unroot has not read (`start.sh`, `docker-entrypoint.sh` copied by the file), a data
+    /// path with a variable unroot cannot resolve, a system directory (`/`, `/var`, `/home`…),
+    /// and, on distroless or `scratch` (no shell), a path no COPY creates. What the code
+    /// writes without the Dockerfile saying so (a file in its working directory, a path in
+    /// its own configuration) cannot be seen: check it.
+    ///
     /// ## Options
     /// - `--user NAME|UID[:GID]`: the user to switch to (it must exist in the image).
     /// - `--numeric-user`: write uid:gid (`USER 1000:1000`) instead of a name.
@@ -74,12 +107,15 @@ declare_rule! {
     /// - `--all-images`: check final stages that are not Node images too.
     ///
     /// ## Fix safety
-    /// Safe: every RUN keeps its user, and files copied into the image stay readable.
-    /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user),
-    /// when a later stage built FROM the fixed one has RUNs (they would run as the new user),
-    /// and when the stage sets no CMD or ENTRYPOINT but copies files (it may be a base image).
-    /// Check that the application does not write outside its writable paths at run time
-    /// (give those directories to the user, or mount a volume).
+    /// Safe: every RUN keeps its user, files copied into the image stay readable, and every
+    /// writable path found is given to the user. Unsafe, with the reason in the help, when
+    /// unroot cannot tell or cannot give what the app writes (see above), when Node is
+    /// installed with nvm (under `/root`, unreadable for the new user), when a later stage
+    /// built FROM the fixed one has RUNs (they would run as the new user), when the stage
+    /// sets no CMD or ENTRYPOINT but copies files (it may be a base image), and while the
+    /// image exposes a port below 1024 that no safe fix of this run moves (the
+    /// `privileged-port` fix is unsafe, not selected or suppressed): a non-root app cannot
+    /// bind it under Kubernetes or OpenShift, so both fixes go together with `--unsafe-fixes`.
     /// A `USER` whose value uses a variable without a default cannot be checked: reported,
     /// never fixed. Variables expand as BuildKit expands them: an unset one is empty, and an
     /// empty user is root (`USER ${NOPE}`).
@@ -140,11 +176,12 @@ declare_rule! {
                  restricted Pod Security admit the pod.",
             ),
             checks: &[
-                "**Writable paths.** The app no longer runs as root. Everything it writes at run \
-                 time (uploads, caches, temporary or log directories inside the app directory, \
-                 `node_modules/.cache`) must be writable by the new user: a `COPY --chown=…`, a \
-                 `RUN chown` in the Dockerfile, or a volume. Files copied into the image are owned \
-                 by root: readable, not writable.",
+                "**Writable paths.** The app no longer runs as root. unroot gave the new user \
+                 the paths the Dockerfile names (volumes, `RUN mkdir`'d directories, data paths \
+                 in ENV; listed in each finding); anything else the app writes at run time \
+                 (uploads, caches, logs inside the app directory, `node_modules/.cache`) must be \
+                 writable too: a `COPY --chown=…`, a `RUN chown` in the Dockerfile, or a volume. \
+                 Files copied into the image are owned by root: readable, not writable.",
                 "**Volumes and mounts.** Data volumes written by earlier, root-run containers may \
                  need their ownership changed to the new user's uid.",
             ],
@@ -466,27 +503,36 @@ fn plan_fix(
                 && last_run.is_none_or(|run| run < *instruction)
                 && target.create.is_none() =>
         {
-            instructions[*instruction].user().map(|value| value.span)
+            instructions[*instruction]
+                .user()
+                .map(|value| (*instruction, value.span))
         }
         _ => None,
     };
 
-    let mut edits = Vec::new();
+    let writable = writable_paths(file, cx.analysis, stage, cx.entrypoint_scripts());
+    // The build step the USER follows.
+    let at = range
+        .clone()
+        .rev()
+        .find(|&i| {
+            matches!(
+                instructions[i].kind,
+                Keyword::Run | Keyword::Copy | Keyword::Add | Keyword::Workdir | Keyword::User
+            )
+        })
+        .unwrap_or(stage.from);
+    let grant = grant(cx, stage, &target, &writable, at);
+    // A RUN that gives paths must run as root: after the last `USER root`, not before it.
+    let rewrite = rewrite.filter(|_| grant.run.is_none());
+
+    let mut edits = grant.edits.clone();
     let title;
-    if let Some(span) = rewrite {
+    if let Some((_, span)) = rewrite {
         edits.push(Edit::replace(span, target.user.clone()));
         title = format!("change the last `USER` to `USER {}`", target.user);
     } else {
-        let after = range
-            .clone()
-            .rev()
-            .find(|&i| {
-                matches!(
-                    instructions[i].kind,
-                    Keyword::Run | Keyword::Copy | Keyword::Add | Keyword::Workdir | Keyword::User
-                )
-            })
-            .unwrap_or(stage.from);
+        let after = at;
         let anchor = &instructions[after];
         // A line continuation at the end of the file would join the inserted lines to
         // the anchor: drop that (meaningless) escape character.
@@ -503,6 +549,9 @@ fn plan_fix(
         if let Some(create) = &target.create {
             lines.push(format!("{} {create}", style.keyword("RUN")));
         }
+        if let Some(run) = &grant.run {
+            lines.push(format!("{} {run}", style.keyword("RUN")));
+        }
         lines.push(format!("{} {}", style.keyword("USER"), target.user));
         text.push_str(&lines.join(eol));
         if ends_with_newline {
@@ -518,38 +567,256 @@ fn plan_fix(
         };
     }
     if cx.options.chown {
-        edits.extend(chown_edits(cx, stage, &target));
+        for edit in chown_edits(cx, stage, &target) {
+            if !edits.contains(&edit) {
+                edits.push(edit);
+            }
+        }
     }
-    // Safe: see `## Fix safety` — no RUN changes its user. Unsafe when unroot cannot check
-    // something the fix depends on; each reason is said.
-    let mut unsafe_reasons = Vec::new();
+    let title = match (grant.given.as_slice(), &target.create) {
+        ([], _) => title,
+        (given, Some(_)) => format!(
+            "create a user, give {} to it and add `USER {}` after the last build step",
+            code_list(given),
+            target.user
+        ),
+        (given, None) => format!("give {} to `{}` and {title}", code_list(given), target.user),
+    };
+    let mut help = format!("{}; {}", target.help, grant.help);
+    // Safe: see `## Fix safety` — no RUN changes its user, and every path the app writes
+    // is given to it. Unsafe when unroot cannot tell what the app writes, cannot give it,
+    // or Node comes from nvm, which installs under root's home, out of the new user's reach.
+    let mut reasons = grant.cannot;
     if role == &Role::AppWithoutCommand {
-        unsafe_reasons.push(
+        reasons.push(
             "the stage sets no CMD or ENTRYPOINT: if it runs an app started with a command of its own (compose `command:`), the fix is right; if other images are built FROM it, their build steps need root and get none"
                 .to_string(),
         );
     }
     if let Some(child) = child_with_run(cx, stage) {
-        unsafe_reasons.push(format!(
+        reasons.push(format!(
             "stage `{}` is built FROM this one and its RUNs would run as `{}` too: check that they need no root, or switch user in each stage instead",
             child.name.as_deref().unwrap_or("?"),
             target.user
         ));
     }
-    // nvm installs under root's home, out of the new user's reach.
     let nvm = chain_instructions(cx, stage)
         .any(|i| i.kind == Keyword::Run && run_text(i).contains("nvm"));
     if nvm {
-        unsafe_reasons.push(
-            "Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home"
-                .to_string(),
-        );
+        reasons.push("Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home".to_string());
     }
-    if !unsafe_reasons.is_empty() {
-        let help = format!("{}; {}", target.help, unsafe_reasons.join("; "));
-        return Ok((Fix::new(title, Applicability::Unsafe, edits), help));
+    if reasons.is_empty() {
+        return Ok((Fix::new(title, Applicability::Safe, edits), help));
     }
-    Ok((Fix::new(title, Applicability::Safe, edits), target.help))
+    for reason in reasons {
+        help.push_str("; ");
+        help.push_str(&reason);
+    }
+    Ok((Fix::new(title, Applicability::Unsafe, edits), help))
+}
+
+/// How the fix gives the app's writable paths to the new user.
+struct Grant {
+    /// `--chown` on the COPY that creates a path; a `RUN` before a `VOLUME` line.
+    edits: Vec<Edit>,
+    /// The command (after `RUN`) that goes just before the `USER` line.
+    run: Option<String>,
+    /// The paths the fix gives.
+    given: Vec<String>,
+    /// Why the fix is unsafe (nothing when it is not).
+    cannot: Vec<String>,
+    /// What the finding's help says about writable paths.
+    help: String,
+}
+
+fn grant(cx: &Context, stage: &Stage, target: &Target, writable: &Writable, at: usize) -> Grant {
+    let file = cx.file;
+    let instructions = &file.instructions;
+    let owner = &target.owner;
+    let numeric = owner.split(':').all(|part| part.parse::<u32>().is_ok());
+    let shell = !matches!(stage.base, BaseImage::Distroless { .. } | BaseImage::Scratch);
+    let mut edits = Vec::new();
+    let mut given = Vec::new();
+    let mut cannot = Vec::new();
+    // Paths given by a RUN: (before this VOLUME, or at the USER line; data only, path).
+    let mut runs: Vec<(Option<usize>, bool, &str)> = Vec::new();
+    for path in writable.paths.iter().filter(|p| !p.owned) {
+        let copy = path
+            .copy
+            .filter(|&i| numeric || instructions[i].flag("link").is_none());
+        if let Some(copy) = copy {
+            let keyword = &instructions[copy].keyword;
+            edits.push(Edit::insert(keyword.span.end, format!(" --chown={owner}")));
+            given.push(path.path.clone());
+        } else if shell {
+            let before = path.volume.filter(|&volume| volume < at);
+            if before.is_some_and(|volume| !root_before(cx, stage, volume)) {
+                cannot.push(format!(
+                    "`{}` ({}) must be given before its `VOLUME` line, where the build does not run as root",
+                    path.path, path.reason
+                ));
+                continue;
+            }
+            runs.push((before, path.recursive, &path.path));
+            given.push(path.path.clone());
+        } else {
+            cannot.push(format!(
+                "`{}` ({}) must be writable, and this image has no shell: only `COPY --chown` on the COPY that creates it could give it",
+                path.path, path.reason
+            ));
+        }
+    }
+    let command = |paths: &[(Option<usize>, bool, &str)]| -> Option<String> {
+        let quoted = |data: bool| -> Vec<String> {
+            paths
+                .iter()
+                .filter(|(_, recursive, _)| *recursive == data)
+                .map(|(_, _, path)| shell_quote(path))
+                .collect()
+        };
+        let fill = |template: &str, list: Vec<String>| {
+            (!list.is_empty()).then(|| {
+                template
+                    .trim_end()
+                    .replace("{paths}", &list.join(" "))
+                    .replace("{owner}", owner)
+            })
+        };
+        let parts: Vec<String> = [
+            fill(include_str!("../../templates/writable/dirs.txt"), quoted(false)),
+            fill(include_str!("../../templates/writable/data.txt"), quoted(true)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(" && "))
+    };
+    let mut volumes: Vec<usize> = runs.iter().filter_map(|(before, ..)| *before).collect();
+    volumes.sort_unstable();
+    volumes.dedup();
+    for volume in volumes {
+        let here: Vec<_> = runs.iter().copied().filter(|r| r.0 == Some(volume)).collect();
+        if let Some(run) = command(&here) {
+            let instruction = &instructions[volume];
+            let eol = cx.style.line_ending_after(file, instruction);
+            edits.push(Edit::insert(
+                instruction.span.start,
+                format!("{} {run}{eol}", cx.style.keyword("RUN")),
+            ));
+        }
+    }
+    let at_user: Vec<_> = runs.iter().copied().filter(|r| r.0.is_none()).collect();
+    let run = command(&at_user);
+    if !writable.unknown.is_empty() {
+        cannot.push(format!(
+            "unroot cannot tell everything the app writes: {}; give those paths to `{}` first",
+            writable.unknown.join("; "),
+            target.user
+        ));
+    }
+    let help = match writable.paths.as_slice() {
+        [] => "no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user".to_string(),
+        paths => format!(
+            "written at run time: {}",
+            paths.iter().map(describe).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    Grant {
+        edits,
+        run,
+        given,
+        cannot,
+        help,
+    }
+}
+
+/// Whether the build runs as root just before instruction `index` of the stage chain.
+fn root_before(cx: &Context, stage: &Stage, index: usize) -> bool {
+    let last_user = cx
+        .analysis
+        .chain(stage)
+        .into_iter()
+        .flat_map(|s| s.from + 1..s.end)
+        .rfind(|&i| i < index && cx.file.instructions[i].kind == Keyword::User);
+    match last_user {
+        Some(i) => cx.file.instructions[i].user().is_some_and(|value| {
+            let value = crate::analysis::unquote(&value.value);
+            !value.contains('$') && crate::analysis::is_root_user(&value)
+        }),
+        None => stage.base.default_user().is_none(),
+    }
+}
+
+fn describe(path: &WritablePath) -> String {
+    let given = if path.owned { ", already given" } else { "" };
+    format!("`{}` ({}{given})", path.path, path.reason)
+}
+
+/// `` `a`, `b` and `c` ``.
+fn code_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// `path` as one shell word.
+fn shell_quote(path: &str) -> String {
+    if path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%".contains(c))
+    {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', "'\\''"))
+    }
+}
+
+/// The `USER` fix depends on the app still reaching its port: while the final stage exposes
+/// a port below 1024 that no safe fix in this run moves, a non-root app cannot bind it
+/// (Kubernetes, OpenShift), so the `USER` fix is no safer than the port move.
+pub(super) fn hold_for_ports(cx: &Context, findings: &mut [Finding]) {
+    let Some(stage) = cx.analysis.final_stage() else {
+        return;
+    };
+    let mut privileged: Vec<String> = Vec::new();
+    for entry in exposed(cx.file, cx.analysis, stage) {
+        for spec in entry.ports.iter().filter(|spec| spec.privileged()) {
+            if !privileged.contains(&spec.to_string()) {
+                privileged.push(spec.to_string());
+            }
+        }
+    }
+    if privileged.is_empty() {
+        return;
+    }
+    let moved = findings
+        .iter()
+        .filter(|f| f.rule == super::privileged_port::PRIVILEGED_PORT.name)
+        .filter(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|fix| fix.applicability == Applicability::Safe)
+        })
+        .count();
+    if moved >= privileged.len() {
+        return;
+    }
+    for finding in findings.iter_mut().filter(|f| f.rule == ROOT_USER.name) {
+        let Some(fix) = finding.fix.as_mut() else {
+            continue;
+        };
+        if fix.applicability == Applicability::Safe {
+            fix.applicability = Applicability::Unsafe;
+            let help = finding.help.get_or_insert_with(String::new);
+            help.push_str(&format!(
+                "; the app would still listen on {}, which a non-root process cannot bind under Kubernetes or OpenShift, and no safe fix moves it: apply the port move with this fix (`--unsafe-fixes`) or publish the port another way",
+                code_list(&privileged)
+            ));
+        }
+    }
 }
 
 fn chown_edits(cx: &Context, stage: &Stage, target: &Target) -> Vec<Edit> {

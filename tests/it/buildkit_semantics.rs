@@ -22,8 +22,8 @@ fn arg_values_are_expanded_where_they_are_defined() {
     assert_eq!(
         stdout,
         "Dockerfile:5:1: root-user: final stage runs as root: last `USER` is `${X}`, which expands to `root`
-  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`
-  fix: change the last `USER` to `USER node`
+  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user
+  fixed: change the last `USER` to `USER node`
 1 finding in 1 file, 1 fixed, 0 remaining
 "
     );

@@ -41,7 +41,7 @@ CMD [\"node\", \"server.js\"]
 /// The dry-run report of `APP` saved as `Dockerfile`.
 const APP_REPORT: &str = "\
 Dockerfile:1:1: root-user: final stage runs as root: no `USER` (image `node:22-alpine` defaults to root)
-  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`
+  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user
   fix: add `USER node` after the last build step
 --- a/Dockerfile
 +++ b/Dockerfile
@@ -186,7 +186,7 @@ fn last_user_root_is_rewritten_in_place() {
     assert_eq!(
         run.stdout,
         "Dockerfile:3:1: root-user: final stage runs as root: last `USER` is `root`
-  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`
+  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user
   fix: change the last `USER` to `USER node`
 --- a/Dockerfile
 +++ b/Dockerfile
@@ -298,8 +298,8 @@ fn write_rewrites_the_file_exactly_and_exits_0() {
     assert_eq!(
         run.stdout,
         "Dockerfile:1:1: root-user: final stage runs as root: no `USER` (image `node:22-alpine` defaults to root)
-  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`
-  fix: add `USER node` after the last build step
+  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user
+  fixed: add `USER node` after the last build step
 1 finding in 1 file, 1 fixed, 0 remaining
 "
     );
@@ -454,8 +454,8 @@ fn stdin_prints_the_fixed_file_on_stdout_and_findings_on_stderr() {
     assert_eq!(
         run.stderr,
         "<stdin>:1:1: root-user: final stage runs as root: no `USER` (image `node:22-alpine` defaults to root)
-  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`
-  fix: add `USER node` after the last build step
+  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user
+  fixed: add `USER node` after the last build step
 1 finding in 1 file, 1 fixed, 0 remaining
 "
     );
@@ -1062,7 +1062,7 @@ fn unsafe_fix_is_shown_apart_in_a_dry_run() {
     assert_eq!(
         run.stdout,
         "Dockerfile:1:1: root-user: final stage runs as root: no `USER` (image `ubuntu:22.04` defaults to root)
-  help: the base image has no non-root user: the fix creates `app` (uid/gid 10001); Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home
+  help: the base image has no non-root user: the fix creates `app` (uid/gid 10001); no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user; Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home
   unsafe fix (applied only with --unsafe-fixes): create a user and add `USER app` after the last build step
 unsafe fixes for Dockerfile, applied only with --unsafe-fixes:
 --- a/Dockerfile
@@ -1182,7 +1182,7 @@ fn user_flag_chooses_the_user() {
     dir.file("Dockerfile", APP);
     let run = dir.run(&["--user", "app", "Dockerfile"]);
     assert!(run.stdout.contains(
-        "\n  help: the user was chosen with `--user`; it must exist in the image\n  fix: add `USER app` after the last build step\n"
+        "\n  help: the user was chosen with `--user`; it must exist in the image; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user\n  fix: add `USER app` after the last build step\n"
     ));
 }
 

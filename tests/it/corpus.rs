@@ -454,7 +454,7 @@ fn outside_edits_unchanged(
 }
 
 /// Every RUN of `original` is in `fixed`, in order, running as the same user; a RUN that is
-/// not in the original must create a user and run as root.
+/// not in the original must create a user or give paths to it (`mkdir -p`, `chown`), as root.
 fn runs_keep_their_users(original: &Dockerfile, fixed: &Dockerfile) -> Vec<String> {
     let mut problems = Vec::new();
     let before = runs(original);
@@ -472,14 +472,23 @@ fn runs_keep_their_users(original: &Dockerfile, fixed: &Dockerfile) -> Vec<Strin
                 expected.next();
             }
             _ => {
-                let creates = text.contains("useradd") || text.contains("adduser");
+                let creates = text.contains("useradd")
+                    || text.contains("adduser")
+                    || text
+                        .split_once(char::is_whitespace)
+                        .map_or("", |(_, script)| script)
+                        .split("&&")
+                        .all(|command| {
+                            let command = command.trim();
+                            command.starts_with("mkdir -p ") || command.starts_with("chown ")
+                        });
                 let as_root = user.starts_with("<default")
                     || matches!(user.as_str(), "USER root" | "USER 0")
                     || user.starts_with("USER root:")
                     || user.starts_with("USER 0:");
                 if !creates || !as_root {
                     problems.push(format!(
-                        "inserted RUN `{}` (as {user}) is not a user creation run as root",
+                        "inserted RUN `{}` (as {user}) is not a user creation or a path grant run as root",
                         first_line(text)
                     ));
                 }

@@ -132,23 +132,40 @@ fn rdjson_carries_safe_fixes_as_suggestions_and_passes_reviewdogs_validator() {
         root["location"]["range"]["start"],
         serde_json::json!({"line": 1, "column": 1})
     );
-    // The suggestion inserts `USER node` before CMD: applied, it gives the fixed file.
-    let suggestion = &root["suggestions"][0];
+    // The safe pin is a suggestion: an insertion of the tag after `node`.
+    let pin = diagnostics
+        .iter()
+        .find(|d| d["code"]["value"] == "floating-tag")
+        .expect("pin");
+    let suggestion = &pin["suggestions"][0];
     assert_eq!(suggestion["range"]["start"], suggestion["range"]["end"]);
-    assert!(suggestion["text"]
+    assert_eq!(
+        suggestion["range"]["start"],
+        serde_json::json!({"line": 1, "column": 10})
+    );
+    assert!(suggestion["text"].as_str().expect("text").starts_with(':'));
+    // Unsafe fixes (the port move, and the USER that waits for it) are no suggestions; the
+    // message says how to apply them.
+    for rule in ["privileged-port", "root-user"] {
+        let found = diagnostics
+            .iter()
+            .find(|d| d["code"]["value"] == rule)
+            .expect(rule);
+        assert!(found.get("suggestions").is_none(), "{found}");
+        assert!(found["message"]
+            .as_str()
+            .expect("message")
+            .contains("--unsafe-fixes"));
+    }
+    // b/ has a safe USER fix: inserted before its CMD.
+    let b_root = diagnostics
+        .iter()
+        .find(|d| d["location"]["path"] == "b/Dockerfile")
+        .expect("b");
+    assert!(b_root["suggestions"][0]["text"]
         .as_str()
         .expect("text")
         .contains("USER node"));
-    // The unsafe port move is no suggestion; the message says how to apply it.
-    let port = diagnostics
-        .iter()
-        .find(|d| d["code"]["value"] == "privileged-port")
-        .expect("port");
-    assert!(port.get("suggestions").is_none(), "{port}");
-    assert!(port["message"]
-        .as_str()
-        .expect("message")
-        .contains("--unsafe-fixes"));
     // Columns are UTF-8 bytes: `é` is two.
     let b = diagnostics
         .iter()

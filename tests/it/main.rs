@@ -20,3 +20,4 @@ mod proptest_fixer;
 mod proptest_parser;
 mod registry;
 mod roles;
+mod writable;

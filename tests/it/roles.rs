@@ -120,10 +120,18 @@ fn an_entrypoint_that_drops_privileges_keeps_root() {
     );
     assert!(run.stdout.contains("no automatic fix"), "{run:?}");
 
-    // Without the script nothing says it drops: the usual fix.
-    let (_, after) = write(
+    // Without the script nothing says it drops, but nothing says what it writes either: the
+    // usual fix, unsafe.
+    let (run, after) = write(
         &[("Dockerfile", ENTRY)],
         &["-w", "Dockerfile"],
+        "Dockerfile",
+    );
+    assert_eq!(after, ENTRY);
+    assert!(run.stdout.contains("which unroot has not read"), "{run:?}");
+    let (_, after) = write(
+        &[("Dockerfile", ENTRY)],
+        &["-w", "--unsafe-fixes", "Dockerfile"],
         "Dockerfile",
     );
     assert_eq!(after, ENTRY.replace("COPY . .\n", "COPY . .\nUSER node\n"));
@@ -165,7 +173,8 @@ fn scripts_are_read_only_inside_the_build_context() {
     dir.file("app/Dockerfile", ENTRY);
     std::fs::create_dir_all(dir.path("app/docker")).unwrap();
     dir.symlink("../../outside/entrypoint.sh", "app/docker/entrypoint.sh");
-    let run = dir.run(&["-w", "app/Dockerfile"]);
+    let run = dir.run(&["-w", "--unsafe-fixes", "app/Dockerfile"]);
+    assert!(run.stdout.contains("which unroot has not read"), "{run:?}");
     assert_eq!(
         dir.read("app/Dockerfile"),
         ENTRY.replace("COPY . .\n", "COPY . .\nUSER node\n"),
