@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::git::{self, forge::Forge};
 use crate::linter::FileReport;
@@ -17,8 +17,16 @@ use crate::settings::{ConfigChoice, Overrides, PinMode};
 /// makes the image unsafe and shows the diff that fixes it. Nothing is written unless you
 /// pass --write. Exit status: 0 nothing to fix, 1 findings remain, 2 error.
 #[derive(Debug, Parser)]
-#[command(name = "unroot", version)]
+#[command(
+    name = "unroot",
+    version,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Dockerfiles or directories to check; `-` reads standard input and prints the fixed file [default: .]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -221,6 +229,14 @@ pub struct Args {
     /// Print the configuration in effect for PATH (unroot.toml, flags) and where each value comes from, and exit
     #[arg(long, help_heading = "Other", conflicts_with_all = ["explain", "list_rules", "completions", "man", "interactive"])]
     pub show_config: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Run the language server for editors (LSP on standard input and output): diagnostics, quick fixes, fix-all
+    ///
+    /// Settings come from each file's unroot.toml and the editor's `unroot` settings; see the README's "Editors" section.
+    Server,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

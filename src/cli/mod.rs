@@ -18,7 +18,7 @@ use crate::output::stream::CheckedWriter;
 use crate::rules::{find_rule, RuleSelection};
 use crate::settings::Resolver;
 use crate::sources::releases::ReleaseTable;
-pub use args::{Args, Color, Format, PinArg};
+pub use args::{Args, Color, Command, Format, PinArg};
 
 /// How a run ended; decides the exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +43,13 @@ impl From<Status> for ExitCode {
 
 /// Runs unroot with `args`, writing to the process's standard streams.
 pub fn run(args: &Args) -> Status {
+    // Before standard output is locked below: the server's writer thread takes it.
+    if let Some(Command::Server) = args.command {
+        return match crate::server::run() {
+            Ok(()) => Status::Clean,
+            Err(message) => report_message(&mut io::stderr(), &message),
+        };
+    }
     let choice = match args.color {
         Color::Auto => anstream::ColorChoice::Auto,
         Color::Always => anstream::ColorChoice::Always,
