@@ -4,6 +4,7 @@
 //!
 //! - `cli`: flags, modes, exit status (only `main.rs` imports it);
 //! - `git`: `--branch`, `--push`, `--pr`;
+//! - `server`: `unroot server`, the language server (it calls the check API as the CLI does);
 //! - `settings`: the configuration of each file, with what a command line or an editor sets
 //!   over it as plain data ([`settings::Overrides`]); no command line here;
 //! - `linter`: one file through the pipeline, the check API every caller uses;
@@ -22,6 +23,7 @@ pub(crate) mod git;
 pub mod linter;
 pub(crate) mod output;
 pub mod rules;
+pub mod server;
 pub mod settings;
 pub(crate) mod sources;
 pub mod syntax;

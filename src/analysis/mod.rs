@@ -1,10 +1,14 @@
 //! What a Dockerfile means: stages and their chains, ARG/ENV values, the effective user,
 //! the base image.
 
+pub mod entrypoint;
 pub mod image;
 pub mod node_tag;
 pub mod ports;
+pub mod roles;
+pub mod surroundings;
 pub mod vars;
+pub mod writable;
 
 use std::collections::HashMap;
 
@@ -21,7 +25,8 @@ pub struct Stage {
     pub end: usize,
     /// The `AS` name, lowercased.
     pub name: Option<String>,
-    /// The FROM reference with global ARG defaults substituted (`None` if unresolvable).
+    /// The FROM reference with global ARG defaults substituted and quotes removed (`None` if
+    /// unresolvable).
     pub reference: Option<String>,
     /// The earlier stage this one is built `FROM`.
     pub parent: Option<usize>,
@@ -75,32 +80,28 @@ impl Analysis {
         let mut stages: Vec<Stage> = Vec::new();
         // The global ARG defaults FROM references read (fixed at the first FROM), and the
         // latest stage of each name.
-        let mut defaults: Option<HashMap<String, String>> = None;
+        let mut defaults: Option<HashMap<String, Option<String>>> = None;
         let mut named: HashMap<String, usize> = HashMap::new();
         for (index, instruction) in file.instructions.iter().enumerate() {
             match instruction.kind {
                 Keyword::Arg if stages.is_empty() => {
+                    // Each default is expanded with the ARGs before it, as BuildKit does.
                     for (position, pair) in instruction.pairs.iter().enumerate() {
                         global_arg_definitions.insert(pair.key.value.clone(), (index, position));
-                        global_args.insert(
-                            pair.key.value.clone(),
-                            pair.value.as_ref().map(|v| unquote(&v.value)),
-                        );
+                        let value = match &pair.value {
+                            Some(v) => vars::expand(&v.value, &global_args, file.escape),
+                            None => global_args.get(&pair.key.value).cloned().flatten(),
+                        };
+                        global_args.insert(pair.key.value.clone(), value);
                     }
                 }
                 Keyword::From => {
                     if let Some(last) = stages.last_mut() {
                         last.end = index;
                     }
-                    let defaults = defaults.get_or_insert_with(|| {
-                        global_args
-                            .iter()
-                            .filter_map(|(k, v): (&String, &Option<String>)| {
-                                Some((k.clone(), v.clone()?))
-                            })
-                            .collect()
-                    });
-                    let stage = Self::stage(instruction, index, &stages, &named, defaults);
+                    let defaults = defaults.get_or_insert_with(|| global_args.clone());
+                    let stage =
+                        Self::stage(instruction, index, &stages, &named, defaults, file.escape);
                     if let Some(name) = &stage.name {
                         named.insert(name.clone(), stage.index);
                     }
@@ -124,10 +125,12 @@ impl Analysis {
         index: usize,
         earlier: &[Stage],
         named: &HashMap<String, usize>,
-        defaults: &HashMap<String, String>,
+        defaults: &HashMap<String, Option<String>>,
+        escape: char,
     ) -> Stage {
+        // Quotes and escapes are resolved as BuildKit does: `FROM "node:lts"` is `node:lts`.
         let raw = from.from_image().map(|t| t.value.as_str()).unwrap_or("");
-        let reference = vars::substitute(raw, defaults);
+        let reference = vars::expand(raw, defaults, escape);
         let parent = reference.as_deref().and_then(|r| {
             let lower = r.to_ascii_lowercase();
             named
@@ -176,9 +179,9 @@ impl Analysis {
     /// The variables (ENV, and ARG values of the stage itself) visible just before
     /// instruction `at` of `stage`.
     pub fn variables<'a>(&'a self, file: &Dockerfile, stage: &Stage, at: usize) -> Variables<'a> {
-        let mut variables = Variables::new(&self.global_args);
+        let mut variables = Variables::new(&self.global_args, file.escape);
         for ancestor in self.chain(stage) {
-            variables.enter_stage();
+            variables.enter_stage(ancestor);
             let end = if ancestor.index == stage.index {
                 at.min(ancestor.end)
             } else {
@@ -207,13 +210,13 @@ impl Analysis {
                 None => pending.push(Step::Enter(stage.index)),
             }
         }
-        let mut variables = Variables::new(&self.global_args);
+        let mut variables = Variables::new(&self.global_args, file.escape);
         while let Some(step) = pending.pop() {
             match step {
                 Step::Enter(index) => {
                     let stage = &self.stages[index];
                     pending.push(Step::Leave(variables.mark()));
-                    variables.enter_stage();
+                    variables.enter_stage(stage);
                     for at in stage.from + 1..stage.end {
                         visit(stage, at, &variables);
                         variables.read(&file.instructions[at]);
@@ -238,7 +241,7 @@ impl Analysis {
                     .map(|t| t.value.clone())
                     .unwrap_or_default();
                 let vars = self.variables(file, ancestor, index);
-                let resolved = vars::substitute(&unquote(&raw), &vars);
+                let resolved = vars::expand(&raw, &vars, file.escape);
                 return EffectiveUser::Instruction {
                     instruction: index,
                     raw,
@@ -257,53 +260,82 @@ enum Step {
     Leave(usize),
 }
 
-/// The variables at one point of a stage: the ENVs of the stages it is built from, its own
-/// ENVs and ARGs; ENV wins over ARG of the same name.
-///
-/// An ENV value is expanded twice: with the stage's ARGs, as the stage itself sees it, and
-/// without them, as the stages built from it see it (unroot reads an inherited ENV that way).
+/// The variables at one point of a stage, as BuildKit's dispatcher has them: every ENV and ARG
+/// value is expanded once, where it is defined, with the variables before it (an unset one is
+/// empty). A stage built from another starts with all of that stage's variables, ARGs
+/// included (`dispatchState.init` copies the base stage's LLB state and build args). ENV wins
+/// over an ARG of the same name.
 #[derive(Clone, Debug)]
 pub struct Variables<'a> {
     global_args: &'a HashMap<String, Option<String>>,
-    /// ENVs as the stages built from this one see them.
-    inherited: HashMap<String, String>,
-    /// What [`Variables::undo`] restores in `inherited`: each name and its earlier value.
-    log: Vec<(String, Option<String>)>,
-    /// The current stage's ENVs, as it sees them.
-    own: HashMap<String, String>,
-    /// The current stage's ARGs.
-    args: HashMap<String, String>,
+    escape: char,
+    vars: HashMap<String, Var>,
+    /// What [`Variables::undo`] restores: each name and its earlier value.
+    log: Vec<(String, Option<Var>)>,
+    /// The names the base image sets, whose values unroot does not know; `None`: the base
+    /// image may set any name.
+    image_env: Option<&'static [&'static str]>,
+}
+
+#[derive(Clone, Debug)]
+struct Var {
+    /// `None`: not known before the build (`ARG V` without a default: a `--build-arg`).
+    value: Option<String>,
+    env: bool,
+}
+
+/// The environment `base` sets, as far as unroot knows it (see [`Variables::image_env`]).
+fn image_env(base: &BaseImage) -> Option<&'static [&'static str]> {
+    match base {
+        BaseImage::OfficialNode { .. } => Some(&["PATH", "NODE_VERSION", "YARN_VERSION"]),
+        BaseImage::Scratch => Some(&[]),
+        BaseImage::Distroless { .. } => Some(&["PATH", "SSL_CERT_FILE"]),
+        BaseImage::Distro {
+            family: Family::Busybox | Family::Debian,
+            ..
+        } => Some(&["PATH"]),
+        _ => None,
+    }
 }
 
 impl<'a> Variables<'a> {
-    fn new(global_args: &'a HashMap<String, Option<String>>) -> Variables<'a> {
+    fn new(global_args: &'a HashMap<String, Option<String>>, escape: char) -> Variables<'a> {
         Variables {
             global_args,
-            inherited: HashMap::new(),
+            escape,
+            vars: HashMap::new(),
             log: Vec::new(),
-            own: HashMap::new(),
-            args: HashMap::new(),
+            image_env: None,
         }
     }
 
-    /// Starts a stage built from the one read last (or from an image).
-    fn enter_stage(&mut self) {
-        self.own.clear();
-        self.args.clear();
+    /// Starts `stage`: one built from an image starts empty (with that image's environment),
+    /// one built from the stage read last keeps its variables.
+    fn enter_stage(&mut self, stage: &Stage) {
+        if stage.parent.is_none() {
+            self.vars.clear();
+            self.log.clear();
+            self.image_env = image_env(&stage.base);
+        }
     }
 
     fn mark(&self) -> usize {
         self.log.len()
     }
 
-    /// Forgets the ENVs read since `mark` (as inherited ENVs).
+    /// Forgets the variables set since `mark`.
     fn undo(&mut self, mark: usize) {
         for (name, earlier) in self.log.drain(mark..).rev() {
             match earlier {
-                Some(value) => self.inherited.insert(name, value),
-                None => self.inherited.remove(&name),
+                Some(value) => self.vars.insert(name, value),
+                None => self.vars.remove(&name),
             };
         }
+    }
+
+    fn set(&mut self, name: String, var: Var) {
+        let earlier = self.vars.insert(name.clone(), var);
+        self.log.push((name, earlier));
     }
 
     /// Takes in the ENV or ARG `instruction` of the current stage (other instructions set
@@ -312,35 +344,33 @@ impl<'a> Variables<'a> {
         match instruction.kind {
             Keyword::Env => {
                 // The pairs of one ENV see the variables before it, not each other.
-                let mut own = Vec::new();
-                let mut inherited = Vec::new();
-                for pair in &instruction.pairs {
-                    let value = pair
-                        .value
-                        .as_ref()
-                        .map(|v| unquote(&v.value))
-                        .unwrap_or_default();
-                    let name = pair.key.value.clone();
-                    let seen = vars::substitute(&value, &*self);
-                    let passed_on = vars::substitute(&value, &self.inherited);
-                    own.push((name.clone(), seen.unwrap_or_else(|| value.clone())));
-                    inherited.push((name, passed_on.unwrap_or(value)));
-                }
-                self.own.extend(own);
-                for (name, value) in inherited {
-                    let earlier = self.inherited.insert(name.clone(), value);
-                    self.log.push((name, earlier));
+                let values: Vec<(String, Option<String>)> = instruction
+                    .pairs
+                    .iter()
+                    .map(|pair| {
+                        let raw = pair.value.as_ref().map_or("", |v| v.value.as_str());
+                        (
+                            pair.key.value.clone(),
+                            vars::expand(raw, &*self, self.escape),
+                        )
+                    })
+                    .collect();
+                for (name, value) in values {
+                    self.set(name, Var { value, env: true });
                 }
             }
             Keyword::Arg => {
+                // One after the other: `ARG A=1 B=$A` gives B the value 1.
                 for pair in &instruction.pairs {
-                    let value = match &pair.value {
-                        Some(v) => Some(unquote(&v.value)),
-                        None => self.global_args.get(&pair.key.value).cloned().flatten(),
-                    };
-                    if let Some(value) = value {
-                        self.args.insert(pair.key.value.clone(), value);
+                    let name = &pair.key.value;
+                    if self.vars.get(name).is_some_and(|var| var.env) {
+                        continue;
                     }
+                    let value = match &pair.value {
+                        Some(v) => vars::expand(&v.value, &*self, self.escape),
+                        None => self.global_args.get(name).cloned().flatten(),
+                    };
+                    self.set(name.clone(), Var { value, env: false });
                 }
             }
             _ => {}
@@ -349,12 +379,17 @@ impl<'a> Variables<'a> {
 }
 
 impl vars::Lookup for Variables<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.own
-            .get(name)
-            .or_else(|| self.inherited.get(name))
-            .or_else(|| self.args.get(name))
-            .map(String::as_str)
+    fn value(&self, name: &str) -> vars::Value<'_> {
+        match self.vars.get(name) {
+            Some(Var {
+                value: Some(value), ..
+            }) => vars::Value::Set(value),
+            Some(Var { value: None, .. }) => vars::Value::Unknown,
+            None => match self.image_env {
+                Some(names) if !names.contains(&name) => vars::Value::Unset,
+                _ => vars::Value::Unknown,
+            },
+        }
     }
 }
 
@@ -394,12 +429,88 @@ mod tests {
         assert_eq!(user.is_root(), Some(false));
         let user = user_of("FROM node:22\nARG APP_USER=node\nUSER ${APP_USER}\n");
         assert_eq!(user.is_root(), Some(false));
+        // Unset is empty, and an empty user is root (BuildKit).
         let user = user_of("FROM node:22\nUSER $NOPE\n");
+        assert_eq!(user.is_root(), Some(true));
+        // A build argument, or a base image whose environment unroot does not know.
+        let user = user_of("FROM node:22\nARG NOPE\nUSER $NOPE\n");
+        assert_eq!(user.is_root(), None);
+        let user = user_of("FROM example.com/base\nUSER $APP_USER\n");
         assert_eq!(user.is_root(), None);
         let user = user_of("FROM node:22 AS a\nFROM 0\nUSER root:root\n");
         assert_eq!(user.is_root(), Some(true));
         let user = user_of("FROM cgr.dev/chainguard/node\nCMD x\n");
         assert_eq!(user, EffectiveUser::ImageDefault(Some("65532")));
+    }
+
+    fn resolved_user(src: &str) -> Option<String> {
+        match user_of(src) {
+            EffectiveUser::Instruction { resolved, .. } => resolved,
+            other => panic!("no USER: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_are_expanded_where_they_are_defined() {
+        let user = |src| resolved_user(src).unwrap_or_else(|| "<unknown>".to_string());
+        assert_eq!(
+            user("FROM node:22\nARG R=root\nARG X=${R}\nUSER ${X}\n"),
+            "root"
+        );
+        assert_eq!(user("FROM node:22\nARG R=root X=$R\nUSER $X\n"), "root");
+        assert_eq!(user("FROM node:22\nENV X=${NOPE}\nUSER ${X}\n"), "");
+        assert_eq!(user("FROM node:22\nENV X=\"a b\"\nUSER $X\n"), "a b");
+        assert_eq!(user("FROM node:22\nENV X=${NOPE:-node}\nUSER $X\n"), "node");
+        assert_eq!(
+            user("FROM node:22\nENV A=app\nENV X=${A:+node}\nUSER $X\n"),
+            "node"
+        );
+        // The pairs of one ENV do not see each other.
+        assert_eq!(
+            user("FROM node:22\nENV A=app X=${A:+node}\nUSER x$X\n"),
+            "x"
+        );
+        // An ENV expanded later does not change: ENV X=$A then ARG A=1 leaves X empty.
+        assert_eq!(user("FROM node:22\nENV X=$A\nARG A=node\nUSER x$X\n"), "x");
+        // ENV wins over an ARG of the same name.
+        assert_eq!(
+            user("FROM node:22\nENV U=node\nARG U=root\nUSER $U\n"),
+            "node"
+        );
+        // Global ARGs: `ARG U` in the stage takes the default, expanded before FROM.
+        assert_eq!(
+            user("ARG R=root\nARG U=$R\nFROM node:22\nARG U\nUSER $U\n"),
+            "root"
+        );
+        assert_eq!(user("FROM node:22\nUSER \"node\"\n"), "node");
+    }
+
+    #[test]
+    fn child_stages_see_the_values_of_their_parent() {
+        // BuildKit: `ENV P=$D` is expanded in the parent, and the child keeps that value
+        // (and sees the parent's ARGs too).
+        let src = "FROM node:22 AS base\nARG D=node\nENV P=$D\nFROM base\nUSER $P\n";
+        assert_eq!(resolved_user(src).as_deref(), Some("node"));
+        let src = "FROM node:22 AS base\nARG D=node\nFROM base\nUSER $D\n";
+        assert_eq!(resolved_user(src).as_deref(), Some("node"));
+        // A sibling stage does not see them.
+        let src = "FROM node:22 AS a\nARG D=node\nFROM node:22\nUSER x$D\n";
+        assert_eq!(resolved_user(src).as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn from_is_unquoted() {
+        for src in [
+            "FROM \"node:lts\"\n",
+            "FROM 'node':lts\n",
+            "FROM no\\de:lts\n",
+        ] {
+            let file = parse(src).unwrap();
+            let analysis = Analysis::of(&file);
+            let stage = analysis.final_stage().unwrap();
+            assert_eq!(stage.reference.as_deref(), Some("node:lts"), "{src}");
+            assert_eq!(stage.base, BaseImage::OfficialNode { alpine: false });
+        }
     }
 
     #[test]

@@ -58,9 +58,9 @@ pub struct Exposed {
 /// in file order. Entries whose value is unknown before the build are left out.
 pub fn exposed(file: &Dockerfile, analysis: &Analysis, stage: &Stage) -> Vec<Exposed> {
     let mut entries = Vec::new();
-    let mut variables = Variables::new(&analysis.global_args);
+    let mut variables = Variables::new(&analysis.global_args, file.escape);
     for ancestor in analysis.chain(stage) {
-        variables.enter_stage();
+        variables.enter_stage(ancestor);
         for index in ancestor.from + 1..ancestor.end {
             let instruction = &file.instructions[index];
             for token in instruction.expose_ports() {

@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::git::{self, forge::Forge};
 use crate::linter::FileReport;
-use crate::output::{diff, github, json, sarif};
+use crate::output::{diff, github, gitlab, json, rdjson, sarif, xml};
 use crate::settings::values::{parse_port_pair, parse_user};
-use crate::settings::{Overrides, PinMode};
+use crate::settings::{ConfigChoice, Overrides, PinMode};
 
 /// Make Node.js Dockerfiles safe to ship: run the final stage as a non-root user.
 ///
@@ -17,14 +17,22 @@ use crate::settings::{Overrides, PinMode};
 /// makes the image unsafe and shows the diff that fixes it. Nothing is written unless you
 /// pass --write. Exit status: 0 nothing to fix, 1 findings remain, 2 error.
 #[derive(Debug, Parser)]
-#[command(name = "unroot", version)]
+#[command(
+    name = "unroot",
+    version,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Dockerfiles or directories to check; `-` reads standard input and prints the fixed file [default: .]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Apply the fixes in place (atomically; a file changed since it was read is not written)
-    #[arg(short = 'w', long, help_heading = "Mode")]
+    #[arg(short = 'w', long, visible_alias = "fix", help_heading = "Mode")]
     pub write: bool,
 
     /// Ask about each fix (unsafe ones too) and write the ones you accept (with --branch: commit them); needs a terminal
@@ -44,9 +52,32 @@ pub struct Args {
     #[arg(long, value_name = "PATH", help_heading = "Mode")]
     pub stdin_filename: Option<PathBuf>,
 
+    /// Write `# unroot ignore=…` above each instruction with findings, so that only new findings are reported
+    #[arg(long, help_heading = "Mode", conflicts_with_all = ["write", "interactive", "branch", "unsafe_fixes"])]
+    pub add_ignore: bool,
+
     /// Exit with 0 even when findings remain (errors still exit with 2)
-    #[arg(long, help_heading = "Mode")]
+    #[arg(long, help_heading = "Mode", conflicts_with = "exit_non_zero_on_fix")]
     pub exit_zero: bool,
+
+    /// Exit with 1 when a fix was applied, even if no findings remain
+    #[arg(long, help_heading = "Mode")]
+    pub exit_non_zero_on_fix: bool,
+
+    /// Use this configuration file for every file checked, instead of the nearest `unroot.toml`
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "UNROOT_CONFIG",
+        hide_env_values = true,
+        conflicts_with = "isolated",
+        help_heading = "Configuration"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Read no configuration file: the defaults and the flags alone
+    #[arg(long, help_heading = "Configuration")]
+    pub isolated: bool,
 
     /// Print a rule's documentation (what, why, how it fixes, an example) and exit
     #[arg(long, value_name = "RULE", help_heading = "Rules", conflicts_with_all = ["paths", "list_rules"])]
@@ -112,13 +143,36 @@ pub struct Args {
     #[arg(long, value_name = "URL", value_parser = parse_registry, help_heading = "Fix")]
     pub registry: Option<String>,
 
+    /// The longest a network wait may take: each registry lookup of `--pin digest` [default: 20]; the push, to connect and then for each read and write, and each pull-request API request [default: 60]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400), help_heading = "Fix")]
+    pub timeout: Option<u64>,
+
     /// A fresh copy of Node's release list (https://nodejs.org/dist/index.json) to use instead of the shipped table
     #[arg(long, value_name = "FILE", help_heading = "Fix")]
     pub node_release_table: Option<PathBuf>,
 
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Output")]
+    #[arg(long, value_enum, default_value_t = Format::Text, env = "UNROOT_FORMAT", hide_env_values = true, help_heading = "Output")]
     pub format: Format,
+
+    /// Write what goes to standard output (the report; with `-`, the fixed file) to FILE instead
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FILE",
+        env = "UNROOT_OUTPUT_FILE",
+        hide_env_values = true,
+        help_heading = "Output"
+    )]
+    pub output_file: Option<PathBuf>,
+
+    /// Print how many findings each rule has instead of the findings (text or json format)
+    #[arg(long, conflicts_with = "interactive", help_heading = "Output")]
+    pub statistics: bool,
+
+    /// Print the findings alone: no diff, no summary, no progress bar (text format)
+    #[arg(short = 'q', long, help_heading = "Output")]
+    pub quiet: bool,
 
     /// When to colour the output (`NO_COLOR` is honoured in auto mode)
     #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN", help_heading = "Output")]
@@ -160,10 +214,6 @@ pub struct Args {
     #[arg(long, value_name = "HOST", value_parser = parse_token_host, requires = "push", help_heading = "Git")]
     pub token_host: Vec<String>,
 
-    /// The longest the push waits for the remote (to connect, then for each read and write) and the pull request for each API request [default: 60]
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400), requires = "push", help_heading = "Git")]
-    pub timeout: Option<u64>,
-
     /// Print the commit, the push and the pull request requests instead of making them
     #[arg(long, requires = "branch", help_heading = "Git")]
     pub dry_run: bool,
@@ -181,6 +231,14 @@ pub struct Args {
     pub show_config: bool,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Run the language server for editors (LSP on standard input and output): diagnostics, quick fixes, fix-all
+    ///
+    /// Settings come from each file's unroot.toml and the editor's `unroot` settings; see the README's "Editors" section.
+    Server,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Findings grouped by file, then the diff
@@ -193,6 +251,16 @@ pub enum Format {
     Github,
     /// The unified diff of the fixes alone, for `git apply` or `patch -p1`
     Diff,
+    /// One JSON object per finding and line (the `json` format's objects)
+    JsonLines,
+    /// A GitLab Code Quality report (`artifacts:reports:codequality`)
+    Gitlab,
+    /// reviewdog's Diagnostic Format, with the safe fixes as suggestions (`reviewdog -f=rdjson`)
+    Rdjson,
+    /// Checkstyle XML, for Jenkins and `reviewdog -f=checkstyle`
+    Checkstyle,
+    /// JUnit XML: a failed test case per finding (`artifacts:reports:junit`)
+    Junit,
 }
 
 impl Format {
@@ -205,6 +273,11 @@ impl Format {
             Format::Sarif => Some(sarif::render(reports)),
             Format::Github => Some(github::render(reports)),
             Format::Diff => Some(diff::render(reports)),
+            Format::JsonLines => Some(json::render_lines(reports)),
+            Format::Gitlab => Some(gitlab::render(reports)),
+            Format::Rdjson => Some(rdjson::render(reports)),
+            Format::Checkstyle => Some(xml::render_checkstyle(reports)),
+            Format::Junit => Some(xml::render_junit(reports)),
         }
     }
 }
@@ -286,6 +359,11 @@ impl Args {
         // `--x` and `--no-x` override each other: the last one given is the one set.
         let either = |yes: bool, no: bool| (yes || no).then_some(yes);
         Overrides {
+            config: match (&self.config, self.isolated) {
+                (_, true) => ConfigChoice::Isolated,
+                (Some(file), false) => ConfigChoice::File(file.clone()),
+                (None, false) => ConfigChoice::Nearest,
+            },
             select: given(&self.select),
             ignore: given(&self.ignore),
             unsafe_fixes: either(self.unsafe_fixes, self.no_unsafe_fixes),
@@ -299,6 +377,7 @@ impl Args {
             chown: self.chown,
             offer_unsafe: self.interactive,
             registry: self.registry.clone(),
+            network_timeout: self.timeout.map(std::time::Duration::from_secs),
         }
     }
 

@@ -14,12 +14,19 @@ use super::Status;
 use rayon::prelude::*;
 
 use crate::fs::discover::{discover_with_yaml, is_yaml_name, Input};
+use crate::fs::write::write_atomic;
 use crate::git;
-use crate::linter::{check_file, write_fixed, Checked, Error, FileReport, Project};
+use crate::linter::{
+    check_file, with_ignore_pragmas, write_fixed, Checked, Error, FileReport, Project,
+};
+use crate::output::gitlab::GitlabReport;
 use crate::output::json::JsonArray;
 use crate::output::progress::Progress;
+use crate::output::rdjson::RdjsonReport;
+use crate::output::statistics::Statistics;
 use crate::output::text::{self, Action, Tally};
-use crate::output::{diff, github, sarif};
+use crate::output::xml::{Checkstyle, Junit};
+use crate::output::{diff, github, json, sarif};
 use crate::settings::{Resolver, Settings};
 
 /// How many finished files may wait for a slower one before them to be printed.
@@ -102,6 +109,9 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         }
         return Status::Error;
     }
+    if args.add_ignore {
+        return add_ignore(&files, stdout, stderr, status);
+    }
     if args.interactive {
         return match &batch.git {
             Some(git) => super::interactive::run_branch(git, &files, stdout, stderr, status),
@@ -125,7 +135,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         checked_files.sort_by(|a, b| a.0.cmp(&b.0));
         checked_files.dedup_by(|a, b| a.0 == b.0);
     }
-    let progress = Progress::new(checked_files.len(), batch.progress_allowed);
+    let progress = Progress::new(checked_files.len(), batch.progress_allowed && !args.quiet);
     let check = |(path, settings): &(PathBuf, Arc<Settings>)| {
         let checked = match project.as_ref().and_then(|p| p.take(path)) {
             Some(ready) => ready,
@@ -134,15 +144,20 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         progress.inc();
         checked
     };
-    let mut printer = Printer::new(args.format, &progress);
+    let mut printer = Printer::new(args.format, args.quiet, &progress);
+    printer.statistics = args.statistics.then(Statistics::default);
     let mut reports = Vec::new();
     let holds_reports = batch.git.is_some() || args.format == Format::Sarif;
     let mut lookup_failed = false;
+    let mut errors = Vec::new();
     let mut handle = |result: Result<Checked, Error>, action: Action| {
         let file = match result {
             Ok(file) => file,
             Err(err) => {
                 status = Status::Error;
+                if args.format == Format::Sarif {
+                    errors.push(err.to_string());
+                }
                 let _ = progress.suspend(|| writeln!(stderr, "{err}"));
                 return;
             }
@@ -236,7 +251,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         }
     }
     if args.format == Format::Sarif {
-        let _ = stdout.write_all(sarif::render(&reports).as_bytes());
+        let _ = stdout.write_all(sarif::render_with_errors(&reports, &errors).as_bytes());
         for report in &reports {
             printer.tally.add(report);
         }
@@ -246,14 +261,78 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         }
     }
     let _ = stdout.write_all(&git_lines);
+    if files.is_empty() && status == Status::Clean && args.format == Format::Text {
+        let _ = writeln!(stdout, "no Dockerfiles found");
+    }
     let tally = printer.finish(stdout, action);
-    match final_status(status, &tally, action, args.exit_zero) {
+    match final_status(status, &tally, action, args) {
         _ if !git_ok => Status::Error,
         status => status,
     }
 }
 
+/// `--add-ignore`: each file with findings gets its pragmas, written in place; the count is
+/// printed at the end, as ruff's `--add-noqa` does.
+fn add_ignore(
+    files: &[(PathBuf, Arc<Settings>)],
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    mut status: Status,
+) -> Status {
+    let results: Vec<Result<(usize, Option<Error>), Error>> = files
+        .par_iter()
+        .map(|(path, settings)| {
+            let checked = check_file(path, &settings.lint, settings.threshold, false)?;
+            if checked.report.findings.is_empty() {
+                return Ok((0, None));
+            }
+            let (text, added) =
+                with_ignore_pragmas(&checked.report.source, &checked.report.findings).map_err(
+                    |source| Error::Parse {
+                        path: path.clone(),
+                        source,
+                    },
+                )?;
+            let written = write_atomic(path, &checked.bytes, &text)
+                .err()
+                .map(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                });
+            Ok((if written.is_some() { 0 } else { added }, written))
+        })
+        .collect();
+    let (mut pragmas, mut changed) = (0, 0);
+    for result in results {
+        match result {
+            Ok((added, error)) => {
+                pragmas += added;
+                changed += usize::from(added > 0);
+                if let Some(err) = error {
+                    status = Status::Error;
+                    let _ = writeln!(stderr, "{err}");
+                }
+            }
+            Err(err) => {
+                status = Status::Error;
+                let _ = writeln!(stderr, "{err}");
+            }
+        }
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let _ = writeln!(
+        stdout,
+        "added {} to {}",
+        plural(pragmas, "pragma"),
+        plural(changed, "file")
+    );
+    status
+}
+
 fn report_errors(file: &Checked, stderr: &mut dyn Write) -> io::Result<()> {
+    if let Some(warning) = file.report.untouched_warning() {
+        writeln!(stderr, "{warning}")?;
+    }
     for failure in &file.lookup_failures {
         writeln!(stderr, "{}: {failure}", file.report.path)?;
     }
@@ -266,17 +345,31 @@ fn report_errors(file: &Checked, stderr: &mut dyn Write) -> io::Result<()> {
 /// Prints reports one by one in the run's format and adds them up for the summary.
 struct Printer<'a> {
     format: Format,
+    /// `--quiet`: text without diffs and summary.
+    quiet: bool,
+    /// `--statistics`: counts per rule instead of the reports.
+    statistics: Option<Statistics>,
     progress: &'a Progress,
     json: JsonArray,
+    gitlab: GitlabReport,
+    rdjson: RdjsonReport,
+    checkstyle: Checkstyle,
+    junit: Junit,
     tally: Tally,
 }
 
 impl<'a> Printer<'a> {
-    fn new(format: Format, progress: &'a Progress) -> Printer<'a> {
+    fn new(format: Format, quiet: bool, progress: &'a Progress) -> Printer<'a> {
         Printer {
             format,
+            quiet,
+            statistics: None,
             progress,
             json: JsonArray::default(),
+            gitlab: GitlabReport::default(),
+            rdjson: RdjsonReport::default(),
+            checkstyle: Checkstyle::default(),
+            junit: Junit::default(),
             tally: Tally::default(),
         }
     }
@@ -285,29 +378,59 @@ impl<'a> Printer<'a> {
     /// (and the checked stream remembers the failure).
     fn print(&mut self, out: &mut dyn Write, report: &FileReport, action: Action) {
         self.tally.add(report);
+        if let Some(statistics) = &mut self.statistics {
+            statistics.add(report);
+            return;
+        }
         let _ = self.progress.suspend(|| match self.format {
+            Format::Text if self.quiet => text::write_findings(out, report, action),
             Format::Text => text::write_file(out, report, action),
             Format::Json => self.json.push(out, report),
             Format::Github => {
                 out.write_all(github::render(std::slice::from_ref(report)).as_bytes())
             }
             Format::Diff => out.write_all(diff::render(std::slice::from_ref(report)).as_bytes()),
+            Format::JsonLines => json::write_lines(out, report),
+            Format::Gitlab => self.gitlab.push(out, report),
+            Format::Rdjson => self.rdjson.push(out, report),
+            Format::Checkstyle => self.checkstyle.push(out, report),
+            Format::Junit => self.junit.push(out, report),
             Format::Sarif => Ok(()),
         });
     }
 
     /// Closes the document (JSON) or prints the summary line (text); the counts.
     fn finish(self, out: &mut dyn Write, action: Action) -> Tally {
+        if let Some(statistics) = &self.statistics {
+            let _ = match self.format {
+                Format::Json => statistics.write_json(out),
+                _ => statistics.write_text(out),
+            };
+            return self.tally;
+        }
         match self.format {
             Format::Json => {
                 let _ = self.json.finish(out);
             }
+            Format::Text if self.quiet => {}
             Format::Text => {
                 if let Some(summary) = self.tally.summary(action) {
                     let _ = writeln!(out, "{summary}");
                 }
             }
-            Format::Github | Format::Diff | Format::Sarif => {}
+            Format::Gitlab => {
+                let _ = self.gitlab.finish(out);
+            }
+            Format::Rdjson => {
+                let _ = self.rdjson.finish(out);
+            }
+            Format::Checkstyle => {
+                let _ = self.checkstyle.finish(out);
+            }
+            Format::Junit => {
+                let _ = self.junit.finish(out);
+            }
+            Format::Github | Format::Diff | Format::Sarif | Format::JsonLines => {}
         }
         self.tally
     }
@@ -367,22 +490,22 @@ pub(super) fn write_text(
     for report in reports {
         text::write_file(out, report, action)?;
     }
-    if let Some(summary) = text::summary(reports, action) {
+    // Standard input says nothing on a clean file: editors read stderr as trouble.
+    let clean = reports.iter().all(|report| report.findings.is_empty());
+    if let Some(summary) = text::summary(reports, action).filter(|_| !clean) {
         writeln!(out, "{summary}")?;
     }
     Ok(())
 }
 
-pub(super) fn final_status(
-    status: Status,
-    tally: &Tally,
-    action: Action,
-    exit_zero: bool,
-) -> Status {
+/// 2 on an error; 1 when findings are left (unless `--exit-zero`), or when fixes were
+/// applied and `--exit-non-zero-on-fix` is given; 0 otherwise.
+pub(super) fn final_status(status: Status, tally: &Tally, action: Action, args: &Args) -> Status {
     if status == Status::Error {
         return Status::Error;
     }
-    if tally.left(action) && !exit_zero {
+    let fixed = action == Action::Write && tally.fixed() > 0;
+    if (tally.left(action) && !args.exit_zero) || (fixed && args.exit_non_zero_on_fix) {
         Status::Findings
     } else {
         Status::Clean

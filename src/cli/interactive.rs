@@ -177,7 +177,10 @@ fn apply_accepted(
         );
     }
     let remaining = match crate::syntax::parse(&applied.text) {
-        Ok(file) => crate::rules::check(&file, &options.rules, &options.selection).len(),
+        Ok(file) => {
+            let surroundings = crate::linter::surroundings::read(path, &file);
+            crate::rules::check_in(&file, &options.rules, &options.selection, &surroundings).len()
+        }
         Err(source) => {
             return Err(Error::Internal {
                 path: path.to_path_buf(),

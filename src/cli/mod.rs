@@ -18,7 +18,7 @@ use crate::output::stream::CheckedWriter;
 use crate::rules::{find_rule, RuleSelection};
 use crate::settings::Resolver;
 use crate::sources::releases::ReleaseTable;
-pub use args::{Args, Color, Format, PinArg};
+pub use args::{Args, Color, Command, Format, PinArg};
 
 /// How a run ended; decides the exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,24 +43,58 @@ impl From<Status> for ExitCode {
 
 /// Runs unroot with `args`, writing to the process's standard streams.
 pub fn run(args: &Args) -> Status {
+    // Before standard output is locked below: the server's writer thread takes it.
+    if let Some(Command::Server) = args.command {
+        return match crate::server::run() {
+            Ok(()) => Status::Clean,
+            Err(message) => report_message(&mut io::stderr(), &message),
+        };
+    }
     let choice = match args.color {
         Color::Auto => anstream::ColorChoice::Auto,
         Color::Always => anstream::ColorChoice::Always,
         Color::Never => anstream::ColorChoice::Never,
     };
-    let mut stdout = anstream::AutoStream::new(io::stdout().lock(), choice);
     // Not locked: the progress bar draws on standard error from the threads that check files.
     let mut stderr = anstream::AutoStream::new(io::stderr(), choice);
     // `--interactive` asks on the terminal: standard input and standard error must be one.
     let terminal = io::stdin().is_terminal() && io::stderr().is_terminal();
+    let Some(path) = &args.output_file else {
+        let mut stdout = anstream::AutoStream::new(io::stdout().lock(), choice);
+        return run_streams(
+            args,
+            progress::allowed(),
+            terminal,
+            &mut io::stdin().lock(),
+            (&mut stdout, "standard output"),
+            &mut stderr,
+        );
+    };
+    let file = match create_output_file(path) {
+        Ok(file) => file,
+        Err(err) => {
+            let _ = writeln!(stderr, "error: --output-file {}: {err}", path.display());
+            return Status::Error;
+        }
+    };
+    let mut output = io::BufWriter::new(anstream::AutoStream::new(file, choice));
+    let name = path.display().to_string();
     run_streams(
         args,
         progress::allowed(),
         terminal,
         &mut io::stdin().lock(),
-        &mut stdout,
+        (&mut output, &name),
         &mut stderr,
     )
+}
+
+/// `--output-file`: created (with its missing parent directories) or truncated.
+fn create_output_file(path: &std::path::Path) -> io::Result<std::fs::File> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::File::create(path)
 }
 
 /// Runs unroot with explicit streams (the tests use this); never draws a progress bar.
@@ -70,7 +104,14 @@ pub fn run_with(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Status {
-    run_streams(args, false, false, stdin, stdout, stderr)
+    run_streams(
+        args,
+        false,
+        false,
+        stdin,
+        (stdout, "standard output"),
+        stderr,
+    )
 }
 
 /// Runs unroot; `progress_allowed`: standard error is a terminal outside CI (see
@@ -85,7 +126,7 @@ fn run_streams(
     progress_allowed: bool,
     terminal: bool,
     stdin: &mut impl Read,
-    stdout: &mut dyn Write,
+    (stdout, stdout_name): (&mut dyn Write, &str),
     stderr: &mut dyn Write,
 ) -> Status {
     let mut out = CheckedWriter::new(stdout);
@@ -100,7 +141,7 @@ fn run_streams(
         None => None,
     };
     if let Some(error) = lost {
-        let _ = writeln!(err, "error: writing to standard output: {error}");
+        let _ = writeln!(err, "error: writing to {stdout_name}: {error}");
         let _ = err.flush();
         return Status::Error;
     }
@@ -148,6 +189,9 @@ fn run_modes(
             ),
             None => usage_error(stderr, &format!("unknown rule `{name}` (see --list-rules)")),
         };
+    }
+    if let Some(message) = args.paths.first().and_then(|first| command_word(first)) {
+        return usage_error(stderr, &message);
     }
     let flagged = RuleSelection {
         select: args.select.clone(),
@@ -200,6 +244,21 @@ fn run_modes(
             "`-` (standard input) cannot be combined with other paths",
         );
     }
+    if args.statistics && !matches!(args.format, Format::Text | Format::Json) {
+        return usage_error(stderr, "--statistics prints text or json (see --format)");
+    }
+    if stdin_given && args.add_ignore {
+        return usage_error(
+            stderr,
+            "`-` (standard input) cannot be used with --add-ignore: there is no file to write",
+        );
+    }
+    if stdin_given && args.statistics {
+        return usage_error(
+            stderr,
+            "`-` (standard input) cannot be used with --statistics: standard output carries the fixed file",
+        );
+    }
     if stdin_given && args.branch.is_some() {
         return usage_error(
             stderr,
@@ -239,6 +298,26 @@ fn run_modes(
         progress_allowed,
     };
     check::run(batch, stdout, stderr)
+}
+
+/// A first PATH that is no file but a command of ruff's or cargo's (`unroot check .`): what
+/// to type instead. unroot has no subcommands; its paths come first.
+fn command_word(first: &std::path::Path) -> Option<String> {
+    let word = first.to_str()?;
+    let instead = match word {
+        "check" | "lint" => "give the paths alone: `unroot PATH…` checks them",
+        "fix" => "use `unroot --write PATH…` (or its alias `--fix`)",
+        "format" | "fmt" => "unroot does not format; `unroot --write PATH…` applies its fixes",
+        "rule" | "explain" => "use `unroot --explain RULE`, or `--list-rules`",
+        "config" => "use `unroot --show-config [PATH]`",
+        "help" => "use `unroot --help`",
+        "version" => "use `unroot --version`",
+        _ => return None,
+    };
+    if first.symlink_metadata().is_ok() {
+        return None;
+    }
+    Some(format!("unroot has no `{word}` command; {instead}"))
 }
 
 pub(crate) fn report_error(stderr: &mut dyn Write, err: Error) -> Status {

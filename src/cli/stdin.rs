@@ -31,20 +31,29 @@ pub fn run(
         Ok(bytes) => bytes,
         Err(source) => return report_error(stderr, Error::Io { path: name, source }),
     };
-    let (report, lookup_failures) =
-        match report_for(&shown, &bytes, &settings.lint, settings.threshold, false) {
-            Ok(checked) => checked,
-            Err(err) => {
-                // As ruff does: the input goes through unchanged, so `unroot - < f > g`
-                // loses nothing (the rest of a file too large to check included).
-                if args.format == Format::Text {
-                    let _ = stdout
-                        .write_all(&bytes)
-                        .and_then(|()| io::copy(stdin, stdout).map(drop));
-                }
-                return report_error(stderr, err.with_path(&name));
+    let (report, lookup_failures) = match report_for(
+        &shown,
+        args.stdin_filename.as_deref(),
+        &bytes,
+        &settings.lint,
+        settings.threshold,
+        false,
+    ) {
+        Ok(checked) => checked,
+        Err(err) => {
+            // As ruff does: the input goes through unchanged, so `unroot - < f > g`
+            // loses nothing (the rest of a file too large to check included).
+            if args.format == Format::Text {
+                let _ = stdout
+                    .write_all(&bytes)
+                    .and_then(|()| io::copy(stdin, stdout).map(drop));
             }
-        };
+            return report_error(stderr, err.with_path(&name));
+        }
+    };
+    if let Some(warning) = report.untouched_warning() {
+        let _ = writeln!(stderr, "{warning}");
+    }
     let reports = [report];
     // A failed `--pin digest` lookup: the findings, the errors, and no file on stdout.
     if !lookup_failures.is_empty() {
@@ -60,6 +69,9 @@ pub fn run(
     }
     let written = match args.format.render(&reports) {
         Some(report) => stdout.write_all(report.as_bytes()),
+        None if args.quiet => stdout
+            .write_all(reports[0].fixed.as_bytes())
+            .and_then(|()| text::write_findings(stderr, &reports[0], Action::Write)),
         None => stdout
             .write_all(reports[0].fixed.as_bytes())
             .and_then(|()| write_text(stderr, &reports, Action::Write)),
@@ -69,9 +81,9 @@ pub fn run(
     // fixed, as in a dry run.
     let action = match args.format {
         Format::Text => Action::Write,
-        Format::Json | Format::Sarif | Format::Github | Format::Diff => Action::Show,
+        _ => Action::Show,
     };
     let mut tally = Tally::default();
     tally.add(&reports[0]);
-    final_status(Status::Clean, &tally, action, args.exit_zero)
+    final_status(Status::Clean, &tally, action, args)
 }

@@ -1,7 +1,9 @@
 //! Finding Dockerfiles: explicit files as given, directories walked like ripgrep walks them.
 //!
-//! In a directory, files named `Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`,
-//! `Dockerfile.*` or `Containerfile.*` are found. The walk (the `ignore` crate, in parallel)
+//! In a directory, files named `Dockerfile`, `dockerfile` (the docker CLI's fallback name),
+//! `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*` or `Containerfile.*` are
+//! found, except BuildKit's per-Dockerfile ignore files (`Dockerfile.dockerignore`,
+//! `app.Dockerfile.dockerignore`). The walk (the `ignore` crate, in parallel)
 //! honours `.gitignore` (inside git repositories), `.ignore`, `.git/info/exclude` and skips
 //! hidden files and directories, exactly like ripgrep. Symbolic links are never followed:
 //! the files they point to are either inside the walked tree (and found there) or outside
@@ -22,7 +24,11 @@ pub enum Input {
 
 /// True for the file names unroot looks at when walking a directory.
 pub fn is_dockerfile_name(name: &str) -> bool {
+    if name.ends_with(".dockerignore") {
+        return false;
+    }
     name == "Dockerfile"
+        || name == "dockerfile"
         || name == "Containerfile"
         || name.ends_with(".Dockerfile")
         || name.ends_with(".dockerfile")
@@ -179,10 +185,19 @@ mod tests {
             "web.dockerfile",
             "Dockerfile.prod",
             "Containerfile.dev",
+            "dockerfile",
+            "Dockerfile.tmpl",
         ] {
             assert!(is_dockerfile_name(name), "{name}");
         }
-        for name in ["dockerfile", "Dockerfile-old", "README.md", "Dockerfiles"] {
+        for name in [
+            "Dockerfile-old",
+            "README.md",
+            "Dockerfiles",
+            "Dockerfile.dockerignore",
+            "app.Dockerfile.dockerignore",
+            ".dockerignore",
+        ] {
             assert!(!is_dockerfile_name(name), "{name}");
         }
     }

@@ -1,4 +1,5 @@
-//! Writing a fixed file: atomically, keeping permissions, owner and group, never through a
+//! Writing a fixed file: atomically, keeping permissions, owner, group and extended
+//! attributes (ACLs and SELinux labels are xattrs too), never through a
 //! symlink, never over a file that changed since it was read. Files that the rename would
 //! change in another way are left alone: a read-only file, a file with hard links (they would
 //! be split), a file whose owner the writer cannot keep.
@@ -26,6 +27,11 @@ pub enum WriteError {
         "is owned by {0}:{1} and unroot cannot keep that owner; not written (run as its owner)"
     )]
     Owner(u32, u32),
+    #[error(
+        "has the extended attribute `{0}` and unroot cannot keep it; not written (run as \
+         its owner, or remove the attribute)"
+    )]
+    Xattr(String),
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -51,6 +57,7 @@ pub fn write_atomic(path: &Path, original: &[u8], content: &str) -> Result<(), W
         .tempfile_in(dir)?;
     temp.write_all(content.as_bytes())?;
     keep_owner(temp.as_file(), &meta)?;
+    keep_xattrs(path, temp.as_file())?;
     temp.as_file().set_permissions(meta.permissions())?;
     temp.as_file().sync_all()?;
     // Last check right before the rename: someone may have written meanwhile.
@@ -98,6 +105,34 @@ fn keep_owner(file: &fs::File, original: &fs::Metadata) -> Result<(), WriteError
         .map_err(|_| WriteError::Owner(original.uid(), original.gid()))
 }
 
+/// Copies every extended attribute of the original onto the new file (a value the new file
+/// already has, such as an inherited SELinux label, is left as it is).
+#[cfg(unix)]
+fn keep_xattrs(path: &Path, file: &fs::File) -> Result<(), WriteError> {
+    use xattr::FileExt;
+    let names = match xattr::list(path) {
+        Ok(names) => names,
+        Err(err) if err.kind() == io::ErrorKind::Unsupported => return Ok(()),
+        Err(err) => return Err(err.into()),
+    };
+    for name in names {
+        let Some(value) = xattr::get(path, &name)? else {
+            continue;
+        };
+        if file.get_xattr(&name).ok().flatten().as_ref() == Some(&value) {
+            continue;
+        }
+        file.set_xattr(&name, &value)
+            .map_err(|_| WriteError::Xattr(name.to_string_lossy().into_owned()))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn keep_xattrs(_: &Path, _: &fs::File) -> Result<(), WriteError> {
+    Ok(())
+}
+
 #[cfg(not(unix))]
 fn keep_owner(_: &fs::File, _: &fs::Metadata) -> Result<(), WriteError> {
     Ok(())
@@ -129,6 +164,26 @@ mod tests {
         }
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    #[allow(clippy::print_stderr)]
+    fn keeps_extended_attributes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Dockerfile");
+        fs::write(&path, "FROM node\n").unwrap();
+        if let Err(err) = xattr::set(&path, "user.origin", b"team-a") {
+            assert_eq!(err.kind(), io::ErrorKind::Unsupported, "{err}");
+            eprintln!("skipped: {} has no user xattrs", dir.path().display());
+            return;
+        }
+        write_atomic(&path, b"FROM node\n", "FROM node\nUSER node\n").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "FROM node\nUSER node\n");
+        assert_eq!(
+            xattr::get(&path, "user.origin").unwrap().as_deref(),
+            Some(&b"team-a"[..])
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use git2::{Commit, ObjectType, Oid, Repository, Signature, Tree};
 
 use crate::edit::Applicability;
 use crate::linter::fix_resolved;
+use crate::linter::surroundings::with_surroundings;
 use crate::output::diff::unified_diff;
 use crate::rules::Finding;
 use crate::settings::Settings;
@@ -811,6 +812,10 @@ impl Run<'_> {
                 ));
                 continue;
             }
+            // A template is reported by the check, never committed to.
+            if crate::linter::is_template_name(relative) {
+                continue;
+            }
             let blob = repo
                 .find_blob(entry.id())
                 .map_err(|error| format!("{relative}: {}", error.message()))?;
@@ -848,7 +853,8 @@ impl Run<'_> {
                     }
                 }
                 None => {
-                    let outcome = match fix_resolved(&parsed, &settings.lint, settings.threshold) {
+                    let lint = with_surroundings(&settings.lint, file, &parsed);
+                    let outcome = match fix_resolved(&parsed, &lint, settings.threshold) {
                         Ok(outcome) => outcome,
                         Err(error) => {
                             errors.push(format!("{shown}: {error}"));

@@ -8,7 +8,8 @@ use std::path::Path;
 use super::digests::resolve;
 use super::error::Error;
 use super::report::FileReport;
-use super::{lint_parsed, LintError, LintOptions};
+use super::surroundings::with_surroundings;
+use super::{is_template_name, lint_parsed, LintError, LintOptions, Untouched};
 use crate::edit::Applicability;
 use crate::fs::write::write_atomic;
 use crate::syntax::MAX_FILE_SIZE;
@@ -50,6 +51,7 @@ pub fn check_bytes(
 ) -> Result<Checked, Error> {
     let (report, lookup_failures) = report_for(
         &path.display().to_string(),
+        Some(path),
         &bytes,
         options,
         threshold,
@@ -98,15 +100,41 @@ impl PathlessError {
 }
 
 /// Checks one file's bytes; also returns the `--pin digest` lookups that failed in it.
+/// `location`: where the file is, for the build context and repository around it
+/// ([`super::surroundings`]); `None` reads nothing around it.
 pub fn report_for(
     name: &str,
+    location: Option<&Path>,
     bytes: &[u8],
     options: &LintOptions,
     threshold: Applicability,
     show_unsafe: bool,
 ) -> Result<(FileReport, Vec<String>), PathlessError> {
+    if is_template_name(name) {
+        // Not a Dockerfile yet: not parsed, not checked.
+        let source = String::from_utf8_lossy(bytes).into_owned();
+        let report = FileReport {
+            path: name.to_string(),
+            remaining: 0,
+            findings: Vec::new(),
+            fixed: source.clone(),
+            fixed_with_unsafe: source.clone(),
+            source,
+            threshold,
+            unapplied: false,
+            untouched: Some(Untouched::Template {
+                line: 0,
+                what: "by its name".to_string(),
+            }),
+        };
+        return Ok((report, Vec::new()));
+    }
     let file = crate::syntax::parse_bytes(bytes).map_err(PathlessError::Parse)?;
-    let (options, digests) = resolve(&file, options).map_err(PathlessError::Lint)?;
+    let options = match location {
+        Some(path) => with_surroundings(options, path, &file),
+        None => options.clone(),
+    };
+    let (options, digests) = resolve(&file, &options).map_err(PathlessError::Lint)?;
     let outcome = lint_parsed(&file, &options, threshold).map_err(PathlessError::Lint)?;
     let has_unsafe = outcome
         .findings
@@ -129,6 +157,7 @@ pub fn report_for(
         source: file.source,
         threshold,
         unapplied: false,
+        untouched: outcome.untouched,
     };
     Ok((report, failures))
 }

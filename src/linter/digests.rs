@@ -85,6 +85,10 @@ pub fn resolve(
     let Some(registry) = &options.registry else {
         return Ok((options.clone(), None));
     };
+    // A generated file gets no fix: nothing to look up.
+    if super::untouched::generated_mark(file).is_some() {
+        return Ok((options.clone(), None));
+    }
     // The rules, with every fix and every round, say which tags they would pin.
     let requests = Arc::new(Requests::default());
     lint_parsed(
@@ -117,5 +121,6 @@ fn with_digests(options: &LintOptions, digests: Digests) -> LintOptions {
         },
         selection: options.selection.clone(),
         registry: None,
+        surroundings: options.surroundings.clone(),
     }
 }

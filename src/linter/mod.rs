@@ -5,20 +5,26 @@
 mod check;
 mod digests;
 mod error;
+mod ignore;
 mod project;
 mod report;
+pub mod surroundings;
+mod untouched;
 
 pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, Checked};
 pub use error::Error;
+pub use ignore::with_ignore_pragmas;
 pub use project::{FileSettings, Project};
 pub use report::FileReport;
+pub use untouched::{is_template_name, Untouched};
 
 use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::analysis::surroundings::Surroundings;
 use crate::edit::{apply_fixes, Applicability, Fix};
-use crate::rules::{check, Finding, RuleOptions, RuleSelection};
+use crate::rules::{check_in, Finding, RuleOptions, RuleSelection};
 use crate::sources::registry::RegistryResolver;
 use crate::syntax::{parse, Dockerfile, ParseError};
 
@@ -32,6 +38,9 @@ pub struct LintOptions {
     /// `--pin digest`: where the digests are looked up, before the rules run
     /// ([`fix_resolved`], [`check_file`]); the rules get them as a table.
     pub registry: Option<Arc<RegistryResolver>>,
+    /// What the linter read around the file before the rules run (entrypoint scripts, the
+    /// repository's build targets): [`surroundings::read`]. Empty for text with no path.
+    pub surroundings: Arc<Surroundings>,
 }
 
 #[derive(Debug, Error)]
@@ -66,6 +75,8 @@ pub struct Outcome {
     pub fixed: String,
     /// Findings left in `fixed` (those that need a person, or unsafe fixes not applied).
     pub remaining: Vec<Finding>,
+    /// Why the file is reported but not edited (a template, a generated file).
+    pub untouched: Option<Untouched>,
 }
 
 impl Outcome {
@@ -83,13 +94,29 @@ pub fn lint(
     lint_parsed(&parse(source)?, options, threshold)
 }
 
-/// [`lint`] for a file that is already parsed.
+/// [`lint`] for a file that is already parsed. A template is not checked, a generated file's
+/// findings get no fix, and a file with an instruction BuildKit does not know is an error
+/// (see `untouched.rs`).
 pub fn lint_parsed(
     file: &Dockerfile,
     options: &LintOptions,
     threshold: Applicability,
 ) -> Result<Outcome, LintError> {
-    let findings = check(file, &options.rules, &options.selection);
+    if let Some(template) = untouched::template_placeholder(file) {
+        return Ok(untouched_outcome(file, Vec::new(), template));
+    }
+    if let Some(error) = untouched::unknown_instruction(file) {
+        return Err(LintError::Parse(error));
+    }
+    let findings = check_in(
+        file,
+        &options.rules,
+        &options.selection,
+        &options.surroundings,
+    );
+    if let Some(generated) = untouched::generated_mark(file) {
+        return Ok(untouched_outcome(file, findings, generated));
+    }
     let mut text = file.source.clone();
     let mut current = findings.clone();
     for _ in 0..MAX_ROUNDS {
@@ -100,13 +127,37 @@ pub fn lint_parsed(
                 findings,
                 fixed: text,
                 remaining: current,
+                untouched: None,
             });
         }
         text = applied.text;
         let file = parse(&text).map_err(LintError::BrokenFix)?;
-        current = check(&file, &options.rules, &options.selection);
+        current = check_in(
+            &file,
+            &options.rules,
+            &options.selection,
+            &options.surroundings,
+        );
     }
     Err(LintError::NoConvergence)
+}
+
+/// The file as it is: its findings without their fixes, each saying why.
+fn untouched_outcome(file: &Dockerfile, mut findings: Vec<Finding>, why: Untouched) -> Outcome {
+    for finding in &mut findings {
+        finding.fix = None;
+        let note = why.help();
+        finding.help = Some(match finding.help.take() {
+            Some(help) => format!("{help}; {note}"),
+            None => note,
+        });
+    }
+    Outcome {
+        remaining: findings.clone(),
+        findings,
+        fixed: file.source.clone(),
+        untouched: Some(why),
+    }
 }
 
 /// [`lint_parsed`] with the `--pin digest` lookups made first (a failed one leaves its pin
@@ -159,9 +210,10 @@ mod tests {
             fixed("from node:22\r\nrun npm ci\r\nuser root\r\ncmd node x\r\n"),
             "from node:22\r\nrun npm ci\r\nuser node\r\ncmd node x\r\n"
         );
+        // No line ending at the end (the CMD comes from the parent stage).
         assert_eq!(
-            fixed("FROM node:22\nRUN npm ci"),
-            "FROM node:22\nRUN npm ci\nUSER node"
+            fixed("FROM node:22 AS app\nCMD node x\nFROM app\nRUN npm ci"),
+            "FROM node:22 AS app\nCMD node x\nFROM app\nRUN npm ci\nUSER node"
         );
     }
 

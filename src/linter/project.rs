@@ -392,6 +392,7 @@ impl<S: FileSettings> Project<S> {
                 fixed_with_unsafe,
                 threshold,
                 unapplied: false,
+                untouched: None,
             },
             bytes: file.bytes.clone(),
             lookup_failures: Vec::new(),

@@ -21,6 +21,19 @@ pub struct FileReport {
     pub threshold: Applicability,
     /// The planned fixes were not made: the file could not be written, or no commit holds them.
     pub unapplied: bool,
+    /// Why the file is reported but never edited (a template, a generated file).
+    pub untouched: Option<super::Untouched>,
+}
+
+impl FileReport {
+    /// The warning about a file unroot does not edit, as `path:line: warning: …`.
+    pub fn untouched_warning(&self) -> Option<String> {
+        let untouched = self.untouched.as_ref()?;
+        Some(match untouched.line() {
+            0 => format!("{}: {}", self.path, untouched.warning()),
+            line => format!("{}:{line}: {}", self.path, untouched.warning()),
+        })
+    }
 }
 
 impl FileReport {

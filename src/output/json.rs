@@ -56,10 +56,16 @@ pub struct JsonArray {
 
 impl JsonArray {
     pub fn push(&mut self, out: &mut dyn Write, report: &FileReport) -> io::Result<()> {
-        for finding in findings_of(report) {
+        let findings: Vec<JsonFinding> = findings_of(report).collect();
+        self.push_items(out, &findings)
+    }
+
+    /// Adds `items` to the array, each pretty-printed as an element.
+    pub fn push_items<T: Serialize>(&mut self, out: &mut dyn Write, items: &[T]) -> io::Result<()> {
+        for item in items {
             // An element of a pretty-printed array: its text in a one-element array, less
             // the brackets.
-            let one = serde_json::to_string_pretty(&[finding]).map_err(io::Error::other)?;
+            let one = serde_json::to_string_pretty(&[item]).map_err(io::Error::other)?;
             let element = &one["[\n".len()..one.len() - "\n]".len()];
             out.write_all(if self.started { b",\n" } else { b"[\n" })?;
             out.write_all(element.as_bytes())?;
@@ -71,6 +77,25 @@ impl JsonArray {
     pub fn finish(self, out: &mut dyn Write) -> io::Result<()> {
         out.write_all(if self.started { b"\n]\n" } else { b"[]\n" })
     }
+}
+
+/// `--format json-lines`: the findings of `report` as [`render`] gives them, one compact
+/// JSON object per line.
+pub fn write_lines(out: &mut dyn Write, report: &FileReport) -> io::Result<()> {
+    for finding in findings_of(report) {
+        let line = serde_json::to_string(&finding).map_err(io::Error::other)?;
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// [`write_lines`] of every report.
+pub fn render_lines(reports: &[FileReport]) -> String {
+    let mut out = Vec::new();
+    for report in reports {
+        let _ = write_lines(&mut out, report);
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn findings_of(report: &FileReport) -> impl Iterator<Item = JsonFinding<'_>> {
@@ -129,6 +154,7 @@ mod tests {
             fixed: outcome.fixed,
             threshold: Applicability::Safe,
             unapplied: false,
+            untouched: outcome.untouched,
         }
     }
 

@@ -14,6 +14,7 @@
 
 use serde::Serialize;
 
+use super::fingerprint::fingerprints;
 use super::FileReport;
 use crate::edit::{Edit, Fix};
 use crate::linter::line_col;
@@ -43,8 +44,24 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool,
+    invocations: [Invocation; 1],
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
+}
+
+/// Whether the run worked, and the files it could not check (parse and read errors).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Text,
 }
 
 #[derive(Serialize)]
@@ -93,6 +110,9 @@ struct Configuration {
 #[derive(Serialize)]
 struct RuleProperties {
     tags: Vec<&'static str>,
+    /// GitHub code scanning ranks security alerts by it.
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
 }
 
 #[derive(Serialize)]
@@ -103,8 +123,16 @@ struct SarifResult<'a> {
     level: &'static str,
     message: Text,
     locations: [Location<'a>; 1],
+    /// Keeps an alert the same alert when lines above it move (see `fingerprint`).
+    partial_fingerprints: PartialFingerprints,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     fixes: Vec<SarifFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct PartialFingerprints {
+    #[serde(rename = "unroot/v1")]
+    unroot: String,
 }
 
 #[derive(Serialize)]
@@ -171,20 +199,26 @@ struct Replacement {
 
 /// The findings of every file as one pretty-printed SARIF log.
 pub fn render(reports: &[FileReport]) -> String {
+    render_with_errors(reports, &[])
+}
+
+/// [`render`], with the messages of the files that could not be checked as the
+/// invocation's error notifications.
+pub fn render_with_errors(reports: &[FileReport], errors: &[String]) -> String {
     let locations: Vec<ArtifactLocation> = reports
         .iter()
         .map(|report| artifact_location(&report.path))
         .collect();
-    let results = reports
-        .iter()
-        .zip(&locations)
-        .flat_map(|(report, location)| {
-            report
-                .findings
-                .iter()
-                .map(move |finding| result(report, location, finding))
-        })
-        .collect();
+    let results =
+        reports
+            .iter()
+            .zip(&locations)
+            .flat_map(|(report, location)| {
+                report.findings.iter().zip(fingerprints(report)).map(
+                    move |(finding, fingerprint)| result(report, location, finding, fingerprint),
+                )
+            })
+            .collect();
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",
@@ -198,6 +232,18 @@ pub fn render(reports: &[FileReport]) -> String {
                     rules: RULES.iter().map(descriptor).collect(),
                 },
             },
+            invocations: [Invocation {
+                execution_successful: errors.is_empty(),
+                tool_execution_notifications: errors
+                    .iter()
+                    .map(|error| Notification {
+                        level: "error",
+                        message: Text {
+                            text: error.clone(),
+                        },
+                    })
+                    .collect(),
+            }],
             column_kind: "unicodeCodePoints",
             results,
         }],
@@ -228,6 +274,7 @@ fn descriptor(rule: &Rule) -> RuleDescriptor {
                 .into_iter()
                 .chain(rule.aliases.iter().copied())
                 .collect(),
+            security_severity: rule.severity.score(),
         },
     }
 }
@@ -243,6 +290,7 @@ fn result<'a>(
     report: &FileReport,
     location: &'a ArtifactLocation,
     finding: &Finding,
+    fingerprint: String,
 ) -> SarifResult<'a> {
     let rule_index = RULES
         .iter()
@@ -261,6 +309,9 @@ fn result<'a>(
                 region: region(&report.source, finding.span.start, finding.span.end, false),
             },
         }],
+        partial_fingerprints: PartialFingerprints {
+            unroot: fingerprint,
+        },
         fixes: finding
             .fix
             .iter()

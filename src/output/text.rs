@@ -29,6 +29,15 @@ pub enum Action {
 /// Writes the findings of one file and its diff. Styles are ANSI sequences; the caller's
 /// stream strips them when colour is off.
 pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> io::Result<()> {
+    write_findings(out, report, action)?;
+    if action == Action::Show {
+        write_planned_diffs(out, report)?;
+    }
+    Ok(())
+}
+
+/// The findings of one file, each with its help and fix, without the diff (`--quiet`).
+pub fn write_findings(out: &mut dyn Write, report: &FileReport, action: Action) -> io::Result<()> {
     for finding in &report.findings {
         let (line, column) = report.position(finding);
         writeln!(
@@ -43,6 +52,9 @@ pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> i
             Some(fix) if fix.applies(report.threshold) && report.unapplied => {
                 writeln!(out, "  fix not applied: {}", fix.title)?
             }
+            Some(fix) if fix.applies(report.threshold) && action == Action::Write => {
+                writeln!(out, "  fixed: {}", fix.title)?
+            }
             Some(fix) if fix.applies(report.threshold) => writeln!(out, "  fix: {}", fix.title)?,
             Some(fix) => writeln!(
                 out,
@@ -52,22 +64,25 @@ pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> i
             None => writeln!(out, "  no automatic fix: this needs a person")?,
         }
     }
-    if action == Action::Show {
+    Ok(())
+}
+
+/// The diff of the fixes a dry run plans, then that of the unsafe ones.
+fn write_planned_diffs(out: &mut dyn Write, report: &FileReport) -> io::Result<()> {
+    write_diff(
+        out,
+        &unified_diff(&report.path, &report.source, &report.fixed),
+    )?;
+    if report.fixed_with_unsafe != report.fixed {
+        writeln!(
+            out,
+            "{UNSAFE}unsafe fixes{UNSAFE:#} for {}, applied only with --unsafe-fixes:",
+            report.path
+        )?;
         write_diff(
             out,
-            &unified_diff(&report.path, &report.source, &report.fixed),
+            &unified_diff(&report.path, &report.fixed, &report.fixed_with_unsafe),
         )?;
-        if report.fixed_with_unsafe != report.fixed {
-            writeln!(
-                out,
-                "{UNSAFE}unsafe fixes{UNSAFE:#} for {}, applied only with --unsafe-fixes:",
-                report.path
-            )?;
-            write_diff(
-                out,
-                &unified_diff(&report.path, &report.fixed, &report.fixed_with_unsafe),
-            )?;
-        }
     }
     Ok(())
 }
@@ -97,6 +112,8 @@ pub(crate) fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
 /// The counts the closing line is made of, added up file by file.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tally {
+    /// Files checked (with findings or not).
+    checked: usize,
     findings: usize,
     files: usize,
     fixable: usize,
@@ -106,11 +123,22 @@ pub struct Tally {
 
 impl Tally {
     pub fn add(&mut self, report: &FileReport) {
+        // A template is not checked (its warning says so).
+        let template = matches!(
+            report.untouched,
+            Some(crate::linter::Untouched::Template { .. })
+        );
+        self.checked += usize::from(!template);
         self.findings += report.findings.len();
         self.files += usize::from(!report.findings.is_empty());
         self.fixable += report.fixable(report.threshold);
         self.with_unsafe += report.fixable(Applicability::Unsafe);
         self.remaining += report.remaining;
+    }
+
+    /// How many findings the applied fixes removed (with `--write`).
+    pub fn fixed(&self) -> usize {
+        self.findings - self.remaining.min(self.findings)
     }
 
     /// Whether findings are left: any at all in a dry run, unfixed ones after fixing.
@@ -121,19 +149,21 @@ impl Tally {
         }
     }
 
-    /// The closing line, e.g. `3 findings in 2 files, 3 fixable; run with --write to apply`.
+    /// The closing line, e.g. `3 findings in 2 files, 3 fixable; run with --write to apply`,
+    /// or `no findings in 12 files` when the files checked are clean (`None`: none checked).
     pub fn summary(&self, action: Action) -> Option<String> {
         let Tally {
+            checked,
             findings,
             files,
             fixable,
             with_unsafe,
             remaining,
         } = *self;
-        if findings == 0 {
-            return None;
-        }
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        if findings == 0 {
+            return (checked > 0).then(|| format!("no findings in {}", plural(checked, "file")));
+        }
         let mut line = format!(
             "{} in {}",
             plural(findings, "finding"),
@@ -181,6 +211,23 @@ pub fn summary(reports: &[FileReport], action: Action) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clean_runs_count_the_files_checked() {
+        let tally = |checked| Tally {
+            checked,
+            ..Tally::default()
+        };
+        assert_eq!(tally(0).summary(Action::Show), None);
+        assert_eq!(
+            tally(1).summary(Action::Show).as_deref(),
+            Some("no findings in 1 file")
+        );
+        assert_eq!(
+            tally(12).summary(Action::Write).as_deref(),
+            Some("no findings in 12 files")
+        );
+    }
 
     #[test]
     fn diff_lines_keep_their_line_endings() {

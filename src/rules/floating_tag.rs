@@ -72,6 +72,7 @@ declare_rule! {
         options: &["--pin", "--registry", "--node-release-table"],
         reads_release_table: true,
         pragma: Some("pin=none"),
+        severity: super::Severity::Low,
         prose: Prose {
             subject: Some("pin Node base images"),
             why: Some(
@@ -271,20 +272,16 @@ fn plan_fix(
             }
             _ => new_tag,
         };
-        // The token is the reference as written: offsets agree.
+        // Offsets into the reference, mapped to the token as written (quotes and escapes
+        // stay where they are: `"node:lts"` becomes `"node:26.7.0"`).
+        let (tag_start, tag_end) = raw_range(raw, reference, image, cx.file.escape)?;
         let edit = if image.tag.is_some() {
             Edit::replace(
-                Span::new(
-                    token.span.start + image.tag_range.start,
-                    token.span.start + image.tag_range.end,
-                ),
+                Span::new(token.span.start + tag_start, token.span.start + tag_end),
                 pinned,
             )
         } else {
-            Edit::insert(
-                token.span.start + image.tag_range.start,
-                format!(":{pinned}"),
-            )
+            Edit::insert(token.span.start + tag_start, format!(":{pinned}"))
         };
         let title = match cx.options.pin {
             Pin::Digest if image.digest.is_none() => format!("{title} by digest"),
@@ -310,6 +307,29 @@ fn plan_fix(
         Applicability::Safe,
         vec![Edit::replace(span, new_value)],
     ))
+}
+
+/// Where the tag of `reference` (`image.tag_range`) is in `raw`, the reference as written
+/// with quotes or escapes; `None` when a quote or escape is inside the tag, where a new tag
+/// could not keep it.
+fn raw_range(raw: &str, reference: &str, image: &ImageRef, escape: char) -> Option<(usize, usize)> {
+    let range = image.tag_range;
+    if raw == reference {
+        return Some((range.start, range.end));
+    }
+    let (word, from) = vars::literal_word(raw, escape)?;
+    if word != reference {
+        return None;
+    }
+    // After the byte before the tag (the `:`, or the name's last byte for an insertion).
+    let start = from[range.start.checked_sub(1)?] + 1;
+    let end = if range.end > range.start {
+        from[range.end - 1] + 1
+    } else {
+        start
+    };
+    let tag_as_written = raw.get(start..end)?;
+    (tag_as_written == &reference[range.start..range.end]).then_some((start, end))
 }
 
 /// `before${NAME}after` or `before$NAME after` with exactly one variable.
@@ -469,7 +489,7 @@ mod tests {
                 select: vec!["floating-tag".to_string()],
                 ignore: vec![],
             },
-            registry: None,
+            ..LintOptions::default()
         };
         let run = |src: &str| lint(src, &options, Applicability::Safe).unwrap();
         let digest = format!("sha256:{}", "d".repeat(64));

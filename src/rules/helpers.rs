@@ -53,7 +53,48 @@ pub(crate) fn is_node_stage(cx: &Context, stage: &Stage) -> bool {
     })
 }
 
+/// A RUN that leaves Node installed: it installs Node, and does not remove it again (a Go
+/// builder that installs Node to build its web assets and purges it in the same RUN).
 pub(crate) fn installs_node(script: &str) -> bool {
+    adds_node(script) && !removes_node(script)
+}
+
+/// The script removes the Node it installed: `apk del` of `nodejs` or of the `--virtual`
+/// group that added it, `apt-get purge|remove`, `dnf|yum|microdnf remove`.
+fn removes_node(script: &str) -> bool {
+    const MANAGERS: &[&str] = &["apk", "apt-get", "apt", "dnf", "yum", "microdnf"];
+    let lower = script.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '&' || c == '|')
+        .filter(|w| !w.is_empty())
+        .collect();
+    // `apk add --virtual .build-deps nodejs npm` … `apk del .build-deps`.
+    let group = words
+        .windows(2)
+        .find(|pair| matches!(pair[0], "--virtual" | "-t"))
+        .map(|pair| pair[1]);
+    let is_node = |word: &&str| {
+        *word == "nodejs"
+            || word.starts_with("nodejs=")
+            || word.starts_with("nodejs-")
+            || Some(*word) == group
+    };
+    words.iter().enumerate().any(|(at, word)| {
+        let manager = words[..at]
+            .iter()
+            .rev()
+            .find(|w| !w.starts_with('-'))
+            .is_some_and(|w| MANAGERS.contains(w));
+        matches!(*word, "del" | "remove" | "purge" | "erase")
+            && manager
+            && words[at + 1..]
+                .iter()
+                .take_while(|w| !MANAGERS.contains(w))
+                .any(is_node)
+    })
+}
+
+fn adds_node(script: &str) -> bool {
     let lower = script.to_ascii_lowercase();
     let words: Vec<&str> = lower
         .split(|c: char| c.is_whitespace() || c == ';' || c == '&' || c == '|')
@@ -105,5 +146,13 @@ mod tests {
         ));
         assert!(installs_node("apt-get install -y nodejs"));
         assert!(!installs_node("apt-get install -y curl"));
+        // Installed and removed in the same RUN: the image has no Node.
+        assert!(!installs_node(
+            "apt-get update && apt-get install -y nodejs npm && make assets && apt-get purge -y nodejs npm"
+        ));
+        assert!(!installs_node(
+            "apk add --no-cache --virtual .web nodejs npm && npm ci && npm run build && apk del .web"
+        ));
+        assert!(installs_node("apk add nodejs && apk del curl"));
     }
 }

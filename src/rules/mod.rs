@@ -6,6 +6,7 @@ pub mod suppress;
 
 use serde::Serialize;
 
+use crate::analysis::surroundings::Surroundings;
 use crate::analysis::Analysis;
 use crate::edit::style::Style;
 use crate::edit::Fix;
@@ -60,9 +61,49 @@ pub struct Rule {
     /// A `# unroot <pragma>` comment directly above an instruction that suppresses the rule
     /// there, besides `# unroot ignore=<name>` (`pin=none`).
     pub pragma: Option<&'static str>,
+    /// How much a finding weighs, for the formats that rank findings (SARIF, GitLab,
+    /// checkstyle, rdjson, JUnit).
+    pub severity: Severity,
     /// How commit messages and pull requests describe the rule's findings.
     pub prose: Prose,
     check: fn(&Context) -> Vec<Finding>,
+}
+
+/// How much a rule's findings weigh for the images' security.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// A direct way to more privilege (a root container).
+    High,
+    /// A risk that grows with time or with another fault (an end-of-life Node).
+    Medium,
+    /// Hygiene that makes the other checks hold (pinned tags, unprivileged ports).
+    Low,
+}
+
+impl Severity {
+    /// SARIF's `security-severity`, a CVSS-like score GitHub maps to high (7.0–8.9),
+    /// medium (4.0–6.9) and low (0.1–3.9).
+    pub fn score(self) -> &'static str {
+        match self {
+            Severity::High => "7.5",
+            Severity::Medium => "5.0",
+            Severity::Low => "3.0",
+        }
+    }
+
+    /// GitLab Code Quality's scale (`info`, `minor`, `major`, `critical`, `blocker`).
+    pub fn gitlab(self) -> &'static str {
+        match self {
+            Severity::High => "critical",
+            Severity::Medium => "major",
+            Severity::Low => "minor",
+        }
+    }
+
+    /// Checkstyle's and reviewdog's words: only a root container is an error.
+    pub fn is_error(self) -> bool {
+        self == Severity::High
+    }
 }
 
 /// What commit messages and pull requests say about a rule (Markdown).
@@ -92,6 +133,7 @@ impl Rule {
         options: &[],
         reads_release_table: false,
         pragma: None,
+        severity: Severity::Medium,
         prose: Prose {
             subject: None,
             why: None,
@@ -225,6 +267,16 @@ pub struct Context<'a> {
     pub analysis: &'a Analysis,
     pub options: &'a RuleOptions,
     pub style: &'a Style,
+    /// What the linter read around the file (build context, repository) before the rules ran.
+    pub surroundings: &'a Surroundings,
+}
+
+impl Context<'_> {
+    /// The scripts ENTRYPOINT/CMD run that were read from the build context; each gives its
+    /// commands with [`Script::commands`](crate::analysis::surroundings::Script::commands).
+    pub fn entrypoint_scripts(&self) -> &[crate::analysis::surroundings::Script] {
+        &self.surroundings.scripts
+    }
 }
 
 /// A problem found in a file, with the fix that resolves it if one can be built.
@@ -243,8 +295,19 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
-/// Runs the selected rules on a parsed file; suppressed findings are dropped.
+/// Runs the selected rules on a parsed file with nothing known around it; suppressed
+/// findings are dropped.
 pub fn check(file: &Dockerfile, options: &RuleOptions, selection: &RuleSelection) -> Vec<Finding> {
+    check_in(file, options, selection, &Surroundings::default())
+}
+
+/// [`check`] with what the linter read around the file (build context, repository).
+pub fn check_in(
+    file: &Dockerfile,
+    options: &RuleOptions,
+    selection: &RuleSelection,
+    surroundings: &Surroundings,
+) -> Vec<Finding> {
     let analysis = Analysis::of(file);
     let style = Style::of(file);
     let context = Context {
@@ -252,6 +315,7 @@ pub fn check(file: &Dockerfile, options: &RuleOptions, selection: &RuleSelection
         analysis: &analysis,
         options,
         style: &style,
+        surroundings,
     };
     let suppressions = Suppressions::of(file);
     let mut findings: Vec<Finding> = RULES
@@ -263,6 +327,7 @@ pub fn check(file: &Dockerfile, options: &RuleOptions, selection: &RuleSelection
                 .filter(|finding| !suppressions.suppresses(rule, finding.instruction))
         })
         .collect();
+    root_user::hold_for_ports(&context, &mut findings);
     findings.sort_by_key(|finding| (finding.span.start, finding.rule));
     findings
 }

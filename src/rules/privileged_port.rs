@@ -123,6 +123,7 @@ declare_rule! {
         summary: "the image exposes a port below 1024",
         check: privileged_port,
         options: &["--port-map", "--all-images"],
+        severity: super::Severity::Low,
         prose: Prose {
             subject: Some("listen on unprivileged ports"),
             why: Some(
@@ -756,7 +757,7 @@ mod tests {
                 select: vec!["privileged-port".to_string()],
                 ignore: Vec::new(),
             },
-            registry: None,
+            ..LintOptions::default()
         }
     }
 

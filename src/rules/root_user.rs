@@ -1,19 +1,31 @@
 use super::helpers::{chain_instructions, is_node_stage, run_text};
 use super::{Context, Finding, Prose};
+use crate::analysis::entrypoint::privilege_drop;
+use crate::analysis::roles::{published_stages, Checked, Published, Role};
+use crate::analysis::ports::exposed;
+use crate::analysis::writable::{writable_paths, Writable, WritablePath};
 use crate::analysis::{BaseImage, EffectiveUser, Family, Stage};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::syntax::{Instruction, Keyword, Span};
 
 declare_rule! {
     /// ## What it does
-    /// Checks that the image built by the file's final stage runs its CMD/ENTRYPOINT as a
-    /// non-root user: there must be a `USER` in the final stage (or a stage it is built
-    /// `FROM`), and the last one must not be `root`, `0`, `root:…` or `0:…`.
+    /// Checks that the images the file ships run their CMD/ENTRYPOINT as a non-root user:
+    /// there must be a `USER` in the stage (or a stage it is built `FROM`), and the last one
+    /// must not be `root`, `0`, `root:…` or `0:…`.
+    ///
+    /// The stages checked are the last one, every stage the repository builds as a target
+    /// (`--target NAME` in CI workflows, Makefiles, shell scripts and package.json;
+    /// `target:` in compose files and workflows; `target = "NAME"` in `docker-bake.hcl`),
+    /// and stages named `release`, `production`, `prod`, `runtime` or `final`. Builder
+    /// stages, used only by `COPY --from` or a later `FROM`, are never checked: they do not
+    /// run.
     ///
     /// Only Node images are checked (an official `node`, distroless `nodejs`, Chainguard
-    /// `node`, UBI `nodejs`, or `bitnami/node` base; a stage that installs Node; or a
-    /// CMD/ENTRYPOINT that starts `node`, `npm`, `npx`, `yarn`, `pnpm` or `pm2`), unless
-    /// `--all-images` is given. Windows images are never checked.
+    /// `node`, UBI `nodejs`, or `bitnami/node` base; a stage that installs Node and does not
+    /// remove it in the same RUN; or a CMD/ENTRYPOINT that starts `node`, `npm`, `npx`,
+    /// `yarn`, `pnpm` or `pm2`), unless `--all-images` is given. Windows images are never
+    /// checked.
     ///
     /// ## Why is this bad?
     /// Least privilege: a compromised Node process that runs as root owns the container and
@@ -57,6 +69,37 @@ declare_rule! {
     /// - `--user NAME|UID[:GID]` chooses the user; `--chown` also adds
     ///   `--chown=<user>:<group>` to the final stage's COPY/ADD of the application.
     ///
+    /// **Writable paths.** The fix gives the new user what the app writes at run time, as far
+    /// as the Dockerfile says (the finding's help lists what was found):
+    /// - `VOLUME` targets and directories a `RUN mkdir` makes (not one that code is copied
+    ///   into, nor tooling under `/usr`, `/etc`…);
+    /// - data paths in `ENV`: names ending in `_DIR`, `_DIRECTORY` or `_FOLDER` (unless they
+    ///   name code: `APP_DIR`, `PUBLIC_DIR`…), in `_PATH` or `_FILE` with a data word
+    ///   (`DATA`, `LOG`, `UPLOAD`, `CACHE`, `DB`, `PID`…); a file's directory; relative values
+    ///   against the last `WORKDIR`;
+    /// - SQLite databases (`DATABASE_URL=file:./app.db`, `sqlite://…`, `*.db`, `*.sqlite`):
+    ///   their directory, for the journal;
+    /// - `.next/cache` under the `WORKDIR` when the stage copies a `.next` build;
+    /// - npm's cache (`$HOME/.npm`, `NPM_CONFIG_CACHE`, `YARN_CACHE_FOLDER`,
+    ///   `XDG_CACHE_HOME`) when `ENV` sets it and npm, npx, yarn or pnpm starts the app (npm
+    ///   itself runs without one; a user's own home is already theirs).
+    ///
+    /// How: `--chown=<user>:<group>` on the COPY/ADD whose destination is such a data
+    /// directory (also `COPY --from`); otherwise `RUN mkdir -p … && chown -R <user>:<group> …`
+    /// just before the `USER`, or before the `VOLUME` line when that comes earlier (changes
+    /// to a volume after its `VOLUME` line are discarded by podman and Docker's classic
+    /// builder). A directory that holds code (the `WORKDIR`, for a SQLite file in it) gets
+    /// only itself (`chown` without `-R`). Never a `chown -R` of the application: it would
+    /// copy every file into a new layer and make the code writable. A path already given by
+    /// a `chown` or `COPY --chown` is left alone; `/tmp` is writable already.
+    ///
+    /// Left to a person (the fix is unsafe and its help says why): a CMD/ENTRYPOINT script
+    /// unroot has not read (`start.sh`, `docker-entrypoint.sh` copied by the file), a data
+    /// path with a variable unroot cannot resolve, a system directory (`/`, `/var`, `/home`…),
+    /// and, on distroless or `scratch` (no shell), a path no COPY creates. What the code
+    /// writes without the Dockerfile saying so (a file in its working directory, a path in
+    /// its own configuration) cannot be seen: check it.
+    ///
     /// ## Options
     /// - `--user NAME|UID[:GID]`: the user to switch to (it must exist in the image).
     /// - `--numeric-user`: write uid:gid (`USER 1000:1000`) instead of a name.
@@ -64,12 +107,51 @@ declare_rule! {
     /// - `--all-images`: check final stages that are not Node images too.
     ///
     /// ## Fix safety
-    /// Safe: every RUN keeps its user, and files copied into the image stay readable.
-    /// Unsafe when Node is installed with nvm (under `/root`, unreadable for the new user).
-    /// Check that the application does not write outside its writable paths at run time
-    /// (give those directories to the user, or mount a volume).
+    /// Safe: every RUN keeps its user, files copied into the image stay readable, and every
+    /// writable path found is given to the user. Unsafe, with the reason in the help, when
+    /// unroot cannot tell or cannot give what the app writes (see above), when Node is
+    /// installed with nvm (under `/root`, unreadable for the new user), when a later stage
+    /// built FROM the fixed one has RUNs (they would run as the new user), when the stage
+    /// sets no CMD or ENTRYPOINT but copies files (it may be a base image), and while the
+    /// image exposes a port below 1024 that no safe fix of this run moves (the
+    /// `privileged-port` fix is unsafe, not selected or suppressed): a non-root app cannot
+    /// bind it under Kubernetes or OpenShift, so both fixes go together with `--unsafe-fixes`.
     /// A `USER` whose value uses a variable without a default cannot be checked: reported,
-    /// never fixed.
+    /// never fixed. Variables expand as BuildKit expands them: an unset one is empty, and an
+    /// empty user is root (`USER ${NOPE}`).
+    ///
+    /// `USER 1000  # node` (in any stage) is reported too: BuildKit takes the whole rest of
+    /// the line as the user, so the container cannot start. The safe fix moves the comment
+    /// to its own line above the `USER`.
+    ///
+    /// **What unroot leaves to a person.** A checked stage that does not run an app gets
+    /// no `USER`; it is reported, without a fix, with the reason, because only a person can
+    /// confirm it (silence it with `# unroot ignore=root-user` on the line above the one
+    /// reported). A devcontainer or development stage other than the last is not reported
+    /// even when the repository builds it as a target (a `test` target CI runs):
+    /// - **Base images**: no CMD or ENTRYPOINT in the chain, nothing copied from the build
+    ///   context, on a base whose own command is not an app (`node`, a distribution). Images
+    ///   built FROM it run their build steps as its user, and those need root. Set the user
+    ///   in those images. When the stage does copy files (an app an orchestrator starts with
+    ///   `command:`), the fix is offered as unsafe.
+    /// - **Devcontainers**: a file under `.devcontainer/`, a `devcontainer.metadata` label,
+    ///   or a container kept open with `sleep infinity` / `tail -f /dev/null`. The user
+    ///   belongs in devcontainer.json (`remoteUser`, `containerUser`).
+    /// - **Not for production**: a stage name, the file name (`Dockerfile.dev`) or a
+    ///   `*.env`/`*.environment`/`*.stage` label whose words include `dev`, `development`,
+    ///   `test`, `ci`, `debug` or `local`.
+    /// - **Entrypoints that drop privileges**: the ENTRYPOINT or CMD, or a script it runs
+    ///   that the Dockerfile copies from the build context, switches user with `gosu`,
+    ///   `su-exec`, `setpriv --reuid`, `s6-setuidgid`, `chroot --userspec`, `runuser -u`,
+    ///   `su … -c`, `chpst -u` or the `PUID`/`PGID` convention. Such a container must start
+    ///   as root (to chown volumes, then switch), so no `USER` is added and an explicit
+    ///   `USER root` before it is left alone; the report names the user it drops to. Check
+    ///   that every path through the script switches before it runs the app. The official
+    ///   node image's `docker-entrypoint.sh` counts when the Dockerfile replaces it.
+    ///
+    /// Scripts are read from the build context: the Dockerfile's directory, then the
+    /// repository root (the directory holding `.git`). Only regular files inside it (after
+    /// symbolic links are resolved) of at most 256 KiB are read.
     ///
     /// ## References
     /// - Docker: <https://docs.docker.com/reference/dockerfile/#user>
@@ -82,6 +164,7 @@ declare_rule! {
         check: root_user,
         aliases: &["DL3002", "DS002", "AVD-DS-0002", "CKV_DOCKER_3", "CKV_DOCKER_8"],
         options: &["--user", "--numeric-user", "--chown", "--all-images"],
+        severity: super::Severity::High,
         prose: Prose {
             subject: Some("run Node containers as non-root"),
             why: Some(
@@ -93,11 +176,12 @@ declare_rule! {
                  restricted Pod Security admit the pod.",
             ),
             checks: &[
-                "**Writable paths.** The app no longer runs as root. Everything it writes at run \
-                 time (uploads, caches, temporary or log directories inside the app directory, \
-                 `node_modules/.cache`) must be writable by the new user: a `COPY --chown=…`, a \
-                 `RUN chown` in the Dockerfile, or a volume. Files copied into the image are owned \
-                 by root: readable, not writable.",
+                "**Writable paths.** The app no longer runs as root. unroot gave the new user \
+                 the paths the Dockerfile names (volumes, `RUN mkdir`'d directories, data paths \
+                 in ENV; listed in each finding); anything else the app writes at run time \
+                 (uploads, caches, logs inside the app directory, `node_modules/.cache`) must be \
+                 writable too: a `COPY --chown=…`, a `RUN chown` in the Dockerfile, or a volume. \
+                 Files copied into the image are owned by root: readable, not writable.",
                 "**Volumes and mounts.** Data volumes written by earlier, root-run containers may \
                  need their ownership changed to the new user's uid.",
             ],
@@ -111,68 +195,176 @@ declare_rule! {
 const CREATED_ID: u32 = 10001;
 
 pub(crate) fn root_user(cx: &Context) -> Vec<Finding> {
-    let Some(stage) = cx.analysis.final_stage() else {
-        return Vec::new();
-    };
-    if stage.base == BaseImage::Windows || (!cx.options.all_images && !is_node_stage(cx, stage)) {
-        return Vec::new();
+    let mut findings = user_comments(cx);
+    findings.extend(final_user(cx));
+    findings
+}
+
+/// `USER 1000  # node`: BuildKit recognises comments only at the start of a line, so the
+/// user is `1000  # node`, which no image has: the build's later RUNs and the container
+/// fail to start. Any stage, any image: the fix moves the comment to its own line above.
+fn user_comments(cx: &Context) -> Vec<Finding> {
+    let source = &cx.file.source;
+    cx.file
+        .instructions
+        .iter()
+        .enumerate()
+        .filter_map(|(index, instruction)| {
+            let value = instruction.user()?;
+            let at = trailing_comment(&value.value)?;
+            let user = value.value[..at].trim_end();
+            let comment = &value.value[at..];
+            let message = format!(
+                "the user is `{}`, comment included: a `#` starts a comment only at the start of a line; no image has that user, so later build steps and the container cannot start",
+                value.value
+            );
+            // One line as written: the comment moves, the user stays.
+            let fix = (value.span.text(source) == value.value).then(|| {
+                let indent = &source[instruction.span.start..instruction.keyword.span.start];
+                let eol = cx.style.line_ending_after(cx.file, instruction);
+                Fix::new(
+                    format!("move `{comment}` to its own line above `USER {user}`"),
+                    Applicability::Safe,
+                    vec![
+                        Edit::insert(instruction.span.start, format!("{indent}{comment}{eol}")),
+                        Edit::replace(
+                            Span::new(value.span.start + user.len(), value.span.end),
+                            "",
+                        ),
+                    ],
+                )
+            });
+            Some(Finding {
+                rule: ROOT_USER.name,
+                span: statement_span(instruction),
+                instruction: index,
+                message,
+                help: Some(format!(
+                    "the user meant is `{user}`; put the comment on a line of its own"
+                )),
+                fix,
+            })
+        })
+        .collect()
+}
+
+/// Where a `# comment` starts in a USER value (a `#` after whitespace, with a user before it).
+fn trailing_comment(value: &str) -> Option<usize> {
+    let at = value
+        .char_indices()
+        .find(|&(i, ch)| ch == '#' && value[..i].ends_with([' ', '\t']))?
+        .0;
+    (!value[..at].trim().is_empty()).then_some(at)
+}
+
+fn final_user(cx: &Context) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for checked in published_stages(cx.file, cx.analysis, cx.surroundings) {
+        let stage = checked.stage;
+        if stage.base == BaseImage::Windows || (!cx.options.all_images && !is_node_stage(cx, stage))
+        {
+            continue;
+        }
+        // A target named `test` or `dev` (built in CI, by compose) is not shipped: only the
+        // last stage, which `docker build` builds by default, is reported for it.
+        let unshipped = matches!(checked.role, Role::Devcontainer(_) | Role::NotForProduction(_));
+        if unshipped && checked.published != Published::Last {
+            continue;
+        }
+        let user = cx.analysis.effective_user(cx.file, stage);
+        let instructions = &cx.file.instructions;
+        match (&user, user.is_root()) {
+            (_, Some(false)) => {}
+            (
+                EffectiveUser::Instruction {
+                    instruction, raw, ..
+                },
+                None,
+            ) => findings.push(Finding {
+                rule: ROOT_USER.name,
+                span: statement_span(&instructions[*instruction]),
+                instruction: *instruction,
+                message: format!(
+                    "cannot tell whether `USER {raw}` is root: a variable in it has no known value"
+                ),
+                help: Some(
+                    "give the variable a default (`ARG NAME=node`) so the user can be checked"
+                        .to_string(),
+                ),
+                fix: None,
+            }),
+            (_, _) => findings.push(root_finding(cx, &checked, &user)),
+        }
     }
-    let user = cx.analysis.effective_user(cx.file, stage);
-    let instructions = &cx.file.instructions;
-    match (&user, user.is_root()) {
-        (_, Some(false)) => Vec::new(),
-        (
-            EffectiveUser::Instruction {
-                instruction, raw, ..
-            },
-            None,
-        ) => vec![Finding {
-            rule: ROOT_USER.name,
-            span: statement_span(&instructions[*instruction]),
-            instruction: *instruction,
-            message: format!(
-                "cannot tell whether `USER {raw}` is root: a variable in it has no known value"
-            ),
-            help: Some(
-                "give the variable a default (`ARG NAME=node`) so the user can be checked"
-                    .to_string(),
-            ),
-            fix: None,
-        }],
-        (_, _) => vec![root_finding(cx, stage, &user)],
+    findings
+}
+
+/// How the report names a checked stage: `final stage `app``, `stage `release``.
+fn stage_label(checked: &Checked) -> String {
+    let name = checked.stage.name.as_deref();
+    match (&checked.published, name) {
+        (Published::Last, Some(name)) => format!("final stage `{name}`"),
+        (Published::Last, None) => "final stage".to_string(),
+        (_, name) => format!("stage `{}`", name.unwrap_or_default()),
     }
 }
 
-fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
+fn root_finding(cx: &Context, checked: &Checked, user: &EffectiveUser) -> Finding {
+    let stage = checked.stage;
     let instructions = &cx.file.instructions;
-    let stage_name = stage
-        .name
-        .as_deref()
-        .map(|n| format!(" `{n}`"))
-        .unwrap_or_default();
+    let label = stage_label(checked);
     let root = cx.analysis.chain(stage)[0];
     let image = root.reference.clone().unwrap_or_default();
-    let (instruction, message) = match user {
-        EffectiveUser::Instruction { instruction, raw, .. } if *instruction >= stage.from => (
+    let (instruction, mut message) = match user {
+        EffectiveUser::Instruction {
+            instruction,
+            raw,
+            resolved,
+        } if *instruction >= stage.from => (
             *instruction,
-            format!("final stage{stage_name} runs as root: last `USER` is `{raw}`"),
+            format!(
+                "{label} runs as root: last `USER` is `{raw}`{}",
+                expanded_note(raw, resolved.as_deref())
+            ),
         ),
         EffectiveUser::Instruction { instruction, raw, .. } => (
             stage.from,
             format!(
-                "final stage{stage_name} runs as root: it inherits `USER {raw}` from line {}",
+                "{label} runs as root: it inherits `USER {raw}` from line {}",
                 instructions[*instruction].start_line
             ),
         ),
         EffectiveUser::ImageDefault(_) => (
             stage.from,
-            format!("final stage{stage_name} runs as root: no `USER` (image `{image}` defaults to root)"),
+            format!("{label} runs as root: no `USER` (image `{image}` defaults to root)"),
         ),
     };
-    let (fix, help) = match plan_fix(cx, stage, user) {
-        Ok((fix, help)) => (Some(fix), help),
-        Err(reason) => (None, reason),
+    let drop = privilege_drop(cx.file, cx.analysis, cx.surroundings, stage);
+    let (fix, mut help) = if let Some(drop) = &drop {
+        message = format!(
+            "{label} starts as root and `{}` drops to `{}` with `{}`",
+            drop.place, drop.user, drop.tool
+        );
+        (
+            None,
+            format!(
+                "unroot leaves the user alone: the entrypoint needs root to start and switches to `{}` itself; check that every path through it switches before it runs the app, then {SILENCE}",
+                drop.user
+            ),
+        )
+    } else if let Some(help) = role_help(&checked.role) {
+        (None, help)
+    } else {
+        match plan_fix(cx, stage, &checked.role, user) {
+            Ok((fix, help)) => (Some(fix), help),
+            Err(reason) => (None, reason),
+        }
     };
+    match &checked.published {
+        Published::Last => {}
+        Published::Target { origin } => help = format!("`{origin}` builds it as a target; {help}"),
+        Published::Name => help = format!("its name says it ships; {help}"),
+    }
     Finding {
         rule: ROOT_USER.name,
         span: statement_span(&instructions[instruction]),
@@ -181,6 +373,51 @@ fn root_finding(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Finding {
         help: Some(help),
         fix,
     }
+}
+
+/// What a `USER` value with variables or quotes comes to, as BuildKit expands it.
+fn expanded_note(raw: &str, resolved: Option<&str>) -> String {
+    match resolved {
+        Some(value) if value == raw => String::new(),
+        Some("") => ", which expands to nothing: root".to_string(),
+        Some(value) => format!(", which expands to `{value}`"),
+        None => String::new(),
+    }
+}
+
+/// How a finding without a fix is silenced once a person has looked at it.
+const SILENCE: &str =
+    "silence this with `# unroot ignore=root-user` on the line above the one reported";
+
+/// Why a stage that does not run an app gets no `USER` (`None`: it runs one).
+fn role_help(role: &Role) -> Option<String> {
+    Some(match role {
+        Role::App | Role::AppWithoutCommand => return None,
+        Role::Base => format!(
+            "the stage sets no CMD or ENTRYPOINT, so it looks like a base image for others, whose build steps need root: unroot adds no `USER`; if it runs an app started with a command of its own (compose `command:`), add a CMD and a `USER` by hand; if it is a base image, set the user in the images built from it and {SILENCE}"
+        ),
+        Role::Devcontainer(why) => format!(
+            "a development container ({why}): unroot adds no `USER`; set the user in devcontainer.json (`remoteUser`, `containerUser`), or {SILENCE}"
+        ),
+        Role::NotForProduction(why) => format!(
+            "not for production ({why}): unroot adds no `USER`; if it ships, add one by hand, or {SILENCE}"
+        ),
+    })
+}
+
+/// A later stage built FROM `stage` that has a RUN: a `USER` at the end of `stage` would
+/// change the user that RUN runs as.
+fn child_with_run<'a>(cx: &'a Context, stage: &Stage) -> Option<&'a Stage> {
+    cx.analysis
+        .stages
+        .iter()
+        .filter(|s| s.index > stage.index)
+        .filter(|s| cx.analysis.chain(s).iter().any(|a| a.index == stage.index))
+        .find(|s| {
+            cx.file.instructions[s.from + 1..s.end]
+                .iter()
+                .any(|i| i.kind == Keyword::Run)
+        })
 }
 
 /// The escape character that continues `instruction` past its last line (only possible at
@@ -233,7 +470,12 @@ struct Target {
     help: String,
 }
 
-fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, String), String> {
+fn plan_fix(
+    cx: &Context,
+    stage: &Stage,
+    role: &Role,
+    user: &EffectiveUser,
+) -> Result<(Fix, String), String> {
     let target = target(cx, stage)?;
     let file = cx.file;
     let style = cx.style;
@@ -261,27 +503,36 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
                 && last_run.is_none_or(|run| run < *instruction)
                 && target.create.is_none() =>
         {
-            instructions[*instruction].user().map(|value| value.span)
+            instructions[*instruction]
+                .user()
+                .map(|value| (*instruction, value.span))
         }
         _ => None,
     };
 
-    let mut edits = Vec::new();
+    let writable = writable_paths(file, cx.analysis, stage, cx.entrypoint_scripts());
+    // The build step the USER follows.
+    let at = range
+        .clone()
+        .rev()
+        .find(|&i| {
+            matches!(
+                instructions[i].kind,
+                Keyword::Run | Keyword::Copy | Keyword::Add | Keyword::Workdir | Keyword::User
+            )
+        })
+        .unwrap_or(stage.from);
+    let grant = grant(cx, stage, &target, &writable, at);
+    // A RUN that gives paths must run as root: after the last `USER root`, not before it.
+    let rewrite = rewrite.filter(|_| grant.run.is_none());
+
+    let mut edits = grant.edits.clone();
     let title;
-    if let Some(span) = rewrite {
+    if let Some((_, span)) = rewrite {
         edits.push(Edit::replace(span, target.user.clone()));
         title = format!("change the last `USER` to `USER {}`", target.user);
     } else {
-        let after = range
-            .clone()
-            .rev()
-            .find(|&i| {
-                matches!(
-                    instructions[i].kind,
-                    Keyword::Run | Keyword::Copy | Keyword::Add | Keyword::Workdir | Keyword::User
-                )
-            })
-            .unwrap_or(stage.from);
+        let after = at;
         let anchor = &instructions[after];
         // A line continuation at the end of the file would join the inserted lines to
         // the anchor: drop that (meaningless) escape character.
@@ -298,6 +549,9 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
         if let Some(create) = &target.create {
             lines.push(format!("{} {create}", style.keyword("RUN")));
         }
+        if let Some(run) = &grant.run {
+            lines.push(format!("{} {run}", style.keyword("RUN")));
+        }
         lines.push(format!("{} {}", style.keyword("USER"), target.user));
         text.push_str(&lines.join(eol));
         if ends_with_newline {
@@ -313,20 +567,256 @@ fn plan_fix(cx: &Context, stage: &Stage, user: &EffectiveUser) -> Result<(Fix, S
         };
     }
     if cx.options.chown {
-        edits.extend(chown_edits(cx, stage, &target));
+        for edit in chown_edits(cx, stage, &target) {
+            if !edits.contains(&edit) {
+                edits.push(edit);
+            }
+        }
     }
-    // Safe: see `## Fix safety` — no RUN changes its user. Unsafe when Node comes from
-    // nvm, which installs under root's home, out of the new user's reach.
+    let title = match (grant.given.as_slice(), &target.create) {
+        ([], _) => title,
+        (given, Some(_)) => format!(
+            "create a user, give {} to it and add `USER {}` after the last build step",
+            code_list(given),
+            target.user
+        ),
+        (given, None) => format!("give {} to `{}` and {title}", code_list(given), target.user),
+    };
+    let mut help = format!("{}; {}", target.help, grant.help);
+    // Safe: see `## Fix safety` — no RUN changes its user, and every path the app writes
+    // is given to it. Unsafe when unroot cannot tell what the app writes, cannot give it,
+    // or Node comes from nvm, which installs under root's home, out of the new user's reach.
+    let mut reasons = grant.cannot;
+    if role == &Role::AppWithoutCommand {
+        reasons.push(
+            "the stage sets no CMD or ENTRYPOINT: if it runs an app started with a command of its own (compose `command:`), the fix is right; if other images are built FROM it, their build steps need root and get none"
+                .to_string(),
+        );
+    }
+    if let Some(child) = child_with_run(cx, stage) {
+        reasons.push(format!(
+            "stage `{}` is built FROM this one and its RUNs would run as `{}` too: check that they need no root, or switch user in each stage instead",
+            child.name.as_deref().unwrap_or("?"),
+            target.user
+        ));
+    }
     let nvm = chain_instructions(cx, stage)
         .any(|i| i.kind == Keyword::Run && run_text(i).contains("nvm"));
     if nvm {
-        let help = format!(
-            "{}; Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home",
-            target.help
-        );
-        return Ok((Fix::new(title, Applicability::Unsafe, edits), help));
+        reasons.push("Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home".to_string());
     }
-    Ok((Fix::new(title, Applicability::Safe, edits), target.help))
+    if reasons.is_empty() {
+        return Ok((Fix::new(title, Applicability::Safe, edits), help));
+    }
+    for reason in reasons {
+        help.push_str("; ");
+        help.push_str(&reason);
+    }
+    Ok((Fix::new(title, Applicability::Unsafe, edits), help))
+}
+
+/// How the fix gives the app's writable paths to the new user.
+struct Grant {
+    /// `--chown` on the COPY that creates a path; a `RUN` before a `VOLUME` line.
+    edits: Vec<Edit>,
+    /// The command (after `RUN`) that goes just before the `USER` line.
+    run: Option<String>,
+    /// The paths the fix gives.
+    given: Vec<String>,
+    /// Why the fix is unsafe (nothing when it is not).
+    cannot: Vec<String>,
+    /// What the finding's help says about writable paths.
+    help: String,
+}
+
+fn grant(cx: &Context, stage: &Stage, target: &Target, writable: &Writable, at: usize) -> Grant {
+    let file = cx.file;
+    let instructions = &file.instructions;
+    let owner = &target.owner;
+    let numeric = owner.split(':').all(|part| part.parse::<u32>().is_ok());
+    let shell = !matches!(stage.base, BaseImage::Distroless { .. } | BaseImage::Scratch);
+    let mut edits = Vec::new();
+    let mut given = Vec::new();
+    let mut cannot = Vec::new();
+    // Paths given by a RUN: (before this VOLUME, or at the USER line; data only, path).
+    let mut runs: Vec<(Option<usize>, bool, &str)> = Vec::new();
+    for path in writable.paths.iter().filter(|p| !p.owned) {
+        let copy = path
+            .copy
+            .filter(|&i| numeric || instructions[i].flag("link").is_none());
+        if let Some(copy) = copy {
+            let keyword = &instructions[copy].keyword;
+            edits.push(Edit::insert(keyword.span.end, format!(" --chown={owner}")));
+            given.push(path.path.clone());
+        } else if shell {
+            let before = path.volume.filter(|&volume| volume < at);
+            if before.is_some_and(|volume| !root_before(cx, stage, volume)) {
+                cannot.push(format!(
+                    "`{}` ({}) must be given before its `VOLUME` line, where the build does not run as root",
+                    path.path, path.reason
+                ));
+                continue;
+            }
+            runs.push((before, path.recursive, &path.path));
+            given.push(path.path.clone());
+        } else {
+            cannot.push(format!(
+                "`{}` ({}) must be writable, and this image has no shell: only `COPY --chown` on the COPY that creates it could give it",
+                path.path, path.reason
+            ));
+        }
+    }
+    let command = |paths: &[(Option<usize>, bool, &str)]| -> Option<String> {
+        let quoted = |data: bool| -> Vec<String> {
+            paths
+                .iter()
+                .filter(|(_, recursive, _)| *recursive == data)
+                .map(|(_, _, path)| shell_quote(path))
+                .collect()
+        };
+        let fill = |template: &str, list: Vec<String>| {
+            (!list.is_empty()).then(|| {
+                template
+                    .trim_end()
+                    .replace("{paths}", &list.join(" "))
+                    .replace("{owner}", owner)
+            })
+        };
+        let parts: Vec<String> = [
+            fill(include_str!("../../templates/writable/dirs.txt"), quoted(false)),
+            fill(include_str!("../../templates/writable/data.txt"), quoted(true)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(" && "))
+    };
+    let mut volumes: Vec<usize> = runs.iter().filter_map(|(before, ..)| *before).collect();
+    volumes.sort_unstable();
+    volumes.dedup();
+    for volume in volumes {
+        let here: Vec<_> = runs.iter().copied().filter(|r| r.0 == Some(volume)).collect();
+        if let Some(run) = command(&here) {
+            let instruction = &instructions[volume];
+            let eol = cx.style.line_ending_after(file, instruction);
+            edits.push(Edit::insert(
+                instruction.span.start,
+                format!("{} {run}{eol}", cx.style.keyword("RUN")),
+            ));
+        }
+    }
+    let at_user: Vec<_> = runs.iter().copied().filter(|r| r.0.is_none()).collect();
+    let run = command(&at_user);
+    if !writable.unknown.is_empty() {
+        cannot.push(format!(
+            "unroot cannot tell everything the app writes: {}; give those paths to `{}` first",
+            writable.unknown.join("; "),
+            target.user
+        ));
+    }
+    let help = match writable.paths.as_slice() {
+        [] => "no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user".to_string(),
+        paths => format!(
+            "written at run time: {}",
+            paths.iter().map(describe).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    Grant {
+        edits,
+        run,
+        given,
+        cannot,
+        help,
+    }
+}
+
+/// Whether the build runs as root just before instruction `index` of the stage chain.
+fn root_before(cx: &Context, stage: &Stage, index: usize) -> bool {
+    let last_user = cx
+        .analysis
+        .chain(stage)
+        .into_iter()
+        .flat_map(|s| s.from + 1..s.end)
+        .rfind(|&i| i < index && cx.file.instructions[i].kind == Keyword::User);
+    match last_user {
+        Some(i) => cx.file.instructions[i].user().is_some_and(|value| {
+            let value = crate::analysis::unquote(&value.value);
+            !value.contains('$') && crate::analysis::is_root_user(&value)
+        }),
+        None => stage.base.default_user().is_none(),
+    }
+}
+
+fn describe(path: &WritablePath) -> String {
+    let given = if path.owned { ", already given" } else { "" };
+    format!("`{}` ({}{given})", path.path, path.reason)
+}
+
+/// `` `a`, `b` and `c` ``.
+fn code_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// `path` as one shell word.
+fn shell_quote(path: &str) -> String {
+    if path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%".contains(c))
+    {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', "'\\''"))
+    }
+}
+
+/// The `USER` fix depends on the app still reaching its port: while the final stage exposes
+/// a port below 1024 that no safe fix in this run moves, a non-root app cannot bind it
+/// (Kubernetes, OpenShift), so the `USER` fix is no safer than the port move.
+pub(super) fn hold_for_ports(cx: &Context, findings: &mut [Finding]) {
+    let Some(stage) = cx.analysis.final_stage() else {
+        return;
+    };
+    let mut privileged: Vec<String> = Vec::new();
+    for entry in exposed(cx.file, cx.analysis, stage) {
+        for spec in entry.ports.iter().filter(|spec| spec.privileged()) {
+            if !privileged.contains(&spec.to_string()) {
+                privileged.push(spec.to_string());
+            }
+        }
+    }
+    if privileged.is_empty() {
+        return;
+    }
+    let moved = findings
+        .iter()
+        .filter(|f| f.rule == super::privileged_port::PRIVILEGED_PORT.name)
+        .filter(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|fix| fix.applicability == Applicability::Safe)
+        })
+        .count();
+    if moved >= privileged.len() {
+        return;
+    }
+    for finding in findings.iter_mut().filter(|f| f.rule == ROOT_USER.name) {
+        let Some(fix) = finding.fix.as_mut() else {
+            continue;
+        };
+        if fix.applicability == Applicability::Safe {
+            fix.applicability = Applicability::Unsafe;
+            let help = finding.help.get_or_insert_with(String::new);
+            help.push_str(&format!(
+                "; the app would still listen on {}, which a non-root process cannot bind under Kubernetes or OpenShift, and no safe fix moves it: apply the port move with this fix (`--unsafe-fixes`) or publish the port another way",
+                code_list(&privileged)
+            ));
+        }
+    }
 }
 
 fn chown_edits(cx: &Context, stage: &Stage, target: &Target) -> Vec<Edit> {
@@ -571,10 +1061,14 @@ mod tests {
     #[test]
     fn continuation_at_end_of_file_does_not_swallow_the_fix() {
         use crate::linter::{lint, LintOptions};
+        // The app's CMD comes from the parent stage, so the build step can end the file.
+        const APP: &str = "FROM node:22 AS app\nCMD node x\nFROM app\n";
         let fixed = |src: &str| {
-            lint(src, &LintOptions::default(), Applicability::Safe)
+            let src = src.replacen("FROM node:22\n", APP, 1);
+            let fixed = lint(&src, &LintOptions::default(), Applicability::Safe)
                 .unwrap()
-                .fixed
+                .fixed;
+            fixed.replacen(APP, "FROM node:22\n", 1)
         };
         assert_eq!(
             fixed("FROM node:22\nRUN npm ci \\"),

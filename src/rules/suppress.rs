@@ -9,6 +9,10 @@
 //!   `# unroot pin=none` above a FROM keeps its `node` tag floating (`floating-tag`).
 //! - Checkov: `# checkov:skip=CKV_DOCKER_3:reason` — Checkov applies Dockerfile skips to the
 //!   whole file, and so does unroot.
+//!
+//! A pragma may be followed by a comment that says why (`# hadolint ignore=DL3002 # reason`,
+//! `# unroot pin=none # reason`), as hadolint allows: the ids end at the first `#` or at a
+//! word that follows one without a comma.
 
 use std::collections::HashMap;
 
@@ -68,10 +72,16 @@ impl Suppressions {
 }
 
 fn split_ids(list: &str) -> Vec<String> {
-    list.split(',')
-        .map(|id| id.trim().to_string())
-        .filter(|id| !id.is_empty())
-        .collect()
+    let mut ids = Vec::new();
+    for part in list.split(',') {
+        let mut words = part.split_whitespace();
+        ids.extend(words.next().map(str::to_string));
+        // `ignore=DL3002 reason`: the list ended at the space.
+        if words.next().is_some() {
+            break;
+        }
+    }
+    ids
 }
 
 fn parse_pragma(line: &str) -> Option<Pragma> {
@@ -88,7 +98,8 @@ fn parse_pragma(line: &str) -> Option<Pragma> {
     if tool != "unroot" && tool != "hadolint" {
         return None;
     }
-    let rest = rest.trim();
+    // A trailing `# reason` is not part of the pragma.
+    let rest = rest.split('#').next().unwrap_or("").trim();
     // A rule's own pragma, e.g. `# unroot pin=none`: keep this stage's `node` tag floating.
     if tool == "unroot" {
         let pragma = rest.replace(' ', "");
@@ -148,6 +159,35 @@ mod tests {
             "# unroot global ignore=root-user\nFROM node\n",
             0
         ));
+    }
+
+    #[test]
+    fn pragmas_followed_by_a_comment() {
+        for pragma in [
+            "# hadolint ignore=DL3002 # runs as root: it binds port 80",
+            "# hadolint ignore=DL3008,DL3002 # reason",
+            "# hadolint ignore=DL3002 reason without a hash",
+            "# unroot ignore=root-user # reason",
+            "# unroot ignore=root-user# reason",
+            "# trivy:ignore:DS002 # reason",
+        ] {
+            assert!(
+                suppressed(&format!("FROM node\n{pragma}\nCMD x\n"), 1),
+                "{pragma}"
+            );
+        }
+        assert!(suppressed(
+            "# unroot global ignore=root-user # legacy image\nFROM node\n",
+            0
+        ));
+        // Only the ids before the comment count.
+        assert!(!suppressed(
+            "FROM node\n# hadolint ignore=DL3008 # not DL3002\nCMD x\n",
+            1
+        ));
+        let file = parse("# unroot pin=none # tracks the LTS on purpose\nFROM node:lts\n").unwrap();
+        let floating = RULES.iter().find(|r| r.name == "floating-tag").unwrap();
+        assert!(Suppressions::of(&file).suppresses(floating, 0));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! up to the repository root (the directory holding `.git`); files with none use the defaults.
 //! The nearest file wins whole: configurations do not merge. Paths are resolved lexically
 //! (against the current directory, `..` removed, symbolic links not followed), so the
-//! configuration found is the one above the path the user sees.
+//! configuration found is the one above the path the user sees. `--config PATH` (a
+//! [`ConfigChoice::File`]) governs every file instead; `--isolated` reads none.
 
 pub mod config;
 pub mod values;
@@ -27,10 +28,24 @@ use config::{Config, FILE_NAMES};
 pub use config::{Setting, Source};
 pub use values::{PinMode, DEFAULT_BRANCH};
 
+/// Which configuration file governs a file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ConfigChoice {
+    /// The nearest `unroot.toml` or `.unroot.toml` at or above the file's directory.
+    #[default]
+    Nearest,
+    /// This file, for every file checked (`--config PATH`).
+    File(PathBuf),
+    /// None: the defaults and the overrides alone (`--isolated`).
+    Isolated,
+}
+
 /// What a command line (or an editor) sets over the configuration files; `None` (or empty):
 /// not set, the configuration's value holds.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
+    /// Which configuration file applies.
+    pub config: ConfigChoice,
     pub select: Option<Vec<String>>,
     pub ignore: Option<Vec<String>>,
     pub unsafe_fixes: Option<bool>,
@@ -47,6 +62,8 @@ pub struct Overrides {
     pub offer_unsafe: bool,
     /// The registry `--pin digest` asks instead of each image's own.
     pub registry: Option<String>,
+    /// `--timeout`: the longest one registry lookup may take.
+    pub network_timeout: Option<std::time::Duration>,
 }
 
 /// What one file is checked with.
@@ -133,6 +150,11 @@ impl Resolver {
     /// The nearest configuration file at or above `dir`, up to the repository root; each
     /// directory is looked at once per run.
     fn governing_file(&self, dir: &Path) -> Option<PathBuf> {
+        match &self.overrides.config {
+            ConfigChoice::Nearest => {}
+            ConfigChoice::File(file) => return Some(absolute(&self.cwd, file)),
+            ConfigChoice::Isolated => return None,
+        }
         let mut governing = self
             .governing
             .lock()
@@ -209,10 +231,16 @@ impl Resolver {
             registry: (config.pin.value == PinMode::Digest).then(|| {
                 self.registry
                     .get_or_init(|| {
-                        Arc::new(RegistryResolver::new(self.overrides.registry.clone()))
+                        Arc::new(RegistryResolver::new(
+                            self.overrides.registry.clone(),
+                            self.overrides
+                                .network_timeout
+                                .unwrap_or(crate::sources::registry::DEFAULT_TIMEOUT),
+                        ))
                     })
                     .clone()
             }),
+            surroundings: Default::default(),
         }
     }
 }

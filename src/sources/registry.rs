@@ -21,7 +21,8 @@ use sha2::{Digest as _, Sha256};
 pub const DOCKER_HUB: &str = "https://registry-1.docker.io";
 
 /// How long one lookup may take, from connecting to the last byte of the answer.
-pub const TIMEOUT: Duration = Duration::from_secs(20);
+/// The longest one lookup may take without `--timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The manifest types unroot accepts, most wanted first: the multi-arch ones, then a
 /// single-platform manifest for tags that have no index. No `q=` weights: registries serve
@@ -50,6 +51,8 @@ pub struct RegistryResolver {
     /// `--registry`: the base URL every lookup goes to, without a trailing `/`.
     base: Option<String>,
     agent: ureq::Agent,
+    /// The longest one request may take.
+    timeout: Duration,
     /// One entry per repository URL and tag; concurrent askers of the same tag wait for one
     /// request.
     lookups: Mutex<HashMap<(String, String), Lookup>>,
@@ -128,15 +131,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl RegistryResolver {
     /// `base`: `--registry`, a URL such as `https://mirror.example` or `http://127.0.0.1:5000`
     /// that replaces every image's own registry; `None` asks each image's registry.
-    pub fn new(base: Option<String>) -> RegistryResolver {
+    /// `timeout`: the longest one request may take ([`DEFAULT_TIMEOUT`] by default).
+    pub fn new(base: Option<String>, timeout: Duration) -> RegistryResolver {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(TIMEOUT))
+            .timeout_global(Some(timeout))
             .user_agent(concat!("unroot/", env!("CARGO_PKG_VERSION")))
             .build();
         RegistryResolver {
             base: base.map(|base| base.trim_end_matches('/').to_string()),
             agent: config.into(),
+            timeout,
             lookups: Mutex::default(),
             tokens: Mutex::default(),
         }
@@ -184,7 +189,7 @@ impl RegistryResolver {
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(|err| describe(&err))?;
+            .map_err(|err| describe(&err, self.timeout))?;
         if !status.is_success() {
             return Err(status_error(status, &body));
         }
@@ -256,7 +261,7 @@ impl RegistryResolver {
             Some(token) => request.header("Authorization", format!("Bearer {token}")),
             None => request,
         };
-        request.call().map_err(|err| describe(&err))
+        request.call().map_err(|err| describe(&err, self.timeout))
     }
 
     /// An anonymous token from the challenge's realm, for pulling `name`.
@@ -289,18 +294,18 @@ impl RegistryResolver {
                 separator = '&';
             }
         }
-        let mut response = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|err| describe(&err).context(&format!("token service {realm}")))?;
+        let mut response = self.agent.get(&url).call().map_err(|err| {
+            describe(&err, self.timeout).context(&format!("token service {realm}"))
+        })?;
         let status = response.status();
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(|err| describe(&err).context(&format!("token service {realm}")))?;
+            .map_err(|err| {
+                describe(&err, self.timeout).context(&format!("token service {realm}"))
+            })?;
         if !status.is_success() {
             return Err(status_error(status, &body).context(&format!("token service {realm}")));
         }
@@ -431,11 +436,14 @@ fn status_error(status: ureq::http::StatusCode, body: &[u8]) -> Failure {
 }
 
 /// A network error in words, on one line.
-fn describe(err: &ureq::Error) -> Failure {
+fn describe(err: &ureq::Error, timeout: Duration) -> Failure {
     match err {
         ureq::Error::Timeout(_) => Failure::new(
             FailureKind::Timeout,
-            format!("no answer within {} s", TIMEOUT.as_secs()),
+            format!(
+                "no answer within {} s; --timeout SECONDS sets the limit",
+                timeout.as_secs()
+            ),
         ),
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
             Failure::new(FailureKind::Timeout, one_line(&io.to_string()))
@@ -578,7 +586,7 @@ mod tests {
 
     #[test]
     fn docker_hub_names_and_override() {
-        let hub = RegistryResolver::new(None);
+        let hub = RegistryResolver::new(None, DEFAULT_TIMEOUT);
         assert_eq!(
             hub.locate(None, "node"),
             (DOCKER_HUB.to_string(), "library/node".to_string())
@@ -594,7 +602,8 @@ mod tests {
                 "docker/library/node".to_string()
             )
         );
-        let mirror = RegistryResolver::new(Some("http://127.0.0.1:5000/".to_string()));
+        let mirror =
+            RegistryResolver::new(Some("http://127.0.0.1:5000/".to_string()), DEFAULT_TIMEOUT);
         assert_eq!(
             mirror.locate(None, "node"),
             (
@@ -734,7 +743,8 @@ mod tests {
     #[test]
     fn bearer_token_flow() {
         let (port, server) = serve(3, answer_with_token);
-        let resolver = RegistryResolver::new(Some(format!("http://127.0.0.1:{port}")));
+        let resolver =
+            RegistryResolver::new(Some(format!("http://127.0.0.1:{port}")), DEFAULT_TIMEOUT);
         assert_eq!(
             resolver.digest(None, "node", "26.7.0-alpine"),
             Ok(DIGEST.to_string())
@@ -786,7 +796,8 @@ mod tests {
                 body.len()
             )
         });
-        let resolver = RegistryResolver::new(Some(format!("http://127.0.0.1:{port}")));
+        let resolver =
+            RegistryResolver::new(Some(format!("http://127.0.0.1:{port}")), DEFAULT_TIMEOUT);
         let error = resolver
             .digest(None, "node", "26.7.0")
             .expect_err("access is denied");

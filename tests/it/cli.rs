@@ -41,7 +41,7 @@ CMD [\"node\", \"server.js\"]
 /// The dry-run report of `APP` saved as `Dockerfile`.
 const APP_REPORT: &str = "\
 Dockerfile:1:1: root-user: final stage runs as root: no `USER` (image `node:22-alpine` defaults to root)
-  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`
+  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user
   fix: add `USER node` after the last build step
 --- a/Dockerfile
 +++ b/Dockerfile
@@ -59,8 +59,10 @@ Dockerfile:1:1: root-user: final stage runs as root: no `USER` (image `node:22-a
 const VALID: &str =
     "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nUSER node\nCMD [\"node\", \"server.js\"]\n";
 
-/// A `USER` whose value cannot be known: a finding without a fix.
-const UNSET_USER: &str = "FROM node:22-alpine\nUSER ${UNSET}\nCMD [\"node\", \"server.js\"]\n";
+/// A `USER` whose value cannot be known (a build argument without a default): a finding
+/// without a fix.
+const UNSET_USER: &str =
+    "FROM node:22-alpine\nARG UNSET\nUSER ${UNSET}\nCMD [\"node\", \"server.js\"]\n";
 
 /// A Node image on a base unroot cannot create a user on: a finding without a fix.
 const UNKNOWN_BASE: &str = "FROM ubuntu/node:18-24.04_edge\nCMD [\"node\",\"x\"]\n";
@@ -147,13 +149,13 @@ fn dry_run_writes_nothing() {
 }
 
 #[test]
-fn non_root_file_prints_nothing_and_exits_0() {
+fn non_root_file_prints_the_clean_summary_and_exits_0() {
     let dir = Dir::new();
     dir.file("Dockerfile", VALID);
     let run = dir.run(&["Dockerfile"]);
     assert_eq!(
         (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (0, "", "")
+        (0, "no findings in 1 file\n", "")
     );
 }
 
@@ -164,7 +166,7 @@ fn finding_without_fix_is_reported_without_diff() {
     let run = dir.run(&["Dockerfile"]);
     assert_eq!(
         run.stdout,
-        "Dockerfile:2:1: root-user: cannot tell whether `USER ${UNSET}` is root: a variable in it has no known value
+        "Dockerfile:3:1: root-user: cannot tell whether `USER ${UNSET}` is root: a variable in it has no known value
   help: give the variable a default (`ARG NAME=node`) so the user can be checked
   no automatic fix: this needs a person
 1 finding in 1 file, 0 fixable
@@ -184,7 +186,7 @@ fn last_user_root_is_rewritten_in_place() {
     assert_eq!(
         run.stdout,
         "Dockerfile:3:1: root-user: final stage runs as root: last `USER` is `root`
-  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`
+  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user
   fix: change the last `USER` to `USER node`
 --- a/Dockerfile
 +++ b/Dockerfile
@@ -296,8 +298,8 @@ fn write_rewrites_the_file_exactly_and_exits_0() {
     assert_eq!(
         run.stdout,
         "Dockerfile:1:1: root-user: final stage runs as root: no `USER` (image `node:22-alpine` defaults to root)
-  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`
-  fix: add `USER node` after the last build step
+  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user
+  fixed: add `USER node` after the last build step
 1 finding in 1 file, 1 fixed, 0 remaining
 "
     );
@@ -339,7 +341,7 @@ fn write_exits_1_when_a_user_cannot_be_told() {
     let run = dir.run(&["-w", "Dockerfile"]);
     assert_eq!(
         run.stdout,
-        "Dockerfile:2:1: root-user: cannot tell whether `USER ${UNSET}` is root: a variable in it has no known value
+        "Dockerfile:3:1: root-user: cannot tell whether `USER ${UNSET}` is root: a variable in it has no known value
   help: give the variable a default (`ARG NAME=node`) so the user can be checked
   no automatic fix: this needs a person
 1 finding in 1 file, 0 fixed, 1 remaining
@@ -381,7 +383,7 @@ fn second_write_changes_nothing_and_exits_0() {
     let again = dir.run(&["-w"]);
     assert_eq!(
         (again.code, again.stdout.as_str(), again.stderr.as_str()),
-        (0, "", "")
+        (0, "no findings in 2 files\n", "")
     );
     assert_eq!(dir.read("Dockerfile"), first);
     assert_eq!(dir.read("alpine.Dockerfile"), alpine);
@@ -452,8 +454,8 @@ fn stdin_prints_the_fixed_file_on_stdout_and_findings_on_stderr() {
     assert_eq!(
         run.stderr,
         "<stdin>:1:1: root-user: final stage runs as root: no `USER` (image `node:22-alpine` defaults to root)
-  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`
-  fix: add `USER node` after the last build step
+  help: the official node images ship user `node` (uid 1000); Kubernetes `runAsNonRoot` can verify only a numeric user: `--numeric-user` writes `USER 1000:1000`; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user
+  fixed: add `USER node` after the last build step
 1 finding in 1 file, 1 fixed, 0 remaining
 "
     );
@@ -475,7 +477,7 @@ fn stdin_with_a_finding_without_fix_exits_1() {
     assert_eq!(run.stdout, UNSET_USER);
     assert!(
         run.stderr
-            .starts_with("<stdin>:2:1: root-user: cannot tell whether `USER ${UNSET}` is root"),
+            .starts_with("<stdin>:3:1: root-user: cannot tell whether `USER ${UNSET}` is root"),
         "{}",
         run.stderr
     );
@@ -639,9 +641,9 @@ fn json_finding_without_fix_has_null_fix() {
         findings,
         serde_json::json!([{
             "path": "Dockerfile",
-            "line": 2,
+            "line": 3,
             "column": 1,
-            "end_line": 2,
+            "end_line": 3,
             "end_column": 14,
             "rule": "root-user",
             "message": "cannot tell whether `USER ${UNSET}` is root: a variable in it has no known value",
@@ -699,9 +701,11 @@ fn walk_finds_dockerfile_names_only_sorted() {
         "x.Dockerfile",
         "Containerfile.dev",
         "Dockerfile",
+        // The docker CLI's fallback name (in a directory of its own: case-insensitive
+        // filesystems have one file for both names).
+        "lower/dockerfile",
         // Not Dockerfile names:
         "notes.txt",
-        "dockerfile",
         "Dockerfile-old",
         "Dockerfiles",
         // Hidden:
@@ -710,6 +714,9 @@ fn walk_finds_dockerfile_names_only_sorted() {
     ] {
         dir.file(name, APP);
     }
+    // BuildKit's per-Dockerfile ignore files: not Dockerfiles, even if named like one.
+    dir.file("Dockerfile.dockerignore", "node_modules\n*.log\n");
+    dir.file("sub/app.Dockerfile.dockerignore", "node_modules\n");
     let run = dir.run(&[]);
     assert_eq!(
         reported_paths(&run.stdout),
@@ -718,15 +725,39 @@ fn walk_finds_dockerfile_names_only_sorted() {
             "Containerfile.dev",
             "Dockerfile",
             "Dockerfile.prod",
+            "lower/dockerfile",
             "sub/Dockerfile",
             "x.Dockerfile",
             "x.dockerfile",
         ]
     );
+    // `Containerfile.dev` is not for production: reported, not fixed.
     assert!(run
         .stdout
-        .ends_with("7 findings in 7 files, 7 fixable; run with --write to apply\n"));
-    assert_eq!(run.code, 1);
+        .ends_with("8 findings in 8 files, 7 fixable; run with --write to apply\n"));
+    assert_eq!((run.code, run.stderr.as_str()), (1, ""));
+}
+
+#[test]
+fn clean_walk_ends_with_the_number_of_files_checked() {
+    let dir = Dir::new();
+    for name in ["Dockerfile", "api/dockerfile", "web/app.Dockerfile"] {
+        dir.file(name, VALID);
+    }
+    dir.file("Dockerfile.dockerignore", "node_modules\n");
+    let run = dir.run(&[]);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "no findings in 3 files\n", "")
+    );
+    let written = dir.run(&["-w"]);
+    assert_eq!(
+        (written.code, written.stdout.as_str()),
+        (0, "no findings in 3 files\n")
+    );
+    assert_eq!(dir.read("api/dockerfile"), VALID);
+    let one = dir.run(&["Dockerfile"]);
+    assert_eq!(one.stdout, "no findings in 1 file\n");
 }
 
 #[test]
@@ -773,13 +804,13 @@ fn default_path_is_the_current_directory_without_dot_slash() {
 }
 
 #[test]
-fn empty_directory_prints_nothing_and_exits_0() {
+fn empty_directory_says_no_dockerfile_was_found_and_exits_0() {
     let dir = Dir::new();
     dir.file("README.md", "# nothing to see\n");
     let run = dir.run(&[]);
     assert_eq!(
         (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (0, "", "")
+        (0, "no Dockerfiles found\n", "")
     );
 }
 
@@ -912,7 +943,7 @@ fn ignore_root_user_leaves_nothing_to_report() {
         let run = dir.run(args);
         assert_eq!(
             (run.code, run.stdout.as_str(), run.stderr.as_str()),
-            (0, "", ""),
+            (0, "no findings in 1 file\n", ""),
             "{args:?}"
         );
     }
@@ -1032,7 +1063,7 @@ fn unsafe_fix_is_shown_apart_in_a_dry_run() {
     assert_eq!(
         run.stdout,
         "Dockerfile:1:1: root-user: final stage runs as root: no `USER` (image `ubuntu:22.04` defaults to root)
-  help: the base image has no non-root user: the fix creates `app` (uid/gid 10001); Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home
+  help: the base image has no non-root user: the fix creates `app` (uid/gid 10001); no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user; Node is installed with nvm under root's home, which the new user cannot read: install it system-wide or under the user's home
   unsafe fix (applied only with --unsafe-fixes): create a user and add `USER app` after the last build step
 unsafe fixes for Dockerfile, applied only with --unsafe-fixes:
 --- a/Dockerfile
@@ -1152,7 +1183,7 @@ fn user_flag_chooses_the_user() {
     dir.file("Dockerfile", APP);
     let run = dir.run(&["--user", "app", "Dockerfile"]);
     assert!(run.stdout.contains(
-        "\n  help: the user was chosen with `--user`; it must exist in the image\n  fix: add `USER app` after the last build step\n"
+        "\n  help: the user was chosen with `--user`; it must exist in the image; no path the app writes at run time was found (`VOLUME`, `RUN mkdir`, data paths in ENV): if it writes one, give it to the user\n  fix: add `USER app` after the last build step\n"
     ));
 }
 
@@ -1195,7 +1226,10 @@ fn all_images_checks_images_without_node() {
         "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCMD [\"node\", \"x.js\"]\n",
     );
     let without = dir.run(&[]);
-    assert_eq!((without.code, without.stdout.as_str()), (0, ""));
+    assert_eq!(
+        (without.code, without.stdout.as_str()),
+        (0, "no findings in 3 files\n")
+    );
     let with = dir.run(&["--all-images"]);
     assert_eq!(with.code, 1);
     assert_eq!(
@@ -1293,6 +1327,14 @@ fn pragmas_suppress_root_user() {
             format!("# hadolint ignore=DL3008,DL3002\nFROM node:22\n{tail}"),
         ),
         (
+            "hadolint followed by a comment",
+            format!("# hadolint ignore=DL3002 # binds port 80 as root\nFROM node:22\n{tail}"),
+        ),
+        (
+            "unroot followed by a comment",
+            format!("# unroot ignore=root-user # legacy image\nFROM node:22\n{tail}"),
+        ),
+        (
             "hadolint global",
             format!("FROM node:22\n# hadolint global ignore=DL3002\n{tail}"),
         ),
@@ -1319,7 +1361,7 @@ fn pragmas_suppress_root_user() {
         let run = dir.run(&["-w", "Dockerfile"]);
         assert_eq!(
             (run.code, run.stdout.as_str(), run.stderr.as_str()),
-            (0, "", ""),
+            (0, "no findings in 1 file\n", ""),
             "{case}"
         );
         assert_eq!(&dir.read("Dockerfile"), source, "{case}");
@@ -1394,9 +1436,10 @@ fn file_without_final_newline_stays_without_one() {
         written_with(&[], "FROM node:22\nRUN npm ci\nCMD [\"node\", \"x\"]"),
         "FROM node:22\nRUN npm ci\nUSER node\nCMD [\"node\", \"x\"]"
     );
+    // The last build step ends the file (the CMD is the parent stage's).
     assert_eq!(
-        written_with(&[], "FROM node:22\nRUN npm ci"),
-        "FROM node:22\nRUN npm ci\nUSER node"
+        written_with(&[], "FROM node:22 AS app\nCMD node x\nFROM app\nRUN npm ci"),
+        "FROM node:22 AS app\nCMD node x\nFROM app\nRUN npm ci\nUSER node"
     );
 }
 
@@ -1502,7 +1545,11 @@ fn help_lists_exactly_the_implemented_options() {
             "--interactive",
             "--unsafe-fixes",
             "--stdin-filename",
+            "--add-ignore",
             "--exit-zero",
+            "--exit-non-zero-on-fix",
+            "--config",
+            "--isolated",
             "--explain",
             "--list-rules",
             "--select",
@@ -1514,8 +1561,14 @@ fn help_lists_exactly_the_implemented_options() {
             "--port-map",
             "--pin",
             "--registry",
+            "--timeout",
             "--node-release-table",
             "--format",
+            "-o",
+            "--output-file",
+            "--statistics",
+            "-q",
+            "--quiet",
             "--color",
             "--branch",
             "--base",
@@ -1526,7 +1579,6 @@ fn help_lists_exactly_the_implemented_options() {
             "--forge",
             "--api-url",
             "--token-host",
-            "--timeout",
             "--dry-run",
             "--completions",
             "--man",
@@ -1559,8 +1611,8 @@ fn unknown_flag_or_value_is_a_usage_error() {
     dir.file("Dockerfile", APP);
     for (args, message) in [
         (
-            &["--fix", "Dockerfile"][..],
-            "error: unexpected argument '--fix' found",
+            &["--autofix", "Dockerfile"][..],
+            "error: unexpected argument '--autofix' found",
         ),
         (
             &["--format", "xml"],
@@ -1674,7 +1726,12 @@ fn file_of_exactly_4_mib_is_accepted() {
     contents.push('\n');
     assert_eq!(contents.len(), unroot::syntax::MAX_FILE_SIZE);
     let path = dir.file("Dockerfile", contents);
-    unroot().arg(&path).assert().success().stdout("").stderr("");
+    unroot()
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout("no findings in 1 file\n")
+        .stderr("");
 }
 
 #[test]
@@ -1687,7 +1744,7 @@ fn only_the_invalid_file_of_several_is_reported() {
         .args([&good1, &bad, &good2])
         .assert()
         .code(2)
-        .stdout("")
+        .stdout("no findings in 2 files\n")
         .stderr(format!("{}:2: unterminated heredoc\n", bad.display()));
 }
 

@@ -135,7 +135,7 @@ fn write_with_unsafe_fixes_moves_the_port() {
     assert_eq!(
         run.stdout,
         format!(
-            "{PORT_80_FINDING}  fix: move port `80` to `8080` and set `ENV PORT=8080`
+            "{PORT_80_FINDING}  fixed: move port `80` to `8080` and set `ENV PORT=8080`
 1 finding in 1 file, 1 fixed, 0 remaining
 "
         )
@@ -143,7 +143,10 @@ fn write_with_unsafe_fixes_moves_the_port() {
     assert_eq!(dir.read("Dockerfile"), PORT_80_FIXED);
     // A second run finds nothing.
     let again = dir.run(&["--write", "--unsafe-fixes", "Dockerfile"]);
-    assert_eq!((again.code, again.stdout.as_str()), (0, ""));
+    assert_eq!(
+        (again.code, again.stdout.as_str()),
+        (0, "no findings in 1 file\n")
+    );
     assert_eq!(dir.read("Dockerfile"), PORT_80_FIXED);
 }
 

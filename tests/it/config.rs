@@ -8,6 +8,9 @@ use assert_cmd::Command;
 use tempfile::TempDir;
 
 const APP: &str = "FROM node:lts\nRUN npm ci\nEXPOSE 80\nCMD [\"node\", \"x\"]\n";
+/// APP without its privileged port: the USER fix is safe (with port 80 and no safe move of
+/// it, the USER fix is unsafe too, see `--explain root-user`).
+const APP_NO_PORT: &str = "FROM node:lts\nRUN npm ci\nCMD [\"node\", \"x\"]\n";
 
 struct Repo {
     tmp: TempDir,
@@ -56,8 +59,13 @@ impl Repo {
 
     /// `--write` on `Dockerfile` with `config` as `unroot.toml`; the fixed file.
     fn fixed(&self, config: &str, args: &[&str]) -> String {
+        self.fixed_from(APP, config, args)
+    }
+
+    /// [`Repo::fixed`] of `dockerfile`.
+    fn fixed_from(&self, dockerfile: &str, config: &str, args: &[&str]) -> String {
         self.write("unroot.toml", config);
-        self.write("Dockerfile", APP);
+        self.write("Dockerfile", dockerfile);
         let mut all = vec!["--write", "Dockerfile"];
         all.extend_from_slice(args);
         let (code, _, stderr) = self.run(&all);
@@ -87,10 +95,10 @@ macro_rules! snapshot {
 fn flags_win_over_the_file() {
     let repo = Repo::new();
     let config = "pin = \"major\"\nuser = \"app\"\n";
-    let from_file = repo.fixed(config, &[]);
+    let from_file = repo.fixed_from(APP_NO_PORT, config, &[]);
     assert!(from_file.starts_with("FROM node:26\n"), "{from_file}");
     assert!(from_file.contains("USER app\n"), "{from_file}");
-    let from_flags = repo.fixed(config, &["--pin", "minor", "--user", "web"]);
+    let from_flags = repo.fixed_from(APP_NO_PORT, config, &["--pin", "minor", "--user", "web"]);
     assert!(from_flags.starts_with("FROM node:26.7\n"), "{from_flags}");
     assert!(from_flags.contains("USER web\n"), "{from_flags}");
     // A list flag replaces the file's list.
@@ -131,9 +139,11 @@ fn unsafe_fixes_and_port_map() {
 #[test]
 fn user_and_numeric_user() {
     let repo = Repo::new();
-    assert!(repo.fixed("user = \"app\"\n", &[]).contains("USER app\n"));
     assert!(repo
-        .fixed("numeric-user = true\n", &[])
+        .fixed_from(APP_NO_PORT, "user = \"app\"\n", &[])
+        .contains("USER app\n"));
+    assert!(repo
+        .fixed_from(APP_NO_PORT, "numeric-user = true\n", &[])
         .contains("USER 1000:1000\n"));
 }
 
@@ -146,9 +156,11 @@ fn pin_values_and_none() {
     assert!(repo
         .fixed("pin = \"minor\"\n", &[])
         .starts_with("FROM node:26.7\n"));
-    let floating = repo.fixed("pin = \"none\"\n", &[]);
+    let floating = repo.fixed_from(APP_NO_PORT, "pin = \"none\"\n", &[]);
     assert!(floating.starts_with("FROM node:lts\n"), "{floating}");
     assert!(floating.contains("USER node\n"), "{floating}");
+    let floating = repo.fixed("pin = \"none\"\n", &[]);
+    assert!(floating.starts_with("FROM node:lts\n"), "{floating}");
     let (code, _, stderr) = repo.run(&["Dockerfile"]);
     assert_eq!(code, 1, "{stderr}");
     // The flag wins: `--pin exact` pins again.
@@ -346,10 +358,10 @@ fn each_file_uses_the_nearest_configuration_above_it() {
     let repo = Repo::new();
     repo.write("unroot.toml", "pin = \"major\"\nuser = \"web\"\n");
     repo.write("svc/unroot.toml", "pin = \"minor\"\n");
-    repo.write("Dockerfile", APP);
-    repo.write("svc/Dockerfile", APP);
-    repo.write("svc/deep/er/Dockerfile", APP);
-    repo.write("other/Dockerfile", APP);
+    repo.write("Dockerfile", APP_NO_PORT);
+    repo.write("svc/Dockerfile", APP_NO_PORT);
+    repo.write("svc/deep/er/Dockerfile", APP_NO_PORT);
+    repo.write("other/Dockerfile", APP_NO_PORT);
     let (code, _, stderr) = repo.run(&["--write"]);
     assert!(code < 2, "{stderr}");
     for (path, pinned, user) in [
@@ -371,8 +383,8 @@ fn each_file_uses_the_nearest_configuration_above_it() {
     assert!(repo.read("svc/Dockerfile").starts_with("FROM node:26.7\n"));
     assert!(repo.read("Dockerfile").starts_with("FROM node:26\n"));
     // Flags win over every file's configuration.
-    repo.write("Dockerfile", APP);
-    repo.write("svc/Dockerfile", APP);
+    repo.write("Dockerfile", APP_NO_PORT);
+    repo.write("svc/Dockerfile", APP_NO_PORT);
     let (code, _, stderr) = repo.run(&["--write", "--pin", "exact", "--user", "app"]);
     assert!(code < 2, "{stderr}");
     for path in ["Dockerfile", "svc/Dockerfile"] {
@@ -397,10 +409,14 @@ fn rule_selection_and_unsafe_fixes_are_per_file() {
     );
     assert_eq!(reported(&stdout, "floating-tag"), ["ports/Dockerfile"]);
     assert_eq!(reported(&stdout, "privileged-port"), ["ports/Dockerfile"]);
-    // The summary counts each file's fixes at its own threshold: the port is fixable in
-    // `ports/` (unsafe-fixes = true), so nothing is left "with --unsafe-fixes".
+    // The summary counts each file's fixes at its own threshold: the port and the USER are
+    // fixable in `ports/` (unsafe-fixes = true); at the root, where privileged-port is not
+    // selected, nothing moves port 80, so its USER fix is unsafe: the one left.
     let summary = stdout.lines().last().unwrap_or_default();
-    assert!(!summary.contains("more with --unsafe-fixes"), "{summary}");
+    assert_eq!(
+        summary,
+        "4 findings in 2 files, 3 fixable (1 more with --unsafe-fixes); run with --write to apply"
+    );
     let (code, _, stderr) = repo.run(&["--write"]);
     assert!(code < 2, "{stderr}");
     assert!(repo.read("ports/Dockerfile").contains("EXPOSE 8080\n"));
@@ -548,12 +564,13 @@ fn one_repository_gets_one_branch_even_with_several_configurations() {
     // The report does not count the refused repository's fixes as made.
     assert!(!stdout.contains("  fix: "), "{stdout}");
     assert!(
-        stdout.contains("  fix not applied: add `USER node`"),
+        stdout.contains("  fix not applied: pin `node:26`"),
         "{stdout}"
     );
+    // The USER fixes wait for the (unsafe) port moves: 4 more with --unsafe-fixes.
     assert!(
         stdout.ends_with(
-            "6 findings in 2 files, 0 fixed, 6 remaining (2 more with --unsafe-fixes)\n"
+            "6 findings in 2 files, 0 fixed, 6 remaining (4 more with --unsafe-fixes)\n"
         ),
         "{stdout}"
     );
@@ -571,7 +588,7 @@ fn one_repository_gets_one_branch_even_with_several_configurations() {
     assert!(findings < branch, "{stdout}");
     assert!(
         stdout.ends_with(
-            "6 findings in 2 files, 4 fixed, 2 remaining (2 more with --unsafe-fixes)\n"
+            "6 findings in 2 files, 2 fixed, 4 remaining (4 more with --unsafe-fixes)\n"
         ),
         "{stdout}"
     );
@@ -583,9 +600,14 @@ fn no_flags_turn_off_the_booleans_of_the_file() {
     let config = "unsafe-fixes = true\nnumeric-user = true\nall-images = true\n";
     let fixed = repo.fixed(config, &[]);
     assert!(fixed.contains("EXPOSE 8080\n") && fixed.contains("USER 1000:1000\n"));
-    let fixed = repo.fixed(config, &["--no-unsafe-fixes", "--no-numeric-user"]);
-    assert!(fixed.contains("EXPOSE 80\n"), "{fixed}");
+    let fixed = repo.fixed(config, &["--no-numeric-user"]);
     assert!(fixed.contains("USER node\n"), "{fixed}");
+    // Without unsafe fixes port 80 stays, and so does root: a non-root app cannot bind it.
+    let fixed = repo.fixed(config, &["--no-unsafe-fixes"]);
+    assert!(
+        fixed.contains("EXPOSE 80\n") && !fixed.contains("USER"),
+        "{fixed}"
+    );
     // The last of `--x` and `--no-x` wins, as in ruff.
     let fixed = repo.fixed(config, &["--no-unsafe-fixes", "--unsafe-fixes"]);
     assert!(fixed.contains("EXPOSE 8080\n"), "{fixed}");

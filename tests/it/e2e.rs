@@ -8,8 +8,12 @@
 //!
 //! ```toml
 //! child = "child.Dockerfile"  # optional: build Dockerfile with this file's steps on top
+//! target = "release"          # optional: build this stage (`--target`), as the repository does
 //! [before]                    # the original, as Docker runs it
 //! ports = [80]                # each answers HTTP 200; so must every exposed or listening port
+//! fails_with = ["unable to find user"]  # optional: the original must fail, saying this (the
+//!                             # bug unroot fixes, e.g. `USER 1000  # node`); then `ports` is
+//!                             # what the fixed image answers on
 //! [write]                     # after `unroot --write`
 //! changed = true              # unroot changes the file (the default); false: leaves it alone
 //! ports = [8080]
@@ -51,6 +55,7 @@ const MIN_FIXTURES: usize = 12;
 #[serde(deny_unknown_fields)]
 struct Expect {
     child: Option<String>,
+    target: Option<String>,
     before: Before,
     write: After,
     #[serde(rename = "unsafe-fixes")]
@@ -61,6 +66,8 @@ struct Expect {
 #[serde(deny_unknown_fields)]
 struct Before {
     ports: Vec<u16>,
+    #[serde(default)]
+    fails_with: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +117,14 @@ fn fixtures() -> Vec<Fixture> {
         assert!(
             !expect.before.ports.is_empty(),
             "{name}: before.ports is empty"
+        );
+        assert!(
+            expect
+                .before
+                .fails_with
+                .iter()
+                .all(|s| !s.trim().is_empty()),
+            "{name}: before.fails_with: an empty text matches anything"
         );
         if let Some(child) = &expect.child {
             assert!(dir.join(child).is_file(), "{name}: {child} is missing");
@@ -189,7 +204,7 @@ fn transient(result: &Value) -> bool {
 
 /// Builds and runs `dockerfile` with `context`; the JSON line (retried once on a harness
 /// failure).
-fn run_image(dockerfile: &Path, context: &Path, strict: bool) -> Value {
+fn run_image(dockerfile: &Path, context: &Path, target: Option<&str>, strict: bool) -> Value {
     let once = || {
         let mut command = Command::new("bash");
         command
@@ -200,6 +215,9 @@ fn run_image(dockerfile: &Path, context: &Path, strict: bool) -> Value {
             .arg("--no-on-demand");
         if strict {
             command.args(["--port-mode", "strict"]);
+        }
+        if let Some(target) = target {
+            command.args(["--target", target]);
         }
         let output = command.output().expect("run run-image.sh");
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -419,6 +437,7 @@ struct Outcome {
 fn run_fixture(fixture: &Fixture) -> Outcome {
     let name = &fixture.name;
     let child = fixture.expect.child.as_deref();
+    let target = fixture.expect.target.as_deref();
     let mut outcome = Outcome {
         summary: Vec::new(),
         problems: Vec::new(),
@@ -431,12 +450,31 @@ fn run_fixture(fixture: &Fixture) -> Outcome {
     let work = tmp.path().join("before");
     copy_dir(&fixture.dir, &work);
     let original = fs::read_to_string(work.join("Dockerfile")).unwrap();
-    let result = run_image(&buildable(&work, child), &work, false);
+    let result = run_image(&buildable(&work, child), &work, target, false);
     outcome
         .summary
         .push(format!("{name:20} before        {}", describe(&result)));
     let broken = failures(&result, &fixture.expect.before.ports, None, false);
-    if !broken.is_empty() {
+    let fails_with = &fixture.expect.before.fails_with;
+    if !fails_with.is_empty() {
+        let evidence = evidence(&result);
+        let missing: Vec<&String> = fails_with
+            .iter()
+            .filter(|s| !evidence.contains(s.as_str()))
+            .collect();
+        if broken.is_empty() || !missing.is_empty() {
+            outcome.problems.push(format!(
+                "{name}: the original should fail with {fails_with:?} but {}; output: {}",
+                if broken.is_empty() {
+                    "works".to_string()
+                } else {
+                    format!("fails without {missing:?}: {}", broken.join("; "))
+                },
+                excerpt(&evidence, &[])
+            ));
+            return outcome;
+        }
+    } else if !broken.is_empty() {
         outcome.problems.push(format!(
             "{name}: the original does not work (a broken fixture): {}; output: {}",
             broken.join("; "),
@@ -474,7 +512,8 @@ fn run_fixture(fixture: &Fixture) -> Outcome {
             .filter(|(text, _)| *text == fixed)
             .map(|(_, result)| result.clone());
         let same = reused.is_some();
-        let result = reused.unwrap_or_else(|| run_image(&buildable(&work, child), &work, true));
+        let result =
+            reused.unwrap_or_else(|| run_image(&buildable(&work, child), &work, target, true));
         previous = Some((fixed.clone(), result.clone()));
         let mut found = Vec::new();
         if changed != after.changed {

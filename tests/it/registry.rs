@@ -674,3 +674,30 @@ fn a_page_that_is_not_a_manifest_is_no_digest() {
         }
     }
 }
+
+/// G2: a registry that accepts the connection and never answers fails the lookup after
+/// `--timeout` seconds (20 without it), and nothing is written.
+#[test]
+fn a_registry_that_never_answers_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("bound"));
+    // Accepts and holds every connection, answering nothing.
+    thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().collect();
+        drop(held);
+    });
+    let source = "FROM node:lts-alpine\n";
+    let (dir, paths) = tree(&[("Dockerfile", source)]);
+    let run = pin_digest(
+        dir.path(),
+        &url,
+        &["--write", "--timeout", "1", "Dockerfile"],
+    );
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no answer within 1 s; --timeout SECONDS sets the limit"),
+        "{stderr}"
+    );
+    assert_eq!(read(&paths[0]), source);
+}

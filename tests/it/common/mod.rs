@@ -152,7 +152,10 @@ pub fn unroot() -> Command {
         .env("UNROOT_TODAY", TODAY)
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR")
-        .env_remove("CLICOLOR_FORCE");
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("UNROOT_FORMAT")
+        .env_remove("UNROOT_OUTPUT_FILE")
+        .env_remove("UNROOT_CONFIG");
     command
 }
 

@@ -1,0 +1,312 @@
+//! Reads what the rules need from around a Dockerfile, before they run: the scripts its
+//! ENTRYPOINT/CMD run (from the build context) and the stage names the repository builds as
+//! targets. The rules get it as data ([`Surroundings`]); no rule does I/O.
+//!
+//! The build context is the Dockerfile's directory, then the repository root (where
+//! `docker build -f path/Dockerfile .` runs); the repository root is the nearest directory
+//! above the Dockerfile holding `.git`, else the Dockerfile's directory. Every file is read
+//! only when it is a regular file inside its root after symbolic links are resolved, and at
+//! most [`FILE_LIMIT`] bytes of it.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use super::LintOptions;
+
+use crate::analysis::entrypoint::script_requests;
+use crate::analysis::surroundings::{Script, Surroundings, Target};
+use crate::analysis::Analysis;
+use crate::fs::paths::absolute;
+use crate::syntax::Dockerfile;
+
+/// The most bytes read of any one file; a larger one is left unread.
+pub const FILE_LIMIT: u64 = 256 * 1024;
+
+/// The most files of one directory the target scan reads (workflows, scripts).
+const DIRECTORY_LIMIT: usize = 64;
+
+/// What the rules should know about the surroundings of the Dockerfile at `path`.
+pub fn read(path: &Path, file: &Dockerfile) -> Surroundings {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let path = absolute(&cwd, path);
+    let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let root = dir
+        .ancestors()
+        .find(|ancestor| ancestor.join(".git").exists())
+        .unwrap_or(&dir)
+        .to_path_buf();
+    let contexts: Vec<&Path> = if root == dir {
+        vec![&dir]
+    } else {
+        vec![&dir, &root]
+    };
+    Surroundings {
+        in_devcontainer: path
+            .components()
+            .any(|c| c == Component::Normal(".devcontainer".as_ref())),
+        file_name: path
+            .file_name()
+            .map(|name| name.to_string_lossy().to_ascii_lowercase()),
+        targets: repository_targets(&root, &dir),
+        scripts: entrypoint_scripts(file, &contexts),
+    }
+}
+
+/// `options` with the surroundings of the Dockerfile at `path` (parsed as `file`).
+pub fn with_surroundings(options: &LintOptions, path: &Path, file: &Dockerfile) -> LintOptions {
+    LintOptions {
+        surroundings: Arc::new(read(path, file)),
+        ..options.clone()
+    }
+}
+
+/// The scripts the stages' ENTRYPOINT/CMD run, read from the first context that has them.
+fn entrypoint_scripts(file: &Dockerfile, contexts: &[&Path]) -> Vec<Script> {
+    let analysis = Analysis::of(file);
+    let mut scripts: Vec<Script> = Vec::new();
+    for stage in &analysis.stages {
+        for request in script_requests(file, &analysis, stage) {
+            if scripts.iter().any(|s| s.image_path == request.image_path) {
+                continue;
+            }
+            let found = contexts.iter().find_map(|context| {
+                request.sources.iter().find_map(|source| {
+                    let text = read_inside(context, Path::new(source))?;
+                    Some(Script {
+                        image_path: request.image_path.clone(),
+                        source: source.clone(),
+                        text,
+                    })
+                })
+            });
+            scripts.extend(found);
+        }
+    }
+    scripts
+}
+
+/// The text of `relative` under `root`: only a regular file that is inside `root` once
+/// symbolic links are resolved, of at most [`FILE_LIMIT`] bytes, in UTF-8.
+pub fn read_inside(root: &Path, relative: &Path) -> Option<String> {
+    if relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
+    {
+        return None;
+    }
+    let root = root.canonicalize().ok()?;
+    let path = root.join(relative).canonicalize().ok()?;
+    if !path.starts_with(&root) {
+        return None;
+    }
+    let metadata = fs::metadata(&path).ok()?;
+    if !metadata.is_file() || metadata.len() > FILE_LIMIT {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    fs::File::open(&path)
+        .ok()?
+        .take(FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    if bytes.len() as u64 > FILE_LIMIT {
+        return None;
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// The files the target scan reads: known build files at the repository root and in the
+/// Dockerfile's directory, the CI workflows and shell scripts next to them.
+fn build_files(root: &Path, dir: &Path) -> Vec<PathBuf> {
+    const NAMES: &[&str] = &[
+        "Makefile",
+        "makefile",
+        "GNUmakefile",
+        "justfile",
+        "Justfile",
+        "Taskfile.yml",
+        "package.json",
+        "docker-bake.hcl",
+        "docker-bake.json",
+        "docker-bake.override.hcl",
+        ".gitlab-ci.yml",
+    ];
+    let mut files = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    if dir != root {
+        dirs.push(dir.to_path_buf());
+    }
+    for base in &dirs {
+        files.extend(NAMES.iter().map(|name| base.join(name)));
+        files.extend(listed(base, |name| {
+            let compose = (name.starts_with("docker-compose") || name.starts_with("compose"))
+                && (name.ends_with(".yml") || name.ends_with(".yaml"));
+            compose || name.ends_with(".sh") || name.ends_with(".mk")
+        }));
+        files.extend(listed(&base.join("scripts"), |name| name.ends_with(".sh")));
+    }
+    files.extend(listed(&root.join(".github/workflows"), |name| {
+        name.ends_with(".yml") || name.ends_with(".yaml")
+    }));
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// The files of `dir` (not below it) whose names `keep` accepts, sorted, at most
+/// [`DIRECTORY_LIMIT`].
+fn listed(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| keep(&entry.file_name().to_string_lossy()))
+        .map(|entry| entry.path())
+        .collect();
+    found.sort();
+    found.truncate(DIRECTORY_LIMIT);
+    found
+}
+
+/// The stage names the repository's build files build as targets.
+fn repository_targets(root: &Path, dir: &Path) -> Vec<Target> {
+    let mut targets: Vec<Target> = Vec::new();
+    for path in build_files(root, dir) {
+        let Ok(relative) = path.strip_prefix(root) else {
+            continue;
+        };
+        let Some(text) = read_inside(root, relative) else {
+            continue;
+        };
+        let origin = relative.to_string_lossy().replace('\\', "/");
+        for name in targets_in(&text) {
+            if !targets.iter().any(|t| t.name == name) {
+                targets.push(Target {
+                    name,
+                    origin: origin.clone(),
+                });
+            }
+        }
+    }
+    targets
+}
+
+/// The build targets a file names: `--target NAME` / `--target=NAME` anywhere (shell, CI,
+/// Makefiles, package.json scripts), `target: NAME` (a compose file's `build.target`, the
+/// `target` input of docker/build-push-action), `target = "NAME"` (bake HCL) and
+/// `"target": "NAME"` (bake JSON). A line scan, no YAML or HCL parser: one function to
+/// replace when unroot reads compose files properly.
+pub fn targets_in(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut push = |raw: &str| {
+        let name = raw
+            .trim()
+            .trim_matches(['"', '\'', ',', '\\'])
+            .to_ascii_lowercase();
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if valid && !found.contains(&name) {
+            found.push(name);
+        }
+    };
+    for line in text.lines() {
+        let code = line.trim_start();
+        if code.starts_with('#') || code.starts_with("//") {
+            continue;
+        }
+        let mut rest = code;
+        while let Some(at) = rest.find("--target") {
+            let after = &rest[at + "--target".len()..];
+            let value = if let Some(value) = after.strip_prefix('=') {
+                Some(value)
+            } else if after.starts_with([' ', '\t']) {
+                Some(after.trim_start())
+            } else {
+                None
+            };
+            if let Some(value) = value {
+                let end = value
+                    .find(|c: char| c.is_whitespace() || c == ';' || c == '&' || c == '|')
+                    .unwrap_or(value.len());
+                push(&value[..end]);
+            }
+            rest = after;
+        }
+        let key_value = code.trim_start_matches(['-', ' ']);
+        let quoted_key = key_value.strip_prefix("\"target\"");
+        let value = key_value
+            .strip_prefix("target:")
+            .or_else(|| quoted_key.and_then(|rest| rest.trim_start().strip_prefix(':')))
+            .or_else(|| {
+                key_value
+                    .strip_prefix("target")
+                    .and_then(|rest| rest.trim_start().strip_prefix('='))
+                    .filter(|rest| rest.trim_start().starts_with('"'))
+            });
+        if let Some(value) = value {
+            let value = value.split(" #").next().unwrap_or(value).trim();
+            push(value);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_targets_in_build_files() {
+        assert_eq!(
+            targets_in("build:\n\tdocker build --target release -t app .\n\tdocker build --target=api-prod .\n"),
+            vec!["release", "api-prod"]
+        );
+        assert_eq!(
+            targets_in("services:\n  web:\n    build:\n      context: .\n      target: \"runner\"  # prod\n"),
+            vec!["runner"]
+        );
+        assert_eq!(
+            targets_in("target \"default\" {\n  target = \"release\"\n}\n"),
+            vec!["release"]
+        );
+        assert_eq!(targets_in("  \"target\": \"server\",\n"), vec!["server"]);
+        // Unresolved values and comments are not targets.
+        assert_eq!(
+            targets_in("  target: ${{ matrix.target }}\n# docker build --target old .\n"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn reads_only_regular_files_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ctx");
+        fs::create_dir_all(root.join("sub")).unwrap();
+        fs::write(root.join("sub/entry.sh"), "exec gosu node \"$@\"\n").unwrap();
+        fs::write(dir.path().join("secret"), "outside").unwrap();
+        assert_eq!(
+            read_inside(&root, Path::new("sub/entry.sh")).as_deref(),
+            Some("exec gosu node \"$@\"\n")
+        );
+        assert_eq!(read_inside(&root, Path::new("../secret")), None);
+        assert_eq!(read_inside(&root, Path::new("sub")), None);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("secret"), root.join("link")).unwrap();
+            assert_eq!(read_inside(&root, Path::new("link")), None);
+            std::os::unix::fs::symlink(root.join("sub/entry.sh"), root.join("inner")).unwrap();
+            assert!(read_inside(&root, Path::new("inner")).is_some());
+        }
+        fs::write(root.join("big"), vec![b'a'; FILE_LIMIT as usize + 1]).unwrap();
+        assert_eq!(read_inside(&root, Path::new("big")), None);
+    }
+}
