@@ -16,6 +16,7 @@
 
 pub(crate) mod analysis;
 pub mod cli;
+pub(crate) mod deploy;
 pub mod edit;
 pub(crate) mod fs;
 pub(crate) mod git;
@@ -26,6 +27,7 @@ pub mod server;
 pub mod settings;
 pub(crate) mod sources;
 pub mod syntax;
+pub(crate) mod yaml;
 
 pub use analysis::{Analysis, ImageRef};
 pub use fs::discover::is_dockerfile_name;

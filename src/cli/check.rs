@@ -13,10 +13,12 @@ use super::args::{Args, Format};
 use super::Status;
 use rayon::prelude::*;
 
-use crate::fs::discover::{discover_excluding, Input};
+use crate::fs::discover::{discover_with_yaml, is_yaml_name, Input};
 use crate::fs::write::write_atomic;
 use crate::git;
-use crate::linter::{check_file, with_ignore_pragmas, write_fixed, Checked, Error, FileReport};
+use crate::linter::{
+    check_file, with_ignore_pragmas, write_fixed, Checked, Error, FileReport, Project,
+};
 use crate::output::gitlab::GitlabReport;
 use crate::output::json::JsonArray;
 use crate::output::progress::Progress;
@@ -42,7 +44,8 @@ pub struct Batch<'a> {
 /// Checks (and with `--write` fixes, with `--branch` commits) every file under the paths.
 pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Status {
     let args = batch.args;
-    let (inputs, missing) = discover_excluding(batch.paths, &|file| batch.resolver.excluded(file));
+    let (inputs, walked_yaml, missing) =
+        discover_with_yaml(batch.paths, &|file| batch.resolver.excluded(file));
     // Walking the default `.` shows paths as ripgrep does, without the `./`.
     let defaulted = args.paths.is_empty();
     let mut status = Status::Clean;
@@ -63,6 +66,24 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         Input::File(path) => Some(path),
         Input::Stdin => None,
     });
+    // YAML named on the command line or found by the walk: deployment file candidates.
+    let (named_yaml, files): (Vec<PathBuf>, Vec<PathBuf>) = files.partition(|path| {
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(is_yaml_name)
+    });
+    let yaml: Vec<PathBuf> = named_yaml
+        .into_iter()
+        .chain(
+            walked_yaml
+                .into_iter()
+                .map(|path| match path.strip_prefix(".") {
+                    Ok(relative) if defaulted => relative.to_path_buf(),
+                    _ => path,
+                }),
+        )
+        .collect();
+    let files = files.into_iter();
     let mut config_errors = Vec::new();
     let files: Vec<(PathBuf, Arc<Settings>)> = files
         .filter_map(|path| match batch.resolver.for_file(&path) {
@@ -73,6 +94,13 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
                 }
                 None
             }
+        })
+        .collect();
+    let yaml: Vec<(PathBuf, Arc<Settings>)> = yaml
+        .into_iter()
+        .filter_map(|path| {
+            let settings = batch.resolver.for_file(&path).ok()?;
+            Some((path, settings))
         })
         .collect();
     if !config_errors.is_empty() {
@@ -97,9 +125,22 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         Action::Show
     };
     let show_unsafe = action == Action::Show && args.format == Format::Text;
-    let progress = Progress::new(files.len(), batch.progress_allowed && !args.quiet);
+    // The repository step: deployment files linked to the Dockerfiles that build their
+    // images, checked together ahead of the stream (none: the stream is as before).
+    let project = (!yaml.is_empty()).then(|| Project::load(&yaml, &files));
+    let mut checked_files = files.clone();
+    if let Some(project) = &project {
+        project.prepare(&files, show_unsafe);
+        checked_files.extend(project.paths());
+        checked_files.sort_by(|a, b| a.0.cmp(&b.0));
+        checked_files.dedup_by(|a, b| a.0 == b.0);
+    }
+    let progress = Progress::new(checked_files.len(), batch.progress_allowed && !args.quiet);
     let check = |(path, settings): &(PathBuf, Arc<Settings>)| {
-        let checked = check_file(path, &settings.lint, settings.threshold, show_unsafe);
+        let checked = match project.as_ref().and_then(|p| p.take(path)) {
+            Some(ready) => ready,
+            None => check_file(path, &settings.lint, settings.threshold, show_unsafe),
+        };
         progress.inc();
         checked
     };
@@ -141,13 +182,13 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         // Every file is checked before any is written: a `--pin digest` lookup that fails in
         // one file stops the writing of all of them, so a run never pins half a repository.
         // This mode holds every file until the lookups are done.
-        let checked: Vec<Result<Checked, Error>> = files.par_iter().map(check).collect();
+        let checked: Vec<Result<Checked, Error>> = checked_files.par_iter().map(check).collect();
         let failed = checked
             .iter()
             .flatten()
             .any(|file| !file.lookup_failures.is_empty());
         let action = if failed { Action::Show } else { action };
-        for (result, (path, _)) in checked.into_iter().zip(&files) {
+        for (result, (path, _)) in checked.into_iter().zip(&checked_files) {
             let result = if failed {
                 result
             } else {
@@ -158,7 +199,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     } else {
         let write = args.write;
         for_each_in_order(
-            &files,
+            &checked_files,
             |file| match check(file) {
                 Ok(checked) if write => Ok(write_fixed(&file.0, checked)),
                 other => other,
@@ -181,6 +222,21 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     let mut git_ok = true;
     if let Some(git) = batch.git.filter(|_| !lookup_failed) {
         let text = args.format == Format::Text;
+        // A port move that edits deployment files is committed whole or not at all, and
+        // `--branch` does not commit deployment files yet: such a Dockerfile is left out.
+        let held = project.as_ref().map(Project::carrying).unwrap_or_default();
+        for path in &held {
+            let _ = writeln!(
+                stderr,
+                "{}: not committed: its port move edits deployment files, which --branch does not commit yet; use --write",
+                path.display()
+            );
+        }
+        let files: Vec<(PathBuf, Arc<Settings>)> = files
+            .iter()
+            .filter(|(path, _)| !held.contains(path))
+            .cloned()
+            .collect();
         let outcome = git::run(&git, &files, text, &mut git_lines, stderr);
         git_ok = outcome.ok;
         let committed: std::collections::HashSet<String> = outcome

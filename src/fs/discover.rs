@@ -44,10 +44,22 @@ fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<(PathBuf, std::io::Error)>) {
 
 /// [`discover`], leaving out the files a directory walk finds that `excluded` says to skip
 /// (the configuration's `exclude`). Files named on the command line are always checked.
-pub fn discover_excluding(
+#[cfg(test)]
+fn discover_excluding(
     paths: &[PathBuf],
     excluded: &(dyn Fn(&Path) -> bool + Sync),
 ) -> (Vec<Input>, Vec<(PathBuf, std::io::Error)>) {
+    let (inputs, _, errors) = discover_with_yaml(paths, excluded);
+    (inputs, errors)
+}
+
+/// [`discover_excluding`], and the `*.yaml`/`*.yml` files the directory walks find (sorted;
+/// the linter's repository step reads those that deploy something).
+pub fn discover_with_yaml(
+    paths: &[PathBuf],
+    excluded: &(dyn Fn(&Path) -> bool + Sync),
+) -> (Vec<Input>, Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>) {
+    let mut yaml = Vec::new();
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -57,9 +69,12 @@ pub fn discover_excluding(
         }
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
-                let (mut found, unreadable) = walk(path);
+                let (mut found, mut found_yaml, unreadable) = walk(path);
                 errors.extend(unreadable);
                 found.retain(|file| !excluded(file));
+                found_yaml.retain(|file| !excluded(file));
+                found_yaml.sort();
+                yaml.extend(found_yaml);
                 found.sort();
                 inputs.extend(found.into_iter().map(Input::File));
             }
@@ -74,7 +89,7 @@ pub fn discover_excluding(
         let mut seen = std::collections::HashSet::new();
         inputs.retain(|input| seen.insert(identity(input)));
     }
-    (inputs, errors)
+    (inputs, yaml, errors)
 }
 
 /// The file an input names: its directory resolved (`.`, `..`, symlinks), its own name
@@ -97,9 +112,12 @@ fn identity(input: &Input) -> Input {
     Input::File(resolved.unwrap_or_else(|| path.clone()))
 }
 
-/// The Dockerfiles below `root`, and the directories (or files) that could not be read.
-fn walk(root: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>) {
+/// The Dockerfiles below `root`, its YAML files, and the directories (or files) that could
+/// not be read.
+type Walked = (Vec<PathBuf>, Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>);
+fn walk(root: &Path) -> Walked {
     let found = Mutex::new(Vec::new());
+    let yaml = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     WalkBuilder::new(root)
         .follow_links(false)
@@ -120,13 +138,26 @@ fn walk(root: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>) {
                     if let Ok(mut found) = found.lock() {
                         found.push(entry.into_path());
                     }
+                } else if is_file && entry.file_name().to_str().is_some_and(is_yaml_name) {
+                    if let Ok(mut yaml) = yaml.lock() {
+                        yaml.push(entry.into_path());
+                    }
                 }
                 WalkState::Continue
             })
         });
     let mut errors = errors.into_inner().unwrap_or_default();
     errors.sort_by(|a, b| a.0.cmp(&b.0));
-    (found.into_inner().unwrap_or_default(), errors)
+    (
+        found.into_inner().unwrap_or_default(),
+        yaml.into_inner().unwrap_or_default(),
+        errors,
+    )
+}
+
+/// `*.yaml` and `*.yml`: deployment file candidates.
+pub fn is_yaml_name(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml")
 }
 
 /// A walk error as the path it is about and the I/O error.

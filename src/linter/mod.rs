@@ -6,6 +6,7 @@ mod check;
 mod digests;
 mod error;
 mod ignore;
+mod project;
 mod report;
 pub mod surroundings;
 mod untouched;
@@ -13,6 +14,7 @@ mod untouched;
 pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, Checked};
 pub use error::Error;
 pub use ignore::with_ignore_pragmas;
+pub use project::{FileSettings, Project};
 pub use report::FileReport;
 pub use untouched::{is_template_name, Untouched};
 

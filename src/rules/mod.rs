@@ -1,5 +1,6 @@
 //! The rules: a registry, the findings they produce, and how they are selected.
 
+pub mod deployment;
 mod helpers;
 pub mod suppress;
 
@@ -169,6 +170,7 @@ register_rules! {
     privileged_port::PRIVILEGED_PORT,
     floating_tag::FLOATING_TAG,
     end_of_life::END_OF_LIFE,
+    deploy_user::DEPLOY_USER,
 }
 
 pub fn find_rule(name: &str) -> Option<&'static Rule> {
@@ -194,6 +196,9 @@ pub struct RuleOptions {
     pub releases: Option<std::sync::Arc<crate::sources::releases::ReleaseTable>>,
     /// `--pin digest`: resolves pinned tags to their manifest-list digests.
     pub digests: Option<Digests>,
+    /// What the repository's deployment files say about this Dockerfile's image (set per
+    /// file by the linter's repository step; `privileged-port` reads it).
+    pub deployment: Option<std::sync::Arc<crate::deploy::DeploymentFacts>>,
 }
 
 /// Looks up the digest of `image:tag` in its registry (`sha256:…`); the error is the

@@ -79,6 +79,19 @@ declare_rule! {
     ///   images that are not Node (checked with `--all-images`, e.g. nginx) do not read it.
     /// - A range (`EXPOSE 80-90`) is shifted as a whole (`8080-8090`) when every port of
     ///   the new range is free; otherwise it is reported without a fix.
+    /// - Deployment files: when Compose files or Kubernetes manifests of the walked tree run the image (a
+    ///   Compose `build:` of this Dockerfile, or a Kubernetes `image:` that a Compose service
+    ///   builds from it), the move is carried into them: the container side of Compose `ports`
+    ///   (`"5001:80"` → `"5001:8080"`, long syntax `target:`), `expose`, `PORT` in
+    ///   `environment`, healthcheck URLs, other services' `http://<service>:80`; Kubernetes
+    ///   `containerPort`, probe ports, `PORT` in `env`, and the numeric (or defaulted)
+    ///   `targetPort` of the Services that select the pods. Named ports follow by themselves; the
+    ///   published side stays. The move is safe only when every reference found is edited: a
+    ///   reference unroot cannot change (a port range or variable, a command argument, a Helm
+    ///   chart or Kustomize file, YAML that does not parse, an application file that names the
+    ///   port: `"port": 80`, `proxy_pass http://web:80`, a test calling `http://web/`) makes it
+    ///   unsafe, and the help lists each `file:line`. The edits in every file share the fix's
+    ///   applicability, so they are made together or not at all.
     ///
     /// ## Options
     /// - `--port-map 80:3000,443:3443`: where each privileged port moves (instead of the
@@ -178,8 +191,45 @@ pub(crate) fn privileged_port(cx: &Context) -> Vec<Finding> {
         .collect();
     verify(cx, planned)
         .into_iter()
+        .map(|(spec, plan)| (spec, plan.map(|plan| carried(cx, spec, plan))))
         .map(|(spec, plan)| finding(&chain, spec, plan))
         .collect()
+}
+
+/// A move is safe only when every place the repository's deployment files name the port is
+/// moved with it ([`crate::rules::deployment`]); otherwise it is unsafe, and the help lists
+/// what needs a person.
+fn carried(cx: &Context, spec: PortSpec, mut plan: Plan) -> Plan {
+    let (PortSpec::Port(port), Some(facts)) = (spec, &cx.options.deployment) else {
+        return plan;
+    };
+    let Some(facts) = facts.port(port) else {
+        return plan;
+    };
+    let mut notes: Vec<String> = plan.note.take().into_iter().collect();
+    if !facts.carried.is_empty() {
+        notes.push(format!(
+            "the deployment files move with it: {}",
+            facts.carried.join(", ")
+        ));
+    }
+    if !facts.person.is_empty() {
+        plan.fix.applicability = Applicability::Unsafe;
+        notes.push(format!(
+            "the move is unsafe: unroot cannot change every reference to port `{port}`; these need a person: {}",
+            facts.person.join("; ")
+        ));
+    }
+    plan.note = (!notes.is_empty()).then(|| notes.join("; "));
+    plan
+}
+
+/// The port a fix of this rule moves and where to (from its title, which this file writes).
+pub fn moved_port(fix: &Fix) -> Option<(u16, u16)> {
+    let rest = fix.title.strip_prefix("move port `")?;
+    let (old, rest) = rest.split_once("` to `")?;
+    let (new, _) = rest.split_once('`')?;
+    Some((old.parse().ok()?, new.parse().ok()?))
 }
 
 /// What the final stage and the stages it is built from say about ports, gathered once.

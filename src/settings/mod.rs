@@ -76,6 +76,16 @@ pub struct Settings {
     pub threshold: Applicability,
 }
 
+impl crate::linter::FileSettings for Arc<Settings> {
+    fn lint_options(&self) -> &LintOptions {
+        &self.lint
+    }
+
+    fn fix_threshold(&self) -> Applicability {
+        self.threshold
+    }
+}
+
 /// A loaded configuration, or the message that says why it could not be.
 type Loaded = Result<Arc<Settings>, String>;
 
@@ -211,6 +221,7 @@ impl Resolver {
                 },
                 releases: self.releases.clone(),
                 digests: None,
+                deployment: None,
             },
             selection: RuleSelection {
                 select: config.select.value.clone(),

@@ -1008,6 +1008,7 @@ fn list_rules_prints_every_rule() {
          privileged-port  the image exposes a port below 1024\n\
          floating-tag     a `node` base image tag that moves  (same as DL3006, DL3007, DS001, AVD-DS-0001, CKV_DOCKER_7)\n\
          end-of-life      a `node` base image past its end of life\n\
+         deploy-user      a deployment runs the image as root or without a numeric non-root user  (same as CKV_K8S_6, CKV_K8S_20, CKV_K8S_23, CKV_K8S_30, run-as-non-root, privilege-escalation-container, privileged-container)\n\
          \n\
          Node.js release table: 2026-11-24 (shipped with unroot)\n"
     );

@@ -10,6 +10,7 @@ mod common;
 mod config;
 mod conformance;
 mod corpus;
+mod deploy;
 mod e2e;
 mod formats;
 mod git;

@@ -1,0 +1,772 @@
+//! The repository step, between the per-file checks: the deployment files (Compose,
+//! Kubernetes, Helm, Kustomize) are read and parsed, linked to the Dockerfiles whose images
+//! they run, and each linked Dockerfile is checked with what they say about its ports
+//! ([`crate::deploy::DeploymentFacts`]). Its port moves and its user are then carried into
+//! the deployment files, whose reports are made here: one move's edits, in every file, share
+//! the Dockerfile fix's applicability, so they apply together or not at all.
+//!
+//! Only the linked Dockerfiles and the deployment files are held; every other Dockerfile
+//! streams through the batch check as before.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::check::{check_file, read_limited, Checked};
+use super::error::Error;
+use super::report::FileReport;
+use super::LintOptions;
+use crate::analysis::{Analysis, BaseImage, EffectiveUser};
+use crate::deploy::compose;
+use crate::deploy::kube;
+use crate::deploy::{
+    image_repository, is_node_image, kind_of, DeploymentFacts, FileKind, PortFacts, Reference,
+};
+use crate::edit::{apply_fixes, Applicability, Fix};
+use crate::rules::deployment::{self, moved_port, Carried, ImageUser, Runner, Target};
+use crate::syntax::{ErrorKind, ParseError};
+use crate::yaml::Stream;
+
+/// What the repository step needs of a file's settings (the command line's are
+/// `S`).
+pub trait FileSettings: Clone {
+    fn lint_options(&self) -> &LintOptions;
+    fn fix_threshold(&self) -> Applicability;
+}
+
+/// A deployment file of the run.
+struct DeployFile<S> {
+    path: PathBuf,
+    display: String,
+    settings: S,
+    bytes: Vec<u8>,
+    kind: FileKind,
+    /// The text and its documents; the error when it is not YAML unroot reads.
+    parsed: Result<(String, Stream), (String, ParseError)>,
+}
+
+/// What runs a Dockerfile's image: a document of a deployment file, and the target there.
+#[derive(Clone, Debug)]
+struct Link {
+    file: usize,
+    target: Target,
+}
+
+/// The deployment files of a run and what they run.
+pub struct Project<S> {
+    files: Vec<DeployFile<S>>,
+    /// Canonical Dockerfile path → what runs its image.
+    links: HashMap<PathBuf, Vec<Link>>,
+    /// Node images run directly.
+    node_runners: Vec<Link>,
+    /// Results made ahead of the stream: linked Dockerfiles and every deployment file.
+    ready: Mutex<HashMap<PathBuf, Result<Checked, Error>>>,
+    /// Dockerfiles whose port moves edit deployment files too.
+    carries: Mutex<Vec<PathBuf>>,
+}
+
+impl<S: FileSettings> Project<S> {
+    /// Reads and parses the YAML files of the run, keeping those that deploy something.
+    pub fn load(yaml: &[(PathBuf, S)], dockerfiles: &[(PathBuf, S)]) -> Project<S> {
+        let mut files = Vec::new();
+        for (path, settings) in yaml {
+            let Ok(bytes) = File::open(path).and_then(|mut f| read_limited(&mut f)) else {
+                continue;
+            };
+            let Ok(text) = String::from_utf8(bytes.clone()) else {
+                continue;
+            };
+            let Some(kind) = kind_of(path, &text) else {
+                continue;
+            };
+            let parsed = match kind {
+                FileKind::HelmTemplate => Err((
+                    text.clone(),
+                    parse_error(
+                        1,
+                        "a Helm template, not YAML: reported, never edited".to_string(),
+                    ),
+                )),
+                _ => crate::yaml::parse(&text)
+                    .map(|stream| (text.clone(), stream))
+                    .map_err(|err| {
+                        (
+                            text.clone(),
+                            parse_error(
+                                err.line,
+                                format!("not valid YAML, so not edited: {}", err.message),
+                            ),
+                        )
+                    }),
+            };
+            files.push(DeployFile {
+                path: path.clone(),
+                display: path.display().to_string(),
+                settings: settings.clone(),
+                bytes,
+                kind,
+                parsed,
+            });
+        }
+        let mut project = Project {
+            files,
+            links: HashMap::new(),
+            node_runners: Vec::new(),
+            ready: Mutex::new(HashMap::new()),
+            carries: Mutex::new(Vec::new()),
+        };
+        project.link(dockerfiles);
+        project
+    }
+
+    /// The paths of the deployment files, to be checked in the stream with the Dockerfiles.
+    pub fn paths(&self) -> Vec<(PathBuf, S)> {
+        self.files
+            .iter()
+            .filter(|f| f.kind != FileKind::HelmTemplate)
+            .map(|f| (f.path.clone(), f.settings.clone()))
+            .collect()
+    }
+
+    /// The Dockerfiles whose port moves edit deployment files too: `--branch`, which does
+    /// not commit deployment files yet, leaves them out, so no move is committed by halves.
+    pub fn carrying(&self) -> Vec<PathBuf> {
+        self.carries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The result made for `path` ahead of the stream, if any.
+    pub fn take(&self, path: &Path) -> Option<Result<Checked, Error>> {
+        self.ready
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(path)
+    }
+
+    fn link(&mut self, dockerfiles: &[(PathBuf, S)]) {
+        let known: HashMap<PathBuf, PathBuf> = dockerfiles
+            .iter()
+            .filter_map(|(path, _)| Some((canonical(path)?, path.clone())))
+            .collect();
+        // Compose `build:` links a service; `image:` beside it names the image for the rest.
+        let mut images: HashMap<String, PathBuf> = HashMap::new();
+        for (index, file) in self.files.iter().enumerate() {
+            let Ok((_, stream)) = &file.parsed else {
+                continue;
+            };
+            if file.kind != FileKind::Compose {
+                continue;
+            }
+            let dir = file.path.parent().unwrap_or(Path::new("."));
+            for (doc_index, doc) in stream.documents.iter().enumerate() {
+                for service in compose::services(doc) {
+                    let target = Target::ComposeService {
+                        doc: doc_index,
+                        name: service.name.to_string(),
+                    };
+                    if let Some(build) = service.build() {
+                        let path = dir.join(&build.context).join(&build.dockerfile);
+                        let Some(dockerfile) = canonical(&path).filter(|p| known.contains_key(p))
+                        else {
+                            continue;
+                        };
+                        if let Some(wanted) = &build.target {
+                            if final_stage_name(&dockerfile).as_deref() != Some(wanted.as_str()) {
+                                continue;
+                            }
+                        }
+                        if let Some(image) = service.image() {
+                            images.insert(image_repository(image).to_string(), dockerfile.clone());
+                        }
+                        self.links.entry(dockerfile).or_default().push(Link {
+                            file: index,
+                            target,
+                        });
+                    } else if service.image().is_some_and(is_node_image) {
+                        self.node_runners.push(Link {
+                            file: index,
+                            target,
+                        });
+                    }
+                }
+            }
+        }
+        // Services that only name an image a Compose file builds (a Swarm stack file).
+        for (index, file) in self.files.iter().enumerate() {
+            let Ok((_, stream)) = &file.parsed else {
+                continue;
+            };
+            if file.kind != FileKind::Compose {
+                continue;
+            }
+            for (doc_index, doc) in stream.documents.iter().enumerate() {
+                for service in compose::services(doc) {
+                    let built = service.build().is_some();
+                    let image = service.image().map(image_repository);
+                    if let (false, Some(dockerfile)) = (built, image.and_then(|i| images.get(i))) {
+                        let target = Target::ComposeService {
+                            doc: doc_index,
+                            name: service.name.to_string(),
+                        };
+                        let link = Link {
+                            file: index,
+                            target,
+                        };
+                        self.links.entry(dockerfile.clone()).or_default().push(link);
+                    }
+                }
+            }
+        }
+        for (index, file) in self.files.iter().enumerate() {
+            let Ok((_, stream)) = &file.parsed else {
+                continue;
+            };
+            if file.kind != FileKind::Kubernetes {
+                continue;
+            }
+            for (doc_index, doc) in stream.documents.iter().enumerate() {
+                let Some(workload) = kube::workload(doc) else {
+                    continue;
+                };
+                for container in workload.containers() {
+                    let target = Target::Container {
+                        doc: doc_index,
+                        name: container.name.to_string(),
+                    };
+                    let link = Link {
+                        file: index,
+                        target,
+                    };
+                    if let Some(dockerfile) = images.get(image_repository(container.image)) {
+                        self.links.entry(dockerfile.clone()).or_default().push(link);
+                    } else if is_node_image(container.image) {
+                        self.node_runners.push(link);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks the linked Dockerfiles with their deployment facts and makes the deployment
+    /// files' reports, ahead of the stream.
+    pub fn prepare(&self, dockerfiles: &[(PathBuf, S)], show_unsafe: bool) {
+        let mut carried: Vec<Vec<Carried>> = vec![Vec::new(); self.files.len()];
+        let mut runners: Vec<Vec<Runner>> = vec![Vec::new(); self.files.len()];
+        for link in &self.node_runners {
+            runners[link.file].push(Runner {
+                target: link.target.clone(),
+                image_user: ImageUser::NodeImage,
+                dockerfile: None,
+            });
+        }
+        let mut ready = HashMap::new();
+        for (path, settings) in dockerfiles {
+            let links = canonical(path)
+                .and_then(|c| self.links.get(&c))
+                .cloned()
+                .unwrap_or_default();
+            let unseen = self.unseen_references(path, !links.is_empty());
+            if links.is_empty() && unseen.is_empty() {
+                continue;
+            }
+            // First without facts: which ports the rules move.
+            let Ok(first) = check_file(
+                path,
+                settings.lint_options(),
+                settings.fix_threshold(),
+                false,
+            ) else {
+                continue;
+            };
+            let moves = moves_of(&first.report);
+            if moves.is_empty() && links.is_empty() {
+                continue;
+            }
+            let shown = path.display().to_string();
+            let facts = DeploymentFacts {
+                linked: links
+                    .iter()
+                    .map(|l| self.files[l.file].display.clone())
+                    .collect(),
+                ports: moves
+                    .iter()
+                    .map(|&(old, _, _)| self.port_facts(path, &links, &unseen, old))
+                    .collect(),
+            };
+            let mut options = settings.lint_options().clone();
+            options.rules.deployment = Some(Arc::new(facts));
+            let result = check_file(path, &options, settings.fix_threshold(), show_unsafe);
+            if let Ok(checked) = &result {
+                let report = &checked.report;
+                for (old, new, applicability) in moves_of(report) {
+                    for link in &links {
+                        let own = self
+                            .references(link, old, new)
+                            .into_iter()
+                            .map(|r| (link.file, r));
+                        for (file, reference) in own.chain(self.foreign_services(link, old, new)) {
+                            if matches!(reference, Reference::Edit { .. }) {
+                                let mut carries =
+                                    self.carries.lock().unwrap_or_else(PoisonError::into_inner);
+                                if !carries.contains(path) {
+                                    carries.push(path.clone());
+                                }
+                            }
+                            carried[file].push(Carried {
+                                reference,
+                                old,
+                                new,
+                                applicability,
+                                dockerfile: shown.clone(),
+                            });
+                        }
+                    }
+                }
+                let user = image_user(&report.fixed);
+                for link in &links {
+                    runners[link.file].push(Runner {
+                        target: link.target.clone(),
+                        image_user: user.clone(),
+                        dockerfile: Some(shown.clone()),
+                    });
+                }
+            }
+            ready.insert(path.clone(), result);
+        }
+        for (index, file) in self.files.iter().enumerate() {
+            if file.kind == FileKind::HelmTemplate {
+                continue;
+            }
+            ready.insert(
+                file.path.clone(),
+                self.report(file, &carried[index], &runners[index], show_unsafe),
+            );
+        }
+        *self.ready.lock().unwrap_or_else(PoisonError::into_inner) = ready;
+    }
+
+    fn report(
+        &self,
+        file: &DeployFile<S>,
+        carried: &[Carried],
+        runners: &[Runner],
+        show_unsafe: bool,
+    ) -> Result<Checked, Error> {
+        let (source, stream) = file.parsed.as_ref().map_err(|(_, err)| Error::Parse {
+            path: file.path.clone(),
+            source: err.clone(),
+        })?;
+        let selection = &file.settings.lint_options().selection;
+        let findings = deployment::findings(source, &stream.documents, carried, runners, selection);
+        let threshold = file.settings.fix_threshold();
+        let fixes: Vec<&Fix> = findings.iter().filter_map(|f| f.fix.as_ref()).collect();
+        let applied = apply_fixes(source, &fixes, threshold);
+        let fixed = applied.text;
+        let fixed_with_unsafe = if show_unsafe {
+            apply_fixes(source, &fixes, Applicability::Unsafe).text
+        } else {
+            fixed.clone()
+        };
+        // An edit that leaves text unroot cannot parse is a bug: nothing is written.
+        if fixed != *source && crate::yaml::parse(&fixed).is_err() {
+            return Err(Error::Parse {
+                path: file.path.clone(),
+                source: parse_error(
+                    1,
+                    "internal error: the planned fix is not valid YAML; nothing was changed"
+                        .to_string(),
+                ),
+            });
+        }
+        let remaining = findings.len() - applied.applied.len();
+        Ok(Checked {
+            report: FileReport {
+                path: file.display.clone(),
+                source: source.clone(),
+                remaining,
+                findings,
+                fixed,
+                fixed_with_unsafe,
+                threshold,
+                unapplied: false,
+                untouched: None,
+            },
+            bytes: file.bytes.clone(),
+            lookup_failures: Vec::new(),
+            write_error: None,
+        })
+    }
+
+    /// Where the target of `link` names container port `old`.
+    fn references(&self, link: &Link, old: u16, new: u16) -> Vec<Reference> {
+        let file = &self.files[link.file];
+        let Ok((source, stream)) = &file.parsed else {
+            return Vec::new();
+        };
+        let doc = &stream.documents[link.target.doc()];
+        match &link.target {
+            Target::ComposeService { name, .. } => {
+                let Some(service) = compose::services(doc).into_iter().find(|s| s.name == name)
+                else {
+                    return Vec::new();
+                };
+                let mut found = compose::port_references(source, &service, old, new);
+                for other in &stream.documents {
+                    found.extend(compose::client_references(
+                        source,
+                        other,
+                        &[name.as_str()],
+                        old,
+                        new,
+                    ));
+                }
+                found
+            }
+            Target::Container { name, .. } => {
+                let Some(workload) = kube::workload(doc) else {
+                    return Vec::new();
+                };
+                let Some(container) = workload.containers().into_iter().find(|c| c.name == name)
+                else {
+                    return Vec::new();
+                };
+                let (mut found, names) = kube::port_references(source, &container, old, new);
+                for other in &stream.documents {
+                    if kube::kind(other) == Some("Service") && kube::selects(other, &workload) {
+                        found.extend(kube::service_references(source, other, &names, old, new));
+                    }
+                }
+                found
+            }
+        }
+    }
+
+    /// Services in other manifest files that select a linked workload: their edits belong to
+    /// their own file, so each is a reference of that file.
+    fn foreign_services(&self, link: &Link, old: u16, new: u16) -> Vec<(usize, Reference)> {
+        let mut found = Vec::new();
+        let file = &self.files[link.file];
+        let (Ok((own_source, stream)), Target::Container { name, .. }) =
+            (&file.parsed, &link.target)
+        else {
+            return found;
+        };
+        let Some(workload) = kube::workload(&stream.documents[link.target.doc()]) else {
+            return found;
+        };
+        let Some(container) = workload.containers().into_iter().find(|c| c.name == name) else {
+            return found;
+        };
+        let (_, names) = kube::port_references(own_source, &container, old, new);
+        for (index, other) in self.files.iter().enumerate() {
+            if index == link.file || other.kind != FileKind::Kubernetes {
+                continue;
+            }
+            let Ok((source, other_stream)) = &other.parsed else {
+                continue;
+            };
+            for doc in &other_stream.documents {
+                if kube::kind(doc) == Some("Service") && kube::selects(doc, &workload) {
+                    for reference in kube::service_references(source, doc, &names, old, new) {
+                        found.push((index, reference));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Files that may name a port but that unroot cannot read: Helm templates and values,
+    /// Kustomize files, YAML that does not parse. Their lines that name a port are listed
+    /// for a person.
+    ///
+    /// An unlinked Dockerfile counts those in its own directory and below, and those beside
+    /// one of its ancestors, not every one of a large tree. Only Dockerfiles with a port
+    /// move are held for this.
+    fn unseen_references(&self, dockerfile: &Path, linked: bool) -> Vec<(String, String)> {
+        let dir = dockerfile.parent().unwrap_or(Path::new(""));
+        self.files
+            .iter()
+            .filter(|file| {
+                let beside = file.path.parent().unwrap_or(Path::new(""));
+                linked || file.path.starts_with(dir) || dir.starts_with(beside)
+            })
+            .filter_map(|file| {
+                let text = match (&file.parsed, file.kind) {
+                    (Err((text, _)), _) => text,
+                    (Ok((text, _)), FileKind::HelmValues | FileKind::Kustomization) => text,
+                    _ => return None,
+                };
+                Some((file.display.clone(), text.clone()))
+            })
+            .collect()
+    }
+
+    fn port_facts(
+        &self,
+        dockerfile: &Path,
+        links: &[Link],
+        unseen: &[(String, String)],
+        old: u16,
+    ) -> PortFacts {
+        let mut facts = PortFacts {
+            port: old,
+            ..PortFacts::default()
+        };
+        for link in links {
+            let display = &self.files[link.file].display;
+            let mut references: Vec<(String, Reference)> = self
+                .references(link, old, old)
+                .into_iter()
+                .map(|r| (display.clone(), r))
+                .collect();
+            references.extend(
+                self.foreign_services(link, old, old)
+                    .into_iter()
+                    .map(|(index, r)| (self.files[index].display.clone(), r)),
+            );
+            for (display, reference) in references {
+                match reference {
+                    Reference::Edit { line, what, .. } | Reference::Follows { line, what } => {
+                        facts.carried.push(format!("{display}:{line} ({what})"))
+                    }
+                    Reference::Person { line, why } => {
+                        facts.person.push(format!("{display}:{line}: {why}"))
+                    }
+                }
+            }
+        }
+        for (display, line) in self.application_references(dockerfile, links, old) {
+            facts
+                .person
+                .push(format!("{display}:{line}: names port `{old}` of the app"));
+        }
+        for (display, text) in unseen {
+            for (index, line) in text.lines().enumerate() {
+                if line.to_ascii_lowercase().contains("port") && compose::mentions_port(line, old) {
+                    facts.person.push(format!(
+                        "{display}:{}: names port `{old}` in a file unroot does not edit",
+                        index + 1
+                    ));
+                }
+            }
+        }
+        facts
+    }
+}
+
+impl<S: FileSettings> Project<S> {
+    /// Application files that name the port: app config and tests under the Dockerfile's
+    /// directory (a `port` key set to it, or a call of the service on it), proxy configs and
+    /// tests next to the deployment files (calls of the service on it). The walk honours
+    /// ignore files, skips `node_modules` and hidden files, and reads at most
+    /// [`MAX_SCANNED`] files of at most 256 KiB.
+    fn application_references(
+        &self,
+        dockerfile: &Path,
+        links: &[Link],
+        old: u16,
+    ) -> Vec<(String, usize)> {
+        let mut hosts: Vec<String> = Vec::new();
+        for link in links {
+            let file = &self.files[link.file];
+            match &link.target {
+                Target::ComposeService { name, .. } => hosts.push(name.clone()),
+                Target::Container { doc, .. } => {
+                    let Ok((_, stream)) = &file.parsed else {
+                        continue;
+                    };
+                    if let Some(workload) = kube::workload(&stream.documents[*doc]) {
+                        let documents = self
+                            .files
+                            .iter()
+                            .flat_map(|f| f.parsed.iter())
+                            .flat_map(|(_, s)| &s.documents);
+                        for other in documents {
+                            if kube::kind(other) == Some("Service")
+                                && kube::selects(other, &workload)
+                            {
+                                hosts.push(kube::name(other).to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        hosts.retain(|h| !h.is_empty());
+        hosts.sort();
+        hosts.dedup();
+        let mut roots: Vec<(PathBuf, bool)> = Vec::new();
+        if let Some(dir) = dockerfile.parent() {
+            roots.push((dir.to_path_buf(), true));
+        }
+        for link in links {
+            if let Some(dir) = self.files[link.file].path.parent() {
+                roots.push((dir.to_path_buf(), false));
+            }
+        }
+        let deployment: Vec<&Path> = self.files.iter().map(|f| f.path.as_path()).collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut found = Vec::new();
+        let mut scanned = 0;
+        for (root, config) in roots {
+            let root = if root.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                root
+            };
+            let walk = ignore::WalkBuilder::new(&root)
+                .max_depth(Some(4))
+                .filter_entry(|e| e.file_name() != "node_modules")
+                .build();
+            for entry in walk.flatten() {
+                let path = entry.path();
+                if !entry.file_type().is_some_and(|t| t.is_file())
+                    || path == dockerfile
+                    || deployment.contains(&path)
+                    || !application_file(path)
+                    || !seen.insert(path.to_path_buf())
+                {
+                    continue;
+                }
+                scanned += 1;
+                if scanned > MAX_SCANNED {
+                    return found;
+                }
+                let small = entry.metadata().is_ok_and(|m| m.len() <= 256 * 1024);
+                let Some(text) = small.then(|| std::fs::read_to_string(path).ok()).flatten() else {
+                    continue;
+                };
+                let is_config = config && !is_test(path);
+                for line in crate::deploy::text_references(&text, &hosts, old, is_config) {
+                    let shown = path.strip_prefix(".").unwrap_or(path);
+                    found.push((shown.display().to_string(), line));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The most application files one port move reads.
+const MAX_SCANNED: usize = 2000;
+
+fn is_test(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.contains(".test.")
+        || name.contains(".spec.")
+        || ["/test/", "/tests/", "/e2e/", "/__tests__/"]
+            .iter()
+            .any(|d| text.contains(d))
+}
+
+/// Config files, proxy configs and tests: what may name the app's port.
+fn application_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if matches!(name, "package.json" | "package-lock.json") || name.starts_with("tsconfig") {
+        return false;
+    }
+    if name.starts_with("Caddyfile") || name.starts_with("nginx") {
+        return true;
+    }
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match extension {
+        "conf" | "json" | "toml" | "ini" | "env" => true,
+        "js" | "mjs" | "cjs" | "ts" | "sh" | "py" => is_test(path),
+        _ => false,
+    }
+}
+
+/// The port moves a Dockerfile's report plans: (port, new port, applicability).
+fn moves_of(report: &FileReport) -> Vec<(u16, u16, Applicability)> {
+    report
+        .findings
+        .iter()
+        .filter_map(|f| f.fix.as_ref())
+        .filter_map(|fix| moved_port(fix).map(|(old, new)| (old, new, fix.applicability)))
+        .collect()
+}
+
+/// Who the fixed Dockerfile's image runs as.
+fn image_user(fixed: &str) -> ImageUser {
+    let Ok(file) = crate::syntax::parse(fixed) else {
+        return ImageUser::Root;
+    };
+    let analysis = Analysis::of(&file);
+    let Some(stage) = analysis.final_stage() else {
+        return ImageUser::Root;
+    };
+    let user = analysis.effective_user(&file, stage);
+    if user.is_root() != Some(false) {
+        return ImageUser::Root;
+    }
+    let value = match &user {
+        EffectiveUser::Instruction { resolved, .. } => resolved.clone().unwrap_or_default(),
+        EffectiveUser::ImageDefault(user) => user.unwrap_or("").to_string(),
+    };
+    let (name, group) = value
+        .split_once(':')
+        .map_or((value.as_str(), None), |(n, g)| (n, Some(g)));
+    let numeric = |text: &str| text.parse::<u32>().ok();
+    if let Some(uid) = numeric(name) {
+        return ImageUser::Numeric {
+            uid,
+            gid: group.and_then(numeric),
+        };
+    }
+    if name == "node"
+        && matches!(stage.base, BaseImage::OfficialNode { .. })
+        && group.is_none_or(|g| g == "node")
+    {
+        return ImageUser::Numeric {
+            uid: 1000,
+            gid: Some(1000),
+        };
+    }
+    match created_uid(fixed, name) {
+        Some(uid) => ImageUser::Numeric {
+            uid,
+            gid: Some(uid),
+        },
+        None => ImageUser::Named(name.to_string()),
+    }
+}
+
+/// The `-u <uid>` a `useradd`/`adduser` of `name` gives it.
+fn created_uid(text: &str, name: &str) -> Option<u32> {
+    text.split(['&', ';', '|', '\n']).find_map(|segment| {
+        let words: Vec<&str> = segment.split_whitespace().collect();
+        let creates = words.iter().any(|w| *w == "useradd" || *w == "adduser");
+        if !creates || words.last() != Some(&name) {
+            return None;
+        }
+        words.windows(2).find_map(|pair| match pair[0] {
+            "-u" | "--uid" => pair[1].parse().ok(),
+            _ => pair[0].strip_prefix("--uid=").and_then(|v| v.parse().ok()),
+        })
+    })
+}
+
+fn final_stage_name(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let file = crate::syntax::parse_bytes(&bytes).ok()?;
+    let analysis = Analysis::of(&file);
+    analysis.final_stage()?.name.clone()
+}
+
+fn canonical(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok()
+}
+
+fn parse_error(line: usize, message: String) -> ParseError {
+    ParseError {
+        line,
+        end_line: line,
+        kind: ErrorKind::Syntax,
+        message,
+    }
+}

@@ -1,0 +1,297 @@
+use super::deployment::{ImageUser, Runner, Target};
+use super::{Finding, Prose};
+use crate::deploy::compose;
+use crate::deploy::kube::{self, Container, Workload};
+use crate::edit::{Applicability, Edit, Fix};
+use crate::syntax::Span;
+use crate::yaml::{insert_entries, Node};
+
+declare_rule! {
+    /// ## What it does
+    /// Checks the deployment files that run the repository's own images (built from a
+    /// Dockerfile unroot checks) or the official `node` image directly:
+    ///
+    /// - Kubernetes containers (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob,
+    ///   Pod) should say they run as the image's non-root user: `securityContext` with
+    ///   `runAsNonRoot: true`, a numeric `runAsUser`/`runAsGroup` equal to the image's user
+    ///   (1000 for `node`, the uid the Dockerfile creates otherwise) and
+    ///   `allowPrivilegeEscalation: false`. `runAsUser: 0` and `privileged: true` are
+    ///   reported.
+    /// - Compose services that run a `node` image directly (`image: node:22`, no `build:`)
+    ///   should run as its `node` user: `user: "node"`. Services built from a Dockerfile need
+    ///   nothing: the image's `USER` applies. `user: root` / `user: "0"` is reported.
+    ///
+    /// ## Why is this bad?
+    /// `runAsNonRoot: true` makes the kubelet refuse to start a container that would run as
+    /// root, but it can only verify a numeric user: with `USER node` in the image and no
+    /// `runAsUser`, the pod is refused (`container has runAsNonRoot and image has non-numeric
+    /// user`). A `runAsUser` that differs from the image's user breaks file ownership in the
+    /// image and in volumes. The docker-node documentation runs the image with `-u node`;
+    /// without it the official image runs as root.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    ///   - name: web
+    ///     image: node:22-alpine
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// containers:
+    ///   - name: web
+    ///     image: node:22-alpine
+    ///     securityContext:
+    ///       runAsNonRoot: true
+    ///       runAsUser: 1000
+    ///       runAsGroup: 1000
+    ///       allowPrivilegeEscalation: false
+    /// ```
+    ///
+    /// ## How it fixes
+    /// The keys that are missing are added to the container's `securityContext` (created
+    /// after the container's last line, at its indentation; an empty `{}` becomes a block);
+    /// keys already set, in the container or the pod's `securityContext`, are kept. Where the
+    /// image's user has no known uid (a named user the Dockerfile does not create with `-u`),
+    /// only `allowPrivilegeEscalation: false` is added, never `runAsNonRoot` alone. Comments,
+    /// quoting and the rest of the file are kept byte for byte. Where the pod mounts writable
+    /// volumes, the help says how ownership follows (`fsGroup`).
+    ///
+    /// ## Fix safety
+    /// Safe for Kubernetes: the numbers are the image's own user, which the image runs as
+    /// anyway once its Dockerfile is fixed. The image's user is read from the Dockerfile as
+    /// this run leaves it: while its `root-user` fix is not applied, the container gets no
+    /// fix. Compose `user: "node"` is safe when the service mounts no volumes, unsafe
+    /// otherwise (files the app writes there must be writable by uid 1000).
+    ///
+    /// Suppress with `# unroot ignore=deploy-user` on the line above the reported line, or
+    /// on the workload with Checkov's `checkov.io/skip1: CKV_K8S_23=…` (or CKV_K8S_20,
+    /// CKV_K8S_30, CKV_K8S_6) annotation or kube-linter's `ignore-check.kube-linter.io/run-as-non-root`
+    /// (or `privilege-escalation-container`, `privileged-container`).
+    ///
+    /// ## References
+    /// - Kubernetes security context:
+    ///   <https://kubernetes.io/docs/tasks/configure-pod-container/security-context/>
+    /// - docker-node best practices (`-u node`):
+    ///   <https://github.com/nodejs/docker-node/blob/main/docs/BestPractices.md>
+    /// - Checkov CKV_K8S_20, CKV_K8S_23, CKV_K8S_30 (CKV_K8S_40, a uid of 10000 or more, is not
+    ///   followed: the node images' user is 1000): <https://www.checkov.io/5.Policy%20Index/kubernetes.html>
+    pub(crate) const DEPLOY_USER = Rule {
+        name: "deploy-user",
+        summary: "a deployment runs the image as root or without a numeric non-root user",
+        check: no_dockerfile_findings,
+        aliases: &[
+            "CKV_K8S_6",
+            "CKV_K8S_20",
+            "CKV_K8S_23",
+            "CKV_K8S_30",
+            "run-as-non-root",
+            "privilege-escalation-container",
+            "privileged-container",
+        ],
+        prose: Prose {
+            subject: Some("run deployments as the image's user"),
+            why: Some(
+                "**Deployments run as the image's user.** Kubernetes containers say \
+                 `runAsNonRoot` with the image's numeric uid, which the kubelet can verify, and \
+                 Compose services that run `node` directly use its `node` user.",
+            ),
+            checks: &[
+                "**Volume ownership.** Files the app writes to mounted volumes must be \
+                 writable by the image's uid (Kubernetes `fsGroup`, or `chown` in the volume).",
+            ],
+            rank: 40,
+            checks_rank: 30,
+        },
+    };
+}
+
+/// The rule looks at deployment files only ([`check`]).
+fn no_dockerfile_findings(_: &super::Context) -> Vec<Finding> {
+    Vec::new()
+}
+
+/// The findings of one deployment document's runners.
+pub(crate) fn check(source: &str, doc: &Node, runners: &[&Runner]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for runner in runners {
+        match &runner.target {
+            Target::ComposeService { name, .. } => {
+                if let Some(service) = compose::services(doc).into_iter().find(|s| s.name == name) {
+                    findings.extend(check_service(source, &service, runner));
+                }
+            }
+            Target::Container { name, .. } => {
+                let Some(workload) = kube::workload(doc) else { continue };
+                if let Some(container) = workload.containers().into_iter().find(|c| c.name == name) {
+                    findings.extend(check_container(source, &workload, &container, runner));
+                }
+            }
+        }
+    }
+    findings
+}
+
+fn finding(span: Span, message: String, help: Option<String>, fix: Option<Fix>) -> Finding {
+    Finding {
+        rule: DEPLOY_USER.name,
+        span,
+        instruction: 0,
+        message,
+        help,
+        fix,
+    }
+}
+
+fn check_service(source: &str, service: &compose::Service, runner: &Runner) -> Vec<Finding> {
+    if let Some(user) = service.user() {
+        let value = user.str().unwrap_or("");
+        if crate::analysis::is_root_user(value) {
+            return vec![finding(
+                user.span,
+                format!("service `{}` runs as root (`user: {value}`)", service.name),
+                Some("remove `user:` to run as the image's user, or set a non-root one".to_string()),
+                None,
+            )];
+        }
+        return Vec::new();
+    }
+    if runner.image_user != ImageUser::NodeImage {
+        return Vec::new();
+    }
+    let volumes = service.mounts_volumes();
+    let applicability = if volumes { Applicability::Unsafe } else { Applicability::Safe };
+    let Some((key, _)) = service.node.entries().first() else {
+        return Vec::new();
+    };
+    let fix = insert_entries(source, key, service.node, &["user: \"node\"".to_string()])
+        .map(|edit| Fix::new("run the service as `node`", applicability, vec![edit]));
+    let mut help = "the official node images ship user `node` (uid 1000); docker-node runs them with `-u node`".to_string();
+    if volumes {
+        help.push_str("; the service mounts volumes: files the app writes there must be writable by uid 1000, so the fix is unsafe");
+    }
+    vec![finding(
+        service.key.span,
+        format!("service `{}` runs the `node` image as root", service.name),
+        Some(help),
+        fix,
+    )]
+}
+
+fn check_container(
+    source: &str,
+    workload: &Workload,
+    container: &Container,
+    runner: &Runner,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let own = container.node.get("securityContext");
+    let pod = workload.pod.get("securityContext");
+    let get = |key: &str| own.and_then(|c| c.get(key));
+    let get_any = |key: &str| get(key).or_else(|| pod.and_then(|p| p.get(key)));
+    let who = format!("{} `{}` container `{}`", workload.kind, workload.name, container.name);
+    if let Some(privileged) = get("privileged").filter(|v| v.str() == Some("true")) {
+        findings.push(finding(
+            privileged.span,
+            format!("{who} is privileged"),
+            Some("`privileged: true` gives the container every capability of the host's root".to_string()),
+            None,
+        ));
+    }
+    if let Some(uid) = get_any("runAsUser").filter(|v| v.number() == Some(0)) {
+        findings.push(finding(
+            uid.span,
+            format!("{who} runs as root (`runAsUser: 0`)"),
+            Some("remove it to run as the image's user, or set its numeric uid".to_string()),
+            None,
+        ));
+        return findings;
+    }
+    let (uid, gid) = match &runner.image_user {
+        ImageUser::NodeImage => (Some(1000), Some(1000)),
+        ImageUser::Numeric { uid, gid } => (Some(*uid), *gid),
+        ImageUser::Named(_) => (None, None),
+        ImageUser::Root => {
+            if get_any("runAsUser").is_none() {
+                findings.push(finding(
+                    span_of(container),
+                    format!("{who} runs image `{}` as root", container.image),
+                    Some(format!(
+                        "its Dockerfile {} runs as root after this run's fixes: fix it (`root-user`) first",
+                        runner.dockerfile.as_deref().unwrap_or("")
+                    )),
+                    None,
+                ));
+            }
+            return findings;
+        }
+    };
+    let mut lines = Vec::new();
+    let missing = |key: &str, value: &str| (get_any(key).is_none()).then(|| format!("{key}: {value}"));
+    if let Some(uid) = uid {
+        if get_any("runAsNonRoot").is_none() {
+            lines.push("runAsNonRoot: true".to_string());
+        }
+        lines.extend(missing("runAsUser", &uid.to_string()));
+        if let Some(gid) = gid {
+            lines.extend(missing("runAsGroup", &gid.to_string()));
+        }
+    }
+    if get("allowPrivilegeEscalation").is_none() {
+        lines.push("allowPrivilegeEscalation: false".to_string());
+    }
+    if lines.is_empty() {
+        return findings;
+    }
+    let edit: Option<Edit> = match own {
+        Some(context) => {
+            let key = container.node.entry("securityContext").map(|(k, _)| k);
+            key.and_then(|key| insert_entries(source, key, context, &lines))
+        }
+        None => {
+            let mut block = vec!["securityContext:".to_string()];
+            block.extend(lines.iter().map(|l| format!("  {l}")));
+            container
+                .node
+                .entries()
+                .first()
+                .and_then(|(key, _)| insert_entries(source, key, container.node, &block))
+        }
+    };
+    let mut help = match (&runner.image_user, uid) {
+        (ImageUser::NodeImage, _) => "the official node images run as user `node`, uid/gid 1000".to_string(),
+        (ImageUser::Named(name), None) => format!(
+            "the image's user `{name}` has no known uid, and `runAsNonRoot` can verify only a numeric user: set `runAsUser` to its uid by hand (or `--numeric-user`)"
+        ),
+        (_, Some(uid)) => format!("uid {uid} is the image's user, set by its Dockerfile"),
+        _ => String::new(),
+    };
+    let writable = workload.pod.get("volumes").is_some_and(|volumes| {
+        volumes.items().iter().any(|v| {
+            ["emptyDir", "persistentVolumeClaim", "hostPath"].iter().any(|k| v.get(k).is_some())
+        })
+    });
+    if writable && get_any("fsGroup").is_none() {
+        if let Some(gid) = gid {
+            help.push_str(&format!(
+                "; the pod mounts writable volumes: the pod's `securityContext.fsGroup: {gid}` makes them writable by the image's group"
+            ));
+        }
+    }
+    let keys: Vec<&str> = lines.iter().filter_map(|l| l.split(':').next()).collect();
+    findings.push(finding(
+        span_of(container),
+        format!("{who} does not set `{}`", keys.join("`, `")),
+        Some(help),
+        edit.map(|edit| Fix::new(format!("set `{}`", lines.join("`, `")), Applicability::Safe, vec![edit])),
+    ));
+    findings
+}
+
+/// Where a container's findings point: its `image:`.
+fn span_of(container: &Container) -> Span {
+    container
+        .node
+        .get("image")
+        .map_or(container.node.span, |image| image.span)
+}

@@ -1,0 +1,204 @@
+//! The rules' findings in deployment files (Compose, Kubernetes): a Dockerfile's port move
+//! carried into the files that run its image (`privileged-port`), and the user they run it as
+//! (`deploy-user`). The linter's repository step finds what runs where and hands it here.
+
+use super::deploy_user::DEPLOY_USER;
+use super::privileged_port::PRIVILEGED_PORT;
+use super::{Finding, RuleSelection};
+use crate::deploy::Reference;
+use crate::edit::{Applicability, Fix};
+use crate::yaml::{line_of, Node};
+
+pub use super::privileged_port::moved_port;
+
+/// What runs an image in a deployment document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    ComposeService { doc: usize, name: String },
+    Container { doc: usize, name: String },
+}
+
+impl Target {
+    pub fn doc(&self) -> usize {
+        match self {
+            Target::ComposeService { doc, .. } | Target::Container { doc, .. } => *doc,
+        }
+    }
+}
+
+/// Who the image runs as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImageUser {
+    /// The official `node` image, used directly (user `node`, 1000:1000).
+    NodeImage,
+    Numeric {
+        uid: u32,
+        gid: Option<u32>,
+    },
+    /// A user whose uid unroot does not know.
+    Named(String),
+    /// The image runs as root (its Dockerfile not fixed).
+    Root,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Runner {
+    pub target: Target,
+    pub image_user: ImageUser,
+    /// The Dockerfile the image is built from, as shown.
+    pub dockerfile: Option<String>,
+}
+
+/// A place a port move reaches, with the move's applicability (that of the Dockerfile's
+/// fix: the edits of one move apply together or not at all).
+#[derive(Clone, Debug)]
+pub struct Carried {
+    pub reference: Reference,
+    pub old: u16,
+    pub new: u16,
+    pub applicability: Applicability,
+    pub dockerfile: String,
+}
+
+/// The findings of one deployment file, sorted; suppressed ones dropped.
+pub fn findings(
+    source: &str,
+    documents: &[Node],
+    carried: &[Carried],
+    runners: &[Runner],
+    selection: &RuleSelection,
+) -> Vec<Finding> {
+    let mut found = Vec::new();
+    if selection.enables(PRIVILEGED_PORT.name) {
+        for carried in carried {
+            found.extend(port_finding(source, carried));
+        }
+    }
+    if selection.enables(DEPLOY_USER.name) {
+        for (index, doc) in documents.iter().enumerate() {
+            let here: Vec<&Runner> = runners
+                .iter()
+                .filter(|r| r.target.doc() == index)
+                .filter(|r| !annotated_off(doc, r))
+                .collect();
+            found.extend(super::deploy_user::check(source, doc, &here));
+        }
+    }
+    let pragmas = Pragmas::of(source);
+    found.retain(|finding| !pragmas.suppresses(finding.rule, line_of(source, finding.span.start)));
+    found.sort_by_key(|finding| (finding.span.start, finding.rule));
+    found
+}
+
+fn port_finding(source: &str, carried: &Carried) -> Option<Finding> {
+    let (old, new) = (carried.old, carried.new);
+    let at = |line: usize| {
+        let start = source
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>();
+        let text = &source[start..];
+        let indent = text.len() - text.trim_start_matches([' ', '\t', '-']).len();
+        crate::syntax::Span::empty(start + indent)
+    };
+    Some(match &carried.reference {
+        Reference::Edit { what, edit, .. } => Finding {
+            rule: PRIVILEGED_PORT.name,
+            span: edit.span,
+            instruction: 0,
+            message: format!(
+                "{what}: container port `{old}` moves to `{new}` with `{}`",
+                carried.dockerfile
+            ),
+            help: Some(format!(
+                "the image now listens on `{new}`; the published (host) side stays, so clients see no change"
+            )),
+            fix: Some(Fix::new(
+                format!("move container port `{old}` to `{new}`"),
+                carried.applicability,
+                vec![edit.clone()],
+            )),
+        },
+        Reference::Follows { .. } => return None,
+        Reference::Person { line, why } => Finding {
+            rule: PRIVILEGED_PORT.name,
+            span: at(*line),
+            instruction: 0,
+            message: format!(
+                "{why}: `{}` moves port `{old}` to `{new}`, change this by hand",
+                carried.dockerfile
+            ),
+            help: Some("unroot cannot change this reference, so the port move is unsafe".to_string()),
+            fix: None,
+        },
+    })
+}
+
+/// Checkov's `checkov.io/skip<N>: CKV_K8S_6=…` and kube-linter's
+/// `ignore-check.kube-linter.io/<check>` annotations on the workload or its pod template.
+fn annotated_off(doc: &Node, runner: &Runner) -> bool {
+    let Target::Container { .. } = runner.target else {
+        return false;
+    };
+    let Some(workload) = crate::deploy::kube::workload(doc) else {
+        return false;
+    };
+    let aliases = DEPLOY_USER.aliases;
+    workload.annotations().iter().any(|(key, value)| {
+        if key.starts_with("checkov.io/skip") {
+            let id = value.split('=').next().unwrap_or("").trim();
+            return aliases.iter().any(|a| a.eq_ignore_ascii_case(id));
+        }
+        key.strip_prefix("ignore-check.kube-linter.io/")
+            .is_some_and(|check| aliases.contains(&check))
+    })
+}
+
+/// `# unroot ignore=<rules>` on a finding's line or the line above; `# unroot global
+/// ignore=<rules>` anywhere.
+struct Pragmas {
+    global: Vec<String>,
+    lines: Vec<(usize, Vec<String>)>,
+}
+
+impl Pragmas {
+    fn of(source: &str) -> Pragmas {
+        let mut pragmas = Pragmas {
+            global: Vec::new(),
+            lines: Vec::new(),
+        };
+        for (index, line) in source.lines().enumerate() {
+            let Some(at) = line.find("# unroot ") else {
+                continue;
+            };
+            let rest = line[at + "# unroot ".len()..].trim();
+            let ids = |list: &str| -> Vec<String> {
+                list.split(',')
+                    .map(|id| id.trim().to_string())
+                    .filter(|id| !id.is_empty())
+                    .collect()
+            };
+            if let Some(list) = rest.strip_prefix("global ignore=") {
+                pragmas.global.extend(ids(list));
+            } else if let Some(list) = rest.strip_prefix("ignore=") {
+                pragmas.lines.push((index + 1, ids(list)));
+            }
+        }
+        pragmas
+    }
+
+    fn suppresses(&self, rule: &str, line: usize) -> bool {
+        let rule_aliases = super::find_rule(rule).map_or(&[][..], |r| r.aliases);
+        let matches = |ids: &[String]| {
+            ids.iter().any(|id| {
+                id == rule || id == "all" || rule_aliases.iter().any(|a| a.eq_ignore_ascii_case(id))
+            })
+        };
+        matches(&self.global)
+            || self
+                .lines
+                .iter()
+                .any(|(at, ids)| (*at == line || *at + 1 == line) && matches(ids))
+    }
+}
