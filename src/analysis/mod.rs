@@ -393,6 +393,21 @@ impl vars::Lookup for Variables<'_> {
     }
 }
 
+/// The command text of a RUN (shell form or JSON), heredoc bodies included.
+pub(crate) fn run_text(run: &Instruction) -> String {
+    let mut text: String = run
+        .args
+        .iter()
+        .map(|a| a.value.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for heredoc in &run.heredocs {
+        text.push('\n');
+        text.push_str(&heredoc.content);
+    }
+    text
+}
+
 /// Removes one level of surrounding quotes, as the shell would for a plain value.
 pub fn unquote(value: &str) -> String {
     value[unquoted_range(value)].to_string()

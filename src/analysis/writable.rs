@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::surroundings::Script;
-use super::{unquote, vars, Analysis, Stage, Variables};
+use super::{run_text, unquote, vars, Analysis, Stage, Variables};
 use crate::syntax::{Dockerfile, Instruction, Keyword};
 
 /// The paths the app writes, and what unroot cannot tell.
@@ -342,7 +342,7 @@ impl Walk {
     }
 
     fn read_run(&mut self, run: &Instruction, variables: &Variables) {
-        for command in commands(&run_script(run)) {
+        for command in commands(&run_text(run)) {
             let words: Vec<String> = command
                 .iter()
                 .map(|w| vars::substitute(w, variables).unwrap_or_else(|| (*w).to_string()))
@@ -684,20 +684,6 @@ fn script_writes(commands: &[Vec<String>]) -> Vec<String> {
         }
     }
     writes
-}
-
-fn run_script(run: &Instruction) -> String {
-    let mut text: String = run
-        .args
-        .iter()
-        .map(|a| a.value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    for heredoc in &run.heredocs {
-        text.push('\n');
-        text.push_str(&heredoc.content);
-    }
-    text
 }
 
 /// The simple commands of a shell script, split at `&&`, `||`, `;`, `|` and line ends, each

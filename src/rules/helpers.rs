@@ -1,6 +1,7 @@
 //! Code the rules share: which stages are Node images, the text of RUNs.
 
 use super::Context;
+pub(crate) use crate::analysis::run_text;
 use crate::analysis::Stage;
 use crate::syntax::{Instruction, Keyword};
 
@@ -24,21 +25,6 @@ pub(crate) fn chain_instructions<'a>(
     ranges
         .into_iter()
         .flat_map(move |range| cx.file.instructions[range].iter())
-}
-
-/// The command text of a RUN (shell form or JSON), heredoc bodies included.
-pub(crate) fn run_text(run: &Instruction) -> String {
-    let mut text: String = run
-        .args
-        .iter()
-        .map(|a| a.value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    for heredoc in &run.heredocs {
-        text.push('\n');
-        text.push_str(&heredoc.content);
-    }
-    text
 }
 
 /// A Node image: Node in the base, installed by a RUN, or started by CMD/ENTRYPOINT.
