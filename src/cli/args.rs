@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::git::{self, forge::Forge};
 use crate::linter::FileReport;
 use crate::output::{diff, github, gitlab, json, rdjson, sarif, xml};
-use crate::settings::values::{parse_port_pair, parse_user};
+use crate::settings::values::{parse_port_pair, parse_uid, parse_user};
 use crate::settings::{ConfigChoice, Overrides, PinMode};
 
 /// Make Node.js Dockerfiles safe to ship: run the final stage as a non-root user.
@@ -117,6 +117,15 @@ pub struct Args {
 
     #[arg(long, hide = true, overrides_with = "numeric_user")]
     pub no_numeric_user: bool,
+
+    /// The uid (and gid) the app runs as, everywhere unroot sets one
+    ///
+    /// The account the fix creates gets it (instead of 10001), `USER` names it (as `N:N` with
+    /// `--numeric-user`, or when the image has no account with that uid), and so do
+    /// `--chown`, Compose `user:` and Kubernetes `runAsUser`/`runAsGroup`. A user the
+    /// Dockerfile itself creates with its own uid keeps it. Config: `uid = N`.
+    #[arg(long, value_name = "N", value_parser = parse_uid, help_heading = "Fix")]
+    pub uid: Option<u32>,
 
     /// Check every final stage, not only Node images
     ///
@@ -369,6 +378,7 @@ impl Args {
             unsafe_fixes: either(self.unsafe_fixes, self.no_unsafe_fixes),
             user: self.user.clone(),
             numeric_user: either(self.numeric_user, self.no_numeric_user),
+            uid: self.uid,
             pin: self.pin.map(PinMode::from),
             port_map: (!self.port_map.is_empty()).then(|| self.port_map.clone()),
             all_images: either(self.all_images, self.no_all_images),

@@ -3,7 +3,7 @@
 //! with the number of files. `--branch` and SARIF, which need every file before the first
 //! line, hold the reports instead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +17,7 @@ use crate::fs::discover::{discover_with_yaml, is_yaml_name, Input};
 use crate::fs::write::write_atomic;
 use crate::git;
 use crate::linter::{
-    check_file, with_ignore_pragmas, write_fixed, Checked, Error, FileReport, Project,
+    check_file, with_ignore_pragmas, write_change, write_fixed, Checked, Error, FileReport, Project,
 };
 use crate::output::gitlab::GitlabReport;
 use crate::output::json::JsonArray;
@@ -115,7 +115,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     if args.interactive {
         return match &batch.git {
             Some(git) => super::interactive::run_branch(git, &files, stdout, stderr, status),
-            None => super::interactive::run(&files, stdout, stderr, status),
+            None => super::interactive::run(&files, &yaml, stdout, stderr, status),
         };
     }
     // `--branch`: the fixes go to a commit; the report counts them as fixed.
@@ -150,6 +150,11 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     let holds_reports = batch.git.is_some() || args.format == Format::Sarif;
     let mut lookup_failed = false;
     let mut errors = Vec::new();
+    // The files the repository step holds are written by it, one coherent change (a port
+    // move across a Dockerfile and its deployment files) whole or not at all.
+    let held = |path: &Path| project.as_ref().is_some_and(|p| p.holds(path));
+    // `--branch` commits the held files' fixes as the repository step made them.
+    let mut prepared: HashMap<PathBuf, git::Prepared> = HashMap::new();
     let mut handle = |result: Result<Checked, Error>, action: Action| {
         let file = match result {
             Ok(file) => file,
@@ -169,6 +174,19 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
             status = Status::Error;
         }
         let _ = progress.suspend(|| report_errors(&file, stderr));
+        let path = PathBuf::from(&file.report.path);
+        if batch.git.is_some() && held(&path) {
+            prepared.insert(
+                path,
+                git::Prepared {
+                    bytes: file.bytes,
+                    source: file.report.source.clone(),
+                    fixed: file.report.fixed.clone(),
+                    findings: file.report.findings.clone(),
+                    threshold: file.report.threshold,
+                },
+            );
+        }
         if holds_reports {
             reports.push(file.report);
         } else {
@@ -178,6 +196,9 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     let digests = files
         .iter()
         .any(|(_, settings)| settings.lint.registry.is_some());
+    if let (true, false, Some(project)) = (args.write, digests, &project) {
+        project.write();
+    }
     if args.write && digests {
         // Every file is checked before any is written: a `--pin digest` lookup that fails in
         // one file stops the writing of all of them, so a run never pins half a repository.
@@ -188,8 +209,20 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
             .flatten()
             .any(|file| !file.lookup_failures.is_empty());
         let action = if failed { Action::Show } else { action };
+        let mut checked = checked;
+        if let (false, Some(project)) = (failed, &project) {
+            let mut held_results: HashMap<PathBuf, &mut Checked> = checked
+                .iter_mut()
+                .zip(&checked_files)
+                .filter(|(_, (path, _))| held(path))
+                .filter_map(|(result, (path, _))| Some((path.clone(), result.as_mut().ok()?)))
+                .collect();
+            for group in project.coherent_changes() {
+                write_change(&group, &mut held_results);
+            }
+        }
         for (result, (path, _)) in checked.into_iter().zip(&checked_files) {
-            let result = if failed {
+            let result = if failed || held(path) {
                 result
             } else {
                 result.map(|file| write_fixed(path, file))
@@ -201,7 +234,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         for_each_in_order(
             &checked_files,
             |file| match check(file) {
-                Ok(checked) if write => Ok(write_fixed(&file.0, checked)),
+                Ok(checked) if write && !held(&file.0) => Ok(write_fixed(&file.0, checked)),
                 other => other,
             },
             |result| handle(result, action),
@@ -222,22 +255,23 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     let mut git_ok = true;
     if let Some(git) = batch.git.filter(|_| !lookup_failed) {
         let text = args.format == Format::Text;
-        // A port move that edits deployment files is committed whole or not at all, and
-        // `--branch` does not commit deployment files yet: such a Dockerfile is left out.
-        let held = project.as_ref().map(Project::carrying).unwrap_or_default();
-        for path in &held {
-            let _ = writeln!(
-                stderr,
-                "{}: not committed: its port move edits deployment files, which --branch does not commit yet; use --write",
-                path.display()
-            );
-        }
-        let files: Vec<(PathBuf, Arc<Settings>)> = files
-            .iter()
-            .filter(|(path, _)| !held.contains(path))
-            .cloned()
-            .collect();
-        let outcome = git::run(&git, &files, text, &mut git_lines, stderr);
+        // Dockerfiles and the deployment files the repository step checked: the commit holds
+        // each coherent change whole (a port move with every file it edits) or not at all.
+        let changes = project
+            .as_ref()
+            .map(Project::coherent_changes)
+            .unwrap_or_default();
+        let outcome = git::run(
+            &git,
+            &checked_files,
+            &git::Held {
+                files: &prepared,
+                changes: &changes,
+            },
+            text,
+            &mut git_lines,
+            stderr,
+        );
         git_ok = outcome.ok;
         let committed: std::collections::HashSet<String> = outcome
             .committed

@@ -2,10 +2,17 @@
 //! accepted ones are written, atomically, as `--write` writes, or with `--branch` committed
 //! (planned on the committed text of each file, as `--branch` fixes it).
 //!
+//! Without `--branch`, the deployment files (Compose, Kubernetes) that run the Dockerfiles'
+//! images are reviewed after the Dockerfiles, with the fixes `--write` would make: their own
+//! (`deploy-user`) are asked about; their port edits follow the answer given for the
+//! Dockerfile's port move, and the files of one such change are written together or not at
+//! all. With `--branch`, Dockerfiles only.
+//!
 //! Fixes are planned once, on the file as it is. The accepted ones are applied together;
 //! the result is checked again only to count what remains: fixes that the applied ones
 //! would lead to (a second round) are not offered in the same run, as the summary says.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,13 +22,14 @@ use dialoguer::Select;
 
 use super::Status;
 use crate::edit::{apply_fixes, Applicability, Fix};
-use crate::fs::write::write_atomic;
+use crate::fs::write::{write_atomic, write_together, Planned};
 use crate::linter::Error;
 use crate::linter::LintOptions;
-use crate::linter::{check_bytes, check_file};
+use crate::linter::{check_bytes, check_file, Project};
 use crate::output::diff::unified_diff;
 use crate::output::text::{write_diff, HELP, PATH, RULE, UNSAFE};
 use crate::output::FileReport;
+use crate::rules::deployment::{carried_move, moved_port};
 use crate::rules::Finding;
 use crate::settings::Settings;
 
@@ -73,9 +81,25 @@ impl Session {
         report: &'r FileReport,
         stdout: &mut dyn Write,
     ) -> Result<Vec<&'r Finding>, dialoguer::Error> {
+        self.review_following(report, stdout, &|_| None)
+    }
+
+    /// [`Session::review`], where `follows` decides a deployment file's port edit without a
+    /// question: it follows the answer given for the Dockerfile's port move (`Some(true)`:
+    /// accepted), so no move is made by halves.
+    fn review_following<'r>(
+        &mut self,
+        report: &'r FileReport,
+        stdout: &mut dyn Write,
+        follows: &dyn Fn(&Finding) -> Option<(String, bool)>,
+    ) -> Result<Vec<&'r Finding>, dialoguer::Error> {
         let mut accepted: Vec<&Finding> = Vec::new();
         let mut all_in_file = false;
-        let fixable: Vec<_> = report.findings.iter().filter(|f| f.fix.is_some()).collect();
+        let fixable: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.fix.is_some() && follows(f).is_none())
+            .collect();
         for finding in &report.findings {
             let (line, column) = report.position(finding);
             let _ = writeln!(
@@ -91,6 +115,24 @@ impl Session {
                 let _ = writeln!(stdout, "  no automatic fix: this needs a person");
                 continue;
             };
+            if let Some((dockerfile, yes)) = follows(finding) {
+                if yes {
+                    let _ = writeln!(
+                        stdout,
+                        "  fix: {} (follows the port move accepted in {dockerfile})",
+                        fix.title
+                    );
+                    accepted.push(finding);
+                } else {
+                    let _ = writeln!(
+                        stdout,
+                        "  skipped: {} (the port move of {dockerfile} was not accepted)",
+                        fix.title
+                    );
+                    self.tally.skipped += 1;
+                }
+                continue;
+            }
             if self.quit {
                 self.tally.skipped += 1;
                 continue;
@@ -100,7 +142,7 @@ impl Session {
             } else {
                 let _ = writeln!(
                     stdout,
-                    "  {UNSAFE}unsafe fix{UNSAFE:#} (needs a change outside the Dockerfile): {}",
+                    "  {UNSAFE}unsafe fix{UNSAFE:#} (needs a change outside the file): {}",
                     fix.title
                 );
             }
@@ -176,6 +218,33 @@ fn apply_accepted(
             report.path
         );
     }
+    let yaml = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(crate::fs::discover::is_yaml_name);
+    if yaml {
+        // A deployment file: its findings are the repository step's, made once; what the
+        // accepted fixes leave is the rest (the text must still be YAML unroot reads).
+        if crate::yaml::parse(&applied.text).is_err() {
+            return Err(Error::Parse {
+                path: path.to_path_buf(),
+                source: crate::syntax::ParseError {
+                    line: 1,
+                    end_line: 1,
+                    kind: crate::syntax::ErrorKind::Syntax,
+                    message: "internal error: the accepted fixes are not valid YAML; nothing \
+                              was changed"
+                        .to_string(),
+                },
+            });
+        }
+        return Ok(Outcome {
+            remaining: report.findings.len() - applied.applied.len(),
+            text: applied.text,
+            applied: applied.applied,
+            conflicts,
+        });
+    }
     let remaining = match crate::syntax::parse(&applied.text) {
         Ok(file) => {
             let surroundings = crate::linter::surroundings::read(path, &file);
@@ -196,25 +265,45 @@ fn apply_accepted(
     })
 }
 
-/// Asks about every fix in `files` (all fixes are planned, unsafe ones included).
+/// Asks about every fix in `files` (all fixes are planned, unsafe ones included), then in
+/// the deployment files among `yaml` that run their images (Compose, Kubernetes): those are
+/// checked with the Dockerfiles as `--write` checks them. A deployment file's port edit is not
+/// asked about: it follows the answer for its Dockerfile's port move. The files of one
+/// coherent change are written together at the end, all or none.
 pub fn run(
     files: &[(PathBuf, Arc<Settings>)],
+    yaml: &[(PathBuf, Arc<Settings>)],
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
     mut status: Status,
 ) -> Status {
+    let project = (!yaml.is_empty()).then(|| Project::load(yaml, files));
+    let mut order: Vec<(PathBuf, Arc<Settings>)> = files.to_vec();
+    if let Some(project) = &project {
+        project.prepare(files, false);
+        order.extend(project.paths());
+    }
+    let held = |path: &Path| project.as_ref().is_some_and(|p| p.holds(path));
+    // The Dockerfiles' port moves, as answered: (Dockerfile, port, new port) → accepted.
+    let mut moves: HashMap<(String, u16, u16), bool> = HashMap::new();
+    // Held files' accepted text, written per coherent change at the end.
+    let mut pending: HashMap<PathBuf, Pending> = HashMap::new();
     let mut session = Session::new(false);
-    for (index, (path, settings)) in files.iter().enumerate() {
+    for (index, (path, settings)) in order.iter().enumerate() {
         let options = &settings.lint;
         if session.quit {
             let _ = writeln!(
                 stdout,
                 "quit: {} more file(s) not reviewed",
-                files.len() - index
+                order.len() - index
             );
             break;
         }
-        let checked = match check_file(path, options, Applicability::Unsafe, false) {
+        let checked = match project.as_ref().and_then(|p| p.take(path)) {
+            Some(ready) => ready,
+            None => check_file(path, options, Applicability::Unsafe, false),
+        };
+        let checked = match checked {
             Ok(checked) => checked,
             Err(err) => {
                 let _ = writeln!(stderr, "{err}");
@@ -230,7 +319,15 @@ pub fn run(
             continue;
         }
         let report = &checked.report;
-        let accepted = match session.review(report, stdout) {
+        let follows = |finding: &Finding| {
+            let (dockerfile, old, new) = carried_move(finding)?;
+            let yes = moves
+                .get(&(dockerfile.clone(), old, new))
+                .copied()
+                .unwrap_or(false);
+            Some((dockerfile, yes))
+        };
+        let accepted = match session.review_following(report, stdout, &follows) {
             Ok(accepted) => accepted,
             Err(err) => {
                 // Ctrl-C or a terminal that went away: this file is left alone.
@@ -242,6 +339,12 @@ pub fn run(
                 return Status::Error;
             }
         };
+        for finding in &report.findings {
+            if let Some((old, new)) = finding.fix.as_ref().and_then(moved_port) {
+                let yes = accepted.iter().any(|a| std::ptr::eq(*a, finding));
+                moves.insert((report.path.clone(), old, new), yes);
+            }
+        }
         let tally = &mut session.tally;
         if accepted.is_empty() {
             tally.remaining += report.findings.len();
@@ -255,33 +358,96 @@ pub fn run(
                 continue;
             }
         };
-        if outcome.text != report.source {
-            if let Err(source) = write_atomic(path, &checked.bytes, &outcome.text) {
-                let _ = writeln!(
-                    stderr,
-                    "{}",
-                    Error::Write {
-                        path: path.clone(),
-                        source
-                    }
-                );
-                status = Status::Error;
-                tally.remaining += report.findings.len();
-                continue;
-            }
-            tally.files_written += 1;
-            let _ = writeln!(
-                stdout,
-                "{}: wrote {} fix(es)",
-                report.path,
-                outcome.applied.len()
-            );
-        }
-        tally.applied += outcome.applied.len();
         tally.skipped += outcome.conflicts;
+        if outcome.text == report.source {
+            tally.applied += outcome.applied.len();
+            tally.remaining += outcome.remaining;
+            continue;
+        }
+        if held(path) {
+            pending.insert(
+                path.clone(),
+                Pending {
+                    bytes: checked.bytes.clone(),
+                    shown: report.path.clone(),
+                    outcome,
+                    findings: report.findings.len(),
+                },
+            );
+            continue;
+        }
+        if let Err(source) = write_atomic(path, &checked.bytes, &outcome.text) {
+            let _ = writeln!(
+                stderr,
+                "{}",
+                Error::Write {
+                    path: path.clone(),
+                    source
+                }
+            );
+            status = Status::Error;
+            tally.remaining += report.findings.len();
+            continue;
+        }
+        tally.files_written += 1;
+        let _ = writeln!(
+            stdout,
+            "{}: wrote {} fix(es)",
+            report.path,
+            outcome.applied.len()
+        );
+        tally.applied += outcome.applied.len();
         tally.remaining += outcome.remaining;
     }
+    // The held files: each coherent change written whole or not at all.
+    let changes = project
+        .as_ref()
+        .map(Project::coherent_changes)
+        .unwrap_or_default();
+    for change in changes {
+        let members: Vec<(&PathBuf, &Pending)> = change
+            .iter()
+            .filter_map(|path| Some((path, pending.get(path)?)))
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let planned: Vec<Planned> = members
+            .iter()
+            .map(|(path, p)| (path.as_path(), p.bytes.as_slice(), p.outcome.text.as_str()))
+            .collect();
+        let tally = &mut session.tally;
+        for ((path, p), result) in members.iter().zip(write_together(&planned)) {
+            match result {
+                Ok(()) => {
+                    tally.files_written += 1;
+                    tally.applied += p.outcome.applied.len();
+                    tally.remaining += p.outcome.remaining;
+                    let _ = writeln!(
+                        stdout,
+                        "{}: wrote {} fix(es)",
+                        p.shown,
+                        p.outcome.applied.len()
+                    );
+                }
+                Err(source) => {
+                    let path = (*path).clone();
+                    let _ = writeln!(stderr, "{}", Error::Write { path, source });
+                    status = Status::Error;
+                    tally.remaining += p.findings;
+                }
+            }
+        }
+    }
     summary(&session.tally, "written", stdout, status)
+}
+
+/// A held file's accepted fixes, waiting for the rest of its coherent change.
+struct Pending {
+    bytes: Vec<u8>,
+    shown: String,
+    outcome: Outcome,
+    findings: usize,
 }
 
 /// `--interactive --branch`: asks about the fixes planned on the committed text of each file

@@ -32,6 +32,23 @@ pub enum WriteError {
          its owner, or remove the attribute)"
     )]
     Xattr(String),
+    /// Another file of the same change could not be written, so this one was not either
+    /// (or was put back as it was).
+    #[error(
+        "not written: its fix is one change with `{0}`, which could not be written; no file of \
+         that change was changed"
+    )]
+    WithOther(String),
+    /// Another file of the same change failed after this one was written, and putting this
+    /// one back failed too: it holds the fixed text.
+    #[error(
+        "written, but `{other}` of the same change could not be written, and restoring this \
+         file failed ({error}): it holds the fixed text, the rest of the change does not"
+    )]
+    NotRestored {
+        other: String,
+        error: Box<WriteError>,
+    },
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -39,14 +56,12 @@ pub enum WriteError {
 /// Replaces `path` with `content` if the file still holds `original`: writes a temporary
 /// file in the same directory with the original's permissions, syncs it, renames it over.
 pub fn write_atomic(path: &Path, original: &[u8], content: &str) -> Result<(), WriteError> {
-    let meta = fs::symlink_metadata(path)?;
-    if meta.file_type().is_symlink() {
-        return Err(WriteError::Symlink);
-    }
-    if fs::read(path)? != original {
-        return Err(WriteError::Changed);
-    }
-    check_replaceable(path, &meta)?;
+    write_atomic_bytes(path, original, content.as_bytes())
+}
+
+/// [`write_atomic`] for any bytes (putting back a file as it was read).
+fn write_atomic_bytes(path: &Path, original: &[u8], content: &[u8]) -> Result<(), WriteError> {
+    let meta = check_writable(path, original)?;
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -55,7 +70,7 @@ pub fn write_atomic(path: &Path, original: &[u8], content: &str) -> Result<(), W
         .prefix(".unroot-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
-    temp.write_all(content.as_bytes())?;
+    temp.write_all(content)?;
     keep_owner(temp.as_file(), &meta)?;
     keep_xattrs(path, temp.as_file())?;
     temp.as_file().set_permissions(meta.permissions())?;
@@ -67,6 +82,86 @@ pub fn write_atomic(path: &Path, original: &[u8], content: &str) -> Result<(), W
     temp.persist(path)
         .map_err(|err| WriteError::Io(err.error))?;
     Ok(())
+}
+
+/// What [`write_atomic`] checks before it writes: `path` is no symbolic link, still holds
+/// `original`, and may be replaced; its metadata, for the new file.
+pub fn check_writable(path: &Path, original: &[u8]) -> Result<fs::Metadata, WriteError> {
+    let meta = fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Err(WriteError::Symlink);
+    }
+    if fs::read(path)? != original {
+        return Err(WriteError::Changed);
+    }
+    check_replaceable(path, &meta)?;
+    Ok(meta)
+}
+
+/// One file of a change that spans several: its path, the bytes it was read as, its new text.
+pub type Planned<'a> = (&'a Path, &'a [u8], &'a str);
+
+/// Writes the files of one change (a port move across a Dockerfile and the files that deploy
+/// it) all, or none: every file is checked first ([`check_writable`]); when one still fails
+/// to be written, those written before it are put back as they were. One result per file,
+/// in order.
+pub fn write_together(files: &[Planned]) -> Vec<Result<(), WriteError>> {
+    write_together_with(files, &mut write_atomic_bytes)
+}
+
+/// Writes `content` over a file that holds `original`.
+type WriteBytes<'a> = dyn FnMut(&Path, &[u8], &[u8]) -> Result<(), WriteError> + 'a;
+
+fn write_together_with(files: &[Planned], write: &mut WriteBytes) -> Vec<Result<(), WriteError>> {
+    let shown = |path: &Path| path.display().to_string();
+    let mut results: Vec<Option<Result<(), WriteError>>> = files
+        .iter()
+        .map(|(path, original, _)| check_writable(path, original).err().map(Err))
+        .collect();
+    let first_failed = files
+        .iter()
+        .zip(&results)
+        .find(|(_, result)| result.is_some())
+        .map(|((path, _, _), _)| shown(path));
+    if let Some(failed) = first_failed {
+        return results
+            .into_iter()
+            .map(|result| result.unwrap_or_else(|| Err(WriteError::WithOther(failed.clone()))))
+            .collect();
+    }
+    let mut written = Vec::new();
+    for (index, (path, original, content)) in files.iter().enumerate() {
+        match write(path, original, content.as_bytes()) {
+            Ok(()) => {
+                written.push(index);
+                results[index] = Some(Ok(()));
+            }
+            Err(error) => {
+                results[index] = Some(Err(error));
+                let failed = shown(path);
+                for &done in &written {
+                    let (path, original, content) = files[done];
+                    // Back from the fixed text to the original, checked as every write is.
+                    let restored = write(path, content.as_bytes(), original);
+                    results[done] = Some(Err(match restored {
+                        Ok(()) => WriteError::WithOther(failed.clone()),
+                        Err(error) => WriteError::NotRestored {
+                            other: failed.clone(),
+                            error: Box::new(error),
+                        },
+                    }));
+                }
+                for result in results.iter_mut().skip(index + 1) {
+                    *result = Some(Err(WriteError::WithOther(failed.clone())));
+                }
+                break;
+            }
+        }
+    }
+    results
+        .into_iter()
+        .map(|result| result.unwrap_or(Ok(())))
+        .collect()
 }
 
 /// Refuses what a rename would change besides the text (as ruff, which writes in place,
@@ -205,5 +300,97 @@ mod tests {
                 Err(WriteError::Symlink)
             ));
         }
+    }
+
+    /// Three files of one change in a temporary directory: (dir, paths).
+    fn change() -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<_> = ["Dockerfile", "compose.yaml", "web.yaml"]
+            .iter()
+            .map(|name| dir.path().join(name))
+            .collect();
+        for path in &paths {
+            fs::write(path, "port 80\n").unwrap();
+        }
+        (dir, paths)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_change_with_a_read_only_file_writes_none_of_its_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, paths) = change();
+        fs::set_permissions(&paths[1], fs::Permissions::from_mode(0o444)).unwrap();
+        let planned: Vec<Planned> = paths
+            .iter()
+            .map(|p| (p.as_path(), &b"port 80\n"[..], "port 8080\n"))
+            .collect();
+        let results = write_together(&planned);
+        assert!(matches!(results[1], Err(WriteError::ReadOnly)));
+        for index in [0, 2] {
+            match &results[index] {
+                Err(err @ WriteError::WithOther(other)) => {
+                    assert_eq!(other, &paths[1].display().to_string());
+                    assert!(err
+                        .to_string()
+                        .contains("no file of that change was changed"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        for path in &paths {
+            assert_eq!(fs::read_to_string(path).unwrap(), "port 80\n");
+        }
+    }
+
+    #[test]
+    fn a_write_that_fails_midway_puts_back_the_files_written_before() {
+        let (_dir, paths) = change();
+        let planned: Vec<Planned> = paths
+            .iter()
+            .map(|p| (p.as_path(), &b"port 80\n"[..], "port 8080\n"))
+            .collect();
+        // The third file changes on disk after the checks, before its write.
+        let third = paths[2].clone();
+        let mut writes = 0;
+        let results = write_together_with(&planned, &mut |path, original, content| {
+            writes += 1;
+            if path == third {
+                fs::write(path, "someone else\n")?;
+            }
+            write_atomic_bytes(path, original, content)
+        });
+        // Two writes, the failed one, two restores.
+        assert_eq!(writes, 5);
+        assert!(matches!(results[2], Err(WriteError::Changed)));
+        assert!(matches!(&results[0], Err(WriteError::WithOther(_))));
+        assert!(matches!(&results[1], Err(WriteError::WithOther(_))));
+        assert_eq!(fs::read_to_string(&paths[0]).unwrap(), "port 80\n");
+        assert_eq!(fs::read_to_string(&paths[1]).unwrap(), "port 80\n");
+        assert_eq!(fs::read_to_string(&paths[2]).unwrap(), "someone else\n");
+    }
+
+    #[test]
+    fn a_restore_that_fails_is_said() {
+        let (_dir, paths) = change();
+        let planned: Vec<Planned> = paths[..2]
+            .iter()
+            .map(|p| (p.as_path(), &b"port 80\n"[..], "port 8080\n"))
+            .collect();
+        let mut calls = 0;
+        let results = write_together_with(&planned, &mut |path, original, content| {
+            calls += 1;
+            match calls {
+                1 => write_atomic_bytes(path, original, content),
+                _ => Err(WriteError::Changed),
+            }
+        });
+        match &results[0] {
+            Err(err @ WriteError::NotRestored { .. }) => {
+                assert!(err.to_string().contains("it holds the fixed text"), "{err}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(fs::read_to_string(&paths[0]).unwrap(), "port 8080\n");
     }
 }

@@ -124,13 +124,34 @@ impl Context<'_> {
         format!("fix(docker): {text}")
     }
 
+    /// `{finding_count}` and `{file_count}`: the findings the commit fixes (not those whose
+    /// fix is unsafe and left out, nor those that need a person), and the files it changes.
     fn counts(&self) -> (String, String) {
-        let findings: usize = self.files.iter().map(|f| f.findings.len()).sum();
+        let fixed: usize = self
+            .files
+            .iter()
+            .map(|file| file.findings.iter().filter(|f| file.fixed(f)).count())
+            .sum();
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-        (
-            plural(findings, "finding"),
-            plural(self.files.len(), "Dockerfile"),
-        )
+        let deployment = self
+            .files
+            .iter()
+            .filter(|file| {
+                let name = file.path.rsplit('/').next().unwrap_or(file.path);
+                crate::fs::discover::is_yaml_name(name)
+            })
+            .count();
+        let dockerfiles = self.files.len() - deployment;
+        let files = match (dockerfiles, deployment) {
+            (n, 0) => plural(n, "Dockerfile"),
+            (0, m) => plural(m, "deployment file"),
+            (n, m) => format!(
+                "{} and {}",
+                plural(n, "Dockerfile"),
+                plural(m, "deployment file")
+            ),
+        };
+        (plural(fixed, "finding"), files)
     }
 
     fn common_values(&self) -> Vec<(&'static str, String)> {
@@ -347,5 +368,97 @@ mod tests {
             context.subject(),
             "fix(docker): run Node containers as non-root"
         );
+    }
+
+    fn finding(rule: &'static str, at: usize, fix: Option<Applicability>) -> Finding {
+        Finding {
+            rule,
+            span: crate::syntax::Span { start: at, end: at },
+            instruction: 0,
+            message: format!("{rule} here"),
+            help: None,
+            fix: fix.map(|applicability| {
+                crate::edit::Fix::new(
+                    format!("fix {rule}"),
+                    applicability,
+                    vec![crate::edit::Edit::insert(at, "x")],
+                )
+            }),
+        }
+    }
+
+    #[test]
+    fn counts_name_only_the_findings_the_commit_fixes() {
+        let source = "FROM node:22\nEXPOSE 80\nCMD [\"node\", \"a.js\"]\n";
+        // 4 findings: 2 safe fixes, 1 unsafe (left out at the safe threshold), 1 for a person.
+        let findings = [
+            finding("root-user", 0, Some(Applicability::Safe)),
+            finding("floating-tag", 5, Some(Applicability::Safe)),
+            finding("privileged-port", 13, Some(Applicability::Unsafe)),
+            finding("end-of-life", 5, None),
+        ];
+        let compose = "services:\n  web:\n    build: .\n";
+        let compose_findings = [finding("privileged-port", 0, Some(Applicability::Unsafe))];
+        let files = [
+            FileChange {
+                path: "Dockerfile",
+                source,
+                findings: &findings,
+                threshold: Applicability::Safe,
+            },
+            FileChange {
+                path: "deploy/compose.yaml",
+                source: compose,
+                findings: &compose_findings,
+                threshold: Applicability::Safe,
+            },
+        ];
+        let context = Context {
+            files: &files,
+            branch: "unroot/non-root",
+            base: "main",
+        };
+        let message = context.commit_message(COMMIT_TEMPLATE);
+        assert!(
+            message.contains(
+                "fixed 2 findings in 1 Dockerfile and 1 deployment file on top of `main`"
+            ),
+            "{message}"
+        );
+        let (_, body) = context.pull_request();
+        assert!(body.contains("fixed 2 findings in 1 Dockerfile and 1 deployment file"));
+        // With unsafe fixes applied, the unsafe ones count too; the person's never does.
+        let unsafe_files = [
+            FileChange {
+                threshold: Applicability::Unsafe,
+                ..files[0]
+            },
+            FileChange {
+                threshold: Applicability::Unsafe,
+                ..files[1]
+            },
+        ];
+        let context = Context {
+            files: &unsafe_files,
+            branch: "unroot/non-root",
+            base: "main",
+        };
+        assert!(context
+            .commit_message(COMMIT_TEMPLATE)
+            .contains("fixed 4 findings in 1 Dockerfile and 1 deployment file"));
+        let only = [FileChange {
+            path: "compose.yml",
+            source: compose,
+            findings: &compose_findings,
+            threshold: Applicability::Unsafe,
+        }];
+        let context = Context {
+            files: &only,
+            branch: "unroot/non-root",
+            base: "main",
+        };
+        assert!(context
+            .commit_message(COMMIT_TEMPLATE)
+            .contains("fixed 1 finding in 1 deployment file"));
     }
 }

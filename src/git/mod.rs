@@ -54,6 +54,8 @@ pub struct Options {
 /// The settings every repository shares.
 struct Run<'a> {
     options: &'a Options,
+    /// What the repository step checked: committed as it planned it.
+    held: Held<'a>,
     author: Option<(String, String)>,
     /// Where a token may go.
     token_hosts: TokenHosts,
@@ -106,6 +108,29 @@ struct FileFix {
     findings: Vec<Finding>,
     /// The fixes applied to this file: safe ones, or unsafe ones too.
     threshold: Applicability,
+    /// The coherent change it is part of ([`Held::changes`]), if the repository step checked it.
+    change: Option<usize>,
+}
+
+/// A file the linter's repository step checked (a Dockerfile that deployment files run, or
+/// a deployment file), with its fixes as that step planned them on the working tree's text.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The bytes the check read: committed only when the committed blob is the same.
+    pub bytes: Vec<u8>,
+    pub source: String,
+    pub fixed: String,
+    pub findings: Vec<Finding>,
+    /// The fixes applied: safe ones, or unsafe ones too.
+    pub threshold: Applicability,
+}
+
+/// What the repository step checked: its files, and the coherent changes they make (sets of
+/// files whose fixes go into a commit together or not at all).
+#[derive(Clone, Copy)]
+pub struct Held<'a> {
+    pub files: &'a std::collections::HashMap<PathBuf, Prepared>,
+    pub changes: &'a [Vec<PathBuf>],
 }
 
 /// `--interactive --branch`: decides what one file's commit holds. It gets the file (as the
@@ -126,14 +151,18 @@ pub struct Outcome {
 
 /// Runs `--branch` (and `--push`, `--pr`) for `files`. Reports go to `stdout` when
 /// `reports_to_stdout` (the text format), else to `stderr` with the errors.
+///
+/// The files in `held` are committed as the repository step fixed them, each coherent
+/// change whole or not at all.
 pub fn run(
     options: &Options,
     files: &[(PathBuf, Arc<Settings>)],
+    held: &Held,
     reports_to_stdout: bool,
     stdout: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Outcome {
-    run_with(options, files, reports_to_stdout, stdout, err, None)
+    run_with(options, files, *held, reports_to_stdout, stdout, err, None)
 }
 
 /// As [`run`], with `choose` deciding the text committed for each file instead of the
@@ -145,12 +174,18 @@ pub fn run_choosing(
     stdout: &mut dyn Write,
     err: &mut dyn Write,
 ) -> bool {
-    run_with(options, files, true, stdout, err, Some(choose)).ok
+    let none = std::collections::HashMap::new();
+    let held = Held {
+        files: &none,
+        changes: &[],
+    };
+    run_with(options, files, held, true, stdout, err, Some(choose)).ok
 }
 
 fn run_with(
     options: &Options,
     files: &[(PathBuf, Arc<Settings>)],
+    held: Held,
     reports_to_stdout: bool,
     stdout: &mut dyn Write,
     err: &mut dyn Write,
@@ -196,6 +231,7 @@ fn run_with(
     };
     let run = Run {
         options,
+        held,
         author,
         token_hosts,
     };
@@ -748,6 +784,54 @@ fn build_tree(
     builder.write()
 }
 
+/// `fixes` less those of a coherent change that is not whole in them: a file of the change
+/// has fixes but is not among them (not committed, changed since, in another repository), so
+/// none of the change is committed.
+fn whole_changes(fixes: Vec<FileFix>, held: Held, lines: &mut Vec<String>) -> Vec<FileFix> {
+    let present: Vec<&Path> = fixes.iter().map(|fix| fix.file.as_path()).collect();
+    let broken: Vec<usize> = (0..held.changes.len())
+        .filter(|&index| {
+            let change = &held.changes[index];
+            let changed = |path: &&PathBuf| {
+                held.files
+                    .get(*path)
+                    .is_some_and(|prepared| prepared.fixed != prepared.source)
+            };
+            let touched = change.iter().any(|path| present.contains(&path.as_path()));
+            touched
+                && change
+                    .iter()
+                    .filter(changed)
+                    .any(|path| !present.contains(&path.as_path()))
+        })
+        .collect();
+    fixes
+        .into_iter()
+        .filter(|fix| {
+            let Some(index) = fix.change.filter(|index| broken.contains(index)) else {
+                return true;
+            };
+            let others: Vec<String> = held.changes[index]
+                .iter()
+                .filter(|path| **path != fix.file)
+                .filter(|path| {
+                    held.files
+                        .get(*path)
+                        .is_some_and(|prepared| prepared.fixed != prepared.source)
+                })
+                .map(|path| format!("`{}`", path.display()))
+                .collect();
+            lines.push(format!(
+                "{}: left out of the branch: its fixes are one change with {}, which cannot be \
+                 committed with them, and a change is committed whole or not at all",
+                fix.file.display(),
+                others.join(", ")
+            ));
+            false
+        })
+        .collect()
+}
+
 impl Run<'_> {
     /// `--timeout`, or [`DEFAULT_TIMEOUT`].
     fn timeout(&self) -> std::time::Duration {
@@ -792,8 +876,15 @@ impl Run<'_> {
         out: &mut dyn Write,
     ) -> Result<Vec<FileFix>, String> {
         let repo = &group.repo;
+        let held = self.held;
         let mut fixes = Vec::new();
         let mut errors = Vec::new();
+        let change_of: std::collections::HashMap<&Path, usize> = held
+            .changes
+            .iter()
+            .enumerate()
+            .flat_map(|(index, change)| change.iter().map(move |path| (path.as_path(), index)))
+            .collect();
         for (file, relative, settings) in &group.files {
             let shown = file.display();
             let entry = match base_tree.get_path(Path::new(relative)) {
@@ -810,6 +901,33 @@ impl Run<'_> {
                 lines.push(format!(
                     "{shown}: not a regular file on `{base_name}`; left out of the branch"
                 ));
+                continue;
+            }
+            if let (Some(prepared), None) = (held.files.get(file), choose.as_ref()) {
+                let blob = repo
+                    .find_blob(entry.id())
+                    .map_err(|error| format!("{relative}: {}", error.message()))?;
+                if blob.content() != prepared.bytes {
+                    lines.push(format!(
+                        "{shown}: differs from the version committed on `{base_name}`; its \
+                         fixes are planned with the deployment files on the working tree, so \
+                         they are left out of the branch (commit the file first)"
+                    ));
+                    continue;
+                }
+                if prepared.fixed == prepared.source {
+                    continue;
+                }
+                fixes.push(FileFix {
+                    file: file.clone(),
+                    path: relative.clone(),
+                    mode,
+                    source: prepared.source.clone(),
+                    fixed: prepared.fixed.clone(),
+                    findings: prepared.findings.clone(),
+                    threshold: prepared.threshold,
+                    change: change_of.get(file.as_path()).copied(),
+                });
                 continue;
             }
             // A template is reported by the check, never committed to.
@@ -887,13 +1005,13 @@ impl Run<'_> {
                 fixed,
                 findings,
                 threshold,
+                change: None,
             });
         }
-        if errors.is_empty() {
-            Ok(fixes)
-        } else {
-            Err(errors.join("\n"))
+        if !errors.is_empty() {
+            return Err(errors.join("\n"));
         }
+        Ok(whole_changes(fixes, held, lines))
     }
 
     /// Where the branch is now, here and on the remote (with `--push`), and the forge project

@@ -14,7 +14,7 @@ mod untouched;
 pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, Checked};
 pub use error::Error;
 pub use ignore::with_ignore_pragmas;
-pub use project::{FileSettings, Project};
+pub use project::{write_change, FileSettings, Project};
 pub use report::FileReport;
 pub use untouched::{is_template_name, Untouched};
 

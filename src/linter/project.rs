@@ -8,7 +8,7 @@
 //! Only the linked Dockerfiles and the deployment files are held; every other Dockerfile
 //! streams through the batch check as before.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,6 +24,7 @@ use crate::deploy::{
     image_repository, is_node_image, kind_of, DeploymentFacts, FileKind, PortFacts, Reference,
 };
 use crate::edit::{apply_fixes, Applicability, Fix};
+use crate::fs::write::{write_together, Planned};
 use crate::rules::deployment::{self, moved_port, Carried, ImageUser, Runner, Target};
 use crate::syntax::{ErrorKind, ParseError};
 use crate::yaml::Stream;
@@ -62,8 +63,12 @@ pub struct Project<S> {
     node_runners: Vec<Link>,
     /// Results made ahead of the stream: linked Dockerfiles and every deployment file.
     ready: Mutex<HashMap<PathBuf, Result<Checked, Error>>>,
-    /// Dockerfiles whose port moves edit deployment files too.
-    carries: Mutex<Vec<PathBuf>>,
+    /// The coherent changes: sets of files whose fixes belong together (a Dockerfile, and
+    /// the deployment files its port move or its user edits), written or committed whole or
+    /// not at all. Every file of `ready` is in one.
+    groups: Mutex<Vec<Vec<PathBuf>>>,
+    /// Every file of `groups`.
+    held: Mutex<HashSet<PathBuf>>,
 }
 
 impl<S: FileSettings> Project<S> {
@@ -114,7 +119,8 @@ impl<S: FileSettings> Project<S> {
             links: HashMap::new(),
             node_runners: Vec::new(),
             ready: Mutex::new(HashMap::new()),
-            carries: Mutex::new(Vec::new()),
+            groups: Mutex::new(Vec::new()),
+            held: Mutex::new(HashSet::new()),
         };
         project.link(dockerfiles);
         project
@@ -129,13 +135,36 @@ impl<S: FileSettings> Project<S> {
             .collect()
     }
 
-    /// The Dockerfiles whose port moves edit deployment files too: `--branch`, which does
-    /// not commit deployment files yet, leaves them out, so no move is committed by halves.
-    pub fn carrying(&self) -> Vec<PathBuf> {
-        self.carries
+    /// The coherent changes: each set of files whose fixes belong together (a Dockerfile,
+    /// and the deployment files its port move or its user edits). Every file the repository
+    /// step checked is in exactly one (alone, when nothing links it).
+    pub fn coherent_changes(&self) -> Vec<Vec<PathBuf>> {
+        self.groups
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Whether the repository step checked `path` (its result comes from [`Project::take`],
+    /// and [`Project::write`] writes it).
+    pub fn holds(&self, path: &Path) -> bool {
+        self.held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(path)
+    }
+
+    /// `--write` for the files held ahead of the stream: each coherent change is written
+    /// whole or not at all ([`write_change`]). The stream must not write them again.
+    pub fn write(&self) {
+        let mut ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut checked: HashMap<PathBuf, &mut Checked> = ready
+            .iter_mut()
+            .filter_map(|(path, result)| Some((path.clone(), result.as_mut().ok()?)))
+            .collect();
+        for group in self.coherent_changes() {
+            write_change(&group, &mut checked);
+        }
     }
 
     /// The result made for `path` ahead of the stream, if any.
@@ -256,13 +285,17 @@ impl<S: FileSettings> Project<S> {
         let mut carried: Vec<Vec<Carried>> = vec![Vec::new(); self.files.len()];
         let mut runners: Vec<Vec<Runner>> = vec![Vec::new(); self.files.len()];
         for link in &self.node_runners {
+            let uid = self.files[link.file].settings.lint_options().rules.uid;
             runners[link.file].push(Runner {
                 target: link.target.clone(),
                 image_user: ImageUser::NodeImage,
                 dockerfile: None,
+                uid,
             });
         }
         let mut ready = HashMap::new();
+        // Dockerfile → deployment file, where the file's edits follow the Dockerfile's fixes.
+        let mut joined: Vec<(PathBuf, PathBuf)> = Vec::new();
         for (path, settings) in dockerfiles {
             let links = canonical(path)
                 .and_then(|c| self.links.get(&c))
@@ -309,11 +342,7 @@ impl<S: FileSettings> Project<S> {
                             .map(|r| (link.file, r));
                         for (file, reference) in own.chain(self.foreign_services(link, old, new)) {
                             if matches!(reference, Reference::Edit { .. }) {
-                                let mut carries =
-                                    self.carries.lock().unwrap_or_else(PoisonError::into_inner);
-                                if !carries.contains(path) {
-                                    carries.push(path.clone());
-                                }
+                                joined.push((path.clone(), self.files[file].path.clone()));
                             }
                             carried[file].push(Carried {
                                 reference,
@@ -325,12 +354,24 @@ impl<S: FileSettings> Project<S> {
                         }
                     }
                 }
-                let user = image_user(&report.fixed);
+                let uid = settings.lint_options().rules.uid;
+                let user = match (image_user(&report.fixed), uid) {
+                    // `--uid N`: the number of a user the Dockerfile names but does not create.
+                    (ImageUser::Named(name), Some(uid)) if !creates_user(&report.fixed, &name) => {
+                        ImageUser::Numeric {
+                            uid,
+                            gid: Some(uid),
+                        }
+                    }
+                    (user, _) => user,
+                };
                 for link in &links {
+                    joined.push((path.clone(), self.files[link.file].path.clone()));
                     runners[link.file].push(Runner {
                         target: link.target.clone(),
                         image_user: user.clone(),
                         dockerfile: Some(shown.clone()),
+                        uid,
                     });
                 }
             }
@@ -345,6 +386,9 @@ impl<S: FileSettings> Project<S> {
                 self.report(file, &carried[index], &runners[index], show_unsafe),
             );
         }
+        let paths: Vec<PathBuf> = ready.keys().cloned().collect();
+        *self.held.lock().unwrap_or_else(PoisonError::into_inner) = paths.iter().cloned().collect();
+        *self.groups.lock().unwrap_or_else(PoisonError::into_inner) = components(paths, &joined);
         *self.ready.lock().unwrap_or_else(PoisonError::into_inner) = ready;
     }
 
@@ -736,6 +780,14 @@ fn image_user(fixed: &str) -> ImageUser {
     }
 }
 
+/// Whether a `useradd`/`adduser` in `text` creates `name` (with or without `-u`).
+fn creates_user(text: &str, name: &str) -> bool {
+    text.split(['&', ';', '|', '\n']).any(|segment| {
+        let words: Vec<&str> = segment.split_whitespace().collect();
+        words.iter().any(|w| *w == "useradd" || *w == "adduser") && words.last() == Some(&name)
+    })
+}
+
 /// The `-u <uid>` a `useradd`/`adduser` of `name` gives it.
 fn created_uid(text: &str, name: &str) -> Option<u32> {
     text.split(['&', ';', '|', '\n']).find_map(|segment| {
@@ -768,5 +820,84 @@ fn parse_error(line: usize, message: String) -> ParseError {
         end_line: line,
         kind: ErrorKind::Syntax,
         message,
+    }
+}
+
+/// The connected parts of the graph on `nodes` with `edges` (edges to nodes not listed are
+/// left out), each sorted, in the order of their first path.
+fn components(mut nodes: Vec<PathBuf>, edges: &[(PathBuf, PathBuf)]) -> Vec<Vec<PathBuf>> {
+    nodes.sort();
+    let index: HashMap<&PathBuf, usize> = nodes.iter().enumerate().map(|(i, p)| (p, i)).collect();
+    let mut parent: Vec<usize> = (0..nodes.len()).collect();
+    fn root(parent: &mut [usize], mut at: usize) -> usize {
+        while parent[at] != at {
+            parent[at] = parent[parent[at]];
+            at = parent[at];
+        }
+        at
+    }
+    for (a, b) in edges {
+        if let (Some(&a), Some(&b)) = (index.get(a), index.get(b)) {
+            let (a, b) = (root(&mut parent, a), root(&mut parent, b));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut groups: Vec<Vec<PathBuf>> = Vec::new();
+    let mut at_root: HashMap<usize, usize> = HashMap::new();
+    for (i, path) in nodes.iter().enumerate() {
+        let r = root(&mut parent, i);
+        let group = *at_root.entry(r).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[group].push(path.clone());
+    }
+    groups
+}
+
+/// Writes the files of one coherent change that have fixes, all or none
+/// ([`write_together`]); each file's report says what happened. A change with a failed
+/// `--pin digest` lookup is not written.
+pub fn write_change(group: &[PathBuf], checked: &mut HashMap<PathBuf, &mut Checked>) {
+    let changed: Vec<&PathBuf> = group
+        .iter()
+        .filter(|path| {
+            checked
+                .get(*path)
+                .is_some_and(|c| c.report.fixed != c.report.source)
+        })
+        .collect();
+    if changed.is_empty()
+        || changed
+            .iter()
+            .any(|path| !checked[*path].lookup_failures.is_empty())
+    {
+        return;
+    }
+    let results = {
+        let planned: Vec<Planned> = changed
+            .iter()
+            .map(|path| {
+                let file = &checked[*path];
+                (
+                    path.as_path(),
+                    file.bytes.as_slice(),
+                    file.report.fixed.as_str(),
+                )
+            })
+            .collect();
+        write_together(&planned)
+    };
+    for (path, result) in changed.into_iter().zip(results) {
+        if let Err(source) = result {
+            let Some(file) = checked.get_mut(path) else {
+                continue;
+            };
+            file.write_error = Some(Error::Write {
+                path: path.clone(),
+                source,
+            });
+            file.report.mark_unapplied();
+        }
     }
 }

@@ -55,7 +55,10 @@ declare_rule! {
     /// image's user has no known uid (a named user the Dockerfile does not create with `-u`),
     /// only `allowPrivilegeEscalation: false` is added, never `runAsNonRoot` alone. Comments,
     /// quoting and the rest of the file are kept byte for byte. Where the pod mounts writable
-    /// volumes, the help says how ownership follows (`fsGroup`).
+    /// volumes, the help says how ownership follows (`fsGroup`). `--uid N` (config `uid`)
+    /// decides the number where the image does not: a `node` image run directly gets
+    /// `user: "N:N"` and `runAsUser: N` (N other than 1000), and a named user the Dockerfile
+    /// does not create gets `runAsUser: N`.
     ///
     /// ## Fix safety
     /// Safe for Kubernetes: the numbers are the image's own user, which the image runs as
@@ -105,6 +108,9 @@ declare_rule! {
         },
     };
 }
+
+/// The uid of user `node` in the official node images.
+const NODE_UID: u32 = 1000;
 
 /// The rule looks at deployment files only ([`check`]).
 fn no_dockerfile_findings(_: &super::Context) -> Vec<Finding> {
@@ -164,11 +170,18 @@ fn check_service(source: &str, service: &compose::Service, runner: &Runner) -> V
     let Some((key, _)) = service.node.entries().first() else {
         return Vec::new();
     };
-    let fix = insert_entries(source, key, service.node, &["user: \"node\"".to_string()])
-        .map(|edit| Fix::new("run the service as `node`", applicability, vec![edit]));
+    let (user, uid) = match runner.uid.filter(|&uid| uid != NODE_UID) {
+        Some(uid) => (format!("{uid}:{uid}"), uid),
+        None => ("node".to_string(), NODE_UID),
+    };
+    let fix = insert_entries(source, key, service.node, &[format!("user: \"{user}\"")])
+        .map(|edit| Fix::new(format!("run the service as `{user}`"), applicability, vec![edit]));
     let mut help = "the official node images ship user `node` (uid 1000); docker-node runs them with `-u node`".to_string();
+    if uid != NODE_UID {
+        help.push_str(&format!("; uid {uid} was chosen with `--uid` (no account of the image has it: its home is `/`)"));
+    }
     if volumes {
-        help.push_str("; the service mounts volumes: files the app writes there must be writable by uid 1000, so the fix is unsafe");
+        help.push_str(&format!("; the service mounts volumes: files the app writes there must be writable by uid {uid}, so the fix is unsafe"));
     }
     vec![finding(
         service.key.span,
@@ -208,7 +221,10 @@ fn check_container(
         return findings;
     }
     let (uid, gid) = match &runner.image_user {
-        ImageUser::NodeImage => (Some(1000), Some(1000)),
+        ImageUser::NodeImage => {
+            let uid = runner.uid.unwrap_or(NODE_UID);
+            (Some(uid), Some(uid))
+        }
         ImageUser::Numeric { uid, gid } => (Some(*uid), *gid),
         ImageUser::Named(_) => (None, None),
         ImageUser::Root => {
@@ -259,7 +275,8 @@ fn check_container(
         }
     };
     let mut help = match (&runner.image_user, uid) {
-        (ImageUser::NodeImage, _) => "the official node images run as user `node`, uid/gid 1000".to_string(),
+        (ImageUser::NodeImage, Some(NODE_UID)) => "the official node images run as user `node`, uid/gid 1000".to_string(),
+        (ImageUser::NodeImage, Some(uid)) => format!("uid {uid} was chosen with `--uid`; the official node images' user `node` is uid 1000, so no account has uid {uid} (its home is `/`)"),
         (ImageUser::Named(name), None) => format!(
             "the image's user `{name}` has no known uid, and `runAsNonRoot` can verify only a numeric user: set `runAsUser` to its uid by hand (or `--numeric-user`)"
         ),

@@ -47,6 +47,8 @@ pub struct Runner {
     pub image_user: ImageUser,
     /// The Dockerfile the image is built from, as shown.
     pub dockerfile: Option<String>,
+    /// `--uid N`: the uid a node image run directly is run as (else `node`, 1000).
+    pub uid: Option<u32>,
 }
 
 /// A place a port move reaches, with the move's applicability (that of the Dockerfile's
@@ -88,6 +90,20 @@ pub fn findings(
     found.retain(|finding| !pragmas.suppresses(finding.rule, line_of(source, finding.span.start)));
     found.sort_by_key(|finding| (finding.span.start, finding.rule));
     found
+}
+
+/// The port move a deployment file's finding carries: the Dockerfile (as shown), the port and
+/// the new port; `None` for any other finding. (Read back from the message [`port_finding`]
+/// writes, as [`moved_port`] reads a fix's title.)
+pub fn carried_move(finding: &Finding) -> Option<(String, u16, u16)> {
+    if finding.rule != PRIVILEGED_PORT.name || finding.fix.is_none() {
+        return None;
+    }
+    let (_, rest) = finding.message.split_once(": container port `")?;
+    let (old, rest) = rest.split_once("` moves to `")?;
+    let (new, rest) = rest.split_once("` with `")?;
+    let dockerfile = rest.strip_suffix('`')?;
+    Some((dockerfile.to_string(), old.parse().ok()?, new.parse().ok()?))
 }
 
 fn port_finding(source: &str, carried: &Carried) -> Option<Finding> {

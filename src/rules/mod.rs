@@ -184,6 +184,10 @@ pub struct RuleOptions {
     pub user: Option<String>,
     /// `--numeric-user`: write `USER 1000:1000` rather than `USER node`.
     pub numeric_user: bool,
+    /// `--uid N`: the uid (and gid) of the user the fix switches to: the account it creates,
+    /// `USER N:N` where the image has no account with that uid, `--chown`, and the
+    /// deployment files' `user:` and `runAsUser`/`runAsGroup`.
+    pub uid: Option<u32>,
     /// `--all-images`: check every final stage, not only Node images.
     pub all_images: bool,
     /// `--chown`: also give the app's COPY/ADD `--chown=<user>:<group>`.

@@ -835,6 +835,75 @@ fn chown_edits(cx: &Context, stage: &Stage, target: &Target) -> Vec<Edit> {
 }
 
 fn target(cx: &Context, stage: &Stage) -> Result<Target, String> {
+    let target = image_target(cx, stage)?;
+    Ok(match cx.options.uid {
+        Some(uid) => with_uid(cx, stage, target, uid),
+        None => target,
+    })
+}
+
+/// `--uid N` over the target the image gives: `--user NAME` keeps its name and takes the
+/// uid for `--chown`; an image whose own user has another uid (or none) runs as `N:N`, which
+/// no account of it has. An account the fix creates already has it ([`create_target`]), and
+/// one the stage creates keeps its own.
+fn with_uid(cx: &Context, stage: &Stage, target: Target, uid: u32) -> Target {
+    let numeric = format!("{uid}:{uid}");
+    if cx.options.user.is_some() {
+        let named = !target.user.split(':').all(|p| p.parse::<u32>().is_ok());
+        return Target {
+            user: if named && !cx.options.numeric_user {
+                target.user
+            } else {
+                numeric.clone()
+            },
+            owner: numeric,
+            ..target
+        };
+    }
+    if target.create.is_some() || created_here(cx, stage) {
+        return target;
+    }
+    let image_uid = match &stage.base {
+        BaseImage::OfficialNode { .. } => Some(1000),
+        // No account at all: any numeric user works as well as the usual one.
+        BaseImage::Scratch | BaseImage::Distro { micro: true, .. } => {
+            return Target {
+                user: numeric.clone(),
+                owner: numeric,
+                ..target
+            }
+        }
+        _ => target
+            .owner
+            .split(':')
+            .next()
+            .and_then(|id| id.parse::<u32>().ok()),
+    };
+    if image_uid == Some(uid) {
+        return target;
+    }
+    let theirs = match image_uid {
+        Some(id) => format!("the image's own user is uid {id}"),
+        None => "the image's own user has another uid".to_string(),
+    };
+    Target {
+        user: numeric.clone(),
+        owner: numeric,
+        create: None,
+        help: format!(
+            "uid {uid} was chosen with `--uid`; {theirs}, so no account of the image has uid {uid} (its home is `/`)"
+        ),
+    }
+}
+
+/// Whether the stage creates a user itself (`useradd`/`adduser` in a RUN).
+fn created_here(cx: &Context, stage: &Stage) -> bool {
+    chain_instructions(cx, stage)
+        .filter(|i| i.kind == Keyword::Run)
+        .any(|run| created_user(&run_text(run)).is_some())
+}
+
+fn image_target(cx: &Context, stage: &Stage) -> Result<Target, String> {
     let numeric = cx.options.numeric_user;
     let plain = |user: &str, owner: &str, help: &str| Target {
         user: user.to_string(),
@@ -918,9 +987,11 @@ fn create_target(cx: &Context, stage: &Stage, family: Family) -> Result<Target, 
         .iter()
         .flat_map(|run| numbers(&run_text(run)))
         .collect();
-    let id = (CREATED_ID..)
-        .find(|id| !taken.contains(id))
-        .unwrap_or(CREATED_ID);
+    let id = cx.options.uid.unwrap_or_else(|| {
+        (CREATED_ID..)
+            .find(|id| !taken.contains(id))
+            .unwrap_or(CREATED_ID)
+    });
     let template = match family {
         Family::Busybox => include_str!("../../templates/user/busybox.txt"),
         Family::Debian => include_str!("../../templates/user/debian.txt"),

@@ -10,7 +10,9 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::values::{check_port_map, parse_port_pair, parse_user, PinMode, DEFAULT_BRANCH};
+use super::values::{
+    check_port_map, check_user_uid, parse_port_pair, parse_uid, parse_user, PinMode, DEFAULT_BRANCH,
+};
 use super::Overrides;
 use crate::fs::paths::{absolute, shown_path};
 use crate::rules::find_rule;
@@ -27,6 +29,7 @@ struct RawConfig {
     unsafe_fixes: Option<Spanned<bool>>,
     user: Option<Spanned<String>>,
     numeric_user: Option<Spanned<bool>>,
+    uid: Option<Spanned<i64>>,
     pin: Option<Spanned<String>>,
     port_map: Option<Spanned<toml::Value>>,
     all_images: Option<Spanned<bool>>,
@@ -108,6 +111,9 @@ pub struct Config {
     pub unsafe_fixes: Setting<bool>,
     pub user: Setting<Option<String>>,
     pub numeric_user: Setting<bool>,
+    /// The uid (and gid) of the user the fixes run the app as: USER, `--chown`, a created
+    /// account, Compose `user:`, Kubernetes `runAsUser`/`runAsGroup`.
+    pub uid: Setting<Option<u32>>,
     pub pin: Setting<PinMode>,
     pub port_map: Setting<Vec<(u16, u16)>>,
     pub all_images: Setting<bool>,
@@ -129,6 +135,19 @@ impl Config {
             config.read(file)?;
         }
         config.apply(overrides);
+        check_user_uid(config.user.value.as_deref(), config.uid.value).map_err(|message| {
+            let at = |source: &Source| match source {
+                Source::CommandLine => "the command line".to_string(),
+                other => other.to_string(),
+            };
+            format!(
+                "error: {message} ({} from {}, {} from {})",
+                "user",
+                at(&config.user.source),
+                "uid",
+                at(&config.uid.source)
+            )
+        })?;
         Ok(config)
     }
 
@@ -140,6 +159,7 @@ impl Config {
             unsafe_fixes: Setting::default(false),
             user: Setting::default(None),
             numeric_user: Setting::default(false),
+            uid: Setting::default(None),
             pin: Setting::default(PinMode::Exact),
             port_map: Setting::default(Vec::new()),
             all_images: Setting::default(false),
@@ -199,6 +219,14 @@ impl Config {
             self.user = Setting {
                 value: Some(value),
                 source: at(user.span().start),
+            };
+        }
+        if let Some(uid) = raw.uid {
+            let value = parse_uid(&uid.get_ref().to_string())
+                .map_err(|message| error(uid.span().start, format!("`uid`: {message}")))?;
+            self.uid = Setting {
+                value: Some(value),
+                source: at(uid.span().start),
             };
         }
         if let Some(pin) = raw.pin {
@@ -292,6 +320,7 @@ impl Config {
         set(&mut self.unsafe_fixes, &overrides.unsafe_fixes);
         set(&mut self.user, &overrides.user.clone().map(Some));
         set(&mut self.numeric_user, &overrides.numeric_user);
+        set(&mut self.uid, &overrides.uid.map(Some));
         set(&mut self.pin, &overrides.pin);
         set(&mut self.port_map, &overrides.port_map);
         set(&mut self.all_images, &overrides.all_images);
@@ -355,6 +384,11 @@ impl Config {
             "numeric-user",
             Some(self.numeric_user.value.to_string()),
             &self.numeric_user.source,
+        );
+        line(
+            "uid",
+            self.uid.value.map(|uid| uid.to_string()),
+            &self.uid.source,
         );
         line("pin", Some(quote(self.pin.value.name())), &self.pin.source);
         let ports: Vec<String> = self
@@ -421,12 +455,13 @@ fn describe_error(shown: &str, line: Option<usize>, message: &str) -> String {
 }
 
 /// Every key the file may hold.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 12] = [
     "select",
     "ignore",
     "unsafe-fixes",
     "user",
     "numeric-user",
+    "uid",
     "pin",
     "port-map",
     "all-images",

@@ -51,6 +51,8 @@ pub struct Overrides {
     pub unsafe_fixes: Option<bool>,
     pub user: Option<String>,
     pub numeric_user: Option<bool>,
+    /// `--uid N`: the uid (and gid) of the user the fixes run the app as.
+    pub uid: Option<u32>,
     pub pin: Option<PinMode>,
     pub port_map: Option<Vec<(u16, u16)>>,
     pub all_images: Option<bool>,
@@ -210,6 +212,7 @@ impl Resolver {
             rules: RuleOptions {
                 user: config.user.value.clone(),
                 numeric_user: config.numeric_user.value,
+                uid: config.uid.value,
                 all_images: config.all_images.value,
                 chown: self.overrides.chown,
                 port_map: config.port_map.value.clone(),

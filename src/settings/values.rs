@@ -107,6 +107,35 @@ pub fn parse_user(value: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
+/// `--uid N` / `uid = N`: a uid (and the gid that goes with it) other than root's, at most
+/// [`MAX_ID`].
+pub fn parse_uid(value: &str) -> Result<u32, String> {
+    let shown: String = value.chars().take(40).collect();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{shown}` is not a uid (a number such as 10001)"));
+    }
+    match value.parse::<u64>() {
+        Ok(0) => Err("uid 0 is root: unroot's fix is to run as a user other than root".to_string()),
+        Ok(id) if id <= MAX_ID => Ok(id as u32),
+        _ => Err(format!("`{shown}` is larger than {MAX_ID}")),
+    }
+}
+
+/// `--user` and `--uid` together: a numeric `--user` must be that uid.
+pub fn check_user_uid(user: Option<&str>, uid: Option<u32>) -> Result<(), String> {
+    let (Some(user), Some(uid)) = (user, uid) else {
+        return Ok(());
+    };
+    let name = user.split(':').next().unwrap_or(user);
+    match name.parse::<u64>() {
+        Ok(number) if number != u64::from(uid) => Err(format!(
+            "`user` {user} and `uid` {uid} disagree: give the uid once (`uid` decides the \
+             number, `user` the name)"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A port map where no two privileged ports move to the same port and none is given twice.
 pub fn check_port_map(pairs: &[(u16, u16)]) -> Result<(), String> {
     for (index, &(from, to)) in pairs.iter().enumerate() {

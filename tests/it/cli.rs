@@ -1556,6 +1556,7 @@ fn help_lists_exactly_the_implemented_options() {
             "--ignore",
             "--user",
             "--numeric-user",
+            "--uid",
             "--all-images",
             "--chown",
             "--port-map",

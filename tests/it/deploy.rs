@@ -386,44 +386,6 @@ fn pragmas_and_annotations_suppress() {
 }
 
 #[test]
-fn branch_commits_no_move_by_halves() {
-    let dir = repository();
-    let home = tempfile::tempdir().expect("a home for git");
-    let git = |args: &[&str]| {
-        let mut command = Command::new("git");
-        crate::common::isolate_git(&mut command, home.path());
-        let status = command
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(dir.root())
-            .status()
-            .expect("run git");
-        assert!(status.success(), "git {args:?}");
-    };
-    git(&["init", "--quiet"]);
-    git(&["add", "-A"]);
-    git(&["commit", "--quiet", "-m", "init"]);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_unroot"));
-    command.current_dir(dir.root());
-    crate::common::isolate_git(&mut command, home.path());
-    let run = crate::common::Run::of(
-        command
-            .args(["--branch", "unroot/fix", "--author", "T <t@example.com>"])
-            .output()
-            .expect("run unroot"),
-    );
-    assert!(
-        run.stderr
-            .contains("app/Dockerfile: not committed: its port move edits deployment files"),
-        "{run:?}"
-    );
-    assert_eq!(run.code, 1, "{run:?}");
-    // Nothing was committed, and the checkout is as it was.
-    assert_eq!(dir.read("app/Dockerfile"), DOCKERFILE);
-    assert_eq!(dir.read("compose.yaml"), COMPOSE);
-}
-
-#[test]
 fn deploy_user_has_its_documentation() {
     let run = Dir::new().run(&["--explain", "deploy-user"]);
     assert_eq!(run.code, 0, "{run:?}");

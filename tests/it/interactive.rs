@@ -353,3 +353,87 @@ fn refuses_stdin() {
     assert_eq!(stdin.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&stdin.stderr).contains("standard input"));
 }
+
+/// A Dockerfile whose port 80 a compose file maps: root-user (1 of 2), then the port move
+/// (2 of 2); the compose file's port edit follows the move's answer, never asked itself.
+const PORTED: &str = "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nENV PORT=80\nEXPOSE 80\nCMD [\"node\", \"server.js\"]\n";
+const PORTED_COMPOSE: &str = "services:\n  web:\n    build: .\n    ports:\n      - \"5001:80\"\n    environment:\n      PORT: '80'\n";
+
+fn ported() -> tempfile::TempDir {
+    let dir = dir_with(PORTED);
+    std::fs::write(dir.path().join("compose.yaml"), PORTED_COMPOSE).expect("write compose");
+    std::fs::write(
+        dir.path().join("server.js"),
+        "require('http').createServer().listen(process.env.PORT);\n",
+    )
+    .expect("write server.js");
+    dir
+}
+
+fn compose(dir: &tempfile::TempDir) -> String {
+    std::fs::read_to_string(dir.path().join("compose.yaml")).expect("read compose.yaml")
+}
+
+#[test]
+fn deployment_files_follow_an_accepted_port_move() {
+    let dir = ported();
+    let mut run = session(dir.path(), &["-i", "--color", "never"]);
+    answer(&mut run, 1, 2, YES);
+    answer(&mut run, 2, 2, YES);
+    let (output, code) = finish(run);
+    assert_eq!(code, 0, "{output}");
+    let fixed = contents(&dir);
+    assert!(fixed.contains("USER node\n"), "{fixed}");
+    assert!(fixed.contains("ENV PORT=8080\nEXPOSE 8080\n"), "{fixed}");
+    assert_eq!(
+        compose(&dir),
+        PORTED_COMPOSE
+            .replace("5001:80\"", "5001:8080\"")
+            .replace("PORT: '80'", "PORT: '8080'"),
+        "{output}"
+    );
+    assert!(
+        output.contains("(follows the port move accepted in Dockerfile)"),
+        "{output}"
+    );
+    assert!(
+        !output.contains("in compose.yaml)"),
+        "no question about the compose file: {output}"
+    );
+    assert!(output.contains("compose.yaml: wrote 2 fix(es)"), "{output}");
+    assert!(output.contains("2 files written"), "{output}");
+}
+
+#[test]
+fn deployment_files_keep_their_port_when_the_move_is_declined() {
+    let dir = ported();
+    let mut run = session(dir.path(), &["-i", "--color", "never"]);
+    answer(&mut run, 1, 2, YES);
+    answer(&mut run, 2, 2, NO);
+    let (output, code) = finish(run);
+    assert_eq!(code, 1, "the port findings remain: {output}");
+    let fixed = contents(&dir);
+    assert!(fixed.contains("USER node\n"), "{fixed}");
+    assert!(fixed.contains("EXPOSE 80\n"), "{fixed}");
+    assert_eq!(compose(&dir), PORTED_COMPOSE, "{output}");
+    assert!(
+        output.contains("(the port move of Dockerfile was not accepted)"),
+        "{output}"
+    );
+}
+
+#[test]
+fn deployment_user_fixes_are_asked_about() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: node:22\n";
+    std::fs::write(dir.path().join("pod.yaml"), manifest).expect("write pod.yaml");
+    let mut run = session(dir.path(), &["-i", "--color", "never"]);
+    run.expect("Apply this fix? (1 of 1 in pod.yaml)")
+        .expect("the deploy-user question");
+    run.send(YES).expect("answer");
+    let (output, code) = finish(run);
+    assert_eq!(code, 0, "{output}");
+    let fixed = std::fs::read_to_string(dir.path().join("pod.yaml")).expect("read");
+    assert!(fixed.contains("runAsNonRoot: true"), "{fixed}");
+    assert!(fixed.contains("runAsUser: 1000"), "{fixed}");
+}
