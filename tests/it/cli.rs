@@ -1569,6 +1569,8 @@ fn help_lists_exactly_the_implemented_options() {
             "--statistics",
             "-q",
             "--quiet",
+            "-v",
+            "--verbose",
             "--color",
             "--branch",
             "--base",

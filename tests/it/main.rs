@@ -23,4 +23,5 @@ mod proptest_parser;
 mod registry;
 mod roles;
 mod server;
+mod verbose;
 mod writable;
