@@ -11,6 +11,7 @@ mod config;
 mod conformance;
 mod corpus;
 mod deploy;
+mod docs;
 mod e2e;
 mod formats;
 mod git;
