@@ -183,6 +183,15 @@ pub struct Args {
     #[arg(short = 'q', long, help_heading = "Output")]
     pub quiet: bool,
 
+    /// Say on standard error which files are checked, and which the directory walk skipped and why (not with -q)
+    ///
+    /// Skipped: hidden files and directories, those an ignore file (`.gitignore`, `.ignore`,
+    /// `.git/info/exclude`) or the configuration's `exclude` leaves out, symbolic links, and
+    /// files named like a Dockerfile that are no Dockerfile name; other files are counted.
+    /// Standard output and the exit status stay as without it.
+    #[arg(short = 'v', long, conflicts_with = "quiet", help_heading = "Output")]
+    pub verbose: bool,
+
     /// When to colour the output (`NO_COLOR` is honoured in auto mode)
     #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN", help_heading = "Output")]
     pub color: Color,

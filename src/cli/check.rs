@@ -13,7 +13,7 @@ use super::args::{Args, Format};
 use super::Status;
 use rayon::prelude::*;
 
-use crate::fs::discover::{discover_with_yaml, is_yaml_name, Input};
+use crate::fs::discover::{discover_explained, discover_with_yaml, is_yaml_name, Input};
 use crate::fs::write::write_atomic;
 use crate::git;
 use crate::linter::{
@@ -44,8 +44,15 @@ pub struct Batch<'a> {
 /// Checks (and with `--write` fixes, with `--branch` commits) every file under the paths.
 pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Status {
     let args = batch.args;
-    let (inputs, walked_yaml, missing) =
-        discover_with_yaml(batch.paths, &|file| batch.resolver.excluded(file));
+    let (inputs, walked_yaml, missing, explanation) = if args.verbose {
+        let (inputs, yaml, missing, explanation) =
+            discover_explained(batch.paths, &|file| batch.resolver.exclusion(file));
+        (inputs, yaml, missing, Some(explanation))
+    } else {
+        let (inputs, yaml, missing) =
+            discover_with_yaml(batch.paths, &|file| batch.resolver.excluded(file));
+        (inputs, yaml, missing, None)
+    };
     // Walking the default `.` shows paths as ripgrep does, without the `./`.
     let defaulted = args.paths.is_empty();
     let mut status = Status::Clean;
@@ -103,6 +110,9 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
             Some((path, settings))
         })
         .collect();
+    if let Some(explanation) = &explanation {
+        let _ = super::verbose::report(explanation, &files, &yaml, defaulted, stderr);
+    }
     if !config_errors.is_empty() {
         for message in config_errors {
             let _ = writeln!(stderr, "{message}");

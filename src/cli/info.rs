@@ -39,7 +39,7 @@ pub fn explain(
     releases: Option<&ReleaseTable>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut text = format!("# {}\n\n{}\n", rule.name, rule.doc());
+    let mut text = crate::rules::docs::explanation(rule);
     if rule.reads_release_table {
         text.push_str(&format!("\n{}\n", release_table_note(releases)));
     }

@@ -6,6 +6,7 @@ mod check;
 mod info;
 mod interactive;
 mod stdin;
+mod verbose;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;

@@ -8,9 +8,13 @@
 //! hidden files and directories, exactly like ripgrep. Symbolic links are never followed:
 //! the files they point to are either inside the walked tree (and found there) or outside
 //! it (and not ours to change). Results are sorted by path, so output is stable.
+//!
+//! [`discover_explained`] also says what the walks passed over and why (`--verbose`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+mod heard;
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -59,6 +63,73 @@ pub fn discover_with_yaml(
     paths: &[PathBuf],
     excluded: &(dyn Fn(&Path) -> bool + Sync),
 ) -> (Vec<Input>, Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>) {
+    discover_inner(paths, &|file| excluded(file).then(String::new), None)
+}
+
+/// The paths that could not be read, and why.
+pub type Unreadable = Vec<(PathBuf, std::io::Error)>;
+
+/// Why a directory walk passed over a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A hidden file or directory: its name starts with `.`.
+    Hidden,
+    /// A pattern of an ignore file matches it: `.gitignore` (inside a git repository),
+    /// `.ignore`, `.git/info/exclude` or git's global excludes file (`file`, when known).
+    Ignored {
+        file: Option<PathBuf>,
+        pattern: String,
+    },
+    /// The configuration's `exclude`: the pattern and where it is written.
+    Excluded(String),
+    /// A symbolic link: never followed.
+    SymbolicLink,
+    /// A file named like a Dockerfile that is no name unroot checks (`Dockerfile-old`).
+    NotDockerfileName,
+    /// What the walker said, when it is none of the above.
+    Other(String),
+}
+
+/// A path a directory walk passed over, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub is_dir: bool,
+    pub reason: SkipReason,
+}
+
+/// What the directory walks passed over (`--verbose`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Explanation {
+    /// The directories not walked into, and the files that would have been read (Dockerfile
+    /// and YAML names, and names like a Dockerfile's) but for the reason; sorted by path.
+    pub skipped: Vec<Skipped>,
+    /// How many other files the walks saw: names neither Dockerfiles nor YAML; not listed.
+    pub other_files: usize,
+}
+
+/// [`discover_with_yaml`], and what the directory walks passed over and why; `exclusion`
+/// says why the configuration excludes a file (`None`: it does not). The walks run on this
+/// thread, so that the `ignore` crate's account of each path it leaves out can be heard
+/// (see [`heard`]), the account `rg --debug` prints.
+pub fn discover_explained(
+    paths: &[PathBuf],
+    exclusion: &(dyn Fn(&Path) -> Option<String> + Sync),
+) -> (Vec<Input>, Vec<PathBuf>, Unreadable, Explanation) {
+    let mut explanation = Explanation::default();
+    let (inputs, yaml, errors) = discover_inner(paths, exclusion, Some(&mut explanation));
+    explanation
+        .skipped
+        .sort_by(|a, b| a.path.cmp(&b.path).then(a.is_dir.cmp(&b.is_dir)));
+    explanation.skipped.dedup();
+    (inputs, yaml, errors, explanation)
+}
+
+fn discover_inner(
+    paths: &[PathBuf],
+    exclusion: &(dyn Fn(&Path) -> Option<String> + Sync),
+    mut explanation: Option<&mut Explanation>,
+) -> (Vec<Input>, Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>) {
     let mut yaml = Vec::new();
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -69,10 +140,26 @@ pub fn discover_with_yaml(
         }
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
-                let (mut found, mut found_yaml, unreadable) = walk(path);
+                let (mut found, mut found_yaml, unreadable) = match explanation.as_deref_mut() {
+                    Some(explanation) => walk_explained(path, explanation),
+                    None => walk(path),
+                };
                 errors.extend(unreadable);
-                found.retain(|file| !excluded(file));
-                found_yaml.retain(|file| !excluded(file));
+                let mut kept = |file: &PathBuf| match exclusion(file) {
+                    None => true,
+                    Some(why) => {
+                        if let Some(explanation) = explanation.as_deref_mut() {
+                            explanation.skipped.push(Skipped {
+                                path: file.clone(),
+                                is_dir: false,
+                                reason: SkipReason::Excluded(why),
+                            });
+                        }
+                        false
+                    }
+                };
+                found.retain(&mut kept);
+                found_yaml.retain(&mut kept);
                 found_yaml.sort();
                 yaml.extend(found_yaml);
                 found.sort();
@@ -133,15 +220,18 @@ fn walk(root: &Path) -> Walked {
                         return WalkState::Continue;
                     }
                 };
-                let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                if is_file && entry.file_name().to_str().is_some_and(is_dockerfile_name) {
-                    if let Ok(mut found) = found.lock() {
-                        found.push(entry.into_path());
+                match found_kind(&entry) {
+                    Found::Dockerfile => {
+                        if let Ok(mut found) = found.lock() {
+                            found.push(entry.into_path());
+                        }
                     }
-                } else if is_file && entry.file_name().to_str().is_some_and(is_yaml_name) {
-                    if let Ok(mut yaml) = yaml.lock() {
-                        yaml.push(entry.into_path());
+                    Found::Yaml => {
+                        if let Ok(mut yaml) = yaml.lock() {
+                            yaml.push(entry.into_path());
+                        }
                     }
+                    Found::Other => {}
                 }
                 WalkState::Continue
             })
@@ -153,6 +243,100 @@ fn walk(root: &Path) -> Walked {
         yaml.into_inner().unwrap_or_default(),
         errors,
     )
+}
+
+/// What a walked entry is to unroot.
+enum Found {
+    Dockerfile,
+    Yaml,
+    Other,
+}
+
+fn found_kind(entry: &ignore::DirEntry) -> Found {
+    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+    match entry.file_name().to_str() {
+        Some(name) if is_file && is_dockerfile_name(name) => Found::Dockerfile,
+        Some(name) if is_file && is_yaml_name(name) => Found::Yaml,
+        _ => Found::Other,
+    }
+}
+
+/// [`walk`] on this thread, telling `explanation` what it passes over.
+fn walk_explained(root: &Path, explanation: &mut Explanation) -> Walked {
+    let (mut found, mut yaml, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    let mut other_files = 0;
+    let mut skipped = Vec::new();
+    let heard = heard::listen(|| {
+        for entry in WalkBuilder::new(root).follow_links(false).build() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    errors.push(walk_error(root, error));
+                    continue;
+                }
+            };
+            match found_kind(&entry) {
+                Found::Dockerfile => found.push(entry.into_path()),
+                Found::Yaml => yaml.push(entry.into_path()),
+                Found::Other => {
+                    let Some(file_type) = entry.file_type() else {
+                        continue;
+                    };
+                    let name = entry.file_name().to_string_lossy();
+                    if file_type.is_symlink() {
+                        let to_dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+                        if to_dir || is_read_name(&name) {
+                            skipped.push(Skipped {
+                                path: entry.path().to_path_buf(),
+                                is_dir: to_dir,
+                                reason: SkipReason::SymbolicLink,
+                            });
+                        }
+                    } else if file_type.is_file() && looks_like_dockerfile(&name) {
+                        skipped.push(Skipped {
+                            path: entry.path().to_path_buf(),
+                            is_dir: false,
+                            reason: SkipReason::NotDockerfileName,
+                        });
+                    } else if !file_type.is_dir() {
+                        other_files += 1;
+                    }
+                }
+            }
+        }
+    });
+    for (path, reason) in heard {
+        let is_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+        let relevant = path
+            .file_name()
+            .map(|name| name.to_string_lossy())
+            .is_some_and(|name| is_read_name(&name) || looks_like_dockerfile(&name));
+        if is_dir || relevant {
+            skipped.push(Skipped {
+                path,
+                is_dir,
+                reason,
+            });
+        }
+    }
+    explanation.skipped.extend(skipped);
+    explanation.other_files += other_files;
+    errors.sort_by(|a, b| a.0.cmp(&b.0));
+    (found, yaml, errors)
+}
+
+/// A name a walk reads: a Dockerfile's or a YAML file's.
+fn is_read_name(name: &str) -> bool {
+    is_dockerfile_name(name) || is_yaml_name(name)
+}
+
+/// A name meant for a Dockerfile, perhaps, that no walk finds (`Dockerfile-old`,
+/// `prod.containerfile`); BuildKit's ignore files are not meant so.
+fn looks_like_dockerfile(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    (lower.contains("dockerfile") || lower.contains("containerfile"))
+        && !is_dockerfile_name(name)
+        && !lower.ends_with(".dockerignore")
 }
 
 /// `*.yaml` and `*.yml`: deployment file candidates.

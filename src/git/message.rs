@@ -279,13 +279,10 @@ fn rule_docs(rules: &[&'static Rule]) -> String {
     let rules = rules
         .iter()
         .map(|rule| {
-            let rule = rule.name;
-            let mut text = format!("`unroot --explain {rule}`");
-            // Every rule has a section in the README (tests/it/cli.rs checks it).
+            let mut text = format!("`unroot --explain {}`", rule.name);
+            // Every rule has its page, docs/rules/<rule>.md (tests/it/docs.rs checks it).
             if !repository.is_empty() {
-                text.push_str(&format!(
-                    " ([README]({repository}/blob/main/README.md#the-{rule}-rule))"
-                ));
+                text.push_str(&format!(" ([docs]({}))", crate::rules::docs::url(rule)));
             }
             text
         })

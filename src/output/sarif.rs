@@ -26,10 +26,10 @@ const SRCROOT: &str = "%SRCROOT%";
 /// Where unroot's sources live (Cargo.toml's `repository`).
 const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
-/// The documentation of `rule`: the source file that declares it, whose doc comment is what
-/// `--explain` prints.
+/// The documentation of `rule`: its page, `docs/rules/<rule>.md`, generated from its doc
+/// comment (what `--explain` prints).
 pub fn rule_help_uri(rule: &Rule) -> String {
-    format!("{REPOSITORY}/blob/main/{}", rule.source.replace('\\', "/"))
+    crate::rules::docs::url(rule)
 }
 
 #[derive(Serialize)]
@@ -457,7 +457,7 @@ mod tests {
     }
 
     #[test]
-    fn every_rule_has_its_documentation_and_a_help_uri_to_its_source() {
+    fn every_rule_has_its_documentation_and_a_help_uri_to_its_page() {
         for rule in RULES {
             let descriptor = descriptor(rule);
             assert_eq!(descriptor.help.markdown, rule.doc());
@@ -466,6 +466,7 @@ mod tests {
                 .help_uri
                 .strip_prefix(&format!("{REPOSITORY}/blob/main/"))
                 .expect("a link into the repository");
+            assert_eq!(file, format!("docs/rules/{}.md", rule.name));
             assert!(
                 std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                     .join(file)

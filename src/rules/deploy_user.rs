@@ -83,6 +83,7 @@ declare_rule! {
         name: "deploy-user",
         summary: "a deployment runs the image as root or without a numeric non-root user",
         check: no_dockerfile_findings,
+        fixes: super::Fixes::SafeOrUnsafe,
         aliases: &[
             "CKV_K8S_6",
             "CKV_K8S_20",

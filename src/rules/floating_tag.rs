@@ -68,6 +68,7 @@ declare_rule! {
         name: "floating-tag",
         summary: "a `node` base image tag that moves",
         check: floating_tag,
+        fixes: super::Fixes::Safe,
         aliases: &["DL3006", "DL3007", "DS001", "AVD-DS-0001", "CKV_DOCKER_7"],
         options: &["--pin", "--registry", "--node-release-table"],
         reads_release_table: true,

@@ -1,6 +1,7 @@
 //! The rules: a registry, the findings they produce, and how they are selected.
 
 pub mod deployment;
+pub mod docs;
 mod helpers;
 pub mod suppress;
 
@@ -64,6 +65,8 @@ pub struct Rule {
     /// How much a finding weighs, for the formats that rank findings (SARIF, GitLab,
     /// checkstyle, rdjson, JUnit).
     pub severity: Severity,
+    /// Which fixes the rule offers, as its `## Fix safety` says (the rule pages' index).
+    pub fixes: Fixes,
     /// How commit messages and pull requests describe the rule's findings.
     pub prose: Prose,
     check: fn(&Context) -> Vec<Finding>,
@@ -106,6 +109,32 @@ impl Severity {
     }
 }
 
+/// Which fixes a rule offers: ruff's "fix availability" (each finding's own fix says
+/// whether it is safe).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fixes {
+    /// No fix: a person decides.
+    None,
+    /// Safe fixes only (`--write` applies them).
+    Safe,
+    /// Unsafe fixes only (`--unsafe-fixes`).
+    Unsafe,
+    /// Safe where unroot could check everything the fix depends on, else unsafe.
+    SafeOrUnsafe,
+}
+
+impl Fixes {
+    /// The words the rule pages use.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Fixes::None => "none",
+            Fixes::Safe => "safe",
+            Fixes::Unsafe => "unsafe",
+            Fixes::SafeOrUnsafe => "safe or unsafe",
+        }
+    }
+}
+
 /// What commit messages and pull requests say about a rule (Markdown).
 pub struct Prose {
     /// The part of the commit subject when the commit has the rule's fixes (`pin Node base
@@ -134,6 +163,7 @@ impl Rule {
         reads_release_table: false,
         pragma: None,
         severity: Severity::Medium,
+        fixes: Fixes::None,
         prose: Prose {
             subject: None,
             why: None,
@@ -364,6 +394,30 @@ mod tests {
                     rule.name
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_rules_fixes_agree_with_its_fix_safety_section() {
+        for rule in RULES {
+            let doc = rule.doc();
+            let section = doc
+                .split_once("## Fix safety\n")
+                .map_or("", |(_, rest)| rest.split("\n## ").next().unwrap_or(rest));
+            let first = section.split_whitespace().next().unwrap_or("");
+            let says_safe = section.contains("Safe") || section.contains(" safe");
+            let says_unsafe = section.contains("Unsafe") || section.contains("unsafe");
+            let expected = match (first, says_safe, says_unsafe) {
+                ("No", _, _) => Fixes::None,
+                (_, true, true) => Fixes::SafeOrUnsafe,
+                (_, true, false) => Fixes::Safe,
+                (_, false, true) => Fixes::Unsafe,
+                _ => panic!(
+                    "{}: `## Fix safety` says neither safe nor unsafe",
+                    rule.name
+                ),
+            };
+            assert_eq!(rule.fixes, expected, "{}", rule.name);
         }
     }
 

@@ -122,6 +122,7 @@ declare_rule! {
         name: "privileged-port",
         summary: "the image exposes a port below 1024",
         check: privileged_port,
+        fixes: super::Fixes::SafeOrUnsafe,
         options: &["--port-map", "--all-images"],
         severity: super::Severity::Low,
         prose: Prose {

@@ -162,6 +162,7 @@ declare_rule! {
         name: "root-user",
         summary: "the final stage runs as root",
         check: root_user,
+        fixes: super::Fixes::SafeOrUnsafe,
         aliases: &["DL3002", "DS002", "AVD-DS-0002", "CKV_DOCKER_3", "CKV_DOCKER_8"],
         options: &["--user", "--numeric-user", "--chown", "--all-images"],
         severity: super::Severity::High,

@@ -750,9 +750,11 @@ fn check_text(
     }
 }
 
-/// The README section that documents a rule.
+/// The page that documents a rule, `docs/rules/<rule>.md` (the diagnostic's
+/// `codeDescription`).
 pub fn docs_url(rule: &str) -> Option<Url> {
-    Url::parse(&format!("{}#the-{rule}-rule", env!("CARGO_PKG_REPOSITORY"))).ok()
+    let rule = crate::rules::find_rule(rule)?;
+    Url::parse(&crate::rules::docs::url(rule)).ok()
 }
 
 fn diagnostic(text: &str, finding: &Finding, encoding: Encoding) -> Diagnostic {
@@ -858,15 +860,21 @@ mod tests {
     }
 
     #[test]
-    fn every_rule_has_its_readme_section() {
-        let readme = include_str!("../../README.md");
+    fn every_rules_docs_link_is_its_page() {
         for rule in crate::rules::RULES {
+            let url = docs_url(rule.name).expect("a URL");
+            let page = format!("docs/rules/{}.md", rule.name);
             assert!(
-                readme.contains(&format!("\n## The `{}` rule\n", rule.name)),
-                "README.md has no `## The `{}` rule` section for its docs link",
-                rule.name
+                url.as_str().ends_with(&format!("/blob/main/{page}")),
+                "{url}"
             );
-            assert!(docs_url(rule.name).is_some());
+            assert!(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(&page)
+                    .is_file(),
+                "{page} does not exist"
+            );
         }
+        assert_eq!(docs_url("no-such-rule"), None);
     }
 }

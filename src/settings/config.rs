@@ -331,16 +331,18 @@ impl Config {
         );
     }
 
-    /// True for a file the directory walk should skip (`exclude`); `file` is absolute.
-    pub fn excludes(&self, file: &Path) -> bool {
-        let Some((dir, matcher)) = &self.excluder else {
-            return false;
-        };
-        match file.strip_prefix(dir) {
-            Ok(relative) => matcher
-                .matched_path_or_any_parents(relative, false)
-                .is_ignore(),
-            Err(_) => false,
+    /// Why the directory walk skips `file` (absolute), if it does: the `exclude` pattern that matches it
+    /// and where it is written (`` `exclude` pattern `ci/` (unroot.toml:3) ``).
+    pub fn exclusion(&self, file: &Path) -> Option<String> {
+        let (dir, matcher) = self.excluder.as_ref()?;
+        let relative = file.strip_prefix(dir).ok()?;
+        match matcher.matched_path_or_any_parents(relative, false) {
+            ignore::Match::Ignore(glob) => Some(format!(
+                "`exclude` pattern `{}` ({})",
+                glob.original(),
+                self.exclude.source
+            )),
+            _ => None,
         }
     }
 

@@ -135,9 +135,16 @@ impl Resolver {
     /// True when the configuration governing `path` (a walked file) excludes it. A file whose
     /// configuration cannot be loaded is kept: checking it reports the error.
     pub fn excluded(&self, path: &Path) -> bool {
+        self.exclusion(path).is_some()
+    }
+
+    /// Why `path` (a walked file) is excluded, when it is: the pattern and where it is written.
+    pub fn exclusion(&self, path: &Path) -> Option<String> {
         let absolute = absolute(&self.cwd, path);
         self.for_dir_absolute(absolute.parent().unwrap_or(Path::new("/")))
-            .is_ok_and(|settings| settings.config.excludes(&absolute))
+            .ok()?
+            .config
+            .exclusion(&absolute)
     }
 
     fn for_dir_absolute(&self, dir: &Path) -> Loaded {

@@ -127,6 +127,10 @@ fn rdjson_carries_safe_fixes_as_suggestions_and_passes_reviewdogs_validator() {
     assert_eq!(diagnostics.len(), 4);
     let root = &diagnostics[0];
     assert_eq!(root["code"]["value"], "root-user");
+    assert_eq!(
+        root["code"]["url"],
+        "https://github.com/unroot/unroot/blob/main/docs/rules/root-user.md"
+    );
     assert_eq!(root["severity"], "ERROR");
     assert_eq!(
         root["location"]["range"]["start"],

@@ -1551,7 +1551,7 @@ fn github_pull_request_is_opened_then_left_alone_then_updated() {
         "`root-user`",
         "**fixed**: add `USER node`",
         "Writable paths",
-        "`unroot --explain root-user`",
+        "`unroot --explain root-user` ([docs](https://github.com/unroot/unroot/blob/main/docs/rules/root-user.md))",
     ] {
         assert!(
             text.contains(expected),

@@ -296,7 +296,7 @@ fn diagnostics_quick_fix_ignore_and_fix_all() {
     assert_eq!(root_user["source"], "unroot");
     assert_eq!(
         root_user["codeDescription"]["href"],
-        "https://github.com/unroot/unroot#the-root-user-rule"
+        "https://github.com/unroot/unroot/blob/main/docs/rules/root-user.md"
     );
     // The final stage's FROM line.
     assert_eq!(root_user["range"], range((0, 0), (0, 24)), "{root_user:#}");
