@@ -253,7 +253,7 @@ pub struct Args {
 pub enum Command {
     /// Run the language server for editors (LSP on standard input and output): diagnostics, quick fixes, fix-all
     ///
-    /// Settings come from each file's unroot.toml and the editor's `unroot` settings; see the README's "Editors" section.
+    /// Settings come from each file's unroot.toml and the editor's `unroot` settings; see docs/editors.md.
     Server,
 }
 

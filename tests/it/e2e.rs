@@ -179,7 +179,7 @@ fn store_ready() -> bool {
     } else if !conf.is_file() {
         format!(
             "the run-image store is not set up ({} is missing): run `bash tests/e2e/setup.sh` \
-             as root (.ci/run does; see README.md, \"End-to-end tests\")",
+             as root (.ci/run does; see CONTRIBUTING.md, \"End-to-end tests\")",
             conf.display()
         )
     } else {
