@@ -324,6 +324,8 @@ impl Chart {
                         ([key], Value::Literal(text)) if key == "name" => {
                             container.name.clone_from(text)
                         }
+                        // A templated name (`{{ .Chart.Name }}`) is shown as written.
+                        ([key], _) if key == "name" => container.name = raw.to_string(),
                         ([key], _) if key == "image" => container.image = raw.to_string(),
                         _ => {}
                     }
