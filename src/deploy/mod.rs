@@ -2,7 +2,9 @@
 //! manifests, Helm charts. What runs which image, and where each names a container port or
 //! a user, as nodes of the lossless YAML tree ([`crate::yaml`]) that edits splice into.
 
+pub mod builds;
 pub mod compose;
+pub mod helm;
 pub mod kube;
 
 use crate::edit::Edit;
@@ -21,6 +23,60 @@ pub enum FileKind {
     HelmTemplate,
     /// `kustomization.yaml`: patches are reported, never edited.
     Kustomization,
+    /// A file a `kustomization.yaml` names as a patch: reported, never edited.
+    KustomizePatch,
+}
+
+/// The patch files a `kustomization.yaml` names (`patchesStrategicMerge`, `patches[].path`,
+/// `patchesJson6902[].path`), relative to its directory; inline patches are in its own text.
+pub fn kustomize_patches(doc: &Node) -> Vec<String> {
+    let mut found = Vec::new();
+    for item in doc
+        .get("patchesStrategicMerge")
+        .map(Node::items)
+        .unwrap_or_default()
+    {
+        if let Some(path) = item
+            .str()
+            .filter(|p| !p.contains('\n') && !p.contains(": "))
+        {
+            found.push(path.to_string());
+        }
+    }
+    for key in ["patches", "patchesJson6902"] {
+        for item in doc.get(key).map(Node::items).unwrap_or_default() {
+            if let Some(path) = item.get("path").and_then(Node::str) {
+                found.push(path.to_string());
+            }
+        }
+    }
+    found
+}
+
+/// Lines of a Kustomize patch (or a kustomization's inline patch) that set a security
+/// context the image's user does not agree with: `runAsUser: 0`, `runAsNonRoot: false`,
+/// `privileged: true`, `allowPrivilegeEscalation: true`. 1-based lines and what each says.
+pub fn root_settings(text: &str) -> Vec<(usize, String)> {
+    let bad = [
+        ("runAsUser", "0"),
+        ("runAsNonRoot", "false"),
+        ("privileged", "true"),
+        ("allowPrivilegeEscalation", "true"),
+    ];
+    text.lines()
+        .enumerate()
+        .filter_map(|(index, line)| {
+            let line = line.split(" #").next().unwrap_or(line);
+            let (key, value) = line.trim().trim_start_matches("- ").split_once(':')?;
+            let (key, value) = (
+                key.trim().trim_matches('"'),
+                value.trim().trim_matches(['"', '\'']),
+            );
+            bad.iter()
+                .any(|(k, v)| key == *k && value == *v)
+                .then(|| (index + 1, format!("{key}: {value}")))
+        })
+        .collect()
 }
 
 /// True for Compose file names: `compose.yaml`, `compose.override.yml`, `docker-compose.yml`,
@@ -256,6 +312,25 @@ mod tests {
         let text = "upstream { server web:80; }\nproxy_pass http://web/;\nfetch('http://webby/')\n{\"port\": 80}\n";
         assert_eq!(text_references(text, &hosts, 80, false), vec![1, 2]);
         assert_eq!(text_references(text, &hosts, 80, true), vec![1, 2, 4]);
+    }
+
+    #[test]
+    fn kustomize_patches_and_root_settings() {
+        let doc = &crate::yaml::parse("patchesStrategicMerge:\n  - port.yaml\n  - |-\n    kind: X\npatches:\n  - path: user.yaml\n    target: {kind: Deployment}\npatchesJson6902:\n  - path: ops.json\n")
+            .unwrap()
+            .documents[0];
+        assert_eq!(
+            kustomize_patches(doc),
+            ["port.yaml", "user.yaml", "ops.json"]
+        );
+        let text = "securityContext:\n  runAsUser: 0 # root\n  runAsNonRoot: true\n  privileged: \"true\"\n";
+        assert_eq!(
+            root_settings(text),
+            vec![
+                (2, "runAsUser: 0".to_string()),
+                (4, "privileged: true".to_string())
+            ]
+        );
     }
 
     #[test]

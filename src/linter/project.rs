@@ -19,6 +19,7 @@ use super::report::FileReport;
 use super::LintOptions;
 use crate::analysis::{Analysis, BaseImage, EffectiveUser};
 use crate::deploy::compose;
+use crate::deploy::helm;
 use crate::deploy::kube;
 use crate::deploy::{
     image_repository, is_node_image, kind_of, DeploymentFacts, FileKind, PortFacts, Reference,
@@ -43,6 +44,8 @@ struct DeployFile<S> {
     settings: S,
     bytes: Vec<u8>,
     kind: FileKind,
+    /// Returned by the walk (a patch file a kustomization names may not be).
+    walked: bool,
     /// The text and its documents; the error when it is not YAML unroot reads.
     parsed: Result<(String, Stream), (String, ParseError)>,
 }
@@ -54,6 +57,24 @@ struct Link {
     target: Target,
 }
 
+/// A Helm chart of the run: its `values.yaml`, its templates (indices into the files) and
+/// what they map.
+struct ChartFiles {
+    values: usize,
+    templates: Vec<usize>,
+    model: helm::Chart,
+    /// Each container's image repository as the values render it.
+    images: Vec<Option<String>>,
+}
+
+impl ChartFiles {
+    /// Every container's image is known: the chart's port references are read exactly
+    /// (not by the lines that name a port).
+    fn resolved(&self) -> bool {
+        !self.images.is_empty() && self.images.iter().all(Option::is_some)
+    }
+}
+
 /// The deployment files of a run and what they run.
 pub struct Project<S> {
     files: Vec<DeployFile<S>>,
@@ -61,6 +82,8 @@ pub struct Project<S> {
     links: HashMap<PathBuf, Vec<Link>>,
     /// Node images run directly.
     node_runners: Vec<Link>,
+    /// Helm charts: a `values.yaml` and the templates beside it.
+    charts: Vec<ChartFiles>,
     /// Results made ahead of the stream: linked Dockerfiles and every deployment file.
     ready: Mutex<HashMap<PathBuf, Result<Checked, Error>>>,
     /// The coherent changes: sets of files whose fixes belong together (a Dockerfile, and
@@ -111,11 +134,15 @@ impl<S: FileSettings> Project<S> {
                 settings: settings.clone(),
                 bytes,
                 kind,
+                walked: true,
                 parsed,
             });
         }
+        kustomize(&mut files);
+        let charts = charts(&files);
         let mut project = Project {
             files,
+            charts,
             links: HashMap::new(),
             node_runners: Vec::new(),
             ready: Mutex::new(HashMap::new()),
@@ -130,7 +157,7 @@ impl<S: FileSettings> Project<S> {
     pub fn paths(&self) -> Vec<(PathBuf, S)> {
         self.files
             .iter()
-            .filter(|f| f.kind != FileKind::HelmTemplate)
+            .filter(|f| f.kind != FileKind::HelmTemplate && f.walked)
             .map(|f| (f.path.clone(), f.settings.clone()))
             .collect()
     }
@@ -223,6 +250,10 @@ impl<S: FileSettings> Project<S> {
                 }
             }
         }
+        // Images that CI workflows, bake and skaffold files build from a known Dockerfile.
+        for (image, dockerfile) in built_images(&known) {
+            images.entry(image).or_insert(dockerfile);
+        }
         // Services that only name an image a Compose file builds (a Swarm stack file).
         for (index, file) in self.files.iter().enumerate() {
             let Ok((_, stream)) = &file.parsed else {
@@ -274,6 +305,40 @@ impl<S: FileSettings> Project<S> {
                     } else if is_node_image(container.image) {
                         self.node_runners.push(link);
                     }
+                }
+            }
+        }
+        // Helm charts: containers whose values-rendered image is the repository's own.
+        for (index, chart) in self.charts.iter().enumerate() {
+            let mut by_dockerfile: Vec<(Option<PathBuf>, Vec<usize>)> = Vec::new();
+            for (container, image) in chart.images.iter().enumerate() {
+                let Some(image) = image else { continue };
+                let dockerfile = match images.get(image.as_str()) {
+                    Some(dockerfile) => Some(dockerfile.clone()),
+                    None if is_node_image(image) => None,
+                    None => continue,
+                };
+                match by_dockerfile.iter_mut().find(|(d, _)| *d == dockerfile) {
+                    Some((_, containers)) => containers.push(container),
+                    None => by_dockerfile.push((dockerfile, vec![container])),
+                }
+            }
+            for (dockerfile, containers) in by_dockerfile {
+                let link = Link {
+                    file: chart.values,
+                    target: Target::HelmChart {
+                        doc: 0,
+                        chart: index,
+                        security: containers
+                            .iter()
+                            .map(|&c| chart.model.security(c))
+                            .collect(),
+                        containers,
+                    },
+                };
+                match dockerfile {
+                    Some(dockerfile) => self.links.entry(dockerfile).or_default().push(link),
+                    None => self.node_runners.push(link),
                 }
             }
         }
@@ -378,7 +443,7 @@ impl<S: FileSettings> Project<S> {
             ready.insert(path.clone(), result);
         }
         for (index, file) in self.files.iter().enumerate() {
-            if file.kind == FileKind::HelmTemplate {
+            if file.kind == FileKind::HelmTemplate || !file.walked {
                 continue;
             }
             ready.insert(
@@ -404,7 +469,18 @@ impl<S: FileSettings> Project<S> {
             source: err.clone(),
         })?;
         let selection = &file.settings.lint_options().selection;
-        let findings = deployment::findings(source, &stream.documents, carried, runners, selection);
+        let kustomize = matches!(
+            file.kind,
+            FileKind::Kustomization | FileKind::KustomizePatch
+        );
+        let findings = deployment::findings(
+            source,
+            &stream.documents,
+            carried,
+            runners,
+            selection,
+            kustomize,
+        );
         let threshold = file.settings.fix_threshold();
         let fixes: Vec<&Fix> = findings.iter().filter_map(|f| f.fix.as_ref()).collect();
         let applied = apply_fixes(source, &fixes, threshold);
@@ -485,6 +561,12 @@ impl<S: FileSettings> Project<S> {
                 }
                 found
             }
+            Target::HelmChart {
+                chart, containers, ..
+            } => {
+                let chart = &self.charts[*chart];
+                helm::port_references(source, doc, &chart.model, containers, old, new).0
+            }
         }
     }
 
@@ -493,6 +575,23 @@ impl<S: FileSettings> Project<S> {
     fn foreign_services(&self, link: &Link, old: u16, new: u16) -> Vec<(usize, Reference)> {
         let mut found = Vec::new();
         let file = &self.files[link.file];
+        if let (
+            Ok((source, stream)),
+            Target::HelmChart {
+                chart, containers, ..
+            },
+        ) = (&file.parsed, &link.target)
+        {
+            // The template lines of a chart that a person must change.
+            let chart = &self.charts[*chart];
+            let doc = &stream.documents[link.target.doc()];
+            let (_, templates) =
+                helm::port_references(source, doc, &chart.model, containers, old, new);
+            return templates
+                .into_iter()
+                .map(|(template, reference)| (chart.templates[template], reference))
+                .collect();
+        }
         let (Ok((own_source, stream)), Target::Container { name, .. }) =
             (&file.parsed, &link.target)
         else {
@@ -532,8 +631,18 @@ impl<S: FileSettings> Project<S> {
     /// move are held for this.
     fn unseen_references(&self, dockerfile: &Path, linked: bool) -> Vec<(String, String)> {
         let dir = dockerfile.parent().unwrap_or(Path::new(""));
+        // The files of a chart whose images are all known are read exactly instead.
+        let read: Vec<usize> = self
+            .charts
+            .iter()
+            .filter(|chart| chart.resolved())
+            .flat_map(|chart| std::iter::once(chart.values).chain(chart.templates.iter().copied()))
+            .collect();
         self.files
             .iter()
+            .enumerate()
+            .filter(|(index, _)| !read.contains(index))
+            .map(|(_, file)| file)
             .filter(|file| {
                 let beside = file.path.parent().unwrap_or(Path::new(""));
                 linked || file.path.starts_with(dir) || dir.starts_with(beside)
@@ -541,7 +650,10 @@ impl<S: FileSettings> Project<S> {
             .filter_map(|file| {
                 let text = match (&file.parsed, file.kind) {
                     (Err((text, _)), _) => text,
-                    (Ok((text, _)), FileKind::HelmValues | FileKind::Kustomization) => text,
+                    (
+                        Ok((text, _)),
+                        FileKind::HelmValues | FileKind::Kustomization | FileKind::KustomizePatch,
+                    ) => text,
                     _ => return None,
                 };
                 Some((file.display.clone(), text.clone()))
@@ -619,6 +731,8 @@ impl<S: FileSettings> Project<S> {
             let file = &self.files[link.file];
             match &link.target {
                 Target::ComposeService { name, .. } => hosts.push(name.clone()),
+                // A chart's Service names are templated.
+                Target::HelmChart { .. } => {}
                 Target::Container { doc, .. } => {
                     let Ok((_, stream)) = &file.parsed else {
                         continue;
@@ -693,6 +807,141 @@ impl<S: FileSettings> Project<S> {
         }
         found
     }
+}
+
+/// The images the repository's build files (CI workflows, `.gitlab-ci.yml`, bake and
+/// skaffold files) build from the run's Dockerfiles (`known`, by canonical path): the build
+/// files at the current directory and at the root (the folder with `.git`) above each
+/// Dockerfile.
+fn built_images(known: &HashMap<PathBuf, PathBuf>) -> Vec<(String, PathBuf)> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let mut add = |root: PathBuf| {
+        if let Some(root) = canonical(&root) {
+            if !roots.contains(&root) {
+                roots.push(root);
+            }
+        }
+    };
+    add(PathBuf::from("."));
+    for dockerfile in known.keys() {
+        if let Some(root) = dockerfile
+            .ancestors()
+            .skip(1)
+            .find(|a| a.join(".git").exists())
+        {
+            add(root.to_path_buf());
+        }
+    }
+    let mut found = Vec::new();
+    for root in &roots {
+        for file in crate::deploy::builds::build_files(root) {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            for built in crate::deploy::builds::built(&file, &text, root) {
+                if let Some(dockerfile) =
+                    canonical(&built.dockerfile).filter(|d| known.contains_key(d))
+                {
+                    found.push((built.image, dockerfile));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Files that a `kustomization.yaml` names as patches become [`FileKind::KustomizePatch`]:
+/// never linked nor edited, their lines that name a moved port listed for a person. Patch
+/// files the walk did not return (`*.json`) are read too.
+fn kustomize<S: Clone>(files: &mut Vec<DeployFile<S>>) {
+    let mut patches: Vec<(PathBuf, S)> = Vec::new();
+    for file in files.iter() {
+        let (FileKind::Kustomization, Ok((_, stream))) = (file.kind, &file.parsed) else {
+            continue;
+        };
+        let dir = file.path.parent().unwrap_or(Path::new(""));
+        for doc in &stream.documents {
+            for patch in crate::deploy::kustomize_patches(doc) {
+                patches.push((dir.join(patch), file.settings.clone()));
+            }
+        }
+    }
+    for (path, settings) in patches {
+        let wanted = canonical(&path);
+        match files
+            .iter_mut()
+            .find(|f| wanted.is_some() && canonical(&f.path) == wanted)
+        {
+            Some(file) => file.kind = FileKind::KustomizePatch,
+            None => {
+                let Ok(bytes) = File::open(&path).and_then(|mut f| read_limited(&mut f)) else {
+                    continue;
+                };
+                let Ok(text) = String::from_utf8(bytes.clone()) else {
+                    continue;
+                };
+                // JSON is YAML: a JSON 6902 patch parses too.
+                let parsed = crate::yaml::parse(&text)
+                    .map(|stream| (text.clone(), stream))
+                    .map_err(|err| (text.clone(), parse_error(err.line, err.message)));
+                files.push(DeployFile {
+                    display: path.display().to_string(),
+                    path,
+                    settings,
+                    bytes,
+                    kind: FileKind::KustomizePatch,
+                    walked: false,
+                    parsed,
+                });
+            }
+        }
+    }
+}
+
+/// The charts among the files: each `values.yaml` with the templates under its
+/// `templates/`.
+fn charts<S>(files: &[DeployFile<S>]) -> Vec<ChartFiles> {
+    let mut charts = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        if file.kind != FileKind::HelmValues {
+            continue;
+        }
+        let Ok((_, stream)) = &file.parsed else {
+            continue;
+        };
+        let Some(values) = stream.documents.first() else {
+            continue;
+        };
+        let dir = file
+            .path
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join("templates");
+        let templates: Vec<usize> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.kind == FileKind::HelmTemplate && f.path.starts_with(&dir))
+            .map(|(i, _)| i)
+            .collect();
+        let texts: Vec<(String, &str)> = templates
+            .iter()
+            .map(|&i| {
+                let text = match &files[i].parsed {
+                    Ok((text, _)) | Err((text, _)) => text.as_str(),
+                };
+                (files[i].display.clone(), text)
+            })
+            .collect();
+        let model = helm::Chart::read(&texts);
+        let images = model.images(values);
+        charts.push(ChartFiles {
+            values: index,
+            templates,
+            model,
+            images,
+        });
+    }
+    charts
 }
 
 /// The most application files one port move reads.

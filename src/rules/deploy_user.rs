@@ -1,6 +1,7 @@
 use super::deployment::{ImageUser, Runner, Target};
 use super::{Finding, Prose};
 use crate::deploy::compose;
+use crate::deploy::helm::Security;
 use crate::deploy::kube::{self, Container, Workload};
 use crate::edit::{Applicability, Edit, Fix};
 use crate::syntax::Span;
@@ -20,6 +21,11 @@ declare_rule! {
     /// - Compose services that run a `node` image directly (`image: node:22`, no `build:`)
     ///   should run as its `node` user: `user: "node"`. Services built from a Dockerfile need
     ///   nothing: the image's `USER` applies. `user: root` / `user: "0"` is reported.
+    /// - Helm charts: the same keys as for Kubernetes, in `values.yaml`, for a container whose
+    ///   template places a values mapping whole as its `securityContext`
+    ///   (`{{- toYaml .Values.securityContext | nindent 12 }}`); templates are never edited.
+    /// - Kustomize files and patches that set `runAsUser: 0`, `runAsNonRoot: false`,
+    ///   `privileged: true` or `allowPrivilegeEscalation: true` are reported, never edited.
     ///
     /// ## Why is this bad?
     /// `runAsNonRoot: true` makes the kubelet refuse to start a container that would run as
@@ -132,6 +138,17 @@ pub(crate) fn check(source: &str, doc: &Node, runners: &[&Runner]) -> Vec<Findin
                 let Some(workload) = kube::workload(doc) else { continue };
                 if let Some(container) = workload.containers().into_iter().find(|c| c.name == name) {
                     findings.extend(check_container(source, &workload, &container, runner));
+                }
+            }
+            Target::HelmChart { security, .. } => {
+                let mut done: Vec<Option<Vec<String>>> = Vec::new();
+                for security in security {
+                    // Containers that share one values `securityContext` get one finding.
+                    if security.whole.is_some() && done.contains(&security.whole) {
+                        continue;
+                    }
+                    done.push(security.whole.clone());
+                    findings.extend(check_helm(source, doc, security, runner));
                 }
             }
         }
@@ -312,4 +329,129 @@ fn span_of(container: &Container) -> Span {
         .node
         .get("image")
         .map_or(container.node.span, |image| image.span)
+}
+
+/// A Helm chart's container, through `values.yaml`: the keys missing from the values
+/// subtree the template places whole as its `securityContext` are added there; where the
+/// template maps none, the finding says what to add to the template.
+fn check_helm(source: &str, values: &Node, security: &Security, runner: &Runner) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let resolve = |path: &[String]| path.iter().try_fold(values, |node, key| node.get(key));
+    let point = security
+        .image
+        .as_deref()
+        .and_then(resolve)
+        .map_or(Span::empty(0), |node| node.span);
+    let whole = security.whole.as_deref().and_then(resolve);
+    let pod_whole = security.pod_whole.as_deref().and_then(resolve);
+    // A key's value: `Some(None)` when the template sets it to a literal.
+    let own = |key: &str| -> Option<Option<&Node>> {
+        whole.and_then(|m| m.get(key)).map(Some).or_else(|| {
+            security
+                .keys
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, path)| path.as_deref().and_then(resolve))
+        })
+    };
+    let any = |key: &str| -> Option<Option<&Node>> {
+        own(key).or_else(|| {
+            pod_whole.and_then(|m| m.get(key)).map(Some).or_else(|| {
+                security
+                    .pod_keys
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, path)| path.as_deref().and_then(resolve))
+            })
+        })
+    };
+    let who = format!("the chart's container at {}", security.who);
+    if let Some(Some(node)) = own("privileged").filter(|v| v.and_then(Node::str) == Some("true")) {
+        findings.push(finding(
+            node.span,
+            format!("{who} is privileged"),
+            Some("`privileged: true` gives the container every capability of the host's root".to_string()),
+            None,
+        ));
+    }
+    if let Some(Some(node)) = any("runAsUser").filter(|v| v.and_then(Node::number) == Some(0)) {
+        findings.push(finding(
+            node.span,
+            format!("{who} runs as root (`runAsUser: 0`)"),
+            Some("remove it to run as the image's user, or set its numeric uid".to_string()),
+            None,
+        ));
+        return findings;
+    }
+    let (uid, gid) = match &runner.image_user {
+        ImageUser::NodeImage => (Some(1000), Some(1000)),
+        ImageUser::Numeric { uid, gid } => (Some(*uid), *gid),
+        ImageUser::Named(_) => (None, None),
+        ImageUser::Root => {
+            if any("runAsUser").is_none() {
+                findings.push(finding(
+                    point,
+                    format!("{who} runs its image as root"),
+                    Some(format!(
+                        "its Dockerfile {} runs as root after this run's fixes: fix it (`root-user`) first",
+                        runner.dockerfile.as_deref().unwrap_or("")
+                    )),
+                    None,
+                ));
+            }
+            return findings;
+        }
+    };
+    let mut lines = Vec::new();
+    if let Some(uid) = uid {
+        if any("runAsNonRoot").is_none() {
+            lines.push("runAsNonRoot: true".to_string());
+        }
+        if any("runAsUser").is_none() {
+            lines.push(format!("runAsUser: {uid}"));
+        }
+        if let Some(gid) = gid.filter(|_| any("runAsGroup").is_none()) {
+            lines.push(format!("runAsGroup: {gid}"));
+        }
+    }
+    if own("allowPrivilegeEscalation").is_none() {
+        lines.push("allowPrivilegeEscalation: false".to_string());
+    }
+    if lines.is_empty() {
+        return findings;
+    }
+    // The values mapping the template places whole, and its key.
+    let edit = security.whole.as_deref().and_then(|path| {
+        let (last, parent) = path.split_last()?;
+        let (key, map) = resolve(parent)?.entry(last)?;
+        if !map.is_map() {
+            return None;
+        }
+        insert_entries(source, key, map, &lines)
+    });
+    let help = match (&security.whole, &edit) {
+        (Some(path), Some(_)) => format!(
+            "the template places values `{}` as the container's `securityContext`; the numbers are the image's user",
+            path.join(".")
+        ),
+        (Some(path), None) => format!(
+            "the template places values `{}` as the container's `securityContext`, but values.yaml has no mapping there unroot can add to: set the keys by hand",
+            path.join(".")
+        ),
+        (None, _) => "the template maps no values subtree as the container's `securityContext`: add `securityContext:` with `{{- toYaml .Values.securityContext | nindent <n> }}` to the template, and the keys to values.yaml".to_string(),
+    };
+    let keys: Vec<&str> = lines.iter().filter_map(|l| l.split(':').next()).collect();
+    findings.push(finding(
+        point,
+        format!("{who} does not set `{}`", keys.join("`, `")),
+        Some(help),
+        edit.map(|edit| {
+            Fix::new(
+                format!("set `{}`", lines.join("`, `")),
+                Applicability::Safe,
+                vec![edit],
+            )
+        }),
+    ));
+    findings
 }

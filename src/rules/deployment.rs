@@ -1,4 +1,4 @@
-//! The rules' findings in deployment files (Compose, Kubernetes): a Dockerfile's port move
+//! The rules' findings in deployment files (Compose, Kubernetes, Helm values): a Dockerfile's port move
 //! carried into the files that run its image (`privileged-port`), and the user they run it as
 //! (`deploy-user`). The linter's repository step finds what runs where and hands it here.
 
@@ -14,14 +14,29 @@ pub use super::privileged_port::moved_port;
 /// What runs an image in a deployment document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
-    ComposeService { doc: usize, name: String },
-    Container { doc: usize, name: String },
+    ComposeService {
+        doc: usize,
+        name: String,
+    },
+    Container {
+        doc: usize,
+        name: String,
+    },
+    /// The containers of a Helm chart that run the image; `doc` is in `values.yaml`.
+    HelmChart {
+        doc: usize,
+        chart: usize,
+        containers: Vec<usize>,
+        security: Vec<crate::deploy::helm::Security>,
+    },
 }
 
 impl Target {
     pub fn doc(&self) -> usize {
         match self {
-            Target::ComposeService { doc, .. } | Target::Container { doc, .. } => *doc,
+            Target::ComposeService { doc, .. }
+            | Target::Container { doc, .. }
+            | Target::HelmChart { doc, .. } => *doc,
         }
     }
 }
@@ -69,8 +84,12 @@ pub fn findings(
     carried: &[Carried],
     runners: &[Runner],
     selection: &RuleSelection,
+    kustomize: bool,
 ) -> Vec<Finding> {
     let mut found = Vec::new();
+    if kustomize && selection.enables(DEPLOY_USER.name) {
+        found.extend(kustomize_findings(source));
+    }
     if selection.enables(PRIVILEGED_PORT.name) {
         for carried in carried {
             found.extend(port_finding(source, carried));
@@ -104,6 +123,35 @@ pub fn carried_move(finding: &Finding) -> Option<(String, u16, u16)> {
     let (new, rest) = rest.split_once("` with `")?;
     let dockerfile = rest.strip_suffix('`')?;
     Some((dockerfile.to_string(), old.parse().ok()?, new.parse().ok()?))
+}
+
+/// A Kustomize file (a kustomization's inline patches, a patch file) that sets the pod or
+/// container to run as root: reported, never edited (the patch wins over the base unroot
+/// edits).
+fn kustomize_findings(source: &str) -> Vec<Finding> {
+    crate::deploy::root_settings(source)
+        .into_iter()
+        .map(|(line, setting)| {
+            let start = source
+                .split_inclusive('\n')
+                .take(line - 1)
+                .map(str::len)
+                .sum::<usize>();
+            let text = &source[start..];
+            let indent = text.len() - text.trim_start_matches([' ', '\t', '-']).len();
+            Finding {
+                rule: DEPLOY_USER.name,
+                span: crate::syntax::Span::empty(start + indent),
+                instruction: 0,
+                message: format!("a Kustomize patch sets `{setting}`: the container runs as root or may gain root"),
+                help: Some(
+                    "unroot never edits Kustomize patches, and a patch wins over the manifest unroot fixes: change it by hand"
+                        .to_string(),
+                ),
+                fix: None,
+            }
+        })
+        .collect()
 }
 
 fn port_finding(source: &str, carried: &Carried) -> Option<Finding> {

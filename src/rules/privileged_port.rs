@@ -86,9 +86,13 @@ declare_rule! {
     ///   `environment`, healthcheck URLs, other services' `http://<service>:80`; Kubernetes
     ///   `containerPort`, probe ports, `PORT` in `env`, and the numeric (or defaulted)
     ///   `targetPort` of the Services that select the pods. Named ports follow by themselves; the
-    ///   published side stays. The move is safe only when every reference found is edited: a
+    ///   published side stays. Helm charts: the `values.yaml` value that the templates
+    ///   visibly map to the container port only (`containerPort: {{ .Values.service.targetPort
+    ///   }}`, a Service `targetPort`), for charts whose `image.repository` is the image (see
+    ///   docs/deployment-files.md). The move is safe only when every reference found is edited: a
     ///   reference unroot cannot change (a port range or variable, a command argument, a Helm
-    ///   chart or Kustomize file, YAML that does not parse, an application file that names the
+    ///   value that also feeds a Service `port` or a template that hard-codes the port, a
+    ///   Kustomize file or patch, YAML that does not parse, an application file that names the
     ///   port: `"port": 80`, `proxy_pass http://web:80`, a test calling `http://web/`) makes it
     ///   unsafe, and the help lists each `file:line`. The edits in every file share the fix's
     ///   applicability, so they are made together or not at all.

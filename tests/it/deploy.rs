@@ -497,3 +497,448 @@ fn validate_manifests(files: &[PathBuf]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+const CHART_DEPLOYMENT: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "web.fullname" . }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "web.selectorLabels" . | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "web.selectorLabels" . | nindent 8 }}
+    spec:
+      securityContext:
+        {{- toYaml .Values.podSecurityContext | nindent 8 }}
+      containers:
+        - name: {{ .Chart.Name }}
+          securityContext:
+            {{- toYaml .Values.securityContext | nindent 12 }}
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+          ports:
+            - name: http
+              containerPort: {{ .Values.service.targetPort }}
+              protocol: TCP
+          env:
+            - name: PORT
+              value: {{ .Values.service.targetPort | quote }}
+          livenessProbe:
+            {{- toYaml .Values.livenessProbe | nindent 12 }}
+"#;
+
+const CHART_SERVICE: &str = r#"apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "web.fullname" . }}
+spec:
+  type: {{ .Values.service.type }}
+  ports:
+    - port: {{ .Values.service.port }}
+      targetPort: {{ .Values.service.targetPort }}
+      protocol: TCP
+      name: http
+"#;
+
+const CHART_VALUES: &str = r#"# Default values for web.
+image:
+  repository: ghcr.io/acme/web
+  tag: ""
+
+service:
+  type: ClusterIP
+  port: 80 # what clients call
+  targetPort: 80
+
+livenessProbe:
+  httpGet:
+    path: /health
+    port: http
+
+podSecurityContext: {}
+  # fsGroup: 2000
+
+securityContext: {}
+  # capabilities:
+  #   drop:
+  #   - ALL
+"#;
+
+fn chart(dir: &Dir) {
+    dir.file(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\nappVersion: \"1.0\"\n",
+    );
+    dir.file("chart/values.yaml", CHART_VALUES);
+    dir.file("chart/templates/deployment.yaml", CHART_DEPLOYMENT);
+    dir.file("chart/templates/service.yaml", CHART_SERVICE);
+}
+
+/// The edited values.yaml as the fixture expects it.
+const CHART_VALUES_FIXED: &str = r#"# Default values for web.
+image:
+  repository: ghcr.io/acme/web
+  tag: ""
+
+service:
+  type: ClusterIP
+  port: 80 # what clients call
+  targetPort: 8080
+
+livenessProbe:
+  httpGet:
+    path: /health
+    port: http
+
+podSecurityContext: {}
+  # fsGroup: 2000
+
+securityContext:
+  runAsNonRoot: true
+  runAsUser: 1000
+  runAsGroup: 1000
+  allowPrivilegeEscalation: false
+  # capabilities:
+  #   drop:
+  #   - ALL
+"#;
+
+#[test]
+fn helm_values_follow_where_the_templates_map_them() {
+    let dir = Dir::new();
+    dir.file("app/Dockerfile", DOCKERFILE);
+    dir.file(
+        "compose.yaml",
+        "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
+    );
+    chart(&dir);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(dir.read("app/Dockerfile").contains("EXPOSE 8080\n"));
+    let values = dir.read("chart/values.yaml");
+    assert_eq!(values, CHART_VALUES_FIXED);
+    // Templates are never edited.
+    assert_eq!(
+        dir.read("chart/templates/deployment.yaml"),
+        CHART_DEPLOYMENT
+    );
+    assert_eq!(dir.read("chart/templates/service.yaml"), CHART_SERVICE);
+    valid_yaml(&dir.path("chart/values.yaml"));
+    assert_eq!(dir.run(&[]).code, 0);
+}
+
+#[test]
+fn helm_ports_the_templates_do_not_map_make_the_move_unsafe() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // The container port and the Service's published port read one value.
+        (
+            "templates/deployment.yaml",
+            ".Values.service.targetPort",
+            ".Values.service.port",
+            "chart/values.yaml:8",
+        ),
+        // A hard-coded port in a template.
+        (
+            "templates/deployment.yaml",
+            "containerPort: {{ .Values.service.targetPort }}",
+            "containerPort: 80",
+            "chart/templates/deployment.yaml:23",
+        ),
+        // An expression unroot does not follow.
+        (
+            "templates/service.yaml",
+            "targetPort: {{ .Values.service.targetPort }}",
+            "targetPort: {{ .Values.service.targetPort | default 80 }}",
+            "chart/templates/service.yaml:9",
+        ),
+    ];
+    for (template, from, to, place) in cases {
+        let dir = Dir::new();
+        dir.file("app/Dockerfile", DOCKERFILE);
+        dir.file(
+            "compose.yaml",
+            "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
+        );
+        chart(&dir);
+        let path = format!("chart/{template}");
+        let text = dir.read(&path).replace(from, to);
+        dir.file(&path, &text);
+        let run = dir.run(&["--write"]);
+        assert_eq!(run.code, 1, "{place}: {run:?}");
+        assert!(
+            run.stdout.contains("the move is unsafe"),
+            "{place}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains(place),
+            "{place} not listed: {}",
+            run.stdout
+        );
+        assert!(
+            dir.read("app/Dockerfile").contains("EXPOSE 80\n"),
+            "{place}"
+        );
+        assert!(
+            dir.read("chart/values.yaml").contains("targetPort: 80\n"),
+            "{place}: values moved for an unsafe move"
+        );
+        assert_eq!(dir.read(&path), text);
+    }
+}
+
+#[test]
+fn helm_charts_of_node_images_get_the_user() {
+    let dir = Dir::new();
+    chart(&dir);
+    let values = CHART_VALUES.replace("ghcr.io/acme/web", "node");
+    dir.file("chart/values.yaml", &values);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let out = dir.read("chart/values.yaml");
+    assert!(
+        out.contains("securityContext:\n  runAsNonRoot: true\n  runAsUser: 1000\n"),
+        "{out}"
+    );
+    // No Dockerfile moves a port: the port value stays.
+    assert!(out.contains("targetPort: 80\n"), "{out}");
+    valid_yaml(&dir.path("chart/values.yaml"));
+}
+
+/// The file parses with unroot's YAML reader (`unroot` reads it again) and, where
+/// installed, with PyYAML.
+fn valid_yaml(file: &Path) {
+    let Some(python) = require("python3", "apt-get install python3") else {
+        return;
+    };
+    let output = Command::new(python)
+        .args(["-c", "import sys, yaml; yaml.safe_load(open(sys.argv[1]))"])
+        .arg(file)
+        .output()
+        .expect("run python3");
+    if String::from_utf8_lossy(&output.stderr).contains("No module named 'yaml'") {
+        assert!(std::env::var_os("CI").is_none(), "PyYAML is not installed");
+        println!("SKIPPED: PyYAML is not installed");
+        return;
+    }
+    assert!(
+        output.status.success(),
+        "PyYAML: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn kustomize_patches_are_reported_never_edited() {
+    let dir = Dir::new();
+    dir.file("app/Dockerfile", DOCKERFILE);
+    dir.file(
+        "compose.yaml",
+        "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
+    );
+    let (deployment, _) = MANIFEST.split_once("---\n").unwrap();
+    dir.file("k8s/base/deployment.yaml", deployment);
+    dir.file(
+        "k8s/base/kustomization.yaml",
+        "resources:\n  - deployment.yaml\n",
+    );
+    let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: ghcr.io/acme/web:2.0\n          ports:\n            - containerPort: 80\n          securityContext:\n            runAsUser: 0\n";
+    dir.file("k8s/prod/patch.yaml", patch);
+    let json_patch = "[{\"op\": \"replace\", \"path\": \"/spec/template/spec/containers/0/ports/0/containerPort\", \"value\": 80}]\n";
+    dir.file("k8s/prod/port.json", json_patch);
+    let kustomization = "resources:\n  - ../base\npatchesStrategicMerge:\n  - patch.yaml\npatchesJson6902:\n  - target: {kind: Deployment, name: web}\n    path: port.json\n";
+    dir.file("k8s/prod/kustomization.yaml", kustomization);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("the move is unsafe"), "{}", run.stdout);
+    for place in ["k8s/prod/patch.yaml:12", "k8s/prod/port.json:1"] {
+        assert!(
+            run.stdout.contains(place),
+            "{place} not listed: {}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout.contains("a Kustomize patch sets `runAsUser: 0`"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(dir.read("k8s/prod/patch.yaml"), patch);
+    assert_eq!(dir.read("k8s/prod/port.json"), json_patch);
+    assert_eq!(dir.read("k8s/prod/kustomization.yaml"), kustomization);
+    assert!(dir.read("app/Dockerfile").contains("EXPOSE 80\n"));
+}
+
+#[test]
+fn images_built_by_ci_bake_and_skaffold_link_kubernetes_manifests() {
+    let cases: &[(&str, &str)] = &[
+        (
+            ".github/workflows/release.yml",
+            "on: push\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: docker/build-push-action@v6\n        with:\n          context: app\n          push: true\n          tags: |\n            registry.example.com/team/web:latest\n            registry.example.com/team/web:${{ github.sha }}\n",
+        ),
+        (
+            ".github/workflows/build.yaml",
+            "on: push\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n      - run: docker build -t registry.example.com/team/web:${{ github.sha }} -f app/Dockerfile app\n",
+        ),
+        (
+            ".gitlab-ci.yml",
+            "build:\n  script:\n    - docker buildx build --tag registry.example.com/team/web:$CI_COMMIT_SHA ./app\n",
+        ),
+        (
+            "docker-bake.hcl",
+            "target \"web\" {\n  context = \"app\"\n  tags = [\"registry.example.com/team/web:1\"]\n}\n",
+        ),
+        (
+            "docker-bake.json",
+            "{\"target\": {\"web\": {\"context\": \"app\", \"dockerfile\": \"Dockerfile\", \"tags\": [\"registry.example.com/team/web:1\"]}}}\n",
+        ),
+        (
+            "skaffold.yaml",
+            "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n    - image: registry.example.com/team/web\n      context: app\n      docker:\n        dockerfile: Dockerfile\n",
+        ),
+    ];
+    let (deployment, _) = MANIFEST.split_once("---\n").unwrap();
+    let deployment = deployment.replace("ghcr.io/acme/web:1.0", "registry.example.com/team/web:2");
+    for (name, text) in cases {
+        let dir = Dir::new();
+        dir.file("app/Dockerfile", DOCKERFILE);
+        dir.file(name, text);
+        dir.file("deploy/web.yaml", &deployment);
+        let run = dir.run(&["--write"]);
+        assert_eq!(run.code, 0, "{name}: {run:?}");
+        let out = dir.read("deploy/web.yaml");
+        assert!(out.contains("containerPort: 8080\n"), "{name}: {out}");
+        assert!(out.contains("runAsUser: 1000\n"), "{name}: {out}");
+        assert_eq!(dir.read(name), *text, "{name}: a build file was edited");
+    }
+    // An image no build file names is not linked: only the node-image rule could apply.
+    let dir = Dir::new();
+    dir.file("app/Dockerfile", DOCKERFILE);
+    dir.file("deploy/web.yaml", &deployment);
+    dir.run(&["--write"]);
+    assert!(dir.read("deploy/web.yaml").contains("containerPort: 80\n"));
+}
+
+/// An insta snapshot stored as `snapshots/deploy/<name>.snap`.
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots/deploy"),
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+const STACK: &str = "version: \"3.8\"\nservices:\n  web:\n    image: ghcr.io/acme/web:1.2\n    ports:\n      - \"5001:80\"\n    deploy:\n      replicas: 2\n";
+
+/// One repository with every kind of deployment file: a Dockerfile (node, `EXPOSE 80`,
+/// `ENV PORT=80`, no `USER`), a Compose file, a Swarm stack file, a Kubernetes Deployment and
+/// Service (named port) and a Helm chart.
+fn everything() -> Dir {
+    let dir = repository();
+    dir.file("docker-stack.yml", STACK);
+    chart(&dir);
+    dir
+}
+
+#[test]
+fn one_write_makes_every_kind_of_file_coherent() {
+    let dir = everything();
+    let checkov_before = checkov_failures(&dir);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    for (name, path) in [
+        ("everything_dockerfile", "app/Dockerfile"),
+        ("everything_compose", "compose.yaml"),
+        ("everything_stack", "docker-stack.yml"),
+        ("everything_kubernetes", "k8s/web.yaml"),
+        ("everything_values", "chart/values.yaml"),
+    ] {
+        snapshot!(name, dir.read(path));
+    }
+    // The container side is 8080 everywhere, the published sides stay.
+    let dockerfile = dir.read("app/Dockerfile");
+    assert!(
+        dockerfile.contains("ENV PORT=8080\nEXPOSE 8080\n"),
+        "{dockerfile}"
+    );
+    assert!(dockerfile.contains("USER node\n"), "{dockerfile}");
+    assert!(dir.read("compose.yaml").contains("\"5001:8080\""));
+    assert!(dir.read("docker-stack.yml").contains("\"5001:8080\""));
+    let values = dir.read("chart/values.yaml");
+    assert!(
+        values.contains("  port: 80 # what clients call\n  targetPort: 8080\n"),
+        "{values}"
+    );
+    assert!(values.contains("runAsUser: 1000\n"), "{values}");
+    assert_eq!(
+        dir.read("chart/templates/deployment.yaml"),
+        CHART_DEPLOYMENT
+    );
+    // A second run has nothing left to do.
+    let again = dir.run(&[]);
+    assert_eq!(again.code, 0, "{again:?}");
+    validate_compose(&dir.path("compose.yaml"));
+    validate_compose(&dir.path("docker-stack.yml"));
+    validate_manifests(&[dir.path("k8s/web.yaml")]);
+    valid_yaml(&dir.path("chart/values.yaml"));
+    if let Some(before) = checkov_before {
+        // CKV_K8S_6 checks PodSecurityPolicies, not workloads: CKV_K8S_23 is its
+        // runAsNonRoot check for Deployments.
+        for check in ["CKV_K8S_20", "CKV_K8S_23"] {
+            assert!(
+                before.iter().any(|c| c == check),
+                "{check} passes before: {before:?}"
+            );
+        }
+        assert_eq!(checkov_failures(&dir), Some(Vec::new()));
+    }
+}
+
+/// The Checkov checks (CKV_K8S_20, CKV_K8S_23) the Kubernetes manifest fails; `None`
+/// without Checkov.
+fn checkov_failures(dir: &Dir) -> Option<Vec<String>> {
+    let checkov = require("checkov", "pip install checkov")?;
+    // Checkov skips hidden folders, and the test tree is under `/tmp/.tmp…`.
+    let work = tempfile::Builder::new()
+        .prefix("unroot-checkov-")
+        .tempdir()
+        .expect("create a folder for checkov");
+    std::fs::copy(dir.path("k8s/web.yaml"), work.path().join("web.yaml"))
+        .expect("copy the manifest");
+    let output = Command::new(&checkov)
+        .args([
+            "--quiet",
+            "--compact",
+            "-o",
+            "json",
+            "--framework",
+            "kubernetes",
+        ])
+        .args(["--check", "CKV_K8S_20,CKV_K8S_23", "-d"])
+        .arg(work.path())
+        .output()
+        .expect("run checkov");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    let results = if json.is_array() {
+        json[0]["results"].clone()
+    } else {
+        json["results"].clone()
+    };
+    Some(
+        results["failed_checks"]
+            .as_array()
+            .map(|checks| {
+                checks
+                    .iter()
+                    .filter_map(|c| c["check_id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}

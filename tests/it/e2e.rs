@@ -635,3 +635,39 @@ fn fixtures_work_after_unroot() {
     println!("(written to {})", path.display());
     common::report("end-to-end fixtures", &problems);
 }
+
+/// The image of the fixed Dockerfile answers HTTP on the container port that the fixed
+/// Compose file maps (read from the edited file, not assumed), as non-root, with the
+/// kernel's port limit of 1024.
+#[test]
+fn fixed_image_answers_on_the_port_the_fixed_compose_file_maps() {
+    if !store_ready() {
+        return;
+    }
+    let dir = common::Dir::new();
+    dir.file(
+        "app/Dockerfile",
+        "FROM node:22-slim\nWORKDIR /app\nCOPY server.js ./\nENV PORT=80\nEXPOSE 80\nCMD [\"node\", \"server.js\"]\n",
+    );
+    dir.file(
+        "app/server.js",
+        "require(\"http\").createServer((q, s) => s.end(\"ok\\n\")).listen(Number(process.env.PORT));\n",
+    );
+    dir.file(
+        "compose.yaml",
+        "services:\n  web:\n    build: ./app\n    ports:\n      - \"5001:80\"\n",
+    );
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let compose = dir.read("compose.yaml");
+    let mapped = regex::Regex::new(r#""5001:(\d+)""#)
+        .expect("a regex")
+        .captures(&compose)
+        .and_then(|c| c[1].parse::<u16>().ok())
+        .unwrap_or_else(|| panic!("no published port 5001 in {compose}"));
+    assert!(mapped >= 1024, "{compose}");
+    let app = dir.path("app");
+    let result = run_image(&app.join("Dockerfile"), &app, None, true);
+    let failed = failures(&result, &[mapped], Some(1000), true);
+    assert!(failed.is_empty(), "{failed:?}: {}", describe(&result));
+}
