@@ -16,6 +16,7 @@ mod formats;
 mod git;
 mod interactive;
 mod layout;
+mod npm;
 mod nvim;
 mod oracles;
 mod proptest_fixer;
