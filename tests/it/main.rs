@@ -19,6 +19,7 @@ mod layout;
 mod npm;
 mod nvim;
 mod oracles;
+mod packaging;
 mod proptest_fixer;
 mod proptest_parser;
 mod registry;
