@@ -178,27 +178,12 @@ fn project(npm: &Path, scratch: &Path, name: &str, tarballs: &[&Path]) -> PathBu
     dir
 }
 
-#[test]
-fn npx_unroot_runs_the_platform_binary_installed_offline() {
-    let Some(platform) = this_platform() else {
-        println!(
-            "SKIPPED: no npm package for {}-{}",
-            std::env::consts::OS,
-            std::env::consts::ARCH
-        );
-        return;
-    };
-    let (Some(node), Some(npm), Some(npx)) = (require("node"), require("npm"), require("npx"))
-    else {
-        return;
-    };
-    let scratch = tempfile::tempdir().expect("temporary directory");
-    let scratch = scratch.path();
+/// The main package's and `platform`'s tarballs, packed by scripts/npm-pack.js around this
+/// build's binary into `scratch`/tarballs (`scratch` also gets the empty npmrc).
+fn pack(node: &Path, scratch: &Path, platform: &str) -> Vec<PathBuf> {
     fs::write(scratch.join("npmrc"), "").expect("write npmrc");
-
-    // The two tarballs, from this build's binary.
     let out = scratch.join("tarballs");
-    let packed = npm_command(&node, scratch, root())
+    let packed = npm_command(node, scratch, root())
         .arg(root().join("scripts/npm-pack.js"))
         .arg("--out")
         .arg(&out)
@@ -223,6 +208,27 @@ fn npx_unroot_runs_the_platform_binary_installed_offline() {
     for tarball in &tarballs {
         assert!(tarball.is_file(), "{}", tarball.display());
     }
+    tarballs
+}
+
+#[test]
+fn npx_unroot_runs_the_platform_binary_installed_offline() {
+    let Some(platform) = this_platform() else {
+        println!(
+            "SKIPPED: no npm package for {}-{}",
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        );
+        return;
+    };
+    let (Some(node), Some(npm), Some(npx)) = (require("node"), require("npm"), require("npx"))
+    else {
+        return;
+    };
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let scratch = scratch.path();
+    let tarballs = pack(&node, scratch, platform);
+    let version = cargo_version();
 
     let app = project(
         &npm,
@@ -301,4 +307,148 @@ fn npx_unroot_runs_the_platform_binary_installed_offline() {
         stderr.contains(&format!("the package @unroot/{platform}")) && stderr.contains("is not installed"),
         "{stderr}"
     );
+}
+
+/// The `unroot-node` hook of .pre-commit-hooks.yaml installs the npm package of this version,
+/// and checks the same files as the Rust hook.
+#[test]
+fn pre_commit_node_hook_installs_this_version_from_npm() {
+    let hooks = fs::read_to_string(root().join(".pre-commit-hooks.yaml")).expect("read hooks");
+    let hook = |id: &str| -> String {
+        hooks
+            .split("\n- id: ")
+            .find(|hook| hook.starts_with(&format!("{id}\n")))
+            .unwrap_or_else(|| panic!("no hook {id}"))
+            .to_string()
+    };
+    let (node_hook, rust_hook) = (hook("unroot-node"), hook("unroot"));
+    assert!(node_hook.contains("\n  language: node\n"), "{node_hook}");
+    assert!(
+        node_hook.contains(&format!(
+            "\n  additional_dependencies: [\"unroot@{}\"]\n",
+            cargo_version()
+        )),
+        "{node_hook}"
+    );
+    assert!(rust_hook.contains("\n  language: rust\n"), "{rust_hook}");
+    let lines = |hook: &str, key: &str| -> Vec<String> {
+        hook.lines()
+            .filter(|line| line.starts_with(key))
+            .map(str::to_string)
+            .collect()
+    };
+    for key in ["  files: ", "  exclude: ", "  entry: ", "  pass_filenames: "] {
+        assert_eq!(lines(&node_hook, key), lines(&rust_hook, key), "{key}");
+        assert_eq!(lines(&node_hook, key).len(), 1, "{key}");
+    }
+}
+
+/// pre-commit runs the `unroot-node` hook with nothing but Node: the hook repository is a
+/// commit of this repository's .pre-commit-hooks.yaml, and its npm package the tarballs packed
+/// here (the config's `additional_dependencies` replace `unroot@VERSION`, which the offline
+/// npm could not fetch). pre-commit missing: a failure under CI, a skip note otherwise.
+#[test]
+fn pre_commit_runs_the_node_hook_offline() {
+    let Some(platform) = this_platform() else {
+        return;
+    };
+    let (Some(node), Some(_npm), Some(git)) = (require("node"), require("npm"), require("git"))
+    else {
+        return;
+    };
+    let Some(pre_commit) = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("pre-commit"))
+            .find(|candidate| candidate.is_file())
+    }) else {
+        let note = "`pre-commit` is not on PATH: `pip install pre-commit` (.ci/run does this)";
+        assert!(std::env::var_os("CI").is_none(), "{note}");
+        println!("SKIPPED: {note}");
+        return;
+    };
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let scratch = scratch.path();
+    let tarballs = pack(&node, scratch, platform);
+    // HOME is `scratch` for git and pre-commit: an identity for the commits, nothing else.
+    fs::write(
+        scratch.join(".gitconfig"),
+        "[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n",
+    )
+    .expect("write .gitconfig");
+
+    let git_in = |dir: &Path, args: &[&str]| {
+        let mut command = Command::new(&git);
+        crate::common::isolate_git(&mut command, scratch);
+        let output = command
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("run git");
+        assert!(output.status.success(), "git {args:?}: {}", text(&output));
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    let hooks_repo = scratch.join("hooks");
+    fs::create_dir_all(&hooks_repo).expect("create directory");
+    fs::copy(
+        root().join(".pre-commit-hooks.yaml"),
+        hooks_repo.join(".pre-commit-hooks.yaml"),
+    )
+    .expect("copy the hooks");
+    git_in(&hooks_repo, &["init", "--quiet"]);
+    git_in(&hooks_repo, &["add", "."]);
+    git_in(&hooks_repo, &["commit", "--quiet", "-m", "hooks"]);
+    let rev = git_in(&hooks_repo, &["rev-parse", "HEAD"]);
+
+    let app = scratch.join("app");
+    fs::create_dir_all(&app).expect("create directory");
+    git_in(&app, &["init", "--quiet"]);
+    fs::write(
+        app.join("Dockerfile"),
+        "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"server.js\"]\n",
+    )
+    .expect("write the Dockerfile");
+    fs::write(app.join("README.md"), "not a Dockerfile\n").expect("write");
+    fs::write(
+        app.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: unroot-node\n        \
+             additional_dependencies: [\"{}\", \"{}\"]\n",
+            hooks_repo.display(),
+            rev.trim(),
+            tarballs[0].display(),
+            tarballs[1].display()
+        ),
+    )
+    .expect("write the config");
+    git_in(&app, &["add", "."]);
+
+    let run = |args: &[&str]| {
+        let mut command = npm_command(&pre_commit, scratch, &app);
+        crate::common::isolate_git(&mut command, scratch);
+        command
+            .env("PRE_COMMIT_HOME", scratch.join("pre-commit-home"))
+            .env_remove("PRE_COMMIT_ALLOW_NO_CONFIG")
+            .args(args)
+            .output()
+            .expect("run pre-commit")
+    };
+    let failed = run(&["run", "unroot-node", "--all-files"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
+    let stdout = String::from_utf8_lossy(&failed.stdout);
+    assert!(
+        stdout.contains("Dockerfile:1:1: root-user: "),
+        "{}",
+        text(&failed)
+    );
+    assert!(!stdout.contains("README.md"), "{stdout}");
+
+    // Fixed, the same hook passes.
+    fs::write(
+        app.join("Dockerfile"),
+        "FROM node:22.11.0-alpine\nWORKDIR /app\nCOPY . .\nUSER node\nCMD [\"node\", \"server.js\"]\n",
+    )
+    .expect("write the Dockerfile");
+    git_in(&app, &["add", "Dockerfile"]);
+    let passed = run(&["run", "unroot-node", "--files", "Dockerfile"]);
+    assert_eq!(passed.status.code(), Some(0), "{}", text(&passed));
 }
