@@ -649,13 +649,19 @@ fn action_checks_with_annotations_or_opens_a_pull_request() {
     let fix = action_step_script(&action, "Fix and open a pull request");
     assert!(fix.contains("unroot --branch --push --pr "), "{fix}");
     // The token goes to the pull-request step only.
-    assert_eq!(action.matches("GITHUB_TOKEN: ${{ inputs.token }}").count(), 1);
+    assert_eq!(
+        action.matches("GITHUB_TOKEN: ${{ inputs.token }}").count(),
+        1
+    );
     let pr_step = action
         .split("    - name: ")
         .find(|step| step.starts_with("Fix and open a pull request\n"))
         .expect("the pull-request step");
     assert!(pr_step.contains("if: inputs.pr == 'true'"), "{pr_step}");
-    assert!(pr_step.contains("GITHUB_TOKEN: ${{ inputs.token }}"), "{pr_step}");
+    assert!(
+        pr_step.contains("GITHUB_TOKEN: ${{ inputs.token }}"),
+        "{pr_step}"
+    );
     let script = action_step_script(&action, "Check");
     assert!(!script.contains("--branch"), "{script}");
 

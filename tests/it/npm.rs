@@ -94,7 +94,11 @@ fn packages_are_at_the_crate_version_and_cover_the_launcher_table() {
         let (os, cpu) = platform.split_once('-').expect("os-cpu");
         assert_eq!(pkg["os"], serde_json::json!([os]), "{platform}");
         assert_eq!(pkg["cpu"], serde_json::json!([cpu]), "{platform}");
-        let exe = if os == "win32" { "unroot.exe" } else { "unroot" };
+        let exe = if os == "win32" {
+            "unroot.exe"
+        } else {
+            "unroot"
+        };
         assert_eq!(
             pkg["files"],
             serde_json::json!([format!("bin/{exe}")]),
@@ -304,7 +308,8 @@ fn npx_unroot_runs_the_platform_binary_installed_offline() {
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(
-        stderr.contains(&format!("the package @unroot/{platform}")) && stderr.contains("is not installed"),
+        stderr.contains(&format!("the package @unroot/{platform}"))
+            && stderr.contains("is not installed"),
         "{stderr}"
     );
 }
@@ -337,7 +342,12 @@ fn pre_commit_node_hook_installs_this_version_from_npm() {
             .map(str::to_string)
             .collect()
     };
-    for key in ["  files: ", "  exclude: ", "  entry: ", "  pass_filenames: "] {
+    for key in [
+        "  files: ",
+        "  exclude: ",
+        "  entry: ",
+        "  pass_filenames: ",
+    ] {
         assert_eq!(lines(&node_hook, key), lines(&rust_hook, key), "{key}");
         assert_eq!(lines(&node_hook, key).len(), 1, "{key}");
     }

@@ -186,7 +186,9 @@ fn action_installs_the_release_binary_after_checking_its_sha256() {
     let staging = scratch.join("staging").join(&name);
     fs::create_dir_all(&staging).expect("create directory");
     fs::copy(env!("CARGO_BIN_EXE_unroot"), staging.join("unroot")).expect("copy the binary");
-    let release = scratch.join("www/unroot/unroot/releases/download").join(format!("v{version}"));
+    let release = scratch
+        .join("www/unroot/unroot/releases/download")
+        .join(format!("v{version}"));
     fs::create_dir_all(&release).expect("create directory");
     let archive = format!("{name}.tar.gz");
     let status = Command::new("tar")
@@ -210,7 +212,8 @@ fn action_installs_the_release_binary_after_checking_its_sha256() {
     let ok = install(scratch, &server, "");
     assert_eq!(ok.code, Some(0), "{}{}", ok.stdout, ok.stderr);
     assert!(
-        ok.stdout.contains(&format!("{archive}: SHA-256 {digest:x}, as in SHA256SUMS")),
+        ok.stdout
+            .contains(&format!("{archive}: SHA-256 {digest:x}, as in SHA256SUMS")),
         "{}",
         ok.stdout
     );
@@ -248,7 +251,13 @@ fn action_installs_the_release_binary_after_checking_its_sha256() {
 
     // No such release (404): built from the action's source, said in a notice.
     let missing = install(scratch, &server, "9.9.9");
-    assert_eq!(missing.code, Some(0), "{}{}", missing.stdout, missing.stderr);
+    assert_eq!(
+        missing.code,
+        Some(0),
+        "{}{}",
+        missing.stdout,
+        missing.stderr
+    );
     assert!(
         missing
             .stdout
@@ -259,12 +268,13 @@ fn action_installs_the_release_binary_after_checking_its_sha256() {
     let args = missing.cargo.expect("cargo install was run");
     assert!(
         args.starts_with("install --locked --quiet --root ")
-            && args.ends_with(&format!(
-                " --path {} --bin unroot\n",
-                root().display()
-            )),
+            && args.ends_with(&format!(" --path {} --bin unroot\n", root().display())),
         "{args}"
     );
     assert_eq!(missing.path.len(), 1);
-    assert!(missing.path[0].ends_with("/unroot-9.9.9/bin"), "{:?}", missing.path);
+    assert!(
+        missing.path[0].ends_with("/unroot-9.9.9/bin"),
+        "{:?}",
+        missing.path
+    );
 }
