@@ -647,10 +647,28 @@ fn action_checks_with_annotations_or_opens_a_pull_request() {
     let action = repository_file("action.yml");
     assert!(action.contains("using: composite"));
     let install = action_step_script(&action, "Install unroot");
+    // The fallback, when the release has no binary for the runner (tests/it/packaging.rs runs
+    // the download).
     assert!(install.contains("cargo install --locked"), "{install}");
     assert!(install.contains("--path \"$ACTION_PATH\""), "{install}");
-    let script = action_step_script(&action, "Run unroot");
-    assert!(script.contains("unroot --branch --push --pr "), "{script}");
+    let fix = action_step_script(&action, "Fix and open a pull request");
+    assert!(fix.contains("unroot --branch --push --pr "), "{fix}");
+    // The token goes to the pull-request step only.
+    assert_eq!(
+        action.matches("GITHUB_TOKEN: ${{ inputs.token }}").count(),
+        1
+    );
+    let pr_step = action
+        .split("    - name: ")
+        .find(|step| step.starts_with("Fix and open a pull request\n"))
+        .expect("the pull-request step");
+    assert!(pr_step.contains("if: inputs.pr == 'true'"), "{pr_step}");
+    assert!(
+        pr_step.contains("GITHUB_TOKEN: ${{ inputs.token }}"),
+        "{pr_step}"
+    );
+    let script = action_step_script(&action, "Check");
+    assert!(!script.contains("--branch"), "{script}");
 
     // The step's script, run as the runner would, with this build of unroot on PATH.
     let bin = Path::new(env!("CARGO_BIN_EXE_unroot"))
@@ -683,7 +701,6 @@ fn action_checks_with_annotations_or_opens_a_pull_request() {
         ("INPUT_ARGS", "."),
         ("INPUT_FORMAT", "github"),
         ("INPUT_OUTPUT", ""),
-        ("INPUT_PR", "false"),
     ];
     let check = step(&defaults);
     assert_eq!(check.code, 1, "{}", check.stderr);
@@ -695,7 +712,6 @@ fn action_checks_with_annotations_or_opens_a_pull_request() {
         ("INPUT_ARGS", "app  --exit-zero"),
         ("INPUT_FORMAT", "sarif"),
         ("INPUT_OUTPUT", "unroot.sarif"),
-        ("INPUT_PR", "false"),
     ]);
     assert_eq!(sarif.code, 0, "{}", sarif.stderr);
     assert_valid_sarif(
