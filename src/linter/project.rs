@@ -8,7 +8,7 @@
 //! Only the linked Dockerfiles and the deployment files are held; every other Dockerfile
 //! streams through the batch check as before.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -60,6 +60,8 @@ pub struct Project<S> {
     links: HashMap<PathBuf, Vec<Link>>,
     /// Node images run directly.
     node_runners: Vec<Link>,
+    /// The files unroot cannot read that may name a port ([`unseen_text`]).
+    unseen: Vec<usize>,
     /// Results made ahead of the stream: linked Dockerfiles and every deployment file.
     ready: Mutex<HashMap<PathBuf, Result<Checked, Error>>>,
     /// Dockerfiles whose port moves edit deployment files too.
@@ -109,7 +111,11 @@ impl<S: FileSettings> Project<S> {
                 parsed,
             });
         }
+        let unseen = (0..files.len())
+            .filter(|&index| unseen_text(&files[index]).is_some())
+            .collect();
         let mut project = Project {
+            unseen,
             files,
             links: HashMap::new(),
             node_runners: Vec::new(),
@@ -147,10 +153,9 @@ impl<S: FileSettings> Project<S> {
     }
 
     fn link(&mut self, dockerfiles: &[(PathBuf, S)]) {
-        let known: HashMap<PathBuf, PathBuf> = dockerfiles
-            .iter()
-            .filter_map(|(path, _)| Some((canonical(path)?, path.clone())))
-            .collect();
+        // The run's Dockerfiles by their resolved paths, made when a Compose file builds one
+        // (a tree without Compose files resolves no Dockerfile's path).
+        let mut known: Option<HashSet<PathBuf>> = None;
         // Compose `build:` links a service; `image:` beside it names the image for the rest.
         let mut images: HashMap<String, PathBuf> = HashMap::new();
         for (index, file) in self.files.iter().enumerate() {
@@ -169,7 +174,13 @@ impl<S: FileSettings> Project<S> {
                     };
                     if let Some(build) = service.build() {
                         let path = dir.join(&build.context).join(&build.dockerfile);
-                        let Some(dockerfile) = canonical(&path).filter(|p| known.contains_key(p))
+                        let known = known.get_or_insert_with(|| {
+                            dockerfiles
+                                .iter()
+                                .filter_map(|(path, _)| canonical(path))
+                                .collect()
+                        });
+                        let Some(dockerfile) = canonical(&path).filter(|p| known.contains(p))
                         else {
                             continue;
                         };
@@ -264,7 +275,10 @@ impl<S: FileSettings> Project<S> {
         }
         let mut ready = HashMap::new();
         for (path, settings) in dockerfiles {
-            let links = canonical(path)
+            // Nothing links a Dockerfile: no need to resolve each one's path.
+            let links = (!self.links.is_empty())
+                .then(|| canonical(path))
+                .flatten()
                 .and_then(|c| self.links.get(&c))
                 .cloned()
                 .unwrap_or_default();
@@ -486,22 +500,19 @@ impl<S: FileSettings> Project<S> {
     /// An unlinked Dockerfile counts those in its own directory and below, and those beside
     /// one of its ancestors, not every one of a large tree. Only Dockerfiles with a port
     /// move are held for this.
+    ///
+    /// Only those files are looked at ([`Project::unseen`]), so a tree of many Dockerfiles
+    /// and many manifests unroot reads costs nothing here per Dockerfile.
     fn unseen_references(&self, dockerfile: &Path, linked: bool) -> Vec<(String, String)> {
         let dir = dockerfile.parent().unwrap_or(Path::new(""));
-        self.files
+        self.unseen
             .iter()
+            .map(|&index| &self.files[index])
             .filter(|file| {
                 let beside = file.path.parent().unwrap_or(Path::new(""));
                 linked || file.path.starts_with(dir) || dir.starts_with(beside)
             })
-            .filter_map(|file| {
-                let text = match (&file.parsed, file.kind) {
-                    (Err((text, _)), _) => text,
-                    (Ok((text, _)), FileKind::HelmValues | FileKind::Kustomization) => text,
-                    _ => return None,
-                };
-                Some((file.display.clone(), text.clone()))
-            })
+            .filter_map(|file| Some((file.display.clone(), unseen_text(file)?.to_string())))
             .collect()
     }
 
@@ -756,6 +767,16 @@ fn final_stage_name(path: &Path) -> Option<String> {
     let file = crate::syntax::parse_bytes(&bytes).ok()?;
     let analysis = Analysis::of(&file);
     analysis.final_stage()?.name.clone()
+}
+
+/// The text of a file that may name a port but that unroot cannot read (a Helm template or
+/// values file, a Kustomization, YAML that does not parse).
+fn unseen_text<S>(file: &DeployFile<S>) -> Option<&str> {
+    match (&file.parsed, file.kind) {
+        (Err((text, _)), _) => Some(text),
+        (Ok((text, _)), FileKind::HelmValues | FileKind::Kustomization) => Some(text),
+        _ => None,
+    }
 }
 
 fn canonical(path: &Path) -> Option<PathBuf> {
