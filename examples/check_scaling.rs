@@ -10,8 +10,6 @@
 //! ```
 //!
 //! Times are the best of three runs. Never run by the tests: timings belong here.
-//! (`lint` is still quadratic in the number of edits of a file: `edit::apply_fixes` compares
-//! each edit with every one accepted before it.)
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -95,6 +93,36 @@ const SHAPES: &[Shape] = &[
                 writeln!(file, "EXPOSE 1-{}", 2 + i % 65000).unwrap();
             }
             file + "CMD [\"node\", \"server.js\"]\n"
+        },
+    },
+    Shape {
+        name: "continuations",
+        what: "one RUN of N lines joined by `\\` continuations",
+        make: |n| {
+            let mut file = String::from("FROM node:22\nRUN echo start \\\n");
+            for i in 0..n {
+                writeln!(file, "  && echo {i} \\").unwrap();
+            }
+            file + "  && echo end\nEXPOSE 80\nCMD [\"node\", \"server.js\"]\n"
+        },
+    },
+    Shape {
+        name: "heredocs",
+        what: "one `RUN <<EOF` heredoc of N lines, and N/8 heredocs of 7 lines",
+        make: |n| {
+            let mut file = String::from("FROM node:22\nRUN <<EOF\n");
+            for i in 0..n {
+                writeln!(file, "echo {i}").unwrap();
+            }
+            file.push_str("EOF\n");
+            for i in 0..n / 8 {
+                writeln!(
+                    file,
+                    "RUN <<SCRIPT_{i}\nset -e\ncd /app\nnpm ci\necho {i}\nls\nSCRIPT_{i}"
+                )
+                .unwrap();
+            }
+            file + "EXPOSE 80\nCMD [\"node\", \"server.js\"]\n"
         },
     },
     Shape {

@@ -138,13 +138,29 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     // The repository step: deployment files linked to the Dockerfiles that build their
     // images, checked together ahead of the stream (none: the stream is as before).
     let project = (!yaml.is_empty()).then(|| Project::load(&yaml, &files));
-    let mut checked_files = files.clone();
-    if let Some(project) = &project {
-        project.prepare(&files, show_unsafe);
-        checked_files.extend(project.paths());
-        checked_files.sort_by(|a, b| a.0.cmp(&b.0));
-        checked_files.dedup_by(|a, b| a.0 == b.0);
-    }
+    let no_files = files.is_empty();
+    let digests = files
+        .iter()
+        .any(|(_, settings)| settings.lint.registry.is_some());
+    // The Dockerfiles and the deployment files, in path order; the Dockerfiles alone are
+    // kept beside them only for `--branch`, which commits them.
+    let mut files = files;
+    let checked_files: Vec<(PathBuf, Arc<Settings>)> = match &project {
+        Some(project) => {
+            project.prepare(&files, show_unsafe);
+            let mut all = if batch.git.is_some() {
+                files.clone()
+            } else {
+                std::mem::take(&mut files)
+            };
+            all.extend(project.paths());
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all.dedup_by(|a, b| a.0 == b.0);
+            all
+        }
+        None if batch.git.is_some() => files.clone(),
+        None => std::mem::take(&mut files),
+    };
     let progress = Progress::new(checked_files.len(), batch.progress_allowed && !args.quiet);
     let check = |(path, settings): &(PathBuf, Arc<Settings>)| {
         let checked = match project.as_ref().and_then(|p| p.take(path)) {
@@ -203,9 +219,6 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
             printer.print(stdout, &file.report, action);
         }
     };
-    let digests = files
-        .iter()
-        .any(|(_, settings)| settings.lint.registry.is_some());
     if let (true, false, Some(project)) = (args.write, digests, &project) {
         project.write();
     }
@@ -305,7 +318,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         }
     }
     let _ = stdout.write_all(&git_lines);
-    if files.is_empty() && status == Status::Clean && args.format == Format::Text {
+    if no_files && status == Status::Clean && args.format == Format::Text {
         let _ = writeln!(stdout, "no Dockerfiles found");
     }
     let tally = printer.finish(stdout, action);

@@ -2,7 +2,7 @@
 //! `templates/pr.md` by plain `{placeholder}` substitution.
 
 use crate::edit::Applicability;
-use crate::linter::line_col;
+use crate::linter::LineIndex;
 use crate::rules::{Finding, Prose, Rule, RULES};
 
 /// The shipped commit message template.
@@ -180,8 +180,9 @@ impl Context<'_> {
         for file in self.files {
             findings.push_str(file.path);
             findings.push('\n');
+            let lines = LineIndex::new(file.source);
             for finding in file.findings {
-                let (line, _) = line_col(file.source, finding.span.start);
+                let (line, _) = lines.line_col(finding.span.start);
                 findings.push_str(&format!(
                     "- line {line}: {}: {}\n  {}\n",
                     finding.rule,
@@ -200,8 +201,9 @@ impl Context<'_> {
         let mut findings = String::new();
         for file in self.files {
             findings.push_str(&format!("### `{}`\n\n", file.path));
+            let lines = LineIndex::new(file.source);
             for finding in file.findings {
-                let (line, _) = line_col(file.source, finding.span.start);
+                let (line, _) = lines.line_col(finding.span.start);
                 let outcome = file.outcome(finding);
                 let (state, what) = outcome.split_once(": ").unwrap_or(("", &outcome));
                 findings.push_str(&format!(

@@ -6,6 +6,7 @@ mod check;
 mod digests;
 mod error;
 mod ignore;
+mod lines;
 mod project;
 mod report;
 pub mod surroundings;
@@ -14,6 +15,7 @@ mod untouched;
 pub use check::{check_bytes, check_file, read_limited, report_for, write_fixed, Checked};
 pub use error::Error;
 pub use ignore::with_ignore_pragmas;
+pub use lines::LineIndex;
 pub use project::{write_change, FileSettings, Project};
 pub use report::FileReport;
 pub use untouched::{is_template_name, Untouched};
@@ -171,7 +173,8 @@ pub fn fix_resolved(
     lint_parsed(file, &options, threshold)
 }
 
-/// 1-based line and column (in characters) of a byte offset.
+/// 1-based line and column (in characters) of a byte offset: a scan of the text before it, for
+/// one position; the positions of a file's findings come from one [`LineIndex`].
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
     let before = &source[..offset];

@@ -84,6 +84,8 @@ pub struct Project<S> {
     node_runners: Vec<Link>,
     /// Helm charts: a `values.yaml` and the templates beside it.
     charts: Vec<ChartFiles>,
+    /// The files unroot cannot read that may name a port ([`unseen_text`]).
+    unseen: Vec<usize>,
     /// Results made ahead of the stream: linked Dockerfiles and every deployment file.
     ready: Mutex<HashMap<PathBuf, Result<Checked, Error>>>,
     /// The coherent changes: sets of files whose fixes belong together (a Dockerfile, and
@@ -140,7 +142,18 @@ impl<S: FileSettings> Project<S> {
         }
         kustomize(&mut files);
         let charts = charts(&files);
+        // The files of a chart whose images are all known are read exactly instead.
+        let read: HashSet<usize> = charts
+            .iter()
+            .filter(|chart| chart.resolved())
+            .flat_map(|chart| std::iter::once(chart.values).chain(chart.templates.iter().copied()))
+            .collect();
+        let unseen = (0..files.len())
+            .filter(|index| !read.contains(index))
+            .filter(|&index| unseen_text(&files[index]).is_some())
+            .collect();
         let mut project = Project {
+            unseen,
             files,
             charts,
             links: HashMap::new(),
@@ -203,10 +216,8 @@ impl<S: FileSettings> Project<S> {
     }
 
     fn link(&mut self, dockerfiles: &[(PathBuf, S)]) {
-        let known: HashMap<PathBuf, PathBuf> = dockerfiles
-            .iter()
-            .filter_map(|(path, _)| Some((canonical(path)?, path.clone())))
-            .collect();
+        // The run's Dockerfiles by their resolved paths, made once, when first needed.
+        let mut known: Option<HashSet<PathBuf>> = None;
         // Compose `build:` links a service; `image:` beside it names the image for the rest.
         let mut images: HashMap<String, PathBuf> = HashMap::new();
         for (index, file) in self.files.iter().enumerate() {
@@ -225,7 +236,13 @@ impl<S: FileSettings> Project<S> {
                     };
                     if let Some(build) = service.build() {
                         let path = dir.join(&build.context).join(&build.dockerfile);
-                        let Some(dockerfile) = canonical(&path).filter(|p| known.contains_key(p))
+                        let known = known.get_or_insert_with(|| {
+                            dockerfiles
+                                .iter()
+                                .filter_map(|(path, _)| canonical(path))
+                                .collect()
+                        });
+                        let Some(dockerfile) = canonical(&path).filter(|p| known.contains(p))
                         else {
                             continue;
                         };
@@ -251,7 +268,13 @@ impl<S: FileSettings> Project<S> {
             }
         }
         // Images that CI workflows, bake and skaffold files build from a known Dockerfile.
-        for (image, dockerfile) in built_images(&known) {
+        let known = known.get_or_insert_with(|| {
+            dockerfiles
+                .iter()
+                .filter_map(|(path, _)| canonical(path))
+                .collect()
+        });
+        for (image, dockerfile) in built_images(known) {
             images.entry(image).or_insert(dockerfile);
         }
         // Services that only name an image a Compose file builds (a Swarm stack file).
@@ -362,7 +385,10 @@ impl<S: FileSettings> Project<S> {
         // Dockerfile → deployment file, where the file's edits follow the Dockerfile's fixes.
         let mut joined: Vec<(PathBuf, PathBuf)> = Vec::new();
         for (path, settings) in dockerfiles {
-            let links = canonical(path)
+            // Nothing links a Dockerfile: no need to resolve each one's path.
+            let links = (!self.links.is_empty())
+                .then(|| canonical(path))
+                .flatten()
                 .and_then(|c| self.links.get(&c))
                 .cloned()
                 .unwrap_or_default();
@@ -629,35 +655,19 @@ impl<S: FileSettings> Project<S> {
     /// An unlinked Dockerfile counts those in its own directory and below, and those beside
     /// one of its ancestors, not every one of a large tree. Only Dockerfiles with a port
     /// move are held for this.
+    ///
+    /// Only those files are looked at ([`Project::unseen`]), so a tree of many Dockerfiles
+    /// and many manifests unroot reads costs nothing here per Dockerfile.
     fn unseen_references(&self, dockerfile: &Path, linked: bool) -> Vec<(String, String)> {
         let dir = dockerfile.parent().unwrap_or(Path::new(""));
-        // The files of a chart whose images are all known are read exactly instead.
-        let read: Vec<usize> = self
-            .charts
+        self.unseen
             .iter()
-            .filter(|chart| chart.resolved())
-            .flat_map(|chart| std::iter::once(chart.values).chain(chart.templates.iter().copied()))
-            .collect();
-        self.files
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| !read.contains(index))
-            .map(|(_, file)| file)
+            .map(|&index| &self.files[index])
             .filter(|file| {
                 let beside = file.path.parent().unwrap_or(Path::new(""));
                 linked || file.path.starts_with(dir) || dir.starts_with(beside)
             })
-            .filter_map(|file| {
-                let text = match (&file.parsed, file.kind) {
-                    (Err((text, _)), _) => text,
-                    (
-                        Ok((text, _)),
-                        FileKind::HelmValues | FileKind::Kustomization | FileKind::KustomizePatch,
-                    ) => text,
-                    _ => return None,
-                };
-                Some((file.display.clone(), text.clone()))
-            })
+            .filter_map(|file| Some((file.display.clone(), unseen_text(file)?.to_string())))
             .collect()
     }
 
@@ -813,7 +823,7 @@ impl<S: FileSettings> Project<S> {
 /// skaffold files) build from the run's Dockerfiles (`known`, by canonical path): the build
 /// files at the current directory and at the root (the folder with `.git`) above each
 /// Dockerfile.
-fn built_images(known: &HashMap<PathBuf, PathBuf>) -> Vec<(String, PathBuf)> {
+fn built_images(known: &HashSet<PathBuf>) -> Vec<(String, PathBuf)> {
     let mut roots: Vec<PathBuf> = Vec::new();
     let mut add = |root: PathBuf| {
         if let Some(root) = canonical(&root) {
@@ -823,7 +833,7 @@ fn built_images(known: &HashMap<PathBuf, PathBuf>) -> Vec<(String, PathBuf)> {
         }
     };
     add(PathBuf::from("."));
-    for dockerfile in known.keys() {
+    for dockerfile in known {
         if let Some(root) = dockerfile
             .ancestors()
             .skip(1)
@@ -839,8 +849,7 @@ fn built_images(known: &HashMap<PathBuf, PathBuf>) -> Vec<(String, PathBuf)> {
                 continue;
             };
             for built in crate::deploy::builds::built(&file, &text, root) {
-                if let Some(dockerfile) =
-                    canonical(&built.dockerfile).filter(|d| known.contains_key(d))
+                if let Some(dockerfile) = canonical(&built.dockerfile).filter(|d| known.contains(d))
                 {
                     found.push((built.image, dockerfile));
                 }
@@ -1057,6 +1066,19 @@ fn final_stage_name(path: &Path) -> Option<String> {
     let file = crate::syntax::parse_bytes(&bytes).ok()?;
     let analysis = Analysis::of(&file);
     analysis.final_stage()?.name.clone()
+}
+
+/// The text of a file that may name a port but that unroot cannot read (a Helm template or
+/// values file, a Kustomization, YAML that does not parse).
+fn unseen_text<S>(file: &DeployFile<S>) -> Option<&str> {
+    match (&file.parsed, file.kind) {
+        (Err((text, _)), _) => Some(text),
+        (
+            Ok((text, _)),
+            FileKind::HelmValues | FileKind::Kustomization | FileKind::KustomizePatch,
+        ) => Some(text),
+        _ => None,
+    }
 }
 
 fn canonical(path: &Path) -> Option<PathBuf> {

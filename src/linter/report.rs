@@ -1,6 +1,6 @@
 //! What checking one file found and what fixing it makes: what every output format renders.
 
-use super::line_col;
+use super::{line_col, LineIndex};
 use crate::edit::Applicability;
 use crate::rules::Finding;
 
@@ -37,8 +37,14 @@ impl FileReport {
 }
 
 impl FileReport {
+    /// Where one finding starts (line and column); for every finding, [`FileReport::lines`].
     pub fn position(&self, finding: &Finding) -> (usize, usize) {
         line_col(&self.source, finding.span.start)
+    }
+
+    /// The lines of the file's text, to find the positions of its findings.
+    pub fn lines(&self) -> LineIndex<'_> {
+        LineIndex::new(&self.source)
     }
 
     /// The planned fixes were not made (the error says why): the file stays as it was and

@@ -3,15 +3,15 @@
 //! `::warning file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message`.
 
 use super::FileReport;
-use crate::linter::line_col;
 
 /// Every finding as a `::warning` command, one per line. Empty when nothing was found.
 pub fn render(reports: &[FileReport]) -> String {
     let mut out = String::new();
     for report in reports {
+        let lines = report.lines();
         for finding in &report.findings {
-            let (line, col) = line_col(&report.source, finding.span.start);
-            let (end_line, end_column) = line_col(&report.source, finding.span.end);
+            let (line, col) = lines.line_col(finding.span.start);
+            let (end_line, end_column) = lines.line_col(finding.span.end);
             out.push_str(&format!(
                 "::warning file={},line={line},col={col},endLine={end_line},endColumn={end_column},title={}::{}\n",
                 escape_property(report.path.trim_start_matches("./")),

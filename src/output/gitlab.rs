@@ -9,7 +9,6 @@ use serde::Serialize;
 use super::fingerprint::fingerprints;
 use super::json::JsonArray;
 use super::FileReport;
-use crate::linter::line_col;
 use crate::rules::find_rule;
 
 #[derive(Serialize)]
@@ -54,13 +53,14 @@ impl GitlabReport {
 }
 
 fn issues(report: &FileReport) -> Vec<Issue<'_>> {
+    let lines = report.lines();
     report
         .findings
         .iter()
         .zip(fingerprints(report))
         .map(|(finding, fingerprint)| {
-            let (begin, _) = line_col(&report.source, finding.span.start);
-            let (end, _) = line_col(&report.source, finding.span.end);
+            let (begin, _) = lines.line_col(finding.span.start);
+            let (end, _) = lines.line_col(finding.span.end);
             Issue {
                 kind: "issue",
                 description: format!("{}: {}", finding.rule, finding.message),

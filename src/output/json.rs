@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::FileReport;
-use crate::linter::line_col;
 
 #[derive(Serialize)]
 struct JsonFinding<'a> {
@@ -99,9 +98,10 @@ pub fn render_lines(reports: &[FileReport]) -> String {
 }
 
 fn findings_of(report: &FileReport) -> impl Iterator<Item = JsonFinding<'_>> {
+    let lines = report.lines();
     report.findings.iter().map(move |finding| {
-        let (line, column) = line_col(&report.source, finding.span.start);
-        let (end_line, end_column) = line_col(&report.source, finding.span.end);
+        let (line, column) = lines.line_col(finding.span.start);
+        let (end_line, end_column) = lines.line_col(finding.span.end);
         JsonFinding {
             path: &report.path,
             line,
@@ -119,8 +119,8 @@ fn findings_of(report: &FileReport) -> impl Iterator<Item = JsonFinding<'_>> {
                     .edits
                     .iter()
                     .map(|edit| {
-                        let (start_line, start_column) = line_col(&report.source, edit.span.start);
-                        let (end_line, end_column) = line_col(&report.source, edit.span.end);
+                        let (start_line, start_column) = lines.line_col(edit.span.start);
+                        let (end_line, end_column) = lines.line_col(edit.span.end);
                         JsonEdit {
                             start: edit.span.start,
                             end: edit.span.end,

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::fingerprint::fingerprints;
 use super::FileReport;
 use crate::edit::{Edit, Fix};
-use crate::linter::line_col;
+use crate::linter::LineIndex;
 use crate::rules::{Finding, Rule, RULES};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -214,8 +214,9 @@ pub fn render_with_errors(reports: &[FileReport], errors: &[String]) -> String {
             .iter()
             .zip(&locations)
             .flat_map(|(report, location)| {
+                let lines = report.lines();
                 report.findings.iter().zip(fingerprints(report)).map(
-                    move |(finding, fingerprint)| result(report, location, finding, fingerprint),
+                    move |(finding, fingerprint)| result(&lines, location, finding, fingerprint),
                 )
             })
             .collect();
@@ -287,7 +288,7 @@ fn what_it_does(doc: &str) -> Option<String> {
 }
 
 fn result<'a>(
-    report: &FileReport,
+    lines: &LineIndex,
     location: &'a ArtifactLocation,
     finding: &Finding,
     fingerprint: String,
@@ -306,7 +307,7 @@ fn result<'a>(
         locations: [Location {
             physical_location: PhysicalLocation {
                 artifact_location: location,
-                region: region(&report.source, finding.span.start, finding.span.end, false),
+                region: region(lines, finding.span.start, finding.span.end, false),
             },
         }],
         partial_fingerprints: PartialFingerprints {
@@ -315,12 +316,12 @@ fn result<'a>(
         fixes: finding
             .fix
             .iter()
-            .map(|fix| sarif_fix(&report.source, location, fix))
+            .map(|fix| sarif_fix(lines, location, fix))
             .collect(),
     }
 }
 
-fn sarif_fix<'a>(source: &str, location: &'a ArtifactLocation, fix: &Fix) -> SarifFix<'a> {
+fn sarif_fix<'a>(lines: &LineIndex, location: &'a ArtifactLocation, fix: &Fix) -> SarifFix<'a> {
     let applicability = fix.applicability.as_str();
     let description = match fix.applicability {
         crate::edit::Applicability::Safe => fix.title.clone(),
@@ -335,16 +336,16 @@ fn sarif_fix<'a>(source: &str, location: &'a ArtifactLocation, fix: &Fix) -> Sar
             replacements: fix
                 .edits
                 .iter()
-                .map(|edit| replacement(source, edit))
+                .map(|edit| replacement(lines, edit))
                 .collect(),
         }],
         properties: FixProperties { applicability },
     }
 }
 
-fn replacement(source: &str, edit: &Edit) -> Replacement {
+fn replacement(lines: &LineIndex, edit: &Edit) -> Replacement {
     Replacement {
-        deleted_region: region(source, edit.span.start, edit.span.end, true),
+        deleted_region: region(lines, edit.span.start, edit.span.end, true),
         inserted_content: Text {
             text: edit.content.clone(),
         },
@@ -353,11 +354,11 @@ fn replacement(source: &str, edit: &Edit) -> Replacement {
 
 /// The text between byte offsets `start` and `end` of `source`: lines and columns (the end
 /// column is the one after the region, as SARIF says), with character offsets if `offsets`.
-fn region(source: &str, start: usize, end: usize, offsets: bool) -> Region {
-    let (start_line, start_column) = line_col(source, start);
-    let (end_line, end_column) = line_col(source, end);
+fn region(lines: &LineIndex, start: usize, end: usize, offsets: bool) -> Region {
+    let (start_line, start_column) = lines.line_col(start);
+    let (end_line, end_column) = lines.line_col(end);
     let (char_offset, char_length) = if offsets {
-        let (first, last) = (char_offset(source, start), char_offset(source, end));
+        let (first, last) = (lines.char_offset(start), lines.char_offset(end));
         (Some(first), Some(last.saturating_sub(first)))
     } else {
         (None, None)
@@ -370,16 +371,6 @@ fn region(source: &str, start: usize, end: usize, offsets: bool) -> Region {
         char_offset,
         char_length,
     }
-}
-
-/// Code points of `source` before byte offset `byte`, a byte-order mark not counted.
-fn char_offset(source: &str, byte: usize) -> usize {
-    let chars = source
-        .char_indices()
-        .take_while(|&(index, _)| index < byte)
-        .count();
-    let bom = usize::from(source.starts_with('\u{feff}') && byte > 0);
-    chars - bom
 }
 
 /// A report path as a SARIF artifact location: relative paths as URI references against
@@ -447,10 +438,11 @@ mod tests {
     fn character_offsets_count_code_points_without_the_bom() {
         let source = "\u{feff}FROM é\nUSER x\n";
         let after_e = source.find('\n').unwrap();
-        assert_eq!(char_offset(source, 0), 0);
-        assert_eq!(char_offset(source, 3), 0);
-        assert_eq!(char_offset(source, after_e), 6);
-        let region = region(source, after_e + 1, source.len(), true);
+        let lines = LineIndex::new(source);
+        assert_eq!(lines.char_offset(0), 0);
+        assert_eq!(lines.char_offset(3), 0);
+        assert_eq!(lines.char_offset(after_e), 6);
+        let region = region(&lines, after_e + 1, source.len(), true);
         assert_eq!((region.start_line, region.start_column), (2, 1));
         assert_eq!((region.end_line, region.end_column), (3, 1));
         assert_eq!((region.char_offset, region.char_length), (Some(7), Some(7)));

@@ -38,8 +38,9 @@ pub fn write_file(out: &mut dyn Write, report: &FileReport, action: Action) -> i
 
 /// The findings of one file, each with its help and fix, without the diff (`--quiet`).
 pub fn write_findings(out: &mut dyn Write, report: &FileReport, action: Action) -> io::Result<()> {
+    let lines = report.lines();
     for finding in &report.findings {
-        let (line, column) = report.position(finding);
+        let (line, column) = lines.line_col(finding.span.start);
         writeln!(
             out,
             "{PATH}{}{PATH:#}:{line}:{column}: {RULE}{}{RULE:#}: {}",

@@ -5,7 +5,6 @@
 use std::io::{self, Write};
 
 use super::FileReport;
-use crate::linter::line_col;
 use crate::rules::find_rule;
 
 /// Text for an XML attribute or element, escaped.
@@ -53,8 +52,9 @@ impl Checkstyle {
             return Ok(());
         }
         writeln!(out, "  <file name=\"{}\">", escape(&report.path))?;
+        let lines = report.lines();
         for finding in &report.findings {
-            let (line, column) = line_col(&report.source, finding.span.start);
+            let (line, column) = lines.line_col(finding.span.start);
             let error = find_rule(finding.rule).is_some_and(|rule| rule.severity.is_error());
             writeln!(
                 out,
@@ -102,8 +102,9 @@ impl Junit {
             out,
             "  <testsuite name=\"{path}\" tests=\"{count}\" failures=\"{count}\" errors=\"0\" skipped=\"0\">"
         )?;
+        let lines = report.lines();
         for finding in &report.findings {
-            let (line, column) = line_col(&report.source, finding.span.start);
+            let (line, column) = lines.line_col(finding.span.start);
             let message = escape(&finding.message);
             writeln!(
                 out,

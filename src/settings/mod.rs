@@ -88,6 +88,9 @@ impl crate::linter::FileSettings for Arc<Settings> {
     }
 }
 
+/// How many directories [`Resolver`] remembers the configuration file of.
+const GOVERNING_CACHE: usize = 4096;
+
 /// A loaded configuration, or the message that says why it could not be.
 type Loaded = Result<Arc<Settings>, String>;
 
@@ -156,8 +159,8 @@ impl Resolver {
             .clone()
     }
 
-    /// The nearest configuration file at or above `dir`, up to the repository root; each
-    /// directory is looked at once per run.
+    /// The nearest configuration file at or above `dir`, up to the repository root; a
+    /// directory is looked at once while it is among the [`GOVERNING_CACHE`] remembered.
     fn governing_file(&self, dir: &Path) -> Option<PathBuf> {
         match &self.overrides.config {
             ConfigChoice::Nearest => {}
@@ -187,6 +190,11 @@ impl Resolver {
             if ancestor.join(".git").exists() {
                 break;
             }
+        }
+        // A bounded cache: a tree of many directories is walked in order, so the directories
+        // met lately are those met next; memory stays the same however many there are.
+        if governing.len() + unresolved.len() > GOVERNING_CACHE {
+            governing.clear();
         }
         for directory in unresolved {
             governing.insert(directory, found.clone());
