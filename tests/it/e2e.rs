@@ -190,15 +190,22 @@ fn store_ready() -> bool {
     false
 }
 
-/// A failure that says nothing about the Dockerfile (podman 4.3 under concurrency).
+/// Held by each test that builds images, so their builds (already UNROOT_E2E_JOBS at a time)
+/// do not pile up on podman's store.
+static ENGINE: Mutex<()> = Mutex::new(());
+
+/// A failure that says nothing about the Dockerfile (podman 4.3 under concurrency: another
+/// build changed the store under this one).
 fn transient(result: &Value) -> bool {
     if !result["harness_error"].is_null() {
         return true;
     }
     ["build_error", "run_error"].iter().any(|key| {
-        result[*key]
-            .as_str()
-            .is_some_and(|e| e.contains("layer not known") || e.contains("image not known"))
+        result[*key].as_str().is_some_and(|e| {
+            ["layer not known", "image not known", "container not known"]
+                .iter()
+                .any(|race| e.contains(race))
+        })
     })
 }
 
@@ -583,6 +590,9 @@ fn run_fixture(fixture: &Fixture) -> Outcome {
 
 #[test]
 fn fixtures_work_after_unroot() {
+    let _engine = ENGINE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut all = fixtures();
     assert!(all.len() >= MIN_FIXTURES, "fixtures went missing");
     if !store_ready() {
@@ -641,6 +651,9 @@ fn fixtures_work_after_unroot() {
 /// kernel's port limit of 1024.
 #[test]
 fn fixed_image_answers_on_the_port_the_fixed_compose_file_maps() {
+    let _engine = ENGINE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if !store_ready() {
         return;
     }
