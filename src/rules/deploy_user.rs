@@ -222,58 +222,25 @@ fn check_container(
     let get_any = |key: &str| get(key).or_else(|| pod.and_then(|p| p.get(key)));
     let who = format!("{} `{}` container `{}`", workload.kind, workload.name, container.name);
     if let Some(privileged) = get("privileged").filter(|v| v.str() == Some("true")) {
-        findings.push(finding(
-            privileged.span,
-            format!("{who} is privileged"),
-            Some("`privileged: true` gives the container every capability of the host's root".to_string()),
-            None,
-        ));
+        findings.push(privileged_finding(privileged.span, &who));
     }
     if let Some(uid) = get_any("runAsUser").filter(|v| v.number() == Some(0)) {
-        findings.push(finding(
-            uid.span,
-            format!("{who} runs as root (`runAsUser: 0`)"),
-            Some("remove it to run as the image's user, or set its numeric uid".to_string()),
-            None,
-        ));
+        findings.push(root_uid_finding(uid.span, &who));
         return findings;
     }
-    let (uid, gid) = match &runner.image_user {
-        ImageUser::NodeImage => {
-            let uid = runner.uid.unwrap_or(NODE_UID);
-            (Some(uid), Some(uid))
+    let Some((uid, gid)) = image_ids(runner) else {
+        if get_any("runAsUser").is_none() {
+            let who = format!("{who} runs image `{}`", container.image);
+            findings.push(root_image_finding(span_of(container), &who, runner));
         }
-        ImageUser::Numeric { uid, gid } => (Some(*uid), *gid),
-        ImageUser::Named(_) => (None, None),
-        ImageUser::Root => {
-            if get_any("runAsUser").is_none() {
-                findings.push(finding(
-                    span_of(container),
-                    format!("{who} runs image `{}` as root", container.image),
-                    Some(format!(
-                        "its Dockerfile {} runs as root after this run's fixes: fix it (`root-user`) first",
-                        runner.dockerfile.as_deref().unwrap_or("")
-                    )),
-                    None,
-                ));
-            }
-            return findings;
-        }
+        return findings;
     };
-    let mut lines = Vec::new();
-    let missing = |key: &str, value: &str| (get_any(key).is_none()).then(|| format!("{key}: {value}"));
-    if let Some(uid) = uid {
-        if get_any("runAsNonRoot").is_none() {
-            lines.push("runAsNonRoot: true".to_string());
-        }
-        lines.extend(missing("runAsUser", &uid.to_string()));
-        if let Some(gid) = gid {
-            lines.extend(missing("runAsGroup", &gid.to_string()));
-        }
-    }
-    if get("allowPrivilegeEscalation").is_none() {
-        lines.push("allowPrivilegeEscalation: false".to_string());
-    }
+    let lines = missing_lines(
+        uid,
+        gid,
+        |key| get_any(key).is_some(),
+        |key| get(key).is_some(),
+    );
     if lines.is_empty() {
         return findings;
     }
@@ -313,13 +280,7 @@ fn check_container(
             ));
         }
     }
-    let keys: Vec<&str> = lines.iter().filter_map(|l| l.split(':').next()).collect();
-    findings.push(finding(
-        span_of(container),
-        format!("{who} does not set `{}`", keys.join("`, `")),
-        Some(help),
-        edit.map(|edit| Fix::new(format!("set `{}`", lines.join("`, `")), Applicability::Safe, vec![edit])),
-    ));
+    findings.push(missing_finding(span_of(container), &who, &lines, help, edit));
     findings
 }
 
@@ -367,56 +328,25 @@ fn check_helm(source: &str, values: &Node, security: &Security, runner: &Runner)
     };
     let who = format!("the chart's container at {}", security.who);
     if let Some(Some(node)) = own("privileged").filter(|v| v.and_then(Node::str) == Some("true")) {
-        findings.push(finding(
-            node.span,
-            format!("{who} is privileged"),
-            Some("`privileged: true` gives the container every capability of the host's root".to_string()),
-            None,
-        ));
+        findings.push(privileged_finding(node.span, &who));
     }
     if let Some(Some(node)) = any("runAsUser").filter(|v| v.and_then(Node::number) == Some(0)) {
-        findings.push(finding(
-            node.span,
-            format!("{who} runs as root (`runAsUser: 0`)"),
-            Some("remove it to run as the image's user, or set its numeric uid".to_string()),
-            None,
-        ));
+        findings.push(root_uid_finding(node.span, &who));
         return findings;
     }
-    let (uid, gid) = match &runner.image_user {
-        ImageUser::NodeImage => (Some(1000), Some(1000)),
-        ImageUser::Numeric { uid, gid } => (Some(*uid), *gid),
-        ImageUser::Named(_) => (None, None),
-        ImageUser::Root => {
-            if any("runAsUser").is_none() {
-                findings.push(finding(
-                    point,
-                    format!("{who} runs its image as root"),
-                    Some(format!(
-                        "its Dockerfile {} runs as root after this run's fixes: fix it (`root-user`) first",
-                        runner.dockerfile.as_deref().unwrap_or("")
-                    )),
-                    None,
-                ));
-            }
-            return findings;
-        }
-    };
-    let mut lines = Vec::new();
-    if let Some(uid) = uid {
-        if any("runAsNonRoot").is_none() {
-            lines.push("runAsNonRoot: true".to_string());
-        }
+    let Some((uid, gid)) = image_ids(runner) else {
         if any("runAsUser").is_none() {
-            lines.push(format!("runAsUser: {uid}"));
+            let who = format!("{who} runs its image");
+            findings.push(root_image_finding(point, &who, runner));
         }
-        if let Some(gid) = gid.filter(|_| any("runAsGroup").is_none()) {
-            lines.push(format!("runAsGroup: {gid}"));
-        }
-    }
-    if own("allowPrivilegeEscalation").is_none() {
-        lines.push("allowPrivilegeEscalation: false".to_string());
-    }
+        return findings;
+    };
+    let lines = missing_lines(
+        uid,
+        gid,
+        |key| any(key).is_some(),
+        |key| own(key).is_some(),
+    );
     if lines.is_empty() {
         return findings;
     }
@@ -440,18 +370,88 @@ fn check_helm(source: &str, values: &Node, security: &Security, runner: &Runner)
         ),
         (None, _) => "the template maps no values subtree as the container's `securityContext`: add `securityContext:` with `{{- toYaml .Values.securityContext | nindent <n> }}` to the template, and the keys to values.yaml".to_string(),
     };
+    findings.push(missing_finding(point, &who, &lines, help, edit));
+    findings
+}
+
+/// The uid and gid the image runs as (node images: `--uid`, else `node`'s 1000); `None` when
+/// it runs as root. A named user without a known uid has neither.
+fn image_ids(runner: &Runner) -> Option<(Option<u32>, Option<u32>)> {
+    match &runner.image_user {
+        ImageUser::NodeImage => {
+            let uid = runner.uid.unwrap_or(NODE_UID);
+            Some((Some(uid), Some(uid)))
+        }
+        ImageUser::Numeric { uid, gid } => Some((Some(*uid), *gid)),
+        ImageUser::Named(_) => Some((None, None)),
+        ImageUser::Root => None,
+    }
+}
+
+/// The `securityContext` lines a container lacks: `set` tells whether a key is set in the
+/// container's or the pod's context, `set_own` in the container's alone.
+fn missing_lines(
+    uid: Option<u32>,
+    gid: Option<u32>,
+    set: impl Fn(&str) -> bool,
+    set_own: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(uid) = uid {
+        if !set("runAsNonRoot") {
+            lines.push("runAsNonRoot: true".to_string());
+        }
+        if !set("runAsUser") {
+            lines.push(format!("runAsUser: {uid}"));
+        }
+        if let Some(gid) = gid.filter(|_| !set("runAsGroup")) {
+            lines.push(format!("runAsGroup: {gid}"));
+        }
+    }
+    if !set_own("allowPrivilegeEscalation") {
+        lines.push("allowPrivilegeEscalation: false".to_string());
+    }
+    lines
+}
+
+fn privileged_finding(span: Span, who: &str) -> Finding {
+    finding(
+        span,
+        format!("{who} is privileged"),
+        Some("`privileged: true` gives the container every capability of the host's root".to_string()),
+        None,
+    )
+}
+
+fn root_uid_finding(span: Span, who: &str) -> Finding {
+    finding(
+        span,
+        format!("{who} runs as root (`runAsUser: 0`)"),
+        Some("remove it to run as the image's user, or set its numeric uid".to_string()),
+        None,
+    )
+}
+
+/// `who` runs an image whose Dockerfile still runs as root.
+fn root_image_finding(span: Span, who: &str, runner: &Runner) -> Finding {
+    finding(
+        span,
+        format!("{who} as root"),
+        Some(format!(
+            "its Dockerfile {} runs as root after this run's fixes: fix it (`root-user`) first",
+            runner.dockerfile.as_deref().unwrap_or("")
+        )),
+        None,
+    )
+}
+
+/// The finding for the `securityContext` lines a container lacks, with the edit that adds them.
+fn missing_finding(span: Span, who: &str, lines: &[String], help: String, edit: Option<Edit>) -> Finding {
     let keys: Vec<&str> = lines.iter().filter_map(|l| l.split(':').next()).collect();
-    findings.push(finding(
-        point,
+    finding(
+        span,
         format!("{who} does not set `{}`", keys.join("`, `")),
         Some(help),
-        edit.map(|edit| {
-            Fix::new(
-                format!("set `{}`", lines.join("`, `")),
-                Applicability::Safe,
-                vec![edit],
-            )
-        }),
-    ));
-    findings
+        edit.map(|edit| Fix::new(format!("set `{}`", lines.join("`, `")), Applicability::Safe, vec![edit])),
+    )
 }
