@@ -124,7 +124,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     }
     if args.interactive {
         return match &batch.git {
-            Some(git) => super::interactive::run_branch(git, &files, stdout, stderr, status),
+            Some(git) => super::interactive::run_branch(git, &files, &yaml, stdout, stderr, status),
             None => super::interactive::run(&files, &yaml, stdout, stderr, status),
         };
     }

@@ -2,11 +2,12 @@
 //! accepted ones are written, atomically, as `--write` writes, or with `--branch` committed
 //! (planned on the committed text of each file, as `--branch` fixes it).
 //!
-//! Without `--branch`, the deployment files (Compose, Kubernetes) that run the Dockerfiles'
-//! images are reviewed after the Dockerfiles, with the fixes `--write` would make: their own
+//! The deployment files (Compose, Kubernetes, Helm values) that run the Dockerfiles' images
+//! are reviewed after the Dockerfiles, with the fixes `--write` would make: their own
 //! (`deploy-user`) are asked about; their port edits follow the answer given for the
 //! Dockerfile's port move, and the files of one such change are written together or not at
-//! all. With `--branch`, Dockerfiles only.
+//! all. With `--branch` they are committed in the same one commit, when the files of their
+//! change are committed as they are in the working tree (where the change is planned).
 //!
 //! Fixes are planned once, on the file as it is. The accepted ones are applied together;
 //! the result is checked again only to count what remains: fixes that the applied ones
@@ -75,18 +76,9 @@ impl Session {
     }
 
     /// Shows every finding of `report` and asks about each fix; returns the findings whose
-    /// fixes were accepted. An error is Ctrl-C or a terminal that went away.
-    fn review<'r>(
-        &mut self,
-        report: &'r FileReport,
-        stdout: &mut dyn Write,
-    ) -> Result<Vec<&'r Finding>, dialoguer::Error> {
-        self.review_following(report, stdout, &|_| None)
-    }
-
-    /// [`Session::review`], where `follows` decides a deployment file's port edit without a
-    /// question: it follows the answer given for the Dockerfile's port move (`Some(true)`:
-    /// accepted), so no move is made by halves.
+    /// fixes were accepted. An error is Ctrl-C or a terminal that went away. `follows`
+    /// decides a deployment file's port edit without a question: it follows the answer given
+    /// for the Dockerfile's port move (`Some(true)`: accepted), so no move is made by halves.
     fn review_following<'r>(
         &mut self,
         report: &'r FileReport,
@@ -452,15 +444,64 @@ struct Pending {
 
 /// `--interactive --branch`: asks about the fixes planned on the committed text of each file
 /// (as `--branch` lints it) and commits the accepted ones; the working tree is not written.
-/// A file where nothing was accepted is left out of the commit; quitting commits what was
-/// accepted so far.
+/// The Dockerfiles that deployment files among `yaml` run, and those files, are planned
+/// together on the working tree as `--branch` plans them, asked about as without `--branch`,
+/// and committed when their change's files are committed unchanged. A file where nothing was
+/// accepted is left out of the commit; quitting commits what was accepted so far.
 pub fn run_branch(
     git: &crate::git::Options,
     files: &[(PathBuf, Arc<Settings>)],
+    yaml: &[(PathBuf, Arc<Settings>)],
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-    status: Status,
+    mut status: Status,
 ) -> Status {
+    let project = (!yaml.is_empty()).then(|| Project::load(yaml, files));
+    let mut order: Vec<(PathBuf, Arc<Settings>)> = files.to_vec();
+    // The repository step's results (planned on the working tree), and what `--branch`
+    // compares with the commit.
+    let mut ready: HashMap<PathBuf, crate::linter::Checked> = HashMap::new();
+    let mut prepared: HashMap<PathBuf, crate::git::Prepared> = HashMap::new();
+    let mut changes = Vec::new();
+    if let Some(project) = &project {
+        project.prepare(files, false);
+        let dockerfiles = order.len();
+        order.extend(project.paths());
+        changes = project.coherent_changes();
+        let mut index = 0;
+        order.retain(|(path, _)| {
+            index += 1;
+            match project.take(path) {
+                // A Dockerfile no deployment file runs: planned on its commit.
+                None => index <= dockerfiles,
+                Some(Ok(checked)) => {
+                    prepared.insert(
+                        path.clone(),
+                        crate::git::Prepared {
+                            bytes: checked.bytes.clone(),
+                            source: checked.report.source.clone(),
+                            fixed: checked.report.fixed.clone(),
+                            findings: checked.report.findings.clone(),
+                            threshold: checked.report.threshold,
+                        },
+                    );
+                    ready.insert(path.clone(), checked);
+                    true
+                }
+                Some(Err(err)) => {
+                    let _ = writeln!(stderr, "{err}");
+                    status = Status::Error;
+                    false
+                }
+            }
+        });
+    }
+    let held = crate::git::Held {
+        files: &prepared,
+        changes: &changes,
+    };
+    // The Dockerfiles' port moves, as answered: (Dockerfile, port, new port) → accepted.
+    let mut moves: HashMap<(String, u16, u16), bool> = HashMap::new();
     let mut session = Session::new(true);
     let mut unreviewed = 0;
     let mut choose = |path: &Path,
@@ -468,19 +509,23 @@ pub fn run_branch(
                       committed: &[u8],
                       out: &mut dyn Write|
      -> Result<Option<(String, Vec<Finding>)>, String> {
+        let planned = ready.remove(path);
         if session.quit {
             unreviewed += 1;
             return Ok(None);
         }
         let options = &settings.lint;
-        let checked = check_bytes(
-            path,
-            committed.to_vec(),
-            options,
-            Applicability::Unsafe,
-            false,
-        )
-        .map_err(|err| err.to_string())?;
+        let checked = match planned {
+            Some(checked) => checked,
+            None => check_bytes(
+                path,
+                committed.to_vec(),
+                options,
+                Applicability::Unsafe,
+                false,
+            )
+            .map_err(|err| err.to_string())?,
+        };
         let report = &checked.report;
         if !checked.lookup_failures.is_empty() {
             let failures: Vec<String> = checked
@@ -490,14 +535,30 @@ pub fn run_branch(
                 .collect();
             return Err(failures.join("\n"));
         }
-        let accepted = session.review(report, out).map_err(|err| {
-            // Ctrl-C or a terminal that went away: nothing more is asked or committed here.
-            session.quit = true;
-            format!(
-                "{}: interrupted ({err}); nothing is committed in this repository",
-                report.path
-            )
-        })?;
+        let follows = |finding: &Finding| {
+            let (dockerfile, old, new) = carried_move(finding)?;
+            let yes = moves
+                .get(&(dockerfile.clone(), old, new))
+                .copied()
+                .unwrap_or(false);
+            Some((dockerfile, yes))
+        };
+        let accepted = session
+            .review_following(report, out, &follows)
+            .map_err(|err| {
+                // Ctrl-C or a terminal that went away: nothing more is asked or committed here.
+                session.quit = true;
+                format!(
+                    "{}: interrupted ({err}); nothing is committed in this repository",
+                    report.path
+                )
+            })?;
+        for finding in &report.findings {
+            if let Some((old, new)) = finding.fix.as_ref().and_then(moved_port) {
+                let yes = accepted.iter().any(|a| std::ptr::eq(*a, finding));
+                moves.insert((report.path.clone(), old, new), yes);
+            }
+        }
         let tally = &mut session.tally;
         if accepted.is_empty() {
             tally.remaining += report.findings.len();
@@ -520,7 +581,12 @@ pub fn run_branch(
             .collect();
         Ok(Some((outcome.text, fixed)))
     };
-    let committed = crate::git::run_choosing(git, files, &mut choose, stdout, stderr);
+    let committed = crate::git::run_choosing(git, &order, &held, &mut choose, stdout, stderr);
+    // The files of a change left out before any question: their findings remain.
+    session.tally.remaining += ready
+        .values()
+        .map(|checked| checked.report.findings.len())
+        .sum::<usize>();
     if unreviewed > 0 {
         let _ = writeln!(stdout, "quit: {unreviewed} more file(s) not reviewed");
     }

@@ -167,19 +167,19 @@ pub fn run(
 
 /// As [`run`], with `choose` deciding the text committed for each file instead of the
 /// fixes at its threshold (`--interactive --branch`); reports go to `stdout`.
+///
+/// A file in `held` is offered to `choose` only when its committed blob is the text the
+/// repository step checked; when one file of a coherent change is not, none of the change is
+/// offered (nothing is asked about a change that cannot be committed whole).
 pub fn run_choosing(
     options: &Options,
     files: &[(PathBuf, Arc<Settings>)],
+    held: &Held,
     choose: &mut Choose,
     stdout: &mut dyn Write,
     err: &mut dyn Write,
 ) -> bool {
-    let none = std::collections::HashMap::new();
-    let held = Held {
-        files: &none,
-        changes: &[],
-    };
-    run_with(options, files, held, true, stdout, err, Some(choose)).ok
+    run_with(options, files, *held, true, stdout, err, Some(choose)).ok
 }
 
 fn run_with(
@@ -811,25 +811,31 @@ fn whole_changes(fixes: Vec<FileFix>, held: Held, lines: &mut Vec<String>) -> Ve
             let Some(index) = fix.change.filter(|index| broken.contains(index)) else {
                 return true;
             };
-            let others: Vec<String> = held.changes[index]
-                .iter()
-                .filter(|path| **path != fix.file)
-                .filter(|path| {
-                    held.files
-                        .get(*path)
-                        .is_some_and(|prepared| prepared.fixed != prepared.source)
-                })
-                .map(|path| format!("`{}`", path.display()))
-                .collect();
-            lines.push(format!(
-                "{}: left out of the branch: its fixes are one change with {}, which cannot be \
-                 committed with them, and a change is committed whole or not at all",
-                fix.file.display(),
-                others.join(", ")
-            ));
+            lines.push(left_out(&fix.file, held, index));
             false
         })
         .collect()
+}
+
+/// Why `file` is left out: the other files of its coherent change `index` that have fixes
+/// cannot be committed with it.
+fn left_out(file: &Path, held: Held, index: usize) -> String {
+    let others: Vec<String> = held.changes[index]
+        .iter()
+        .filter(|path| path.as_path() != file)
+        .filter(|path| {
+            held.files
+                .get(*path)
+                .is_some_and(|prepared| prepared.fixed != prepared.source)
+        })
+        .map(|path| format!("`{}`", path.display()))
+        .collect();
+    format!(
+        "{}: left out of the branch: its fixes are one change with {}, which cannot be \
+         committed with them, and a change is committed whole or not at all",
+        file.display(),
+        others.join(", ")
+    )
 }
 
 impl Run<'_> {
@@ -885,6 +891,28 @@ impl Run<'_> {
             .enumerate()
             .flat_map(|(index, change)| change.iter().map(move |path| (path.as_path(), index)))
             .collect();
+        // `--interactive`: the coherent changes that cannot be committed whole, known before
+        // any question (a held file that differs from its commit, with fixes planned).
+        let mut unchosen: Vec<usize> = Vec::new();
+        if choose.is_some() {
+            for (file, relative, _) in &group.files {
+                let Some(prepared) = held.files.get(file) else {
+                    continue;
+                };
+                let committed = base_tree
+                    .get_path(Path::new(relative))
+                    .ok()
+                    .and_then(|entry| repo.find_blob(entry.id()).ok())
+                    .is_some_and(|blob| blob.content() == prepared.bytes);
+                if let (false, true, Some(&index)) = (
+                    committed,
+                    prepared.fixed != prepared.source,
+                    change_of.get(file.as_path()),
+                ) {
+                    unchosen.push(index);
+                }
+            }
+        }
         for (file, relative, settings) in &group.files {
             let shown = file.display();
             let entry = match base_tree.get_path(Path::new(relative)) {
@@ -903,7 +931,7 @@ impl Run<'_> {
                 ));
                 continue;
             }
-            if let (Some(prepared), None) = (held.files.get(file), choose.as_ref()) {
+            if let Some(prepared) = held.files.get(file) {
                 let blob = repo
                     .find_blob(entry.id())
                     .map_err(|error| format!("{relative}: {}", error.message()))?;
@@ -913,6 +941,30 @@ impl Run<'_> {
                          fixes are planned with the deployment files on the working tree, so \
                          they are left out of the branch (commit the file first)"
                     ));
+                    continue;
+                }
+                let change = change_of.get(file.as_path()).copied();
+                if let Some(choose) = choose.as_mut() {
+                    if let Some(index) = change.filter(|index| unchosen.contains(index)) {
+                        if prepared.fixed != prepared.source {
+                            lines.push(left_out(file, held, index));
+                        }
+                        continue;
+                    }
+                    match choose(file, settings, blob.content(), &mut *out) {
+                        Ok(Some((fixed, findings))) => fixes.push(FileFix {
+                            file: file.clone(),
+                            path: relative.clone(),
+                            mode,
+                            source: prepared.source.clone(),
+                            fixed,
+                            findings,
+                            threshold: Applicability::Unsafe,
+                            change,
+                        }),
+                        Ok(None) => {}
+                        Err(error) => errors.push(error),
+                    }
                     continue;
                 }
                 if prepared.fixed == prepared.source {
@@ -926,7 +978,7 @@ impl Run<'_> {
                     fixed: prepared.fixed.clone(),
                     findings: prepared.findings.clone(),
                     threshold: prepared.threshold,
-                    change: change_of.get(file.as_path()).copied(),
+                    change,
                 });
                 continue;
             }
@@ -1010,6 +1062,11 @@ impl Run<'_> {
         }
         if !errors.is_empty() {
             return Err(errors.join("\n"));
+        }
+        if choose.is_some() {
+            // What was accepted is committed: the changes that could not be whole were
+            // left out before the questions.
+            return Ok(fixes);
         }
         Ok(whole_changes(fixes, held, lines))
     }

@@ -202,6 +202,11 @@ struct Repo {
 
 impl Repo {
     fn new() -> Repo {
+        Repo::with(&[("Dockerfile", TWO)])
+    }
+
+    /// A repository holding `files` (name, text), committed.
+    fn with(files: &[(&str, &str)]) -> Repo {
         let dir = tempfile::tempdir().expect("temporary directory");
         std::fs::create_dir_all(dir.path().join("home")).expect("home");
         std::fs::create_dir_all(dir.path().join("repo")).expect("repo");
@@ -209,7 +214,11 @@ impl Repo {
         repo.git(&["init", "-q", "-b", "main"]);
         repo.git(&["config", "user.name", "Dev One"]);
         repo.git(&["config", "user.email", "dev@example.com"]);
-        std::fs::write(repo.path().join("Dockerfile"), TWO).expect("write the Dockerfile");
+        for (name, text) in files {
+            let path = repo.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("directories");
+            std::fs::write(path, text).expect("write a file");
+        }
         repo.git(&["add", "-A"]);
         repo.git(&["commit", "-q", "-m", "initial commit"]);
         repo
@@ -436,4 +445,114 @@ fn deployment_user_fixes_are_asked_about() {
     let fixed = std::fs::read_to_string(dir.path().join("pod.yaml")).expect("read");
     assert!(fixed.contains("runAsNonRoot: true"), "{fixed}");
     assert!(fixed.contains("runAsUser: 1000"), "{fixed}");
+}
+
+/// PORTED's repository, with a Kubernetes Deployment running the image the compose file
+/// builds (`web`): its port follows the move, its securityContext is asked about.
+const PORTED_COMPOSE_IMAGE: &str = "services:\n  web:\n    build: .\n    image: web\n    ports:\n      - \"5001:80\"\n    environment:\n      PORT: '80'\n";
+const PORTED_DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: web:1.0\n          ports:\n            - containerPort: 80\n";
+const SERVER: &str = "require('http').createServer().listen(process.env.PORT);\n";
+
+fn ported_repo() -> Repo {
+    Repo::with(&[
+        ("Dockerfile", PORTED),
+        ("compose.yaml", PORTED_COMPOSE_IMAGE),
+        ("k8s/web.yaml", PORTED_DEPLOYMENT),
+        ("server.js", SERVER),
+    ])
+}
+
+#[test]
+fn branch_commits_the_deployment_files_with_the_accepted_fixes() {
+    let repo = ported_repo();
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let mut run = repo.session(&["-i", "--branch", "fix/ports", "--color", "never"]);
+    answer(&mut run, 1, 2, YES);
+    answer(&mut run, 2, 2, YES);
+    run.expect("Apply this fix? (1 of 1 in k8s/web.yaml)")
+        .expect("the deploy-user question");
+    run.send(YES).expect("answer");
+    let (output, code) = finish(run);
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        output.contains("(follows the port move accepted in Dockerfile)"),
+        "{output}"
+    );
+    assert!(!output.contains("in compose.yaml)"), "{output}");
+    assert!(output.contains("3 files committed"), "{output}");
+    // One commit on top of HEAD holds the three files; the working tree is as it was.
+    assert_eq!(repo.git(&["rev-parse", "fix/ports~1"]), head);
+    let changed = repo.git(&["diff", "--name-only", "main", "fix/ports"]);
+    assert_eq!(
+        changed, "Dockerfile\ncompose.yaml\nk8s/web.yaml\n",
+        "{output}"
+    );
+    let dockerfile = repo.git(&["show", "fix/ports:Dockerfile"]);
+    assert!(dockerfile.contains("EXPOSE 8080\n"), "{dockerfile}");
+    assert!(dockerfile.contains("USER node\n"), "{dockerfile}");
+    assert_eq!(
+        repo.git(&["show", "fix/ports:compose.yaml"]),
+        PORTED_COMPOSE_IMAGE
+            .replace("5001:80\"", "5001:8080\"")
+            .replace("PORT: '80'", "PORT: '8080'")
+    );
+    let deployment = repo.git(&["show", "fix/ports:k8s/web.yaml"]);
+    assert!(deployment.contains("containerPort: 8080"), "{deployment}");
+    assert!(deployment.contains("runAsUser: 1000"), "{deployment}");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    // The message counts the deployment files' fixes with the Dockerfile's.
+    let message = repo.git(&["log", "-1", "--format=%B", "fix/ports"]);
+    let fixed = message.matches("\n  fixed: ").count();
+    assert!(
+        message.contains(&format!(
+            "fixed {fixed} findings in 1 Dockerfile and 2 deployment files"
+        )),
+        "{message}"
+    );
+    assert!(message.contains("compose.yaml"), "{message}");
+    assert!(message.contains("deploy-user"), "{message}");
+}
+
+#[test]
+fn branch_keeps_the_deployment_files_port_when_the_move_is_declined() {
+    let repo = ported_repo();
+    let mut run = repo.session(&["-i", "--branch", "fix/ports", "--color", "never"]);
+    answer(&mut run, 1, 2, YES);
+    answer(&mut run, 2, 2, NO);
+    run.expect("Apply this fix? (1 of 1 in k8s/web.yaml)")
+        .expect("the deploy-user question");
+    run.send(NO).expect("answer");
+    let (output, code) = finish(run);
+    assert_eq!(code, 1, "the port findings remain: {output}");
+    assert!(
+        output.contains("(the port move of Dockerfile was not accepted)"),
+        "{output}"
+    );
+    let changed = repo.git(&["diff", "--name-only", "main", "fix/ports"]);
+    assert_eq!(changed, "Dockerfile\n", "{output}");
+    assert!(output.contains("1 file committed"), "{output}");
+}
+
+#[test]
+fn branch_asks_nothing_about_a_change_whose_file_differs_from_the_commit() {
+    let repo = ported_repo();
+    let edited = PORTED_COMPOSE_IMAGE.replace("services:\n", "# local\nservices:\n");
+    std::fs::write(repo.path().join("compose.yaml"), &edited).expect("change compose.yaml");
+    let run = repo.session(&["-i", "--branch", "fix/ports", "--color", "never"]);
+    let (output, code) = finish(run);
+    assert!(!output.contains("Apply this fix?"), "{output}");
+    assert!(
+        output.contains("compose.yaml: differs from the version committed"),
+        "{output}"
+    );
+    assert!(
+        output.contains("Dockerfile: left out of the branch: its fixes are one change with"),
+        "{output}"
+    );
+    let (exists, _) = repo.git_status(&["rev-parse", "--verify", "-q", "refs/heads/fix/ports"]);
+    assert!(!exists, "{output}");
+    // Their findings remain.
+    assert!(output.contains("0 files committed; "), "{output}");
+    assert!(output.contains(" remaining"), "{output}");
+    assert_eq!(code, 1, "{output}");
 }
