@@ -6,7 +6,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::rules::find_rule;
-use crate::settings::values::{check_port_map, parse_port_pair, parse_user};
+use crate::settings::values::{
+    check_port_map, check_user_uid, parse_port_pair, parse_uid, parse_user,
+};
 use crate::settings::{Overrides, PinMode};
 
 /// The longest a registry lookup may take when `network` is on and no `timeout` is set.
@@ -20,6 +22,8 @@ struct Raw {
     user: Option<String>,
     #[serde(alias = "numeric-user")]
     numeric_user: Option<bool>,
+    /// The uid (and gid) the fixes run the app as, as `uid` in `unroot.toml`.
+    uid: Option<Value>,
     pin: Option<String>,
     /// `["80:3000"]` or `{ "80": 3000 }`.
     #[serde(alias = "port-map")]
@@ -72,6 +76,17 @@ impl EditorSettings {
             .map(parse_user)
             .transpose()
             .map_err(|message| format!("unroot settings: `user`: {message}"))?;
+        let uid = raw
+            .uid
+            .as_ref()
+            .map(|value| match value {
+                Value::Number(number) => parse_uid(&number.to_string()),
+                other => Err(format!("`{other}` is not a uid (a number such as 10001)")),
+            })
+            .transpose()
+            .map_err(|message| format!("unroot settings: `uid`: {message}"))?;
+        check_user_uid(user.as_deref(), uid)
+            .map_err(|message| format!("unroot settings: {message}"))?;
         let pin = raw
             .pin
             .as_deref()
@@ -100,6 +115,7 @@ impl EditorSettings {
                 ignore: raw.ignore,
                 user,
                 numeric_user: raw.numeric_user,
+                uid,
                 pin,
                 port_map,
                 all_images: raw.all_images,
@@ -169,5 +185,27 @@ mod tests {
         assert!(err.contains("is root"), "{err}");
         assert!(EditorSettings::from_json(&json!({"colour": 1})).is_err());
         assert!(!EditorSettings::from_json(&Value::Null).unwrap().network);
+    }
+
+    #[test]
+    fn reads_the_uid_as_the_configuration_does() {
+        let settings = EditorSettings::from_json(&json!({"uid": 2000})).unwrap();
+        assert_eq!(settings.overrides.uid, Some(2000));
+        assert_eq!(
+            EditorSettings::from_json(&json!({})).unwrap().overrides.uid,
+            None
+        );
+        for (value, expected) in [
+            (json!({"uid": 0}), "uid 0 is root"),
+            (json!({"uid": -5}), "not a uid"),
+            (json!({"uid": "2000"}), "not a uid"),
+            (json!({"uid": 1.5}), "not a uid"),
+            (json!({"uid": 4_294_967_296_u64}), "larger than"),
+            (json!({"uid": 2000, "user": "3000"}), "disagree"),
+        ] {
+            let err = EditorSettings::from_json(&value).unwrap_err();
+            assert!(err.contains("`uid`") || err.contains("disagree"), "{err}");
+            assert!(err.contains(expected), "{value}: {err}");
+        }
     }
 }

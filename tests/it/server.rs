@@ -459,6 +459,34 @@ fn configuration_reloads_and_editor_settings_override_it() {
 }
 
 #[test]
+fn uid_is_an_editor_setting() {
+    let source = "FROM alpine:3.20\nRUN apk add --no-cache nodejs npm\nCOPY . /app\nCMD [\"node\", \"/app/server.js\"]\n";
+    let dir = Dir::new();
+    let uri = uri(&dir.file("Dockerfile", source));
+    let mut client = Client::start(dir.root(), capabilities(false), json!({"uid": 4242}));
+    let diagnostics = client.open(&uri, source);
+    assert_eq!(codes(&diagnostics), ["root-user"]);
+    let actions = client.code_actions(&uri, &diagnostics[0]["range"], Some("quickfix"));
+    let fixed = apply(source, &actions[0]["edit"], &uri, false);
+    assert!(
+        fixed.contains("addgroup -S -g 4242 app && adduser -S -D -u 4242 -G app"),
+        "{fixed}"
+    );
+    // As `numeric-user` in the workspace configuration, and `uid` wins over unroot.toml's.
+    dir.file("unroot.toml", "uid = 5000\n");
+    client.configuration = json!({"uid": 4343, "numeric-user": true});
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    let diagnostics = client.diagnostics(&uri);
+    let actions = client.code_actions(&uri, &diagnostics[0]["range"], Some("quickfix"));
+    let fixed = apply(source, &actions[0]["edit"], &uri, false);
+    assert!(fixed.contains("USER 4343:4343\n"), "{fixed}");
+    client.shutdown();
+}
+
+#[test]
 fn digest_pins_do_not_ask_the_network_unless_allowed() {
     // `pin = "digest"` with the network off (the default): pinned as `exact`, no lookup (the
     // registry named does not exist, so a lookup would fail the fix).
