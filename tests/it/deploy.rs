@@ -707,6 +707,44 @@ fn helm_charts_of_node_images_get_the_user() {
     valid_yaml(&dir.path("chart/values.yaml"));
 }
 
+#[test]
+fn helm_values_get_the_uid_chosen_with_uid() {
+    // A chart running the repository's image, and one running the node image directly.
+    for image in ["ghcr.io/acme/web", "node"] {
+        let dir = Dir::new();
+        if image != "node" {
+            dir.file("app/Dockerfile", DOCKERFILE);
+            dir.file(
+                "compose.yaml",
+                "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
+            );
+        }
+        chart(&dir);
+        dir.file(
+            "chart/values.yaml",
+            CHART_VALUES.replace("ghcr.io/acme/web", image),
+        );
+        let run = dir.run(&["--write", "--uid", "20000"]);
+        assert_eq!(run.code, 0, "{image}: {run:?}");
+        let values = dir.read("chart/values.yaml");
+        assert!(
+            values.contains(
+                "securityContext:\n  runAsNonRoot: true\n  runAsUser: 20000\n  runAsGroup: 20000\n  allowPrivilegeEscalation: false\n"
+            ),
+            "{image}: {values}"
+        );
+        if image != "node" {
+            assert!(
+                dir.read("app/Dockerfile").contains("USER 20000:20000\n"),
+                "{image}"
+            );
+        }
+        valid_yaml(&dir.path("chart/values.yaml"));
+        // Checked again with the same uid: nothing is left to fix.
+        assert_eq!(dir.run(&["--uid", "20000"]).code, 0, "{image}");
+    }
+}
+
 /// The file parses with unroot's YAML reader (`unroot` reads it again) and, where
 /// installed, with PyYAML.
 fn valid_yaml(file: &Path) {
