@@ -416,9 +416,15 @@ impl Chart {
     /// Each container's image as `values` renders it (`None` when an action of it does not
     /// resolve to a string).
     pub fn images(&self, values: &Node) -> Vec<Option<String>> {
+        self.images_over(&[values])
+    }
+
+    /// [`Chart::images`] with values in layers, the first that sets a key winning (a parent
+    /// chart's `<subchart>:` values over the subchart's own).
+    pub fn images_over(&self, layers: &[&Node]) -> Vec<Option<String>> {
         self.containers
             .iter()
-            .map(|c| render(&c.image, values))
+            .map(|c| render(&c.image, layers))
             .collect()
     }
 
@@ -427,8 +433,9 @@ impl Chart {
     }
 }
 
-/// The image text with each action replaced by the value it reads.
-fn render(image: &str, values: &Node) -> Option<String> {
+/// The image text with each action replaced by the value it reads (from the first of
+/// `layers` that sets it).
+fn render(image: &str, layers: &[&Node]) -> Option<String> {
     if image.is_empty() {
         return None;
     }
@@ -450,7 +457,7 @@ fn render(image: &str, values: &Node) -> Option<String> {
         match path {
             Some(path) => {
                 let keys: Vec<&str> = path.split('.').collect();
-                match values.at(&keys) {
+                match layers.iter().find_map(|values| values.at(&keys)) {
                     Some(node) => out.push_str(node.str()?),
                     // An unset tag falls back to a default: no part of the repository.
                     None if keys.last().is_some_and(|k| *k == "tag" || *k == "digest") => {}
@@ -978,6 +985,97 @@ pub fn port_references(
         });
     }
     (edits, templates)
+}
+
+/// Where a parent chart's values override a subchart's (`over`: the parent's `<subchart>:`
+/// mapping, in `parent_source`): Helm renders the parent's value, so where the subchart's
+/// `values` scalar moves (`own`'s edits), the parent's value at the same path moves too when
+/// it is the port; a port the parent sets where the subchart's value does not move, or a list
+/// it replaces that holds the port, needs a person.
+pub fn override_references(
+    parent_source: &str,
+    over: &Node,
+    subchart: &str,
+    values: &Node,
+    own: &[Reference],
+    old: u16,
+    new: u16,
+) -> Vec<Reference> {
+    let moved: Vec<usize> = own
+        .iter()
+        .filter_map(|r| match r {
+            Reference::Edit { edit, .. } => Some(edit.span.start),
+            _ => None,
+        })
+        .collect();
+    let mut found = Vec::new();
+    let mut stack: Vec<(Vec<String>, &Node)> = vec![(Vec::new(), over)];
+    while let Some((path, node)) = stack.pop() {
+        let shown = || format!("{subchart}.{}", path.join("."));
+        let line = line_of(parent_source, node.span.start);
+        match &node.kind {
+            Kind::Map(entries) => {
+                for (key, value) in entries {
+                    let Some(key) = key.str() else { continue };
+                    let mut path = path.clone();
+                    path.push(key.to_string());
+                    stack.push((path, value));
+                }
+            }
+            Kind::Seq(_) => {
+                let holds_port = subtree(node)
+                    .iter()
+                    .any(|(_, scalar, _)| scalar.number() == Some(u32::from(old)));
+                if holds_port {
+                    found.push(Reference::Person {
+                        line,
+                        why: format!(
+                            "the parent chart's values set the list `{}` of subchart `{subchart}`, which replaces the subchart's own; unroot does not follow it",
+                            shown()
+                        ),
+                    });
+                }
+            }
+            Kind::Scalar { .. } if node.number() == Some(u32::from(old)) => {
+                let default = at_path(values, &path);
+                let moves = default.is_some_and(|d| {
+                    moved
+                        .iter()
+                        .any(|&at| d.span.start <= at && at < d.span.end.max(d.span.start + 1))
+                });
+                let port_key = path.last().is_some_and(|k| is_port_name(k));
+                if moves {
+                    found.push(match replace_scalar(parent_source, node, &new.to_string()) {
+                        Some(edit) => Reference::Edit {
+                            line,
+                            what: format!(
+                                "values `{old}` (`{}`, the parent chart's value for the subchart's container port)",
+                                shown()
+                            ),
+                            edit,
+                        },
+                        None => Reference::Person {
+                            line,
+                            why: format!("`{old}` is written with escapes unroot does not edit"),
+                        },
+                    });
+                } else if default.is_some_and(|d| d.number() != Some(u32::from(old)))
+                    || (default.is_none() && port_key)
+                {
+                    found.push(Reference::Person {
+                        line,
+                        why: format!(
+                            "the parent chart's values set `{}` to the port, over the subchart's values.yaml, which unroot reads",
+                            shown()
+                        ),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    found.sort_by_key(Reference::line);
+    found
 }
 
 fn unknown(place: String) -> Role {

@@ -28,6 +28,7 @@ use crate::edit::{apply_fixes, Applicability, Fix};
 use crate::fs::write::{write_together, Planned};
 use crate::rules::deployment::{self, moved_port, Carried, ImageUser, Runner, Target};
 use crate::syntax::{ErrorKind, ParseError};
+use crate::yaml::line_of;
 use crate::yaml::Stream;
 
 /// What the repository step needs of a file's settings (the command line's are
@@ -65,6 +66,9 @@ struct ChartFiles {
     model: helm::Chart,
     /// Each container's image repository as the values render it.
     images: Vec<Option<String>>,
+    /// A subchart (`charts/<name>/` of a chart of the run): the parent's `values.yaml` and
+    /// the key its values for this subchart are under.
+    parent: Option<(usize, String)>,
 }
 
 impl ChartFiles {
@@ -611,12 +615,25 @@ impl<S: FileSettings> Project<S> {
             // The template lines of a chart that a person must change.
             let chart = &self.charts[*chart];
             let doc = &stream.documents[link.target.doc()];
-            let (_, templates) =
+            let (own, templates) =
                 helm::port_references(source, doc, &chart.model, containers, old, new);
-            return templates
-                .into_iter()
-                .map(|(template, reference)| (chart.templates[template], reference))
-                .collect();
+            found.extend(
+                templates
+                    .into_iter()
+                    .map(|(template, reference)| (chart.templates[template], reference)),
+            );
+            // A subchart: the parent's values for it are what Helm renders.
+            if let Some((parent, key)) = &chart.parent {
+                let parent_file = &self.files[*parent];
+                if let (Some(over), Ok((parent_source, _))) =
+                    (override_of(parent_file, key), &parent_file.parsed)
+                {
+                    let overrides =
+                        helm::override_references(parent_source, over, key, doc, &own, old, new);
+                    found.extend(overrides.into_iter().map(|r| (*parent, r)));
+                }
+            }
+            return found;
         }
         let (Ok((own_source, stream)), Target::Container { name, .. }) =
             (&file.parsed, &link.target)
@@ -667,7 +684,53 @@ impl<S: FileSettings> Project<S> {
                 let beside = file.path.parent().unwrap_or(Path::new(""));
                 linked || file.path.starts_with(dir) || dir.starts_with(beside)
             })
-            .filter_map(|file| Some((file.display.clone(), unseen_text(file)?.to_string())))
+            .filter_map(|file| {
+                let text = unseen_text(file)?;
+                Some((file.display.clone(), self.unmasked(file, text)))
+            })
+            .collect()
+    }
+
+    /// `text` (of `file`) without the lines unroot reads exactly: a parent chart's values for
+    /// a subchart whose images are all known ([`helm::override_references`] reads them).
+    fn unmasked(&self, file: &DeployFile<S>, text: &str) -> String {
+        let mut masked: Vec<(usize, usize)> = Vec::new();
+        for chart in self.charts.iter().filter(|chart| chart.resolved()) {
+            let Some((parent, key)) = &chart.parent else {
+                continue;
+            };
+            let parent_file = &self.files[*parent];
+            if parent_file.path != file.path {
+                continue;
+            }
+            let entry = parent_file
+                .parsed
+                .as_ref()
+                .ok()
+                .and_then(|(_, stream)| stream.documents.first()?.entry(key));
+            if let Some((key, value)) = entry {
+                masked.push((
+                    line_of(text, key.span.start),
+                    line_of(text, value.span.end.saturating_sub(1)),
+                ));
+            }
+        }
+        if masked.is_empty() {
+            return text.to_string();
+        }
+        text.split_inclusive('\n')
+            .enumerate()
+            .map(|(index, line)| {
+                let number = index + 1;
+                if masked
+                    .iter()
+                    .any(|&(from, to)| from <= number && number <= to)
+                {
+                    "\n"
+                } else {
+                    line
+                }
+            })
             .collect()
     }
 
@@ -942,15 +1005,64 @@ fn charts<S>(files: &[DeployFile<S>]) -> Vec<ChartFiles> {
             })
             .collect();
         let model = helm::Chart::read(&texts);
-        let images = model.images(values);
+        let parent = subchart_parent(files, &file.path);
+        let over = parent
+            .as_ref()
+            .and_then(|(parent, key)| override_of(&files[*parent], key));
+        let images = match over {
+            Some(over) => model.images_over(&[over, values]),
+            None => model.images(values),
+        };
         charts.push(ChartFiles {
             values: index,
             templates,
             model,
             images,
+            parent,
         });
     }
     charts
+}
+
+/// The parent chart of the chart whose `values.yaml` is `values` (at `<parent>/charts/<name>/`),
+/// when the run has the parent's `values.yaml` and it sets values for this subchart: its index
+/// and the key (the subchart's `name` in its Chart.yaml, else its directory's name).
+fn subchart_parent<S>(files: &[DeployFile<S>], values: &Path) -> Option<(usize, String)> {
+    let dir = values.parent()?;
+    let charts = dir
+        .parent()
+        .filter(|d| d.file_name().is_some_and(|n| n == "charts"))?;
+    let parent_dir = charts.parent()?;
+    let parent = files
+        .iter()
+        .position(|f| f.kind == FileKind::HelmValues && f.path.parent() == Some(parent_dir))?;
+    let declared = std::fs::read_to_string(dir.join("Chart.yaml"))
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let name = line.strip_prefix("name:")?;
+                Some(name.trim().trim_matches(['"', '\'']).to_string())
+            })
+        });
+    let names = declared
+        .into_iter()
+        .chain(dir.file_name().and_then(|n| n.to_str()).map(str::to_string));
+    for name in names {
+        if override_of(&files[parent], &name).is_some() {
+            return Some((parent, name));
+        }
+    }
+    None
+}
+
+/// The parent chart's values for subchart `key`: its `<key>:` mapping.
+fn override_of<'a, S>(parent: &'a DeployFile<S>, key: &str) -> Option<&'a crate::yaml::Node> {
+    let (_, stream) = parent.parsed.as_ref().ok()?;
+    stream
+        .documents
+        .first()?
+        .get(key)
+        .filter(|node| node.is_map())
 }
 
 /// The most application files one port move reads.

@@ -745,6 +745,89 @@ fn helm_values_get_the_uid_chosen_with_uid() {
     }
 }
 
+/// An umbrella chart at `chart/` whose subchart `charts/web/` is the chart of [`chart`]; the
+/// parent's values for it (`web:`) name the repository's image and the container port.
+fn umbrella(dir: &Dir, parent_values: &str) {
+    dir.file("app/Dockerfile", DOCKERFILE);
+    dir.file(
+        "compose.yaml",
+        "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
+    );
+    dir.file(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: shop\nversion: 0.1.0\ndependencies:\n  - name: web\n    version: 0.1.0\n",
+    );
+    dir.file("chart/values.yaml", parent_values);
+    dir.file(
+        "chart/charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\nappVersion: \"1.0\"\n",
+    );
+    // The subchart's own default image is not the repository's: the parent's wins.
+    dir.file(
+        "chart/charts/web/values.yaml",
+        CHART_VALUES.replace("ghcr.io/acme/web", "nginx"),
+    );
+    dir.file(
+        "chart/charts/web/templates/deployment.yaml",
+        CHART_DEPLOYMENT,
+    );
+    dir.file("chart/charts/web/templates/service.yaml", CHART_SERVICE);
+}
+
+const PARENT_VALUES: &str = "# the shop\nweb:\n  image:\n    repository: ghcr.io/acme/web\n  service:\n    targetPort: 80 # the app's port\n";
+
+#[test]
+fn helm_subcharts_follow_the_parent_charts_values() {
+    let dir = Dir::new();
+    umbrella(&dir, PARENT_VALUES);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(dir.read("app/Dockerfile").contains("EXPOSE 8080\n"));
+    // The parent's value, which Helm renders, and the subchart's default both move.
+    assert_eq!(
+        dir.read("chart/values.yaml"),
+        PARENT_VALUES.replace("targetPort: 80 #", "targetPort: 8080 #")
+    );
+    let values = dir.read("chart/charts/web/values.yaml");
+    assert!(values.contains("  targetPort: 8080\n"), "{values}");
+    assert!(
+        values.contains("  port: 80 # what clients call\n"),
+        "{values}"
+    );
+    assert!(values.contains("  runAsUser: 1000\n"), "{values}");
+    valid_yaml(&dir.path("chart/values.yaml"));
+    assert_eq!(dir.run(&[]).code, 0);
+}
+
+#[test]
+fn a_port_the_parent_chart_sets_where_the_subchart_does_not_move_makes_the_move_unsafe() {
+    let dir = Dir::new();
+    // The parent runs a node worker of its own (so unroot reads its values exactly), and sets
+    // the subchart's container port to the port where the subchart's default is another.
+    let parent = "worker:\n  image: node\nweb:\n  service:\n    targetPort: 80\n";
+    umbrella(&dir, parent);
+    dir.file(
+        "chart/charts/web/values.yaml",
+        CHART_VALUES.replace("targetPort: 80", "targetPort: 3000"),
+    );
+    dir.file(
+        "chart/templates/worker.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\nspec:\n  template:\n    spec:\n      containers:\n        - name: worker\n          image: {{ .Values.worker.image }}\n",
+    );
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("the move is unsafe"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "chart/values.yaml:5: the parent chart's values set `web.service.targetPort`"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(dir.read("app/Dockerfile").contains("EXPOSE 80\n"));
+    assert_eq!(dir.read("chart/values.yaml"), parent);
+}
+
 /// The file parses with unroot's YAML reader (`unroot` reads it again) and, where
 /// installed, with PyYAML.
 fn valid_yaml(file: &Path) {
