@@ -768,6 +768,11 @@ impl<S: FileSettings> Project<S> {
                 }
             }
         }
+        for (display, line) in self.notes_references(links, old) {
+            facts.person.push(format!(
+                "{display}:{line}: names port `{old}` in the chart's notes, which unroot does not edit"
+            ));
+        }
         for (display, line) in self.application_references(dockerfile, links, old) {
             facts
                 .person
@@ -788,6 +793,44 @@ impl<S: FileSettings> Project<S> {
 }
 
 impl<S: FileSettings> Project<S> {
+    /// The lines of the linked charts' `templates/NOTES.txt` (text shown after an install,
+    /// never edited) that name the port.
+    fn notes_references(&self, links: &[Link], old: u16) -> Vec<(String, usize)> {
+        let mut found = Vec::new();
+        let mut seen: Vec<usize> = Vec::new();
+        for link in links {
+            let Target::HelmChart { chart, .. } = &link.target else {
+                continue;
+            };
+            if seen.contains(chart) {
+                continue;
+            }
+            seen.push(*chart);
+            let values = &self.files[self.charts[*chart].values];
+            let notes = values
+                .path
+                .parent()
+                .unwrap_or(Path::new(""))
+                .join("templates")
+                .join("NOTES.txt");
+            let Ok(bytes) = File::open(&notes).and_then(|mut f| read_limited(&mut f)) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let shown = notes
+                .strip_prefix(".")
+                .unwrap_or(&notes)
+                .display()
+                .to_string();
+            for (index, line) in text.lines().enumerate() {
+                if compose::mentions_port(line, old) {
+                    found.push((shown.clone(), index + 1));
+                }
+            }
+        }
+        found
+    }
+
     /// Application files that name the port: app config and tests under the Dockerfile's
     /// directory (a `port` key set to it, or a call of the service on it), proxy configs and
     /// tests next to the deployment files (calls of the service on it). The walk honours

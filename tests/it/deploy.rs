@@ -745,6 +745,40 @@ fn helm_values_get_the_uid_chosen_with_uid() {
     }
 }
 
+#[test]
+fn helm_notes_naming_the_port_need_a_person_and_are_never_edited() {
+    for (notes, safe) in [
+        ("Get the URL:\n  kubectl port-forward svc/{{ .Release.Name }} 8080:80\n", false),
+        ("Get the URL:\n  kubectl port-forward svc/{{ .Release.Name }} 8080:{{ .Values.service.port }}\n", true),
+    ] {
+        let dir = Dir::new();
+        dir.file("app/Dockerfile", DOCKERFILE);
+        dir.file(
+            "compose.yaml",
+            "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
+        );
+        chart(&dir);
+        dir.file("chart/templates/NOTES.txt", notes);
+        let run = dir.run(&["--write"]);
+        assert_eq!(dir.read("chart/templates/NOTES.txt"), notes);
+        if safe {
+            assert_eq!(run.code, 0, "{run:?}");
+            assert_eq!(dir.read("chart/values.yaml"), CHART_VALUES_FIXED);
+            continue;
+        }
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stdout.contains(
+                "chart/templates/NOTES.txt:2: names port `80` in the chart's notes, which unroot does not edit"
+            ),
+            "{}",
+            run.stdout
+        );
+        assert!(dir.read("app/Dockerfile").contains("EXPOSE 80\n"));
+        assert!(dir.read("chart/values.yaml").contains("targetPort: 80\n"));
+    }
+}
+
 /// An umbrella chart at `chart/` whose subchart `charts/web/` is the chart of [`chart`]; the
 /// parent's values for it (`web:`) name the repository's image and the container port.
 fn umbrella(dir: &Dir, parent_values: &str) {
