@@ -26,6 +26,156 @@ pub enum Value {
     Whole(ValuesPath),
     /// Any other template action.
     Unclear,
+    /// `{{ include "name" … }}` of a helper unroot does not read, placed on a line of its own.
+    Helper(String),
+}
+
+/// The helpers of a chart: each `{{ define "name" }}` of its templates' `.tpl` files, with
+/// the lines of its body.
+#[derive(Clone, Debug, Default)]
+pub struct Helpers {
+    bodies: HashMap<String, Vec<String>>,
+}
+
+/// How deep helpers that include helpers are followed.
+const MAX_INCLUDE_DEPTH: usize = 8;
+
+impl Helpers {
+    /// Reads the `define` blocks of `texts` (the chart's `templates/*.tpl`).
+    pub fn read(texts: &[&str]) -> Helpers {
+        let mut bodies = HashMap::new();
+        for text in texts {
+            let mut open: Option<(String, Vec<String>, usize)> = None;
+            for line in text.lines().map(|l| l.trim_end_matches('\r')) {
+                let acts = actions(line);
+                if let Some((name, body, depth)) = open.as_mut() {
+                    let mut closes = false;
+                    for action in &acts {
+                        match first_word(action) {
+                            "if" | "with" | "range" | "define" | "block" => *depth += 1,
+                            "end" if *depth == 0 => closes = true,
+                            "end" => *depth -= 1,
+                            _ => {}
+                        }
+                    }
+                    if closes {
+                        // Text before the closing `end` on its line is part of the body.
+                        let before = line[..line.find("{{").unwrap_or(0)].trim_end();
+                        if !before.trim().is_empty() {
+                            body.push(before.to_string());
+                        }
+                        bodies.insert(std::mem::take(name), std::mem::take(body));
+                        open = None;
+                    } else {
+                        body.push(line.to_string());
+                    }
+                    continue;
+                }
+                let defined = acts.iter().find_map(|action| {
+                    let rest = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
+                    let name = rest.strip_prefix("define ")?.trim();
+                    Some(name.trim_matches('"').to_string())
+                });
+                if let Some(name) = defined {
+                    open = Some((name, Vec::new(), 0));
+                }
+            }
+        }
+        Helpers { bodies }
+    }
+
+    /// Appends `line` (template line `number`) to `out`, an `include` of a known helper with
+    /// the root context replaced by the helper's lines: on a line of its own with
+    /// `| nindent N` / `| indent N` at that indentation, or as the value of a field when the
+    /// helper is one line.
+    fn expand(&self, line: &str, number: usize, depth: usize, out: &mut Vec<(usize, String)>) {
+        if depth < MAX_INCLUDE_DEPTH {
+            if let Some(expanded) = self.expanded(line) {
+                for text in expanded {
+                    self.expand(&text, number, depth + 1, out);
+                }
+                return;
+            }
+        }
+        out.push((number, line.to_string()));
+    }
+
+    fn expanded(&self, line: &str) -> Option<Vec<String>> {
+        let trimmed = line.trim_start();
+        if actions_only(trimmed) {
+            let [action] = actions(trimmed)[..] else {
+                return None;
+            };
+            let (name, indent) = self.include(action)?;
+            let body = &self.bodies[name];
+            let least = body
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.len() - l.trim_start().len())
+                .min()
+                .unwrap_or(0);
+            let indent = indent.unwrap_or(line.len() - trimmed.len());
+            return Some(
+                body.iter()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| format!("{}{}", " ".repeat(indent), &l[least..]))
+                    .collect(),
+            );
+        }
+        // `key: {{ include "name" . }}` of a one-line helper.
+        let (open, close) = (line.find("{{")?, line.rfind("}}")?);
+        let (name, _) = self.include(&line[open + 2..close])?;
+        let [body] = &self.bodies[name][..] else {
+            return None;
+        };
+        Some(vec![format!(
+            "{}{}{}",
+            &line[..open],
+            body.trim(),
+            &line[close + 2..]
+        )])
+    }
+
+    /// `include "name" .` (or `$`) of a known helper, with the indentation its
+    /// `| nindent N` / `| indent N` gives; no other stage.
+    fn include<'a>(&self, action: &'a str) -> Option<(&'a str, Option<usize>)> {
+        let action = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let mut stages = action.split('|').map(str::trim);
+        let call = stages.next()?.strip_prefix("include ")?.trim();
+        let (name, context) = call.strip_prefix('"')?.split_once('"')?;
+        if !matches!(context.trim(), "." | "$") || !self.bodies.contains_key(name) {
+            return None;
+        }
+        let mut indent = None;
+        for stage in stages {
+            let mut words = stage.split_whitespace();
+            match (
+                words.next(),
+                words.next().and_then(|n| n.parse().ok()),
+                words.next(),
+            ) {
+                (Some("nindent" | "indent"), Some(n), None) => indent = Some(n),
+                _ => return None,
+            }
+        }
+        Some((name, indent))
+    }
+}
+
+/// The helper an action includes: `include "name" …`.
+fn included(action: &str) -> Option<&str> {
+    let action = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
+    let call = action.strip_prefix("include ")?.trim_start();
+    let (name, _) = call.strip_prefix('"')?.split_once('"')?;
+    Some(name)
+}
+
+fn first_word(action: &str) -> &str {
+    action
+        .trim_matches(|c: char| c == '-' || c.is_whitespace())
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
 }
 
 /// A field a template line sets, by its key path relative to the container, the pod spec
@@ -98,19 +248,43 @@ struct Frame {
 }
 
 impl Chart {
-    /// Reads the templates (`(path as shown, text)`).
+    /// Reads the templates (`(path as shown, text)`) of a chart without helpers.
+    #[cfg(test)]
     pub fn read(templates: &[(String, &str)]) -> Chart {
+        Chart::read_with_helpers(templates, &Helpers::default())
+    }
+
+    /// Reads the templates, each `include` of one of `helpers` (with the root context `.`)
+    /// read as the helper's text placed there.
+    pub fn read_with_helpers(templates: &[(String, &str)], helpers: &Helpers) -> Chart {
         let mut chart = Chart::default();
         let mut next_item = 0;
         for (index, (display, text)) in templates.iter().enumerate() {
             chart.templates.push(display.clone());
-            chart.read_template(index, text, &mut next_item);
+            let mut lines = Vec::new();
+            for (number, line) in text.lines().enumerate() {
+                helpers.expand(line.trim_end_matches('\r'), number + 1, 0, &mut lines);
+            }
+            chart.read_template(index, &lines, &mut next_item);
         }
         chart
     }
 
-    fn read_template(&mut self, template: usize, text: &str, next_item: &mut usize) {
-        let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    /// `lines`: each line with the number of the template line it comes from (an included
+    /// helper's lines have the number of the `include`).
+    fn read_template(&mut self, template: usize, lines: &[(usize, String)], next_item: &mut usize) {
+        let numbers: Vec<usize> = lines.iter().map(|(number, _)| *number).collect();
+        let lines: Vec<&str> = lines.iter().map(|(_, line)| line.as_str()).collect();
+        self.read_lines(template, &lines, &numbers, next_item);
+    }
+
+    fn read_lines(
+        &mut self,
+        template: usize,
+        lines: &[&str],
+        numbers: &[usize],
+        next_item: &mut usize,
+    ) {
         let mut start = 0;
         while start < lines.len() {
             let end = (start..lines.len())
@@ -121,7 +295,7 @@ impl Chart {
             } else {
                 start
             };
-            self.read_document(template, &lines, first, end, next_item);
+            self.read_document(template, (lines, numbers), first, end, next_item);
             start = end;
         }
     }
@@ -129,7 +303,7 @@ impl Chart {
     fn read_document(
         &mut self,
         template: usize,
-        lines: &[&str],
+        (lines, numbers): (&[&str], &[usize]),
         start: usize,
         end: usize,
         next_item: &mut usize,
@@ -148,7 +322,7 @@ impl Chart {
         let first_container = self.containers.len();
         let mut in_comment = false;
         for (index, raw) in lines.iter().enumerate().take(end).skip(start) {
-            let number = index + 1;
+            let number = numbers[index];
             let trimmed = raw.trim_start();
             if in_comment {
                 in_comment = !trimmed.contains("*/");
@@ -187,6 +361,18 @@ impl Chart {
                             (workload, service),
                             (&mut containers, &mut ports, &mut pod),
                         );
+                    } else if let Some(name) = included(action) {
+                        // A helper unroot cannot read (not in the chart's `.tpl` files, or
+                        // given another context than `.`), placed in a container.
+                        if workload && container_of(&stack).is_some() {
+                            self.place(
+                                &stack,
+                                (template, number, ""),
+                                Value::Helper(name.to_string()),
+                                (workload, service),
+                                (&mut containers, &mut ports, &mut pod),
+                            );
+                        }
                     } else if !is_condition(action) {
                         self.other_uses(template, number, action);
                     }
@@ -786,6 +972,21 @@ pub fn port_references(
                         }
                     }
                 }
+                Value::Helper(name)
+                    if runs
+                        && matches!(
+                            field.at.first().map(String::as_str),
+                            None | Some("ports" | "env" | "livenessProbe" | "readinessProbe" | "startupProbe")
+                        ) =>
+                {
+                    templates.push(person(
+                        container.template,
+                        field.line,
+                        format!(
+                            "the template includes helper `{name}` where the container's ports are set, and unroot cannot read it"
+                        ),
+                    ))
+                }
                 Value::Unclear if runs && port_field => templates.push(person(
                     container.template,
                     field.line,
@@ -1297,6 +1498,58 @@ spec:
         assert!(refs.is_empty(), "{refs:?}");
         let lines: Vec<(usize, usize)> = templates.iter().map(|(t, r)| (*t, r.line())).collect();
         assert_eq!(lines, vec![(0, 9), (0, 12), (1, 4)]);
+    }
+
+    #[test]
+    fn helpers_are_read_where_they_are_included() {
+        let helpers = Helpers::read(&[r#"{{/* The ports. */}}
+{{- define "web.ports" -}}
+{{- if true }}
+- name: http
+  containerPort: {{ .Values.containerPort }}
+{{- end }}
+{{- end }}
+{{- define "web.port" -}}
+{{ .Values.containerPort }}
+{{- end }}
+"#]);
+        let deployment = "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: {{ .Values.image.repository }}\n          ports:\n            {{- include \"web.ports\" . | nindent 12 }}\n          readinessProbe:\n            tcpSocket:\n              port: {{ include \"web.port\" . }}\n          livenessProbe:\n            {{- include \"other.probe\" . | nindent 12 }}\n";
+        let chart = Chart::read_with_helpers(&[("t/d.yaml".to_string(), deployment)], &helpers);
+        let fields: Vec<(usize, Vec<String>, Value)> = chart.containers[0]
+            .fields
+            .iter()
+            .map(|f| (f.line, f.at.clone(), f.value.clone()))
+            .collect();
+        let path = || Value::Values(vec!["containerPort".to_string()]);
+        let at = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        // The helper's lines have the number of the line that includes them.
+        assert!(
+            fields.contains(&(9, at(&["ports", "-", "containerPort"]), path())),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&(12, at(&["readinessProbe", "tcpSocket", "port"]), path())),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&(
+                14,
+                at(&["livenessProbe"]),
+                Value::Helper("other.probe".to_string())
+            )),
+            "{fields:?}"
+        );
+        let source = "image:\n  repository: node\ncontainerPort: 80\n";
+        let values = &parse(source).unwrap().documents[0];
+        let (refs, templates) = port_references(source, values, &chart, &[0], 80, 8080);
+        assert!(
+            matches!(&refs[..], [Reference::Edit { line: 3, .. }]),
+            "{refs:?}"
+        );
+        assert!(
+            matches!(&templates[..], [(0, Reference::Person { line: 14, why })] if why.contains("`other.probe`")),
+            "{templates:?}"
+        );
     }
 
     #[test]

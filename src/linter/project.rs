@@ -1047,7 +1047,8 @@ fn charts<S>(files: &[DeployFile<S>]) -> Vec<ChartFiles> {
                 (files[i].display.clone(), text)
             })
             .collect();
-        let model = helm::Chart::read(&texts);
+        let helpers = chart_helpers(&dir);
+        let model = helm::Chart::read_with_helpers(&texts, &helpers);
         let parent = subchart_parent(files, &file.path);
         let over = parent
             .as_ref()
@@ -1065,6 +1066,30 @@ fn charts<S>(files: &[DeployFile<S>]) -> Vec<ChartFiles> {
         });
     }
     charts
+}
+
+/// The helpers (`define` blocks) of the `.tpl` files in a chart's `templates/` directory
+/// (`_helpers.tpl`), read in name order.
+fn chart_helpers(templates: &Path) -> helm::Helpers {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(templates)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "tpl") && path.is_file())
+        .collect();
+    paths.sort();
+    let texts: Vec<String> = paths
+        .iter()
+        .filter_map(|path| {
+            let bytes = File::open(path)
+                .and_then(|mut f| read_limited(&mut f))
+                .ok()?;
+            String::from_utf8(bytes).ok()
+        })
+        .collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    helm::Helpers::read(&texts)
 }
 
 /// The parent chart of the chart whose `values.yaml` is `values` (at `<parent>/charts/<name>/`),

@@ -745,6 +745,70 @@ fn helm_values_get_the_uid_chosen_with_uid() {
     }
 }
 
+const HELPERS: &str = r#"{{/* The container's ports, from values. */}}
+{{- define "web.ports" -}}
+- name: http
+  containerPort: {{ .Values.containerPort }}
+  protocol: TCP
+{{- end }}
+"#;
+
+#[test]
+fn helm_helpers_that_map_the_port_count_as_mapping_it() {
+    let dir = Dir::new();
+    dir.file("app/Dockerfile", DOCKERFILE);
+    dir.file(
+        "compose.yaml",
+        "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
+    );
+    chart(&dir);
+    let deployment = CHART_DEPLOYMENT.replace(
+        "            - name: http\n              containerPort: {{ .Values.service.targetPort }}\n              protocol: TCP\n",
+        "            {{- include \"web.ports\" . | nindent 12 }}\n",
+    );
+    assert_ne!(deployment, CHART_DEPLOYMENT);
+    dir.file("chart/templates/deployment.yaml", &deployment);
+    dir.file("chart/templates/_helpers.tpl", HELPERS);
+    let values = CHART_VALUES.replace(
+        "  targetPort: 80\n",
+        "  targetPort: 80\ncontainerPort: 80\n",
+    );
+    dir.file("chart/values.yaml", &values);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(dir.read("app/Dockerfile").contains("EXPOSE 8080\n"));
+    let fixed = dir.read("chart/values.yaml");
+    assert!(fixed.contains("\ncontainerPort: 8080\n"), "{fixed}");
+    assert!(fixed.contains("  targetPort: 8080\n"), "{fixed}");
+    assert_eq!(dir.read("chart/templates/_helpers.tpl"), HELPERS);
+    assert_eq!(dir.read("chart/templates/deployment.yaml"), deployment);
+
+    // A helper unroot cannot read, where the ports are set: the move needs a person.
+    let dir = Dir::new();
+    dir.file("app/Dockerfile", DOCKERFILE);
+    dir.file(
+        "compose.yaml",
+        "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
+    );
+    chart(&dir);
+    dir.file(
+        "chart/templates/deployment.yaml",
+        deployment.replace("web.ports", "common.ports"),
+    );
+    dir.file("chart/values.yaml", &values);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "chart/templates/deployment.yaml:22: the template includes helper `common.ports`"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(dir.read("app/Dockerfile").contains("EXPOSE 80\n"));
+    assert_eq!(dir.read("chart/values.yaml"), values);
+}
+
 #[test]
 fn helm_notes_naming_the_port_need_a_person_and_are_never_edited() {
     for (notes, safe) in [
