@@ -53,6 +53,38 @@ pub fn kustomize_patches(doc: &Node) -> Vec<String> {
     found
 }
 
+/// A kustomization's `images:` overrides: each `name` (the image the manifests name) with
+/// the `newName` it becomes; items without `newName` (a new tag only) are left out.
+pub fn kustomize_images(doc: &Node) -> Vec<(String, String)> {
+    doc.get("images")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| {
+            let name = item.get("name")?.str()?;
+            let new_name = item.get("newName")?.str()?;
+            Some((name.to_string(), new_name.to_string()))
+        })
+        .collect()
+}
+
+/// The directories a kustomization's `resources:` (and `bases:`) name, relative to it
+/// (entries with a file extension or a URL are left out).
+pub fn kustomize_resource_dirs(doc: &Node) -> Vec<String> {
+    ["resources", "bases"]
+        .iter()
+        .flat_map(|key| doc.get(key).map(Node::items).unwrap_or_default())
+        .filter_map(|item| item.str())
+        .filter(|entry| {
+            !entry.contains("://")
+                && !entry.ends_with(".yaml")
+                && !entry.ends_with(".yml")
+                && !entry.ends_with(".json")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// Lines of a Kustomize patch (or a kustomization's inline patch) that set a security
 /// context the image's user does not agree with: `runAsUser: 0`, `runAsNonRoot: false`,
 /// `privileged: true`, `allowPrivilegeEscalation: true`. 1-based lines and what each says.

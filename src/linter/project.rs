@@ -307,6 +307,7 @@ impl<S: FileSettings> Project<S> {
                 }
             }
         }
+        let overrides = self.kustomize_images();
         for (index, file) in self.files.iter().enumerate() {
             let Ok((_, stream)) = &file.parsed else {
                 continue;
@@ -314,6 +315,18 @@ impl<S: FileSettings> Project<S> {
             if file.kind != FileKind::Kubernetes {
                 continue;
             }
+            // The kustomizations that build this manifest, and their image overrides.
+            let resolved = (!overrides.is_empty())
+                .then(|| canonical(&file.path))
+                .flatten();
+            let renamed = |image: &str| -> Option<&String> {
+                let resolved = resolved.as_ref()?;
+                overrides
+                    .iter()
+                    .filter(|(dirs, _, _)| dirs.iter().any(|dir| resolved.starts_with(dir)))
+                    .find(|(_, name, _)| image_repository(name) == image)
+                    .map(|(_, _, new_name)| new_name)
+            };
             for (doc_index, doc) in stream.documents.iter().enumerate() {
                 let Some(workload) = kube::workload(doc) else {
                     continue;
@@ -327,9 +340,12 @@ impl<S: FileSettings> Project<S> {
                         file: index,
                         target,
                     };
-                    if let Some(dockerfile) = images.get(image_repository(container.image)) {
+                    let written = image_repository(container.image);
+                    // A kustomization's `images:` renames it: the new name is what runs.
+                    let image = renamed(written).map_or(written, |new| image_repository(new));
+                    if let Some(dockerfile) = images.get(image) {
                         self.links.entry(dockerfile.clone()).or_default().push(link);
-                    } else if is_node_image(container.image) {
+                    } else if is_node_image(image) {
                         self.node_runners.push(link);
                     }
                 }
@@ -369,6 +385,41 @@ impl<S: FileSettings> Project<S> {
                 }
             }
         }
+    }
+
+    /// The kustomizations' `images:` overrides: the directories each applies to (its own and
+    /// those its `resources:` name, resolved), the image name and its `newName`.
+    fn kustomize_images(&self) -> Vec<(Vec<PathBuf>, String, String)> {
+        let mut found = Vec::new();
+        for file in &self.files {
+            let (FileKind::Kustomization, Ok((_, stream))) = (file.kind, &file.parsed) else {
+                continue;
+            };
+            let dir = file.path.parent().unwrap_or(Path::new("."));
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            for doc in &stream.documents {
+                let renames = crate::deploy::kustomize_images(doc);
+                if renames.is_empty() {
+                    continue;
+                }
+                let dirs: Vec<PathBuf> = std::iter::once(dir.to_path_buf())
+                    .chain(
+                        crate::deploy::kustomize_resource_dirs(doc)
+                            .iter()
+                            .map(|resource| dir.join(resource)),
+                    )
+                    .filter_map(|dir| canonical(&dir))
+                    .collect();
+                for (name, new_name) in renames {
+                    found.push((dirs.clone(), name, new_name));
+                }
+            }
+        }
+        found
     }
 
     /// Checks the linked Dockerfiles with their deployment facts and makes the deployment

@@ -991,6 +991,43 @@ fn kustomize_patches_are_reported_never_edited() {
 }
 
 #[test]
+fn kustomize_images_overrides_link_the_manifests_they_rename() {
+    let dir = Dir::new();
+    dir.file("app/Dockerfile", DOCKERFILE);
+    dir.file(
+        "compose.yaml",
+        "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
+    );
+    let (deployment, _) = MANIFEST.split_once("---\n").unwrap();
+    // The base names a placeholder image that the overlay renames to the repository's.
+    let base = deployment.replace("ghcr.io/acme/web:1.0", "web");
+    dir.file("k8s/base/deployment.yaml", &base);
+    dir.file(
+        "k8s/base/kustomization.yaml",
+        "resources:\n  - deployment.yaml\n",
+    );
+    let overlay = "resources:\n  - ../base\nimages:\n  - name: web\n    newName: ghcr.io/acme/web\n    newTag: \"1.0\"\n";
+    dir.file("k8s/prod/kustomization.yaml", overlay);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(dir.read("app/Dockerfile").contains("EXPOSE 8080\n"));
+    let fixed = dir.read("k8s/base/deployment.yaml");
+    assert!(fixed.contains("containerPort: 8080"), "{fixed}");
+    assert!(fixed.contains("runAsUser: 1000"), "{fixed}");
+    assert_eq!(dir.read("k8s/prod/kustomization.yaml"), overlay);
+    // Without the override the placeholder runs no image of the repository.
+    let dir = Dir::new();
+    dir.file("app/Dockerfile", DOCKERFILE);
+    dir.file("k8s/base/deployment.yaml", &base);
+    dir.file(
+        "k8s/prod/kustomization.yaml",
+        "resources:\n  - ../base\nimages:\n  - name: web\n    newTag: \"1.0\"\n",
+    );
+    dir.run(&["--write"]);
+    assert_eq!(dir.read("k8s/base/deployment.yaml"), base);
+}
+
+#[test]
 fn images_built_by_ci_bake_and_skaffold_link_kubernetes_manifests() {
     let cases: &[(&str, &str)] = &[
         (
