@@ -27,6 +27,7 @@ use crate::deploy::{
 use crate::edit::{apply_fixes, Applicability, Fix};
 use crate::fs::write::{write_together, Planned};
 use crate::rules::deployment::{self, moved_port, Carried, ImageUser, Runner, Target};
+use crate::rules::Finding;
 use crate::syntax::{ErrorKind, ParseError};
 use crate::yaml::line_of;
 use crate::yaml::Stream;
@@ -523,13 +524,15 @@ impl<S: FileSettings> Project<S> {
             }
             ready.insert(path.clone(), result);
         }
+        let mut patch_users = self.patch_users(&runners);
         for (index, file) in self.files.iter().enumerate() {
             if file.kind == FileKind::HelmTemplate || !file.walked {
                 continue;
             }
+            let extra = std::mem::take(&mut patch_users[index]);
             ready.insert(
                 file.path.clone(),
-                self.report(file, &carried[index], &runners[index], show_unsafe),
+                self.report(file, &carried[index], &runners[index], extra, show_unsafe),
             );
         }
         let paths: Vec<PathBuf> = ready.keys().cloned().collect();
@@ -538,11 +541,96 @@ impl<S: FileSettings> Project<S> {
         *self.ready.lock().unwrap_or_else(PoisonError::into_inner) = ready;
     }
 
+    /// For each file, the Kustomize patch findings of a `runAsUser` other than the uid of the
+    /// image the patched container runs (a linked container of the same workload kind, name
+    /// and container name; a pod-level `runAsUser` counts for each container).
+    fn patch_users(&self, runners: &[Vec<Runner>]) -> Vec<Vec<Finding>> {
+        let mut found = vec![Vec::new(); self.files.len()];
+        // (kind, workload, container) → (uid, where the image comes from).
+        let mut users: Vec<(&str, &str, &str, u32, String)> = Vec::new();
+        for (index, file) in self.files.iter().enumerate() {
+            let (FileKind::Kubernetes, Ok((_, stream))) = (file.kind, &file.parsed) else {
+                continue;
+            };
+            for runner in &runners[index] {
+                let Target::Container { doc, name } = &runner.target else {
+                    continue;
+                };
+                let Some(workload) = stream.documents.get(*doc).and_then(kube::workload) else {
+                    continue;
+                };
+                let (uid, image) = match (&runner.image_user, &runner.dockerfile) {
+                    (ImageUser::Numeric { uid, .. }, Some(dockerfile)) => {
+                        (*uid, format!("`{dockerfile}`"))
+                    }
+                    (ImageUser::NodeImage, _) => {
+                        (runner.uid.unwrap_or(1000), "the `node` image".to_string())
+                    }
+                    _ => continue,
+                };
+                users.push((workload.kind, workload.name, name.as_str(), uid, image));
+            }
+        }
+        if users.is_empty() {
+            return found;
+        }
+        for (index, file) in self.files.iter().enumerate() {
+            let (FileKind::KustomizePatch, Ok((_, stream))) = (file.kind, &file.parsed) else {
+                continue;
+            };
+            for doc in &stream.documents {
+                let Some(workload) = kube::workload(doc) else {
+                    continue;
+                };
+                fn run_as(node: Option<&crate::yaml::Node>) -> Option<&crate::yaml::Node> {
+                    node.and_then(|n| n.get("securityContext"))
+                        .and_then(|c| c.get("runAsUser"))
+                        .filter(|v| v.number().is_some_and(|n| n != 0))
+                }
+                let pod = run_as(Some(workload.pod));
+                let patched: Vec<(&str, &crate::yaml::Node)> = ["initContainers", "containers"]
+                    .iter()
+                    .filter_map(|key| workload.pod.get(key))
+                    .flat_map(crate::yaml::Node::items)
+                    .filter_map(|item| {
+                        let name = item.get("name").and_then(crate::yaml::Node::str)?;
+                        Some((name, run_as(Some(item)).or(pod)?))
+                    })
+                    .collect();
+                let mut seen = Vec::new();
+                for (kind, name, container, uid, image) in &users {
+                    if *kind != workload.kind || *name != workload.name {
+                        continue;
+                    }
+                    let set = patched
+                        .iter()
+                        .find(|(patched, _)| patched == container)
+                        .map(|(_, node)| *node)
+                        .or(pod);
+                    let Some(node) = set else { continue };
+                    let Some(number) = node.number().filter(|n| n != uid) else {
+                        continue;
+                    };
+                    if seen.contains(&(node.span.start, *container)) {
+                        continue;
+                    }
+                    seen.push((node.span.start, *container));
+                    let who = format!("{kind} `{name}` container `{container}`");
+                    found[index].push(deployment::patch_uid_finding(
+                        node.span, &who, number, *uid, image,
+                    ));
+                }
+            }
+        }
+        found
+    }
+
     fn report(
         &self,
         file: &DeployFile<S>,
         carried: &[Carried],
         runners: &[Runner],
+        patch_users: Vec<Finding>,
         show_unsafe: bool,
     ) -> Result<Checked, Error> {
         let (source, stream) = file.parsed.as_ref().map_err(|(_, err)| Error::Parse {
@@ -561,6 +649,7 @@ impl<S: FileSettings> Project<S> {
             runners,
             selection,
             kustomize,
+            patch_users,
         );
         let threshold = file.settings.fix_threshold();
         let fixes: Vec<&Fix> = findings.iter().filter_map(|f| f.fix.as_ref()).collect();

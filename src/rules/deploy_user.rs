@@ -25,7 +25,9 @@ declare_rule! {
     ///   template places a values mapping whole as its `securityContext`
     ///   (`{{- toYaml .Values.securityContext | nindent 12 }}`); templates are never edited.
     /// - Kustomize files and patches that set `runAsUser: 0`, `runAsNonRoot: false`,
-    ///   `privileged: true` or `allowPrivilegeEscalation: true` are reported, never edited.
+    ///   `privileged: true` or `allowPrivilegeEscalation: true` are reported, never edited;
+    ///   so is a patch's `runAsUser` other than the uid of the image the patched container
+    ///   runs.
     ///
     /// ## Why is this bad?
     /// `runAsNonRoot: true` makes the kubelet refuse to start a container that would run as

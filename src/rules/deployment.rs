@@ -7,6 +7,7 @@ use super::privileged_port::PRIVILEGED_PORT;
 use super::{Finding, RuleSelection};
 use crate::deploy::Reference;
 use crate::edit::{Applicability, Fix};
+use crate::syntax::Span;
 use crate::yaml::{line_of, Node};
 
 pub use super::privileged_port::moved_port;
@@ -85,10 +86,12 @@ pub fn findings(
     runners: &[Runner],
     selection: &RuleSelection,
     kustomize: bool,
+    patch_users: Vec<Finding>,
 ) -> Vec<Finding> {
     let mut found = Vec::new();
     if kustomize && selection.enables(DEPLOY_USER.name) {
         found.extend(kustomize_findings(source));
+        found.extend(patch_users);
     }
     if selection.enables(PRIVILEGED_PORT.name) {
         for carried in carried {
@@ -152,6 +155,23 @@ fn kustomize_findings(source: &str) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// A Kustomize patch that sets `runAsUser: set` (at `span`) on `who`, whose image runs as
+/// `uid` (built from `image`): reported, never edited.
+pub fn patch_uid_finding(span: Span, who: &str, set: u32, uid: u32, image: &str) -> Finding {
+    Finding {
+        rule: DEPLOY_USER.name,
+        span,
+        instruction: 0,
+        message: format!(
+            "a Kustomize patch sets `runAsUser: {set}` for {who}, whose image runs as uid {uid}"
+        ),
+        help: Some(format!(
+            "the image's user ({image}) owns the files in the image; another uid may not read or write them: set `runAsUser: {uid}` in the patch, or remove it (unroot never edits Kustomize patches)"
+        )),
+        fix: None,
+    }
 }
 
 fn port_finding(source: &str, carried: &Carried) -> Option<Finding> {

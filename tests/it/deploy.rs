@@ -1028,6 +1028,49 @@ fn kustomize_images_overrides_link_the_manifests_they_rename() {
 }
 
 #[test]
+fn a_kustomize_patch_setting_another_uid_than_the_images_is_reported() {
+    let dir = Dir::new();
+    dir.file("app/Dockerfile", DOCKERFILE);
+    dir.file(
+        "compose.yaml",
+        "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
+    );
+    let (deployment, _) = MANIFEST.split_once("---\n").unwrap();
+    dir.file("k8s/base/deployment.yaml", deployment);
+    dir.file(
+        "k8s/base/kustomization.yaml",
+        "resources:\n  - deployment.yaml\n",
+    );
+    let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext:\n            runAsUser: 5000\n";
+    dir.file("k8s/prod/patch.yaml", patch);
+    dir.file(
+        "k8s/prod/kustomization.yaml",
+        "resources:\n  - ../base\npatchesStrategicMerge:\n  - patch.yaml\n",
+    );
+    let run = dir.run(&["--write"]);
+    assert!(
+        run.stdout.contains("k8s/prod/patch.yaml:11:24: deploy-user: a Kustomize patch sets `runAsUser: 5000` for Deployment `web` container `web`, whose image runs as uid 1000"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(dir.read("k8s/prod/patch.yaml"), patch);
+    // The image's own uid in the patch is no finding; nor is another workload's.
+    for same in [
+        patch.replace("5000", "1000"),
+        patch.replace("name: web\nspec", "name: worker\nspec"),
+    ] {
+        dir.file("k8s/prod/patch.yaml", &same);
+        let run = dir.run(&[]);
+        assert!(
+            !run.stdout.contains("a Kustomize patch sets"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
 fn images_built_by_ci_bake_and_skaffold_link_kubernetes_manifests() {
     let cases: &[(&str, &str)] = &[
         (
