@@ -321,6 +321,8 @@ impl Chart {
         let mut pod: Vec<Field> = Vec::new();
         let first_container = self.containers.len();
         let mut in_comment = false;
+        // The values a `{{- with .Values.x }}` line just opened.
+        let mut with_values: Option<ValuesPath> = None;
         for (index, raw) in lines.iter().enumerate().take(end).skip(start) {
             let number = numbers[index];
             let trimmed = raw.trim_start();
@@ -343,6 +345,10 @@ impl Chart {
                 while stack.last().is_some_and(|f| f.col >= col) {
                     stack.pop();
                 }
+                with_values = match actions(trimmed)[..] {
+                    [action] => with_path(action),
+                    _ => None,
+                };
                 for action in actions(trimmed) {
                     let value = classify(action);
                     let placed = matches!(value, Value::Whole(_))
@@ -427,6 +433,33 @@ impl Chart {
                     col: at,
                     segment: Segment::Key(key.clone()),
                 });
+            }
+            let with = with_values.take();
+            if workload && container_of(&stack).is_none() {
+                // The pod's volumes: a writable one written in the template, or the values
+                // placed there in a `with .Values.x` block (`{{- toYaml . | nindent 8 }}`).
+                let keys = pod_keys(&stack);
+                let volume = match (keys.as_slice(), &with) {
+                    ([volumes, item, kind], _)
+                        if volumes == "volumes"
+                            && item == "-"
+                            && WRITABLE_VOLUMES.contains(&kind.as_str()) =>
+                    {
+                        Some(Value::Literal(kind.clone()))
+                    }
+                    ([volumes], Some(path)) if volumes == "volumes" => {
+                        Some(Value::Whole(path.clone()))
+                    }
+                    _ => None,
+                };
+                if let Some(value) = volume {
+                    pod.push(Field {
+                        line: number,
+                        at: keys,
+                        value,
+                        item: usize::MAX,
+                    });
+                }
             }
             let raw_value = strip_comment(value);
             if raw_value.is_empty() {
@@ -527,7 +560,9 @@ impl Chart {
             // The pod spec's own `securityContext`.
             let keys = relative(0);
             if let Some(at) = keys.iter().rposition(|k| k == "spec") {
-                if keys.get(at + 1).is_some_and(|k| k == "securityContext") {
+                let volumes =
+                    keys[at + 1..] == ["volumes".to_string()] && matches!(value, Value::Whole(_));
+                if volumes || keys.get(at + 1).is_some_and(|k| k == "securityContext") {
                     pod.push(Field {
                         line,
                         at: keys[at + 1..].to_vec(),
@@ -661,6 +696,33 @@ fn render(image: &str, layers: &[&Node]) -> Option<String> {
         .trim_end_matches(':')
         .to_string();
     (!out.is_empty()).then(|| image_repository(&out).to_string())
+}
+
+/// Volume sources whose files the app may write (and which `fsGroup` makes writable).
+pub const WRITABLE_VOLUMES: &[&str] = &["emptyDir", "persistentVolumeClaim", "hostPath"];
+
+/// The path of the stack below the pod's `spec` (`-` for items).
+fn pod_keys(stack: &[Frame]) -> Vec<String> {
+    let keys: Vec<String> = stack
+        .iter()
+        .map(|f| match &f.segment {
+            Segment::Key(key) => key.clone(),
+            Segment::Item(_) => "-".to_string(),
+        })
+        .collect();
+    match keys.iter().rposition(|k| k == "spec") {
+        Some(at) => keys[at + 1..].to_vec(),
+        None => Vec::new(),
+    }
+}
+
+/// `with .Values.a.b`: the values it opens.
+fn with_path(action: &str) -> Option<ValuesPath> {
+    let action = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
+    match classify(action.strip_prefix("with ")?) {
+        Value::Values(path) => Some(path),
+        _ => None,
+    }
 }
 
 /// The key of the frame that holds the innermost list item.
@@ -1308,6 +1370,9 @@ pub struct Security {
     pub pod_keys: Vec<(String, Option<ValuesPath>)>,
     /// Where findings point in values.yaml: the path of the image's repository.
     pub image: Option<ValuesPath>,
+    /// The pod's volumes: `None` for a writable one the template writes, else the values
+    /// placed as its `volumes`.
+    pub volumes: Vec<Option<ValuesPath>>,
 }
 
 impl Chart {
@@ -1325,6 +1390,15 @@ impl Chart {
             pod_whole: None,
             pod_keys: Vec::new(),
             image: None,
+            volumes: container
+                .pod
+                .iter()
+                .filter(|f| f.at.first().is_some_and(|k| k == "volumes"))
+                .map(|f| match &f.value {
+                    Value::Whole(path) => Some(path.clone()),
+                    _ => None,
+                })
+                .collect(),
         };
         let read = |fields: &[Field],
                     whole: &mut Option<ValuesPath>,

@@ -361,7 +361,7 @@ fn check_helm(source: &str, values: &Node, security: &Security, runner: &Runner)
         }
         insert_entries(source, key, map, &lines)
     });
-    let help = match (&security.whole, &edit) {
+    let mut help = match (&security.whole, &edit) {
         (Some(path), Some(_)) => format!(
             "the template places values `{}` as the container's `securityContext`; the numbers are the image's user",
             path.join(".")
@@ -372,6 +372,25 @@ fn check_helm(source: &str, values: &Node, security: &Security, runner: &Runner)
         ),
         (None, _) => "the template maps no values subtree as the container's `securityContext`: add `securityContext:` with `{{- toYaml .Values.securityContext | nindent <n> }}` to the template, and the keys to values.yaml".to_string(),
     };
+    let writable = security.volumes.iter().any(|volumes| match volumes {
+        None => true,
+        Some(path) => resolve(path).is_some_and(|list| {
+            list.items().iter().any(|volume| {
+                crate::deploy::helm::WRITABLE_VOLUMES
+                    .iter()
+                    .any(|kind| volume.get(kind).is_some())
+            })
+        }),
+    });
+    if let (true, None, Some(gid)) = (writable, any("fsGroup"), gid) {
+        let place = match &security.pod_whole {
+            Some(path) => format!("`fsGroup: {gid}` in values `{}` (the pod's `securityContext`)", path.join(".")),
+            None => format!("the pod's `securityContext.fsGroup: {gid}`"),
+        };
+        help.push_str(&format!(
+            "; the pod mounts writable volumes: {place} makes them writable by the image's group"
+        ));
+    }
     findings.push(missing_finding(point, &who, &lines, help, edit));
     findings
 }

@@ -810,6 +810,62 @@ fn helm_helpers_that_map_the_port_count_as_mapping_it() {
 }
 
 #[test]
+fn helm_charts_with_writable_volumes_get_fs_group_advice() {
+    let literal = "      volumes:\n        - name: data\n          emptyDir: {}\n";
+    let from_values =
+        "      {{- with .Values.volumes }}\n      volumes:\n        {{- toYaml . | nindent 8 }}\n      {{- end }}\n";
+    let cases = [
+        (literal, "", true),
+        (
+            from_values,
+            "volumes:\n  - name: cache\n    persistentVolumeClaim:\n      claimName: cache\n",
+            true,
+        ),
+        (from_values, "volumes: []\n", false),
+        (
+            "      volumes:\n        - name: config\n          configMap:\n            name: web\n",
+            "",
+            false,
+        ),
+    ];
+    for (volumes, values, advised) in cases {
+        let dir = Dir::new();
+        chart(&dir);
+        dir.file(
+            "chart/values.yaml",
+            format!(
+                "{}{values}",
+                CHART_VALUES.replace("ghcr.io/acme/web", "node")
+            ),
+        );
+        dir.file(
+            "chart/templates/deployment.yaml",
+            format!("{CHART_DEPLOYMENT}{volumes}"),
+        );
+        let run = dir.run(&[]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stdout.contains("deploy-user"), "{}", run.stdout);
+        let advice = "the pod mounts writable volumes: `fsGroup: 1000` in values `podSecurityContext` (the pod's `securityContext`) makes them writable by the image's group";
+        assert_eq!(
+            run.stdout.contains(advice),
+            advised,
+            "{volumes}{values}: {}",
+            run.stdout
+        );
+        // Set in the pod's values, it is not advised again.
+        if advised {
+            let values = dir.read("chart/values.yaml").replace(
+                "podSecurityContext: {}",
+                "podSecurityContext:\n  fsGroup: 1000",
+            );
+            dir.file("chart/values.yaml", &values);
+            let run = dir.run(&[]);
+            assert!(!run.stdout.contains("writable volumes"), "{}", run.stdout);
+        }
+    }
+}
+
+#[test]
 fn helm_notes_naming_the_port_need_a_person_and_are_never_edited() {
     for (notes, safe) in [
         ("Get the URL:\n  kubectl port-forward svc/{{ .Release.Name }} 8080:80\n", false),
