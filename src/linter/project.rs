@@ -26,7 +26,9 @@ use crate::deploy::{
 };
 use crate::edit::{apply_fixes, Applicability, Fix};
 use crate::fs::write::{write_together, Planned};
-use crate::rules::deployment::{self, moved_port, Carried, ImageUser, Runner, Target};
+use crate::rules::deployment::{
+    self, moved_port, Carried, ImageUser, ParentValues, Runner, Target,
+};
 use crate::rules::Finding;
 use crate::syntax::{ErrorKind, ParseError};
 use crate::yaml::line_of;
@@ -367,6 +369,15 @@ impl<S: FileSettings> Project<S> {
                     None => by_dockerfile.push((dockerfile, vec![container])),
                 }
             }
+            let parent = chart.parent.as_ref().and_then(|(parent, key)| {
+                let file = &self.files[*parent];
+                let (source, _) = file.parsed.as_ref().ok()?;
+                Some(ParentValues {
+                    shown: file.display.clone(),
+                    source: source.clone(),
+                    values: override_of(file, key)?.clone(),
+                })
+            });
             for (dockerfile, containers) in by_dockerfile {
                 let link = Link {
                     file: chart.values,
@@ -378,6 +389,7 @@ impl<S: FileSettings> Project<S> {
                             .map(|&c| chart.model.security(c))
                             .collect(),
                         containers,
+                        parent: parent.clone(),
                     },
                 };
                 match dockerfile {

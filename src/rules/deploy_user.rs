@@ -1,4 +1,4 @@
-use super::deployment::{ImageUser, Runner, Target};
+use super::deployment::{ImageUser, ParentValues, Runner, Target};
 use super::{Finding, Prose};
 use crate::deploy::compose;
 use crate::deploy::helm::Security;
@@ -142,7 +142,9 @@ pub(crate) fn check(source: &str, doc: &Node, runners: &[&Runner]) -> Vec<Findin
                     findings.extend(check_container(source, &workload, &container, runner));
                 }
             }
-            Target::HelmChart { security, .. } => {
+            Target::HelmChart {
+                security, parent, ..
+            } => {
                 let mut done: Vec<Option<Vec<String>>> = Vec::new();
                 for security in security {
                     // Containers that share one values `securityContext` get one finding.
@@ -150,7 +152,7 @@ pub(crate) fn check(source: &str, doc: &Node, runners: &[&Runner]) -> Vec<Findin
                         continue;
                     }
                     done.push(security.whole.clone());
-                    findings.extend(check_helm(source, doc, security, runner));
+                    findings.extend(check_helm(source, doc, security, parent.as_ref(), runner));
                 }
             }
         }
@@ -297,7 +299,13 @@ fn span_of(container: &Container) -> Span {
 /// A Helm chart's container, through `values.yaml`: the keys missing from the values
 /// subtree the template places whole as its `securityContext` are added there; where the
 /// template maps none, the finding says what to add to the template.
-fn check_helm(source: &str, values: &Node, security: &Security, runner: &Runner) -> Vec<Finding> {
+fn check_helm(
+    source: &str,
+    values: &Node,
+    security: &Security,
+    parent: Option<&ParentValues>,
+    runner: &Runner,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let resolve = |path: &[String]| path.iter().try_fold(values, |node, key| node.get(key));
     let point = security
@@ -307,8 +315,44 @@ fn check_helm(source: &str, values: &Node, security: &Security, runner: &Runner)
         .map_or(Span::empty(0), |node| node.span);
     let whole = security.whole.as_deref().and_then(resolve);
     let pod_whole = security.pod_whole.as_deref().and_then(resolve);
-    // A key's value: `Some(None)` when the template sets it to a literal.
+    let who = format!("the chart's container at {}", security.who);
+    // A subchart: the parent's values for it are merged over these; its keys count as set.
+    let in_parent = |path: &Option<Vec<String>>| {
+        let parent = parent?;
+        let map = path.as_deref()?.iter().try_fold(&parent.values, |node, key| node.get(key))?;
+        Some((parent, map))
+    };
+    let parent_own = in_parent(&security.whole);
+    let parent_pod = in_parent(&security.pod_whole);
+    for (parent, map) in parent_own.iter().chain(parent_pod.iter()) {
+        let place = |node: &Node| format!("{}:{}", parent.shown, crate::yaml::line_of(&parent.source, node.span.start));
+        if let Some(node) = map.get("runAsUser").filter(|v| v.number() == Some(0)) {
+            findings.push(finding(
+                point,
+                format!("{who} runs as root (`runAsUser: 0` in the parent chart's values at {})", place(node)),
+                Some("remove it from the parent chart's values to run as the image's user, or set its numeric uid".to_string()),
+                None,
+            ));
+            return findings;
+        }
+        if let Some(node) = map.get("privileged").filter(|v| v.str() == Some("true")) {
+            findings.push(finding(
+                point,
+                format!("{who} is privileged (`privileged: true` in the parent chart's values at {})", place(node)),
+                Some("`privileged: true` gives the container every capability of the host's root".to_string()),
+                None,
+            ));
+        }
+    }
+    let set_in_parent = |map: Option<&(&ParentValues, &Node)>, key: &str| {
+        map.is_some_and(|(_, map)| map.get(key).is_some())
+    };
+    // A key's value: `Some(None)` when the template sets it to a literal (or the parent's
+    // values set it).
     let own = |key: &str| -> Option<Option<&Node>> {
+        if set_in_parent(parent_own.as_ref(), key) {
+            return Some(None);
+        }
         whole.and_then(|m| m.get(key)).map(Some).or_else(|| {
             security
                 .keys
@@ -318,6 +362,9 @@ fn check_helm(source: &str, values: &Node, security: &Security, runner: &Runner)
         })
     };
     let any = |key: &str| -> Option<Option<&Node>> {
+        if set_in_parent(parent_pod.as_ref(), key) {
+            return Some(None);
+        }
         own(key).or_else(|| {
             pod_whole.and_then(|m| m.get(key)).map(Some).or_else(|| {
                 security
@@ -328,7 +375,6 @@ fn check_helm(source: &str, values: &Node, security: &Security, runner: &Runner)
             })
         })
     };
-    let who = format!("the chart's container at {}", security.who);
     if let Some(Some(node)) = own("privileged").filter(|v| v.and_then(Node::str) == Some("true")) {
         findings.push(privileged_finding(node.span, &who));
     }

@@ -29,7 +29,18 @@ pub enum Target {
         chart: usize,
         containers: Vec<usize>,
         security: Vec<crate::deploy::helm::Security>,
+        /// A subchart: the parent chart's values for it, which Helm merges over its own.
+        parent: Option<ParentValues>,
     },
+}
+
+/// A parent chart's values for a subchart: its `values.yaml` as shown and its text, and the
+/// `<subchart>:` mapping in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParentValues {
+    pub shown: String,
+    pub source: String,
+    pub values: Node,
 }
 
 impl Target {

@@ -954,6 +954,40 @@ fn helm_subcharts_follow_the_parent_charts_values() {
 }
 
 #[test]
+fn a_parent_charts_security_context_for_a_subchart_counts() {
+    // Keys the parent sets for the subchart are not added again.
+    let dir = Dir::new();
+    let parent = format!(
+        "{PARENT_VALUES}  securityContext:\n    runAsNonRoot: true\n    runAsUser: 1000\n    runAsGroup: 1000\n"
+    );
+    umbrella(&dir, &parent);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let values = dir.read("chart/charts/web/values.yaml");
+    assert!(
+        values.contains("securityContext:\n  allowPrivilegeEscalation: false\n"),
+        "{values}"
+    );
+    assert!(!values.contains("runAsUser"), "{values}");
+    // `runAsUser: 0` there is reported.
+    let dir = Dir::new();
+    let parent = format!("{PARENT_VALUES}  securityContext:\n    runAsUser: 0\n");
+    umbrella(&dir, &parent);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "runs as root (`runAsUser: 0` in the parent chart's values at chart/values.yaml:8)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!dir
+        .read("chart/charts/web/values.yaml")
+        .contains("runAsUser"));
+}
+
+#[test]
 fn a_port_the_parent_chart_sets_where_the_subchart_does_not_move_makes_the_move_unsafe() {
     let dir = Dir::new();
     // The parent runs a node worker of its own (so unroot reads its values exactly), and sets
