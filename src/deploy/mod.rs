@@ -53,6 +53,26 @@ pub fn kustomize_patches(doc: &Node) -> Vec<String> {
     found
 }
 
+/// A kustomization's inline patches (`patches[].patch`, and `patchesStrategicMerge` items
+/// written in place): each one's text and where it is.
+pub fn kustomize_inline_patches(doc: &Node) -> Vec<(&str, crate::syntax::Span)> {
+    let listed = doc.get("patches").map(Node::items).unwrap_or_default();
+    let merged = doc
+        .get("patchesStrategicMerge")
+        .map(Node::items)
+        .unwrap_or_default();
+    listed
+        .iter()
+        .filter_map(|item| item.get("patch"))
+        .chain(
+            merged
+                .iter()
+                .filter(|item| item.str().is_some_and(|t| t.contains('\n'))),
+        )
+        .filter_map(|node| Some((node.str()?, node.span)))
+        .collect()
+}
+
 /// A kustomization's `images:` overrides: each `name` (the image the manifests name) with
 /// the `newName` it becomes; items without `newName` (a new tag only) are left out.
 pub fn kustomize_images(doc: &Node) -> Vec<(String, String)> {

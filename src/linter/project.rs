@@ -586,52 +586,83 @@ impl<S: FileSettings> Project<S> {
         if users.is_empty() {
             return found;
         }
+        // Each patch: its file, its document, and where an inline patch is in the
+        // kustomization (its findings point there).
+        let mut patches: Vec<(usize, crate::yaml::Node, Option<crate::syntax::Span>)> = Vec::new();
         for (index, file) in self.files.iter().enumerate() {
-            let (FileKind::KustomizePatch, Ok((_, stream))) = (file.kind, &file.parsed) else {
+            let Ok((_, stream)) = &file.parsed else {
                 continue;
             };
-            for doc in &stream.documents {
-                let Some(workload) = kube::workload(doc) else {
+            match file.kind {
+                FileKind::KustomizePatch => patches.extend(
+                    stream
+                        .documents
+                        .iter()
+                        .map(|doc| (index, doc.clone(), None)),
+                ),
+                FileKind::Kustomization => {
+                    for doc in &stream.documents {
+                        for (text, span) in crate::deploy::kustomize_inline_patches(doc) {
+                            let Ok(inline) = crate::yaml::parse(text) else {
+                                continue;
+                            };
+                            patches.extend(
+                                inline
+                                    .documents
+                                    .into_iter()
+                                    .map(|doc| (index, doc, Some(span))),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (index, doc, inline) in &patches {
+            let Some(workload) = kube::workload(doc) else {
+                continue;
+            };
+            fn run_as(node: Option<&crate::yaml::Node>) -> Option<&crate::yaml::Node> {
+                node.and_then(|n| n.get("securityContext"))
+                    .and_then(|c| c.get("runAsUser"))
+                    .filter(|v| v.number().is_some_and(|n| n != 0))
+            }
+            let pod = run_as(Some(workload.pod));
+            let patched: Vec<(&str, &crate::yaml::Node)> = ["initContainers", "containers"]
+                .iter()
+                .filter_map(|key| workload.pod.get(key))
+                .flat_map(crate::yaml::Node::items)
+                .filter_map(|item| {
+                    let name = item.get("name").and_then(crate::yaml::Node::str)?;
+                    Some((name, run_as(Some(item)).or(pod)?))
+                })
+                .collect();
+            let mut seen = Vec::new();
+            for (kind, name, container, uid, image) in &users {
+                if *kind != workload.kind || *name != workload.name {
+                    continue;
+                }
+                let set = patched
+                    .iter()
+                    .find(|(patched, _)| patched == container)
+                    .map(|(_, node)| *node)
+                    .or(pod);
+                let Some(node) = set else { continue };
+                let Some(number) = node.number().filter(|n| n != uid) else {
                     continue;
                 };
-                fn run_as(node: Option<&crate::yaml::Node>) -> Option<&crate::yaml::Node> {
-                    node.and_then(|n| n.get("securityContext"))
-                        .and_then(|c| c.get("runAsUser"))
-                        .filter(|v| v.number().is_some_and(|n| n != 0))
+                if seen.contains(&(node.span.start, *container)) {
+                    continue;
                 }
-                let pod = run_as(Some(workload.pod));
-                let patched: Vec<(&str, &crate::yaml::Node)> = ["initContainers", "containers"]
-                    .iter()
-                    .filter_map(|key| workload.pod.get(key))
-                    .flat_map(crate::yaml::Node::items)
-                    .filter_map(|item| {
-                        let name = item.get("name").and_then(crate::yaml::Node::str)?;
-                        Some((name, run_as(Some(item)).or(pod)?))
-                    })
-                    .collect();
-                let mut seen = Vec::new();
-                for (kind, name, container, uid, image) in &users {
-                    if *kind != workload.kind || *name != workload.name {
-                        continue;
-                    }
-                    let set = patched
-                        .iter()
-                        .find(|(patched, _)| patched == container)
-                        .map(|(_, node)| *node)
-                        .or(pod);
-                    let Some(node) = set else { continue };
-                    let Some(number) = node.number().filter(|n| n != uid) else {
-                        continue;
-                    };
-                    if seen.contains(&(node.span.start, *container)) {
-                        continue;
-                    }
-                    seen.push((node.span.start, *container));
-                    let who = format!("{kind} `{name}` container `{container}`");
-                    found[index].push(deployment::patch_uid_finding(
-                        node.span, &who, number, *uid, image,
-                    ));
-                }
+                seen.push((node.span.start, *container));
+                let who = format!("{kind} `{name}` container `{container}`");
+                found[*index].push(deployment::patch_uid_finding(
+                    inline.unwrap_or(node.span),
+                    &who,
+                    number,
+                    *uid,
+                    image,
+                ));
             }
         }
         found

@@ -1158,6 +1158,17 @@ fn a_kustomize_patch_setting_another_uid_than_the_images_is_reported() {
             run.stdout
         );
     }
+    // An inline patch in the kustomization: reported at the patch.
+    let inline = "resources:\n  - ../base\npatches:\n  - target:\n      kind: Deployment\n      name: web\n    patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata:\n        name: web\n      spec:\n        template:\n          spec:\n            securityContext:\n              runAsUser: 7000\n";
+    std::fs::remove_file(dir.path("k8s/prod/patch.yaml")).expect("remove the patch file");
+    dir.file("k8s/prod/kustomization.yaml", inline);
+    let run = dir.run(&[]);
+    assert!(
+        run.stdout.contains("k8s/prod/kustomization.yaml:8:7: deploy-user: a Kustomize patch sets `runAsUser: 7000` for Deployment `web` container `web`, whose image runs as uid 1000"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(dir.read("k8s/prod/kustomization.yaml"), inline);
 }
 
 #[test]
