@@ -100,32 +100,28 @@ pub enum Keyword {
 
 impl Keyword {
     pub fn from_word(word: &str) -> Keyword {
-        // The longest keyword, `healthcheck`, has 11 letters.
-        let mut lower = [0u8; 11];
-        let Some(lower) = lower.get_mut(..word.len()) else {
-            return Keyword::Unknown;
-        };
-        lower.copy_from_slice(word.as_bytes());
-        lower.make_ascii_lowercase();
-        match &*lower {
-            b"add" => Keyword::Add,
-            b"arg" => Keyword::Arg,
-            b"cmd" => Keyword::Cmd,
-            b"copy" => Keyword::Copy,
-            b"entrypoint" => Keyword::Entrypoint,
-            b"env" => Keyword::Env,
-            b"expose" => Keyword::Expose,
-            b"from" => Keyword::From,
-            b"healthcheck" => Keyword::Healthcheck,
-            b"label" => Keyword::Label,
-            b"maintainer" => Keyword::Maintainer,
-            b"onbuild" => Keyword::Onbuild,
-            b"run" => Keyword::Run,
-            b"shell" => Keyword::Shell,
-            b"stopsignal" => Keyword::StopSignal,
-            b"user" => Keyword::User,
-            b"volume" => Keyword::Volume,
-            b"workdir" => Keyword::Workdir,
+        let bytes = word.as_bytes();
+        let is = |keyword: &[u8]| bytes.eq_ignore_ascii_case(keyword);
+        // `| 0x20` lowercases an ASCII letter and maps no other byte to one.
+        match (bytes.len(), bytes.first().map_or(0, |first| first | 0x20)) {
+            (3, b'a') if is(b"add") => Keyword::Add,
+            (3, b'a') if is(b"arg") => Keyword::Arg,
+            (3, b'c') if is(b"cmd") => Keyword::Cmd,
+            (4, b'c') if is(b"copy") => Keyword::Copy,
+            (10, b'e') if is(b"entrypoint") => Keyword::Entrypoint,
+            (3, b'e') if is(b"env") => Keyword::Env,
+            (6, b'e') if is(b"expose") => Keyword::Expose,
+            (4, b'f') if is(b"from") => Keyword::From,
+            (11, b'h') if is(b"healthcheck") => Keyword::Healthcheck,
+            (5, b'l') if is(b"label") => Keyword::Label,
+            (10, b'm') if is(b"maintainer") => Keyword::Maintainer,
+            (7, b'o') if is(b"onbuild") => Keyword::Onbuild,
+            (3, b'r') if is(b"run") => Keyword::Run,
+            (5, b's') if is(b"shell") => Keyword::Shell,
+            (10, b's') if is(b"stopsignal") => Keyword::StopSignal,
+            (4, b'u') if is(b"user") => Keyword::User,
+            (6, b'v') if is(b"volume") => Keyword::Volume,
+            (7, b'w') if is(b"workdir") => Keyword::Workdir,
             _ => Keyword::Unknown,
         }
     }
@@ -244,5 +240,20 @@ impl Instruction {
     /// True when this is RUN/CMD/ENTRYPOINT/SHELL in shell form.
     pub fn is_shell_form(&self) -> bool {
         !self.json && !self.args.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_match_case_insensitively_and_nothing_else() {
+        assert_eq!(Keyword::from_word("HealthCheck"), Keyword::Healthcheck);
+        assert_eq!(Keyword::from_word("stopSIGNAL"), Keyword::StopSignal);
+        assert_eq!(Keyword::from_word("run"), Keyword::Run);
+        for word in ["", "ru", "runs", "r\u{fc}n", "@dd", "Add!", "healthchecks"] {
+            assert_eq!(Keyword::from_word(word), Keyword::Unknown, "{word:?}");
+        }
     }
 }

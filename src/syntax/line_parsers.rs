@@ -308,6 +308,21 @@ fn parse_sub_command(
     })
 }
 
+/// The bytes [`parse_words`] must look at: ASCII whitespace, quotes, both escape characters
+/// and every non-ASCII byte.
+const WORD_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = matches!(
+            byte as u8,
+            b'\t'..=b'\r' | b' ' | b'\'' | b'"' | b'\\' | b'`'
+        ) || byte >= 0x80;
+        byte += 1;
+    }
+    table
+};
+
 /// BuildKit's `parseWords`: whitespace-separated words, quotes and escapes kept as written.
 ///
 /// A word's value is its text, except that an escape character ending `line[start..end]` is
@@ -334,6 +349,11 @@ pub(crate) fn parse_words(line: &str, start: usize, end: usize, escape: char) ->
         let mut quote = 0u8;
         while i < end {
             let byte = bytes[i];
+            if !WORD_SPECIAL[usize::from(byte)] {
+                // Not whitespace, a quote, an escape character or part of a wider character.
+                i += 1;
+                continue;
+            }
             if quote == 0 {
                 if whitespace_len(line, i) > 0 {
                     value_end = i;

@@ -17,6 +17,8 @@ pub(crate) struct LogicalLine<'a> {
     rest: Vec<(usize, usize)>,
     /// Where an empty range at the end of the text maps to.
     end_origin: usize,
+    /// The text is one range of the source that ends at `end_origin`.
+    contiguous: bool,
 }
 
 impl<'a> LogicalLine<'a> {
@@ -33,6 +35,7 @@ impl<'a> LogicalLine<'a> {
                 first: (0, at),
                 rest: Vec::new(),
                 end_origin,
+                contiguous: false,
             };
         };
         let mut line = LogicalLine {
@@ -40,6 +43,7 @@ impl<'a> LogicalLine<'a> {
             first: (0, first_source),
             rest: Vec::new(),
             end_origin,
+            contiguous: end_origin == first_source + first_text.len(),
         };
         let later = non_empty.clone().count();
         if later > 0 {
@@ -51,11 +55,13 @@ impl<'a> LogicalLine<'a> {
                 text.push_str(piece);
             }
             line.text = Cow::Owned(text);
+            line.contiguous = false;
         }
         line
     }
 
     /// The source offset of the logical byte at `offset`, if there is one.
+    #[inline]
     fn origin(&self, offset: usize) -> Option<usize> {
         if offset >= self.text.len() {
             return None;
@@ -69,7 +75,12 @@ impl<'a> LogicalLine<'a> {
     }
 
     /// The source span of the logical range `start..end`.
+    #[inline]
     pub fn span(&self, start: usize, end: usize) -> Span {
+        if self.contiguous {
+            let at = |offset: usize| self.first.1 + offset.min(self.text.len());
+            return Span::new(at(start), at(end.max(start)));
+        }
         let first = self.origin(start).unwrap_or(self.end_origin);
         if start >= end {
             return Span::empty(first);
@@ -103,6 +114,21 @@ mod tests {
         assert!(matches!(line.text, Cow::Borrowed("RUN a")));
         assert_eq!(line.span(0, 5), Span::new(5, 10));
         assert_eq!(line.span(5, 5), Span::empty(12));
+        let slow = LogicalLine {
+            contiguous: false,
+            ..LogicalLine::join(3, &[("RUN a", 5)])
+        };
+        let fast = LogicalLine::join(3, &[("RUN a", 5)]);
+        assert!(fast.contiguous);
+        for start in 0..8 {
+            for end in 0..8 {
+                assert_eq!(
+                    fast.span(start, end),
+                    slow.span(start, end),
+                    "{start}..{end}"
+                );
+            }
+        }
         let line = LogicalLine::join(7, &[("", 7)]);
         assert_eq!((line.text.as_ref(), line.span(0, 0)), ("", Span::empty(7)));
     }

@@ -9,20 +9,26 @@ pub(crate) fn is_re_whitespace(b: u8) -> bool {
 
 /// Rust's `char::is_whitespace` on the character at byte `at` of `text`: its length in bytes
 /// when it is whitespace, else 0.
+#[inline]
 pub(crate) fn whitespace_len(text: &str, at: usize) -> usize {
     let byte = text.as_bytes()[at];
     if byte.is_ascii() {
         usize::from(is_ascii_space(byte))
     } else {
-        text[at..]
-            .chars()
-            .next()
-            .filter(|c| c.is_whitespace())
-            .map_or(0, char::len_utf8)
+        unicode_whitespace_len(&text[at..])
     }
 }
 
+#[cold]
+fn unicode_whitespace_len(text: &str) -> usize {
+    text.chars()
+        .next()
+        .filter(|c| c.is_whitespace())
+        .map_or(0, char::len_utf8)
+}
+
 /// The length in bytes of the UTF-8 character whose first byte is `first`.
+#[inline]
 pub(crate) fn char_len(first: u8) -> usize {
     match first {
         0..0x80 => 1,
@@ -61,6 +67,7 @@ pub(crate) struct Command<'a> {
     pub args_end: usize,
 }
 
+#[inline]
 fn is_ascii_space(byte: u8) -> bool {
     matches!(byte, b'\t'..=b'\r' | b' ')
 }
@@ -96,6 +103,17 @@ pub(crate) fn trim_space_end(text: &str) -> &str {
 
 /// Offsets of `line` with Unicode whitespace trimmed on both sides (Go's `strings.TrimSpace`).
 pub(crate) fn trim_space_range(line: &str, start: usize, end: usize) -> (usize, usize) {
+    let bytes = line.as_bytes();
+    let (mut first, mut last) = (start, end);
+    while first < last && is_ascii_space(bytes[first]) {
+        first += 1;
+    }
+    while last > first && is_ascii_space(bytes[last - 1]) {
+        last -= 1;
+    }
+    if first == last || (bytes[first].is_ascii() && bytes[last - 1].is_ascii()) {
+        return (first, last);
+    }
     let trimmed_start = trim_space_start(&line[start..end]);
     let new_start = end - trimmed_start.len();
     (new_start, new_start + trim_space_end(trimmed_start).len())
