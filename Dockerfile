@@ -18,12 +18,17 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY templates ./templates
-RUN cargo build --release --locked --bin unroot
+# Cache mounts keep the crates and the build directory between builds of one machine, so a
+# rebuild compiles only what changed; the binary is copied out of the cached directory.
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target,sharing=locked \
+    cargo build --release --locked --bin unroot \
+    && install -D target/release/unroot /out/unroot
 
 # The binary, by Docker architecture (what the release's named context `binary` holds).
 FROM scratch AS binary
 ARG TARGETARCH
-COPY --from=build /src/target/release/unroot /${TARGETARCH}/unroot
+COPY --from=build /out/unroot /${TARGETARCH}/unroot
 
 # Run: distroless with glibc, OpenSSL and CA certificates, no shell, no package manager.
 FROM gcr.io/distroless/cc-debian12:nonroot
