@@ -97,6 +97,9 @@ pub fn read_inside(root: &Path, relative: &Path) -> Option<String> {
     {
         return None;
     }
+    // Most names asked for are absent: one `lstat` says so, where resolving the path reads
+    // every component's link.
+    fs::symlink_metadata(root.join(relative)).ok()?;
     let root = root.canonicalize().ok()?;
     let path = root.join(relative).canonicalize().ok()?;
     if !path.starts_with(&root) {
