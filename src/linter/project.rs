@@ -267,15 +267,18 @@ impl<S: FileSettings> Project<S> {
                 }
             }
         }
-        // Images that CI workflows, bake and skaffold files build from a known Dockerfile.
-        let known = known.get_or_insert_with(|| {
-            dockerfiles
-                .iter()
-                .filter_map(|(path, _)| canonical(path))
-                .collect()
-        });
-        for (image, dockerfile) in built_images(known) {
-            images.entry(image).or_insert(dockerfile);
+        // Images that CI workflows, bake and skaffold files build from a known Dockerfile;
+        // only when something runs an image by its name (else no Dockerfile is resolved for it).
+        if self.runs_images_by_name() {
+            let known = known.get_or_insert_with(|| {
+                dockerfiles
+                    .iter()
+                    .filter_map(|(path, _)| canonical(path))
+                    .collect()
+            });
+            for (image, dockerfile) in built_images(known) {
+                images.entry(image).or_insert(dockerfile);
+            }
         }
         // Services that only name an image a Compose file builds (a Swarm stack file).
         for (index, file) in self.files.iter().enumerate() {
@@ -365,6 +368,28 @@ impl<S: FileSettings> Project<S> {
                 }
             }
         }
+    }
+
+    /// Whether a file runs an image that [`Project::link`] looks up by its name: a Compose
+    /// service with `image:` and no `build:`, a Kubernetes container, a Helm chart's image.
+    fn runs_images_by_name(&self) -> bool {
+        let documents = |kind: FileKind| {
+            self.files
+                .iter()
+                .filter(move |file| file.kind == kind)
+                .filter_map(|file| file.parsed.as_ref().ok())
+                .flat_map(|(_, stream)| &stream.documents)
+        };
+        documents(FileKind::Compose).any(|doc| {
+            compose::services(doc)
+                .iter()
+                .any(|service| service.build().is_none() && service.image().is_some())
+        }) || documents(FileKind::Kubernetes).any(|doc| {
+            kube::workload(doc).is_some_and(|workload| !workload.containers().is_empty())
+        }) || self
+            .charts
+            .iter()
+            .any(|chart| chart.images.iter().any(Option::is_some))
     }
 
     /// Checks the linked Dockerfiles with their deployment facts and makes the deployment
