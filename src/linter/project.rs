@@ -75,6 +75,18 @@ impl ChartFiles {
     }
 }
 
+/// A result of the repository step.
+enum Ready {
+    Made(Box<Result<Checked, Error>>),
+    /// A deployment file that nothing carries a change into: its report is made when the
+    /// stream takes it (from the file alone), so the reports of many such files are not all
+    /// held at once.
+    Later {
+        file: usize,
+        show_unsafe: bool,
+    },
+}
+
 /// The deployment files of a run and what they run.
 pub struct Project<S> {
     files: Vec<DeployFile<S>>,
@@ -87,7 +99,7 @@ pub struct Project<S> {
     /// The files unroot cannot read that may name a port ([`unseen_text`]).
     unseen: Vec<usize>,
     /// Results made ahead of the stream: linked Dockerfiles and every deployment file.
-    ready: Mutex<HashMap<PathBuf, Result<Checked, Error>>>,
+    ready: Mutex<HashMap<PathBuf, Ready>>,
     /// The coherent changes: sets of files whose fixes belong together (a Dockerfile, and
     /// the deployment files its port move or its user edits), written or committed whole or
     /// not at all. Every file of `ready` is in one.
@@ -198,9 +210,22 @@ impl<S: FileSettings> Project<S> {
     /// whole or not at all ([`write_change`]). The stream must not write them again.
     pub fn write(&self) {
         let mut ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
+        for result in ready.values_mut() {
+            if let Ready::Later { file, show_unsafe } = *result {
+                *result = Ready::Made(Box::new(self.report(
+                    &self.files[file],
+                    &[],
+                    &[],
+                    show_unsafe,
+                )));
+            }
+        }
         let mut checked: HashMap<PathBuf, &mut Checked> = ready
             .iter_mut()
-            .filter_map(|(path, result)| Some((path.clone(), result.as_mut().ok()?)))
+            .filter_map(|(path, result)| match result {
+                Ready::Made(made) => Some((path.clone(), made.as_mut().as_mut().ok()?)),
+                Ready::Later { .. } => None,
+            })
             .collect();
         for group in self.coherent_changes() {
             write_change(&group, &mut checked);
@@ -209,10 +234,17 @@ impl<S: FileSettings> Project<S> {
 
     /// The result made for `path` ahead of the stream, if any.
     pub fn take(&self, path: &Path) -> Option<Result<Checked, Error>> {
-        self.ready
+        let ready = self
+            .ready
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(path)
+            .remove(path)?;
+        Some(match ready {
+            Ready::Made(result) => *result,
+            Ready::Later { file, show_unsafe } => {
+                self.report(&self.files[file], &[], &[], show_unsafe)
+            }
+        })
     }
 
     fn link(&mut self, dockerfiles: &[(PathBuf, S)]) {
@@ -491,16 +523,26 @@ impl<S: FileSettings> Project<S> {
                     });
                 }
             }
-            ready.insert(path.clone(), result);
+            ready.insert(path.clone(), Ready::Made(Box::new(result)));
         }
         for (index, file) in self.files.iter().enumerate() {
             if file.kind == FileKind::HelmTemplate || !file.walked {
                 continue;
             }
-            ready.insert(
-                file.path.clone(),
-                self.report(file, &carried[index], &runners[index], show_unsafe),
-            );
+            let result = if carried[index].is_empty() && runners[index].is_empty() {
+                Ready::Later {
+                    file: index,
+                    show_unsafe,
+                }
+            } else {
+                Ready::Made(Box::new(self.report(
+                    file,
+                    &carried[index],
+                    &runners[index],
+                    show_unsafe,
+                )))
+            };
+            ready.insert(file.path.clone(), result);
         }
         let paths: Vec<PathBuf> = ready.keys().cloned().collect();
         *self.held.lock().unwrap_or_else(PoisonError::into_inner) = paths.iter().cloned().collect();
