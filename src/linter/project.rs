@@ -9,11 +9,10 @@
 //! streams through the batch check as before.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::check::{check_file, read_limited, Checked};
+use super::check::{check_file, read_file_limited, Checked};
 use super::error::Error;
 use super::report::FileReport;
 use super::LintOptions;
@@ -113,7 +112,7 @@ impl<S: FileSettings> Project<S> {
     pub fn load(yaml: &[(PathBuf, S)], dockerfiles: &[(PathBuf, S)]) -> Project<S> {
         let mut files = Vec::new();
         for (path, settings) in yaml {
-            let Ok(bytes) = File::open(path).and_then(|mut f| read_limited(&mut f)) else {
+            let Ok(bytes) = read_file_limited(path) else {
                 continue;
             };
             let Ok(text) = String::from_utf8(bytes.clone()) else {
@@ -950,7 +949,7 @@ fn kustomize<S: Clone>(files: &mut Vec<DeployFile<S>>) {
         {
             Some(file) => file.kind = FileKind::KustomizePatch,
             None => {
-                let Ok(bytes) = File::open(&path).and_then(|mut f| read_limited(&mut f)) else {
+                let Ok(bytes) = read_file_limited(&path) else {
                     continue;
                 };
                 let Ok(text) = String::from_utf8(bytes.clone()) else {

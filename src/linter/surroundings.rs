@@ -110,7 +110,8 @@ pub fn read_inside(root: &Path, relative: &Path) -> Option<String> {
     if !metadata.is_file() || metadata.len() > FILE_LIMIT {
         return None;
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file and the read that finds its end.
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).map_or(0, |len| len + 1));
     fs::File::open(&path)
         .ok()?
         .take(FILE_LIMIT + 1)
