@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::linter::Error;
 use crate::output::progress;
-use crate::output::stream::CheckedWriter;
+use crate::output::stream::{CheckedWriter, Ordered};
 use crate::rules::{find_rule, RuleSelection};
 use crate::settings::Resolver;
 use crate::sources::releases::ReleaseTable;
@@ -61,6 +61,25 @@ pub fn run(args: &Args) -> Status {
     // `--interactive` asks on the terminal: standard input and standard error must be one.
     let terminal = io::stdin().is_terminal() && io::stderr().is_terminal();
     let Some(path) = &args.output_file else {
+        // Not a terminal: the report is buffered (a line at a time costs a system call each),
+        // with standard error kept in order with it. The questions of `--interactive` go to
+        // the terminal around the writer, so it writes as it goes.
+        let strip = match anstream::AutoStream::new(io::stdout(), choice).current_choice() {
+            anstream::ColorChoice::Never => Some(true),
+            anstream::ColorChoice::AlwaysAnsi => Some(false),
+            _ => None,
+        };
+        if let (false, false, Some(strip)) = (io::stdout().is_terminal(), args.interactive, strip) {
+            let ordered = Ordered::new(io::stdout().lock(), strip, stderr);
+            return run_streams(
+                args,
+                progress::allowed(),
+                terminal,
+                &mut io::stdin().lock(),
+                (&mut ordered.out(), "standard output"),
+                &mut ordered.err(),
+            );
+        }
         let mut stdout = anstream::AutoStream::new(io::stdout().lock(), choice);
         return run_streams(
             args,

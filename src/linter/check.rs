@@ -35,9 +35,7 @@ pub fn check_file(
         path: path.to_path_buf(),
         source,
     };
-    let bytes = File::open(path)
-        .and_then(|mut file| read_limited(&mut file))
-        .map_err(io_error)?;
+    let bytes = read_file_limited(path).map_err(io_error)?;
     check_bytes(path, bytes, options, threshold, show_unsafe)
 }
 
@@ -162,6 +160,19 @@ pub fn report_for(
     Ok((report, failures))
 }
 
+/// [`read_limited`] for the file at `path`, read in one go: its size (when the file system
+/// tells it) is the room made for it, so a small file is not read in growing pieces.
+pub fn read_file_limited(path: &Path) -> io::Result<Vec<u8>> {
+    let mut file = File::open(path)?;
+    let limit = u64::try_from(MAX_FILE_SIZE).map_or(u64::MAX, |max| max.saturating_add(1));
+    let size = file.metadata().map_or(0, |meta| meta.len()).min(limit);
+    // One byte more than the size: the read that finds the end needs no larger buffer.
+    let mut bytes =
+        Vec::with_capacity(usize::try_from(size).map_or(0, |size| size.saturating_add(1)));
+    (&mut file).take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Read at most one byte more than the parser accepts: enough for it to reject a file that
 /// is too large without holding all of it in memory.
 pub fn read_limited(reader: &mut impl Read) -> io::Result<Vec<u8>> {
@@ -180,5 +191,17 @@ mod tests {
         let big = vec![b'a'; MAX_FILE_SIZE + 100];
         let bytes = read_limited(&mut &big[..]).expect("reading a slice cannot fail");
         assert_eq!(bytes.len(), MAX_FILE_SIZE + 1);
+    }
+
+    #[test]
+    fn a_file_is_read_whole_and_a_large_one_up_to_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small");
+        std::fs::write(&small, "FROM node\n").unwrap();
+        assert_eq!(read_file_limited(&small).unwrap(), b"FROM node\n");
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'a'; MAX_FILE_SIZE + 100]).unwrap();
+        assert_eq!(read_file_limited(&big).unwrap().len(), MAX_FILE_SIZE + 1);
+        assert!(read_file_limited(&dir.path().join("missing")).is_err());
     }
 }

@@ -9,11 +9,10 @@
 //! streams through the batch check as before.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::check::{check_file, read_limited, Checked};
+use super::check::{check_file, read_file_limited, Checked};
 use super::error::Error;
 use super::report::FileReport;
 use super::LintOptions;
@@ -82,6 +81,18 @@ impl ChartFiles {
     }
 }
 
+/// A result of the repository step.
+enum Ready {
+    Made(Box<Result<Checked, Error>>),
+    /// A deployment file that nothing carries a change into: its report is made when the
+    /// stream takes it (from the file alone), so the reports of many such files are not all
+    /// held at once.
+    Later {
+        file: usize,
+        show_unsafe: bool,
+    },
+}
+
 /// The deployment files of a run and what they run.
 pub struct Project<S> {
     files: Vec<DeployFile<S>>,
@@ -94,7 +105,7 @@ pub struct Project<S> {
     /// The files unroot cannot read that may name a port ([`unseen_text`]).
     unseen: Vec<usize>,
     /// Results made ahead of the stream: linked Dockerfiles and every deployment file.
-    ready: Mutex<HashMap<PathBuf, Result<Checked, Error>>>,
+    ready: Mutex<HashMap<PathBuf, Ready>>,
     /// The coherent changes: sets of files whose fixes belong together (a Dockerfile, and
     /// the deployment files its port move or its user edits), written or committed whole or
     /// not at all. Every file of `ready` is in one.
@@ -108,7 +119,7 @@ impl<S: FileSettings> Project<S> {
     pub fn load(yaml: &[(PathBuf, S)], dockerfiles: &[(PathBuf, S)]) -> Project<S> {
         let mut files = Vec::new();
         for (path, settings) in yaml {
-            let Ok(bytes) = File::open(path).and_then(|mut f| read_limited(&mut f)) else {
+            let Ok(bytes) = read_file_limited(path) else {
                 continue;
             };
             let Ok(text) = String::from_utf8(bytes.clone()) else {
@@ -205,9 +216,23 @@ impl<S: FileSettings> Project<S> {
     /// whole or not at all ([`write_change`]). The stream must not write them again.
     pub fn write(&self) {
         let mut ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
+        for result in ready.values_mut() {
+            if let Ready::Later { file, show_unsafe } = *result {
+                *result = Ready::Made(Box::new(self.report(
+                    &self.files[file],
+                    &[],
+                    &[],
+                    Vec::new(),
+                    show_unsafe,
+                )));
+            }
+        }
         let mut checked: HashMap<PathBuf, &mut Checked> = ready
             .iter_mut()
-            .filter_map(|(path, result)| Some((path.clone(), result.as_mut().ok()?)))
+            .filter_map(|(path, result)| match result {
+                Ready::Made(made) => Some((path.clone(), made.as_mut().as_mut().ok()?)),
+                Ready::Later { .. } => None,
+            })
             .collect();
         for group in self.coherent_changes() {
             write_change(&group, &mut checked);
@@ -216,10 +241,17 @@ impl<S: FileSettings> Project<S> {
 
     /// The result made for `path` ahead of the stream, if any.
     pub fn take(&self, path: &Path) -> Option<Result<Checked, Error>> {
-        self.ready
+        let ready = self
+            .ready
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(path)
+            .remove(path)?;
+        Some(match ready {
+            Ready::Made(result) => *result,
+            Ready::Later { file, show_unsafe } => {
+                self.report(&self.files[file], &[], &[], Vec::new(), show_unsafe)
+            }
+        })
     }
 
     fn link(&mut self, dockerfiles: &[(PathBuf, S)]) {
@@ -274,15 +306,18 @@ impl<S: FileSettings> Project<S> {
                 }
             }
         }
-        // Images that CI workflows, bake and skaffold files build from a known Dockerfile.
-        let known = known.get_or_insert_with(|| {
-            dockerfiles
-                .iter()
-                .filter_map(|(path, _)| canonical(path))
-                .collect()
-        });
-        for (image, dockerfile) in built_images(known) {
-            images.entry(image).or_insert(dockerfile);
+        // Images that CI workflows, bake and skaffold files build from a known Dockerfile;
+        // only when something runs an image by its name (else no Dockerfile is resolved for it).
+        if self.runs_images_by_name() {
+            let known = known.get_or_insert_with(|| {
+                dockerfiles
+                    .iter()
+                    .filter_map(|(path, _)| canonical(path))
+                    .collect()
+            });
+            for (image, dockerfile) in built_images(known) {
+                images.entry(image).or_insert(dockerfile);
+            }
         }
         // Services that only name an image a Compose file builds (a Swarm stack file).
         for (index, file) in self.files.iter().enumerate() {
@@ -435,6 +470,28 @@ impl<S: FileSettings> Project<S> {
         found
     }
 
+    /// Whether a file runs an image that [`Project::link`] looks up by its name: a Compose
+    /// service with `image:` and no `build:`, a Kubernetes container, a Helm chart's image.
+    fn runs_images_by_name(&self) -> bool {
+        let documents = |kind: FileKind| {
+            self.files
+                .iter()
+                .filter(move |file| file.kind == kind)
+                .filter_map(|file| file.parsed.as_ref().ok())
+                .flat_map(|(_, stream)| &stream.documents)
+        };
+        documents(FileKind::Compose).any(|doc| {
+            compose::services(doc)
+                .iter()
+                .any(|service| service.build().is_none() && service.image().is_some())
+        }) || documents(FileKind::Kubernetes).any(|doc| {
+            kube::workload(doc).is_some_and(|workload| !workload.containers().is_empty())
+        }) || self
+            .charts
+            .iter()
+            .any(|chart| chart.images.iter().any(Option::is_some))
+    }
+
     /// Checks the linked Dockerfiles with their deployment facts and makes the deployment
     /// files' reports, ahead of the stream.
     pub fn prepare(&self, dockerfiles: &[(PathBuf, S)], show_unsafe: bool) {
@@ -534,7 +591,7 @@ impl<S: FileSettings> Project<S> {
                     });
                 }
             }
-            ready.insert(path.clone(), result);
+            ready.insert(path.clone(), Ready::Made(Box::new(result)));
         }
         let mut patch_users = self.patch_users(&runners);
         for (index, file) in self.files.iter().enumerate() {
@@ -542,10 +599,22 @@ impl<S: FileSettings> Project<S> {
                 continue;
             }
             let extra = std::mem::take(&mut patch_users[index]);
-            ready.insert(
-                file.path.clone(),
-                self.report(file, &carried[index], &runners[index], extra, show_unsafe),
-            );
+            let result =
+                if carried[index].is_empty() && runners[index].is_empty() && extra.is_empty() {
+                    Ready::Later {
+                        file: index,
+                        show_unsafe,
+                    }
+                } else {
+                    Ready::Made(Box::new(self.report(
+                        file,
+                        &carried[index],
+                        &runners[index],
+                        extra,
+                        show_unsafe,
+                    )))
+                };
+            ready.insert(file.path.clone(), result);
         }
         let paths: Vec<PathBuf> = ready.keys().cloned().collect();
         *self.held.lock().unwrap_or_else(PoisonError::into_inner) = paths.iter().cloned().collect();
@@ -996,7 +1065,7 @@ impl<S: FileSettings> Project<S> {
                 .unwrap_or(Path::new(""))
                 .join("templates")
                 .join("NOTES.txt");
-            let Ok(bytes) = File::open(&notes).and_then(|mut f| read_limited(&mut f)) else {
+            let Ok(bytes) = read_file_limited(&notes) else {
                 continue;
             };
             let text = String::from_utf8_lossy(&bytes);
@@ -1172,7 +1241,7 @@ fn kustomize<S: Clone>(files: &mut Vec<DeployFile<S>>) {
         {
             Some(file) => file.kind = FileKind::KustomizePatch,
             None => {
-                let Ok(bytes) = File::open(&path).and_then(|mut f| read_limited(&mut f)) else {
+                let Ok(bytes) = read_file_limited(&path) else {
                     continue;
                 };
                 let Ok(text) = String::from_utf8(bytes.clone()) else {
@@ -1265,9 +1334,7 @@ fn chart_helpers(templates: &Path) -> helm::Helpers {
     let texts: Vec<String> = paths
         .iter()
         .filter_map(|path| {
-            let bytes = File::open(path)
-                .and_then(|mut f| read_limited(&mut f))
-                .ok()?;
+            let bytes = read_file_limited(path).ok()?;
             String::from_utf8(bytes).ok()
         })
         .collect();

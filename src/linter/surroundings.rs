@@ -8,6 +8,7 @@
 //! only when it is a regular file inside its root after symbolic links are resolved, and at
 //! most [`FILE_LIMIT`] bytes of it.
 
+use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -97,6 +98,9 @@ pub fn read_inside(root: &Path, relative: &Path) -> Option<String> {
     {
         return None;
     }
+    // Most names asked for are absent: one `lstat` says so, where resolving the path reads
+    // every component's link.
+    fs::symlink_metadata(root.join(relative)).ok()?;
     let root = root.canonicalize().ok()?;
     let path = root.join(relative).canonicalize().ok()?;
     if !path.starts_with(&root) {
@@ -106,7 +110,8 @@ pub fn read_inside(root: &Path, relative: &Path) -> Option<String> {
     if !metadata.is_file() || metadata.len() > FILE_LIMIT {
         return None;
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file and the read that finds its end.
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).map_or(0, |len| len + 1));
     fs::File::open(&path)
         .ok()?
         .take(FILE_LIMIT + 1)
@@ -140,8 +145,21 @@ fn build_files(root: &Path, dir: &Path) -> Vec<PathBuf> {
         dirs.push(dir.to_path_buf());
     }
     for base in &dirs {
-        files.extend(NAMES.iter().map(|name| base.join(name)));
-        files.extend(listed(base, |name| {
+        let names = entry_names(base);
+        // Only the known names the directory lists are looked up (compared ignoring case, as
+        // a case-insensitive file system opens `Makefile` for `makefile`); all of them when
+        // it cannot be listed.
+        files.extend(
+            NAMES
+                .iter()
+                .filter(|name| {
+                    names
+                        .as_ref()
+                        .is_none_or(|names| names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+                })
+                .map(|name| base.join(name)),
+        );
+        files.extend(kept(base, names.unwrap_or_default(), |name| {
             let compose = (name.starts_with("docker-compose") || name.starts_with("compose"))
                 && (name.ends_with(".yml") || name.ends_with(".yaml"));
             compose || name.ends_with(".sh") || name.ends_with(".mk")
@@ -159,13 +177,22 @@ fn build_files(root: &Path, dir: &Path) -> Vec<PathBuf> {
 /// The files of `dir` (not below it) whose names `keep` accepts, sorted, at most
 /// [`DIRECTORY_LIMIT`].
 fn listed(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut found: Vec<PathBuf> = entries
-        .flatten()
-        .filter(|entry| keep(&entry.file_name().to_string_lossy()))
-        .map(|entry| entry.path())
+    kept(dir, entry_names(dir).unwrap_or_default(), keep)
+}
+
+/// The names of the entries of `dir`; `None` when it cannot be read.
+fn entry_names(dir: &Path) -> Option<Vec<OsString>> {
+    let entries = fs::read_dir(dir).ok()?;
+    Some(entries.flatten().map(|entry| entry.file_name()).collect())
+}
+
+/// The paths in `dir` of those of `names` that `keep` accepts, sorted, at most
+/// [`DIRECTORY_LIMIT`].
+fn kept(dir: &Path, names: Vec<OsString>, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = names
+        .into_iter()
+        .filter(|name| keep(&name.to_string_lossy()))
+        .map(|name| dir.join(name))
         .collect();
     found.sort();
     found.truncate(DIRECTORY_LIMIT);

@@ -188,7 +188,7 @@ pub fn parse(source: &str) -> Result<Stream, YamlError> {
                         flow: false,
                         anchor,
                         kind: Kind::Scalar {
-                            value: value.into_owned(),
+                            value: exact(value.into_owned()),
                             quoting,
                         },
                     },
@@ -231,14 +231,27 @@ pub fn parse(source: &str) -> Result<Stream, YamlError> {
                 if open.node.flow {
                     open.node.span.end = span.end;
                 }
+                // The tree is kept while the run links files: no room to spare in it.
+                match &mut open.node.kind {
+                    Kind::Seq(items) => items.shrink_to_fit(),
+                    Kind::Map(entries) => entries.shrink_to_fit(),
+                    Kind::Scalar { .. } | Kind::Alias(_) => {}
+                }
                 builder.add(open.node, line)?;
             }
             Event::Nothing | Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd => {}
         }
     }
+    builder.documents.shrink_to_fit();
     Ok(Stream {
         documents: builder.documents,
     })
+}
+
+/// `value` without the spare room the scanner grew it with (most scalars are a few bytes).
+fn exact(mut value: String) -> String {
+    value.shrink_to_fit();
+    value
 }
 
 /// The length of the quoted scalar `text` starts with, closing quote included.
