@@ -42,6 +42,33 @@ const CHOICES: [&str; 4] = [
     "quit: stop here (the fixes accepted so far are written)",
 ];
 
+/// The Dockerfiles' port moves, as answered: (Dockerfile, port, new port) → accepted. A
+/// deployment file's edit that carries a move follows the answer given for it.
+#[derive(Default)]
+struct PortMoveAnswers(HashMap<(String, u16, u16), bool>);
+
+impl PortMoveAnswers {
+    fn record(&mut self, report: &FileReport, accepted: &[&Finding]) {
+        for finding in &report.findings {
+            if let Some((old, new)) = finding.fix.as_ref().and_then(moved_port) {
+                let yes = accepted.iter().any(|a| std::ptr::eq(*a, finding));
+                self.0.insert((report.path.clone(), old, new), yes);
+            }
+        }
+    }
+
+    /// The Dockerfile whose move `finding` carries, and whether that move was accepted.
+    fn follows(&self, finding: &Finding) -> Option<(String, bool)> {
+        let (dockerfile, old, new) = carried_move(finding)?;
+        let yes = self
+            .0
+            .get(&(dockerfile.clone(), old, new))
+            .copied()
+            .unwrap_or(false);
+        Some((dockerfile, yes))
+    }
+}
+
 /// With `--branch`, the last answer says where the accepted fixes go.
 const QUIT_COMMITTED: &str = "quit: stop here (the fixes accepted so far are committed)";
 
@@ -276,8 +303,7 @@ pub fn run(
         order.extend(project.paths());
     }
     let held = |path: &Path| project.as_ref().is_some_and(|p| p.holds(path));
-    // The Dockerfiles' port moves, as answered: (Dockerfile, port, new port) → accepted.
-    let mut moves: HashMap<(String, u16, u16), bool> = HashMap::new();
+    let mut moves = PortMoveAnswers::default();
     // Held files' accepted text, written per coherent change at the end.
     let mut pending: HashMap<PathBuf, Pending> = HashMap::new();
     let mut session = Session::new(false);
@@ -311,14 +337,7 @@ pub fn run(
             continue;
         }
         let report = &checked.report;
-        let follows = |finding: &Finding| {
-            let (dockerfile, old, new) = carried_move(finding)?;
-            let yes = moves
-                .get(&(dockerfile.clone(), old, new))
-                .copied()
-                .unwrap_or(false);
-            Some((dockerfile, yes))
-        };
+        let follows = |finding: &Finding| moves.follows(finding);
         let accepted = match session.review_following(report, stdout, &follows) {
             Ok(accepted) => accepted,
             Err(err) => {
@@ -331,12 +350,7 @@ pub fn run(
                 return Status::Error;
             }
         };
-        for finding in &report.findings {
-            if let Some((old, new)) = finding.fix.as_ref().and_then(moved_port) {
-                let yes = accepted.iter().any(|a| std::ptr::eq(*a, finding));
-                moves.insert((report.path.clone(), old, new), yes);
-            }
-        }
+        moves.record(report, &accepted);
         let tally = &mut session.tally;
         if accepted.is_empty() {
             tally.remaining += report.findings.len();
@@ -500,8 +514,7 @@ pub fn run_branch(
         files: &prepared,
         changes: &changes,
     };
-    // The Dockerfiles' port moves, as answered: (Dockerfile, port, new port) → accepted.
-    let mut moves: HashMap<(String, u16, u16), bool> = HashMap::new();
+    let mut moves = PortMoveAnswers::default();
     let mut session = Session::new(true);
     let mut unreviewed = 0;
     let mut choose = |path: &Path,
@@ -535,14 +548,7 @@ pub fn run_branch(
                 .collect();
             return Err(failures.join("\n"));
         }
-        let follows = |finding: &Finding| {
-            let (dockerfile, old, new) = carried_move(finding)?;
-            let yes = moves
-                .get(&(dockerfile.clone(), old, new))
-                .copied()
-                .unwrap_or(false);
-            Some((dockerfile, yes))
-        };
+        let follows = |finding: &Finding| moves.follows(finding);
         let accepted = session
             .review_following(report, out, &follows)
             .map_err(|err| {
@@ -553,12 +559,7 @@ pub fn run_branch(
                     report.path
                 )
             })?;
-        for finding in &report.findings {
-            if let Some((old, new)) = finding.fix.as_ref().and_then(moved_port) {
-                let yes = accepted.iter().any(|a| std::ptr::eq(*a, finding));
-                moves.insert((report.path.clone(), old, new), yes);
-            }
-        }
+        moves.record(report, &accepted);
         let tally = &mut session.tally;
         if accepted.is_empty() {
             tally.remaining += report.findings.len();

@@ -1039,20 +1039,27 @@ fn valid_yaml(file: &Path) {
     );
 }
 
-#[test]
-fn kustomize_patches_are_reported_never_edited() {
+/// A repository whose compose file builds `ghcr.io/acme/web` from app/Dockerfile, with a
+/// Kustomize base of one Deployment.
+fn kustomize_base(deployment: &str) -> Dir {
     let dir = Dir::new();
     dir.file("app/Dockerfile", DOCKERFILE);
     dir.file(
         "compose.yaml",
         "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
     );
-    let (deployment, _) = MANIFEST.split_once("---\n").unwrap();
     dir.file("k8s/base/deployment.yaml", deployment);
     dir.file(
         "k8s/base/kustomization.yaml",
         "resources:\n  - deployment.yaml\n",
     );
+    dir
+}
+
+#[test]
+fn kustomize_patches_are_reported_never_edited() {
+    let (deployment, _) = MANIFEST.split_once("---\n").unwrap();
+    let dir = kustomize_base(deployment);
     let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: ghcr.io/acme/web:2.0\n          ports:\n            - containerPort: 80\n          securityContext:\n            runAsUser: 0\n";
     dir.file("k8s/prod/patch.yaml", patch);
     let json_patch = "[{\"op\": \"replace\", \"path\": \"/spec/template/spec/containers/0/ports/0/containerPort\", \"value\": 80}]\n";
@@ -1082,20 +1089,10 @@ fn kustomize_patches_are_reported_never_edited() {
 
 #[test]
 fn kustomize_images_overrides_link_the_manifests_they_rename() {
-    let dir = Dir::new();
-    dir.file("app/Dockerfile", DOCKERFILE);
-    dir.file(
-        "compose.yaml",
-        "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
-    );
     let (deployment, _) = MANIFEST.split_once("---\n").unwrap();
     // The base names a placeholder image that the overlay renames to the repository's.
     let base = deployment.replace("ghcr.io/acme/web:1.0", "web");
-    dir.file("k8s/base/deployment.yaml", &base);
-    dir.file(
-        "k8s/base/kustomization.yaml",
-        "resources:\n  - deployment.yaml\n",
-    );
+    let dir = kustomize_base(&base);
     let overlay = "resources:\n  - ../base\nimages:\n  - name: web\n    newName: ghcr.io/acme/web\n    newTag: \"1.0\"\n";
     dir.file("k8s/prod/kustomization.yaml", overlay);
     let run = dir.run(&["--write"]);
@@ -1119,18 +1116,8 @@ fn kustomize_images_overrides_link_the_manifests_they_rename() {
 
 #[test]
 fn a_kustomize_patch_setting_another_uid_than_the_images_is_reported() {
-    let dir = Dir::new();
-    dir.file("app/Dockerfile", DOCKERFILE);
-    dir.file(
-        "compose.yaml",
-        "services:\n  web:\n    build: ./app\n    image: ghcr.io/acme/web\n",
-    );
     let (deployment, _) = MANIFEST.split_once("---\n").unwrap();
-    dir.file("k8s/base/deployment.yaml", deployment);
-    dir.file(
-        "k8s/base/kustomization.yaml",
-        "resources:\n  - deployment.yaml\n",
-    );
+    let dir = kustomize_base(deployment);
     let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext:\n            runAsUser: 5000\n";
     dir.file("k8s/prod/patch.yaml", patch);
     dir.file(
