@@ -16,8 +16,8 @@ declare_rule! {
     ///   Pod) should say they run as the image's non-root user: `securityContext` with
     ///   `runAsNonRoot: true`, a numeric `runAsUser`/`runAsGroup` equal to the image's user
     ///   (1000 for `node`, the uid the Dockerfile creates otherwise) and
-    ///   `allowPrivilegeEscalation: false`. `runAsUser: 0` and `privileged: true` are
-    ///   reported.
+    ///   `allowPrivilegeEscalation: false`. `runAsUser: 0`, `privileged: true` and a
+    ///   `runAsUser` other than the image's uid are reported.
     /// - Compose services that run a `node` image directly (`image: node:22`, no `build:`)
     ///   should run as its `node` user: `user: "node"`. Services built from a Dockerfile need
     ///   nothing: the image's `USER` applies. `user: root` / `user: "0"` is reported.
@@ -61,7 +61,9 @@ declare_rule! {
     /// after the container's last line, at its indentation; an empty `{}` becomes a block);
     /// keys already set, in the container or the pod's `securityContext`, are kept. Where the
     /// image's user has no known uid (a named user the Dockerfile does not create with `-u`),
-    /// only `allowPrivilegeEscalation: false` is added, never `runAsNonRoot` alone. Comments,
+    /// only `allowPrivilegeEscalation: false` is added, never `runAsNonRoot` alone; where
+    /// `runAsUser` names another uid, that finding has no fix (a person decides which uid is
+    /// meant) and the image's `runAsGroup` is not added beside it. Comments,
     /// quoting and the rest of the file are kept byte for byte. Where the pod mounts writable
     /// volumes, the help says how ownership follows (`fsGroup`). `--uid N` (config `uid`)
     /// decides the number where the image does not: a `node` image run directly gets
@@ -232,13 +234,18 @@ fn check_container(
         findings.push(root_uid_finding(uid.span, &who));
         return findings;
     }
-    let Some((uid, gid)) = image_ids(runner) else {
+    let Some((uid, mut gid)) = image_ids(runner) else {
         if get_any("runAsUser").is_none() {
             let who = format!("{who} runs image `{}`", container.image);
             findings.push(root_image_finding(span_of(container), &who, runner));
         }
         return findings;
     };
+    if let Some(other) = get_any("runAsUser").and_then(|set| other_uid_finding(set, uid, &who)) {
+        findings.push(other);
+        // The image's group would not go with another user.
+        gid = None;
+    }
     let lines = missing_lines(
         uid,
         gid,
@@ -382,13 +389,17 @@ fn check_helm(
         findings.push(root_uid_finding(node.span, &who));
         return findings;
     }
-    let Some((uid, gid)) = image_ids(runner) else {
+    let Some((uid, mut gid)) = image_ids(runner) else {
         if any("runAsUser").is_none() {
             let who = format!("{who} runs its image");
             findings.push(root_image_finding(point, &who, runner));
         }
         return findings;
     };
+    if let Some(other) = any("runAsUser").flatten().and_then(|set| other_uid_finding(set, uid, &who)) {
+        findings.push(other);
+        gid = None;
+    }
     let lines = missing_lines(
         uid,
         gid,
@@ -497,6 +508,21 @@ fn root_uid_finding(span: Span, who: &str) -> Finding {
         Some("remove it to run as the image's user, or set its numeric uid".to_string()),
         None,
     )
+}
+
+/// `runAsUser` set to a uid other than the image's user (0 is reported apart), with no fix: a
+/// person chooses which of the two is meant.
+fn other_uid_finding(set: &Node, image_uid: Option<u32>, who: &str) -> Option<Finding> {
+    let image_uid = image_uid?;
+    let other = set.number().filter(|&n| n != 0 && n != image_uid)?;
+    Some(finding(
+        set.span,
+        format!("{who} sets `runAsUser: {other}`, but its image runs as uid {image_uid}"),
+        Some(format!(
+            "files the image gives its user (uid {image_uid}) are not writable by uid {other}: remove `runAsUser` or set it to {image_uid}, or build the image with uid {other}"
+        )),
+        None,
+    ))
 }
 
 /// `who` runs an image whose Dockerfile still runs as root.

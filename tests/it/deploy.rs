@@ -375,6 +375,64 @@ fn user_only_named_images_get_no_run_as_non_root() {
 }
 
 #[test]
+fn a_run_as_user_other_than_the_images_is_reported_without_a_fix() {
+    let dir = Dir::new();
+    dir.file(
+        "k8s/web.yaml",
+        MANIFEST.replace(
+            "image: ghcr.io/acme/web:1.0 # built from app/Dockerfile",
+            "image: node:22\n          securityContext:\n            runAsUser: 5000",
+        ),
+    );
+    let run = dir.run(&["--write"]);
+    assert!(
+        run.stdout.contains("k8s/web.yaml:18:24: deploy-user: Deployment `web` container `web` sets `runAsUser: 5000`, but its image runs as uid 1000"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    // The image's group is not added beside another user; the other keys are.
+    let fixed = dir.read("k8s/web.yaml");
+    assert!(
+        fixed.contains("runAsUser: 5000\n            runAsNonRoot: true\n            allowPrivilegeEscalation: false\n"),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("runAsGroup"), "{fixed}");
+    // The image's own uid is no finding.
+    let dir = Dir::new();
+    dir.file(
+        "k8s/web.yaml",
+        MANIFEST.replace(
+            "image: ghcr.io/acme/web:1.0 # built from app/Dockerfile",
+            "image: node:22\n          securityContext:\n            runAsUser: 1000",
+        ),
+    );
+    let run = dir.run(&[]);
+    assert!(
+        !run.stdout.contains("runAsUser: 1000`, but"),
+        "{}",
+        run.stdout
+    );
+    // In a Helm chart's values, the same.
+    let dir = Dir::new();
+    chart(&dir);
+    let values = CHART_VALUES.replace("ghcr.io/acme/web", "node").replace(
+        "securityContext: {}\n",
+        "securityContext:\n  runAsUser: 5000\n",
+    );
+    dir.file("chart/values.yaml", &values);
+    let run = dir.run(&[]);
+    assert!(
+        run.stdout.contains("chart/values.yaml:20:14: deploy-user:")
+            && run
+                .stdout
+                .contains("sets `runAsUser: 5000`, but its image runs as uid 1000"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn pragmas_and_annotations_suppress() {
     let dir = Dir::new();
     dir.file(
