@@ -400,6 +400,16 @@ fn check_helm(
         findings.push(other);
         gid = None;
     }
+    for (parent, map) in parent_own.iter().chain(parent_pod.iter()) {
+        let Some(set) = map.get("runAsUser") else { continue };
+        if let Some(mut other) = other_uid_finding(set, uid, &who) {
+            let place = format!("{}:{}", parent.shown, crate::yaml::line_of(&parent.source, set.span.start));
+            other.span = point;
+            other.message.push_str(&format!(" (in the parent chart's values at {place})"));
+            findings.push(other);
+            gid = None;
+        }
+    }
     let lines = missing_lines(
         uid,
         gid,

@@ -1043,6 +1043,22 @@ fn a_parent_charts_security_context_for_a_subchart_counts() {
     assert!(!dir
         .read("chart/charts/web/values.yaml")
         .contains("runAsUser"));
+    // So is another uid than the image's, and the image's group is not added beside it.
+    let dir = Dir::new();
+    let parent = format!("{PARENT_VALUES}  securityContext:\n    runAsUser: 5000\n");
+    umbrella(&dir, &parent);
+    let run = dir.run(&["--write"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "sets `runAsUser: 5000`, but its image runs as uid 1000 (in the parent chart's values at chart/values.yaml:8)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!dir
+        .read("chart/charts/web/values.yaml")
+        .contains("runAsGroup"));
 }
 
 #[test]
