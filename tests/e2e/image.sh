@@ -15,7 +15,8 @@
 # The build context is exactly the files the Dockerfile copies (plus the Dockerfile), so a file
 # the build needs but the Dockerfile leaves out fails here. The image is then run: it prints its
 # version, its process runs as uid 65532, and on a fixture it reports the findings with exit 1
-# and fixes them with --write.
+# and fixes them with --write. Last, the release's way of building the same Dockerfile (BuildKit,
+# the binary given as a named context) is run and its image checked the same way.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 export RUN_IMAGE_HOME=${RUN_IMAGE_HOME:-/var/lib/run-image}
@@ -49,7 +50,9 @@ else
     resolved=$(python3 "$TOOLS/run_image.py" resolve-ref "$runtime_image")
     standin=$(printf '%s' "$resolved" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("standin") or "")')
     standin_user=$(printf '%s' "$resolved" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("user") or "")')
-    [ -n "$standin" ] && podman image exists "$standin" || fail "run-image has no stand-in for $runtime_image"
+    if [ -z "$standin" ] || ! podman image exists "$standin"; then
+        fail "run-image has no stand-in for $runtime_image"
+    fi
     mkdir "$scratch/runtime"
     { echo "FROM $standin"; [ -z "$standin_user" ] || echo "USER $standin_user"; } > "$scratch/runtime/Containerfile"
     podman build --quiet --pull=never --network none -t "$runtime_image" "$scratch/runtime" > /dev/null
@@ -134,6 +137,41 @@ echo "check: exit 1, $findings findings"
 podman run --rm --network none -v "$work:/work" "$tag" --write --unsafe-fixes > "$scratch/write.out" 2>&1 || true
 grep -q '^USER ' "$work/Dockerfile" || { cat "$scratch/write.out" >&2; fail "--write added no USER"; }
 echo "write: the fixed Dockerfile has '$(grep '^USER ' "$work/Dockerfile")'"
+
+echo "== the release's build: BuildKit with the binaries as the named context \`binary\`"
+# .github/workflows/release.yml runs `docker buildx build --build-context binary=DIR`, which
+# replaces the Dockerfile's `binary` stage with DIR/<arch>/unroot and so skips the compile. Run
+# here with BuildKit (dockerd 26.1 from run-image's docker-engine.sh), the binary taken from the
+# image just built. The `# syntax=` line is dropped: its frontend image would be pulled, and the
+# engine's own Dockerfile frontend reads the rest.
+bash "$TOOLS/docker-engine.sh" setup
+bash "$TOOLS/docker-engine.sh" start
+trap 'bash "$TOOLS/docker-engine.sh" stop > /dev/null 2>&1 || true; rm -rf "$scratch"' EXIT
+eval "$(bash "$TOOLS/docker-engine.sh" env)"
+# BuildKit resolves every stage's base, the skipped one's too.
+for base in "$runtime_image" "docker.io/library/$rust_image"; do
+    docker image inspect "$base" > /dev/null 2>&1 || podman save "$base" | docker load > /dev/null
+done
+arch=$(podman image inspect --format '{{.Architecture}}' "$tag")
+mkdir -p "$scratch/binary/$arch"
+container=$(podman create "$tag")
+podman cp "$container:/usr/local/bin/unroot" "$scratch/binary/$arch/unroot"
+podman rm "$container" > /dev/null
+sed -i '1{/^# syntax=/d}' "$context/Dockerfile"
+release_tag=unroot-ci/unroot:release
+docker buildx build --builder default --load --platform "linux/$arch" --progress plain \
+    --build-context "binary=$scratch/binary" -t "$release_tag" "$context" > "$scratch/release.log" 2>&1 \
+    || { tail -n 30 "$scratch/release.log" >&2; fail "the release's build failed"; }
+if grep -q 'cargo build' "$scratch/release.log"; then
+    fail "the release's build compiled unroot: the named context did not replace the \`binary\` stage"
+fi
+release_version=$(docker run --rm --network none "$release_tag" --version)
+[ "$release_version" = "$expected_version" ] || fail "the release image printed '$release_version'"
+release_user=$(docker image inspect --format '{{.Config.User}}' "$release_tag")
+[ "$release_user" = "65532:65532" ] || fail "the release image's USER is '$release_user'"
+echo "release image: $release_version, USER $release_user, nothing compiled"
+docker rmi --force "$release_tag" > /dev/null
+bash "$TOOLS/docker-engine.sh" stop
 
 podman rmi --force "$tag" > /dev/null
 echo "image.sh: the container image builds and runs"
