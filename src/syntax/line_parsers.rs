@@ -123,7 +123,8 @@ fn parse_strings_whitespace_delimited(line: &str, start: usize, end: usize) -> P
 
 fn split_re_whitespace(line: &str, start: usize, end: usize) -> Vec<Part<'_>> {
     let bytes = line.as_bytes();
-    let mut words = Vec::new();
+    // Room for the usual `FROM image AS name` or `COPY src dst`.
+    let mut words = Vec::with_capacity(4);
     let mut word_start = start;
     let mut i = start;
     while i < end {
