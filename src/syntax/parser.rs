@@ -123,9 +123,9 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
     let mut warnings = Vec::new();
     let mut directive_parser = DirectiveParser::new();
     // The comment lines since the last instruction (their text, trimmed).
-    let mut comments: Vec<Span> = Vec::new();
+    let mut comments: Vec<Span> = Vec::with_capacity(8);
     // The pieces of the current instruction's lines and where each starts in the source.
-    let mut line_pieces: Vec<(&str, usize)> = Vec::new();
+    let mut line_pieces: Vec<(&str, usize)> = Vec::with_capacity(8);
 
     let mut reader = LineReader {
         source,
