@@ -131,6 +131,7 @@ impl<'a> Words<'a> {
     }
 
     /// An unquoted character at `at`: whitespace ends the word.
+    #[inline]
     fn add_char(&mut self, at: usize, ch: char) {
         if ch.is_whitespace() {
             if self.in_word && !self.is_empty() {
@@ -142,6 +143,12 @@ impl<'a> Words<'a> {
             self.in_word = true;
         }
     }
+}
+
+/// An ASCII byte that [`lex_words`] adds to the word as it is: not whitespace, a quote, `$`
+/// or `\`.
+fn is_plain(byte: u8) -> bool {
+    byte.is_ascii() && !matches!(byte, b'\t'..=b'\r' | b' ' | b'\'' | b'"' | b'$' | b'\\')
 }
 
 /// The character at byte `at` of `text`.
@@ -224,6 +231,15 @@ fn lex_words(text: &str, raw: bool) -> Result<Vec<Cow<'_, str>>, ()> {
                 words.keep(if raw { i } else { i + 1 }, after);
                 words.in_word = true;
                 i = after;
+            }
+            _ if is_plain(bytes[i]) => {
+                let run_end = bytes[i..]
+                    .iter()
+                    .position(|&b| !is_plain(b))
+                    .map_or(bytes.len(), |len| i + len);
+                words.keep(i, run_end);
+                words.in_word = true;
+                i = run_end;
             }
             _ => {
                 words.add_char(i, ch);
