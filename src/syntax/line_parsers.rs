@@ -123,7 +123,8 @@ fn parse_strings_whitespace_delimited(line: &str, start: usize, end: usize) -> P
 
 fn split_re_whitespace(line: &str, start: usize, end: usize) -> Vec<Part<'_>> {
     let bytes = line.as_bytes();
-    let mut words = Vec::new();
+    // Room for the usual `FROM image AS name` or `COPY src dst`.
+    let mut words = Vec::with_capacity(4);
     let mut word_start = start;
     let mut i = start;
     while i < end {
@@ -222,8 +223,8 @@ fn parse_name_val<'a>(
     key: &str,
     escape: char,
 ) -> Result<Parsed<'a>, String> {
-    let words = parse_words(line, start, end, escape);
-    let Some(first) = words.first() else {
+    let mut words = Words::new(line, start, end, escape).peekable();
+    let Some(first) = words.peek() else {
         return Ok(Parsed::default());
     };
     let mut parsed = Parsed::default();
@@ -249,9 +250,10 @@ fn parse_name_val<'a>(
         });
         return Ok(parsed);
     }
-    parsed.args.reserve(3 * words.len());
-    parsed.pairs.reserve(words.len());
-    for word in &words {
+    // Room for the usual one or two pairs.
+    parsed.args.reserve(6);
+    parsed.pairs.reserve(2);
+    for word in words {
         let Some(eq) = word.value.find('=') else {
             return Err(format!(
                 "Syntax error - can't find = in {}. Must be of the form: name=value",
@@ -259,7 +261,7 @@ fn parse_name_val<'a>(
             ));
         };
         let name = Part::slice(line, word.start, word.start + eq);
-        let value = after_equals(line, word, eq);
+        let value = after_equals(line, &word, eq);
         let sep = Part::slice(line, word.start + eq, word.start + eq + 1);
         parsed.args.extend([name.clone(), value.clone(), sep]);
         parsed.pairs.push(PairPart {
@@ -328,59 +330,90 @@ const WORD_SPECIAL: [bool; 256] = {
 /// A word's value is its text, except that an escape character ending `line[start..end]` is
 /// left out (a word of only that character is no word).
 pub(crate) fn parse_words(line: &str, start: usize, end: usize, escape: char) -> Vec<Part<'_>> {
-    // The escape character is `\` or `` ` ``, so one byte.
-    let escape = escape as u8;
-    let bytes = line.as_bytes();
-    let mut words = Vec::new();
-    let mut i = start;
-    loop {
-        while i < end {
-            match whitespace_len(line, i) {
-                0 => break,
-                len => i += len,
-            }
+    let mut words = Vec::with_capacity(4);
+    words.extend(Words::new(line, start, end, escape));
+    words
+}
+
+/// The words of [`parse_words`], one at a time.
+struct Words<'a> {
+    line: &'a str,
+    /// Where the next word is looked for.
+    at: usize,
+    end: usize,
+    /// The escape character is `\` or `` ` ``, so one byte.
+    escape: u8,
+}
+
+impl<'a> Words<'a> {
+    fn new(line: &'a str, start: usize, end: usize, escape: char) -> Self {
+        Words {
+            line,
+            at: start,
+            end,
+            escape: escape as u8,
         }
-        if i == end {
-            return words;
-        }
-        let word_start = i;
-        let mut value_end = end;
-        // The quote character while inside quotes, else 0.
-        let mut quote = 0u8;
-        while i < end {
-            let byte = bytes[i];
-            if !WORD_SPECIAL[usize::from(byte)] {
-                // Not whitespace, a quote, an escape character or part of a wider character.
-                i += 1;
-                continue;
-            }
-            if quote == 0 {
-                if whitespace_len(line, i) > 0 {
-                    value_end = i;
-                    break;
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = Part<'a>;
+
+    fn next(&mut self) -> Option<Part<'a>> {
+        let (line, end, escape) = (self.line, self.end, self.escape);
+        let bytes = line.as_bytes();
+        let mut i = self.at;
+        loop {
+            while i < end {
+                match whitespace_len(line, i) {
+                    0 => break,
+                    len => i += len,
                 }
-                if byte == b'\'' || byte == b'"' {
-                    quote = byte;
-                }
-            } else if byte == quote {
-                quote = 0;
             }
-            if byte == escape && (quote == 0 || quote == b'"') {
-                if i + 1 == end {
-                    value_end = i;
-                    i = end;
-                    break;
-                }
-                i += 1;
+            if i == end {
+                self.at = end;
+                return None;
             }
-            i += char_len(bytes[i]);
-        }
-        if value_end > word_start {
-            words.push(Part {
-                value: Cow::Borrowed(&line[word_start..value_end]),
-                start: word_start,
-                end: if i == end { end } else { value_end },
-            });
+            let word_start = i;
+            let mut value_end = end;
+            // The quote character while inside quotes, else 0.
+            let mut quote = 0u8;
+            while i < end {
+                let byte = bytes[i];
+                if !WORD_SPECIAL[usize::from(byte)] {
+                    // Not whitespace, a quote, an escape character or part of a wider character.
+                    i += 1;
+                    continue;
+                }
+                if quote == 0 {
+                    if whitespace_len(line, i) > 0 {
+                        value_end = i;
+                        break;
+                    }
+                    if byte == b'\'' || byte == b'"' {
+                        quote = byte;
+                    }
+                } else if byte == quote {
+                    quote = 0;
+                }
+                if byte == escape && (quote == 0 || quote == b'"') {
+                    if i + 1 == end {
+                        value_end = i;
+                        i = end;
+                        break;
+                    }
+                    i += 1;
+                }
+                i += char_len(bytes[i]);
+            }
+            if value_end > word_start {
+                self.at = i;
+                return Some(Part {
+                    value: Cow::Borrowed(&line[word_start..value_end]),
+                    start: word_start,
+                    end: if i == end { end } else { value_end },
+                });
+            }
         }
     }
 }

@@ -123,9 +123,9 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
     let mut warnings = Vec::new();
     let mut directive_parser = DirectiveParser::new();
     // The comment lines since the last instruction (their text, trimmed).
-    let mut comments: Vec<Span> = Vec::new();
+    let mut comments: Vec<Span> = Vec::with_capacity(8);
     // The pieces of the current instruction's lines and where each starts in the source.
-    let mut line_pieces: Vec<(&str, usize)> = Vec::new();
+    let mut line_pieces: Vec<(&str, usize)> = Vec::with_capacity(8);
 
     let mut reader = LineReader {
         source,
@@ -260,6 +260,8 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
         }
 
         let mut instruction = build_instruction(node, &logical, start_line, last_line);
+        // The node spans the whole logical line: a joined one is moved, not copied.
+        instruction.original = logical.text.into_owned();
         instruction.span = Span::new(line.start, end);
         instruction.heredocs = heredocs;
         instruction.comments = comments
@@ -320,7 +322,8 @@ fn build_instruction(
         args: tokens(node.args, logical),
         json: node.json,
         heredocs: Vec::new(),
-        original: logical.text[node.start..node.end].to_string(),
+        // Set by the caller: see `parse`, and `onbuild` below.
+        original: String::new(),
         comments: Vec::new(),
         inner_comments: Vec::new(),
         pairs: node
@@ -333,9 +336,12 @@ fn build_instruction(
             })
             .collect(),
         shell_words: tokens(node.shell_words, logical),
-        onbuild: node
-            .sub
-            .map(|sub| Box::new(build_instruction(*sub, logical, start_line, end_line))),
+        onbuild: node.sub.map(|sub| {
+            let original = logical.text[sub.start..sub.end].to_string();
+            let mut instruction = build_instruction(*sub, logical, start_line, end_line);
+            instruction.original = original;
+            Box::new(instruction)
+        }),
     }
 }
 

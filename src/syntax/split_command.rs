@@ -165,23 +165,40 @@ fn extract_builder_flags<'a>(line: &'a str, start: usize, end: usize) -> (Vec<Pa
     let bytes = &line.as_bytes()[..end];
     let mut flags = Vec::new();
     let mut phase = Phase::Spaces;
+    // The word so far is `bytes[word_start..pos]` until a quote or escape character is met;
+    // from then on it is `word`.
+    let mut plain = true;
     let mut word: Vec<u8> = Vec::new();
     let mut word_start = start;
     let mut quote = 0u8;
     let mut blank_ok = false;
     let mut pos = start;
-    let finish = |word: &mut Vec<u8>, flags: &mut Vec<Part<'a>>, word_start: usize, pos: usize| {
-        flags.push(if word[..] == bytes[word_start..pos] {
-            Part::slice(line, word_start, pos)
+    let is_double_dash = |plain: bool, word: &[u8], word_start: usize, pos: usize| {
+        if plain {
+            &bytes[word_start..pos] == b"--"
         } else {
-            Part {
-                value: Cow::Owned(String::from_utf8_lossy(word).into_owned()),
-                start: word_start,
-                end: pos,
-            }
-        });
-        word.clear();
+            word == b"--"
+        }
     };
+    let is_empty = |plain: bool, word: &[u8], word_start: usize, pos: usize| {
+        if plain {
+            word_start == pos
+        } else {
+            word.is_empty()
+        }
+    };
+    let finish =
+        |plain: bool, word: &[u8], flags: &mut Vec<Part<'a>>, word_start: usize, pos: usize| {
+            flags.push(if plain || word[..] == bytes[word_start..pos] {
+                Part::slice(line, word_start, pos)
+            } else {
+                Part {
+                    value: Cow::Owned(String::from_utf8_lossy(word).into_owned()),
+                    start: word_start,
+                    end: pos,
+                }
+            });
+        };
     while pos <= end {
         let ch = if pos < end { bytes[pos] } else { 0 };
         if phase == Phase::Spaces {
@@ -199,24 +216,31 @@ fn extract_builder_flags<'a>(line: &'a str, start: usize, end: usize) -> (Vec<Pa
             word_start = pos;
         }
         if pos == end {
-            if word != b"--" && (blank_ok || !word.is_empty()) {
-                finish(&mut word, &mut flags, word_start, pos);
+            if !is_double_dash(plain, &word, word_start, pos)
+                && (blank_ok || !is_empty(plain, &word, word_start, pos))
+            {
+                finish(plain, &word, &mut flags, word_start, pos);
             }
             break;
         }
         if phase == Phase::Word {
             if is_go_space_byte(ch) {
                 phase = Phase::Spaces;
-                if word == b"--" {
+                if is_double_dash(plain, &word, word_start, pos) {
                     return (flags, pos);
                 }
-                if blank_ok || !word.is_empty() {
-                    finish(&mut word, &mut flags, word_start, pos);
+                if blank_ok || !is_empty(plain, &word, word_start, pos) {
+                    finish(plain, &word, &mut flags, word_start, pos);
                 }
                 word.clear();
+                plain = true;
                 blank_ok = false;
                 pos += 1;
                 continue;
+            }
+            if plain && matches!(ch, b'\'' | b'"' | b'\\') {
+                word.extend_from_slice(&bytes[word_start..pos]);
+                plain = false;
             }
             if ch == b'\'' || ch == b'"' {
                 quote = ch;
@@ -232,7 +256,9 @@ fn extract_builder_flags<'a>(line: &'a str, start: usize, end: usize) -> (Vec<Pa
                 }
                 pos += 1;
             }
-            word.push(bytes[pos]);
+            if !plain {
+                word.push(bytes[pos]);
+            }
             pos += 1;
             continue;
         }
@@ -295,5 +321,130 @@ mod tests {
         let flag = &command.flags[0];
         assert_eq!(&line[flag.start..flag.end], "--platform=$BUILDPLATFORM");
         assert_eq!(&line[command.args_start..command.args_end], "node");
+    }
+
+    /// `extract_builder_flags` as it was before it borrowed plain flags without a buffer:
+    /// the model the new one is checked against.
+    mod reference {
+        use super::super::{is_go_space_byte, Part};
+        use std::borrow::Cow;
+
+        pub(super) fn extract_builder_flags<'a>(
+            line: &'a str,
+            start: usize,
+            end: usize,
+        ) -> (Vec<Part<'a>>, usize) {
+            #[derive(PartialEq)]
+            enum Phase {
+                Spaces,
+                Word,
+                Quote,
+            }
+            let bytes = &line.as_bytes()[..end];
+            let mut flags = Vec::new();
+            let mut phase = Phase::Spaces;
+            let mut word: Vec<u8> = Vec::new();
+            let mut word_start = start;
+            let mut quote = 0u8;
+            let mut blank_ok = false;
+            let mut pos = start;
+            let finish =
+                |word: &mut Vec<u8>, flags: &mut Vec<Part<'a>>, word_start: usize, pos: usize| {
+                    flags.push(if word[..] == bytes[word_start..pos] {
+                        Part::slice(line, word_start, pos)
+                    } else {
+                        Part {
+                            value: Cow::Owned(String::from_utf8_lossy(word).into_owned()),
+                            start: word_start,
+                            end: pos,
+                        }
+                    });
+                    word.clear();
+                };
+            while pos <= end {
+                let ch = if pos < end { bytes[pos] } else { 0 };
+                if phase == Phase::Spaces {
+                    if pos == end {
+                        break;
+                    }
+                    if is_go_space_byte(ch) {
+                        pos += 1;
+                        continue;
+                    }
+                    if ch != b'-' || pos + 1 == end || bytes[pos + 1] != b'-' {
+                        return (flags, pos);
+                    }
+                    phase = Phase::Word;
+                    word_start = pos;
+                }
+                if pos == end {
+                    if word != b"--" && (blank_ok || !word.is_empty()) {
+                        finish(&mut word, &mut flags, word_start, pos);
+                    }
+                    break;
+                }
+                if phase == Phase::Word {
+                    if is_go_space_byte(ch) {
+                        phase = Phase::Spaces;
+                        if word == b"--" {
+                            return (flags, pos);
+                        }
+                        if blank_ok || !word.is_empty() {
+                            finish(&mut word, &mut flags, word_start, pos);
+                        }
+                        word.clear();
+                        blank_ok = false;
+                        pos += 1;
+                        continue;
+                    }
+                    if ch == b'\'' || ch == b'"' {
+                        quote = ch;
+                        blank_ok = true;
+                        phase = Phase::Quote;
+                        pos += 1;
+                        continue;
+                    }
+                    if ch == b'\\' {
+                        if pos + 1 == end {
+                            pos += 1;
+                            continue;
+                        }
+                        pos += 1;
+                    }
+                    word.push(bytes[pos]);
+                    pos += 1;
+                    continue;
+                }
+                // Phase::Quote
+                if ch == quote {
+                    phase = Phase::Word;
+                    pos += 1;
+                    continue;
+                }
+                if ch == b'\\' {
+                    if pos + 1 == end {
+                        phase = Phase::Word;
+                        pos += 1;
+                        continue;
+                    }
+                    pos += 1;
+                }
+                word.push(bytes[pos]);
+                pos += 1;
+            }
+            (flags, end)
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn flags_as_the_buffered_extractor_finds_them(
+            text in proptest::string::string_regex("(--|[ \t]|[-a=x]|\\\\|'|\"|é){0,20}").unwrap(),
+        ) {
+            proptest::prop_assert_eq!(
+                extract_builder_flags(&text, 0, text.len()),
+                reference::extract_builder_flags(&text, 0, text.len())
+            );
+        }
     }
 }
