@@ -92,7 +92,7 @@ impl crate::linter::FileSettings for Arc<Settings> {
 const GOVERNING_CACHE: usize = 4096;
 
 /// A loaded configuration, or the message that says why it could not be.
-type Loaded = Result<Arc<Settings>, String>;
+pub type Loaded = Result<Arc<Settings>, String>;
 
 /// Finds and loads the settings of each file, reading each configuration file once.
 pub struct Resolver {
@@ -148,6 +148,11 @@ impl Resolver {
             .ok()?
             .config
             .exclusion(&absolute)
+    }
+
+    /// Why `path` (a walked file governed by `settings`) is excluded, when it is.
+    pub fn exclusion_by(&self, settings: &Settings, path: &Path) -> Option<String> {
+        settings.config.exclusion(&absolute(&self.cwd, path))
     }
 
     fn for_dir_absolute(&self, dir: &Path) -> Loaded {
