@@ -27,7 +27,7 @@ use crate::output::statistics::Statistics;
 use crate::output::text::{self, Action, Tally};
 use crate::output::xml::{Checkstyle, Junit};
 use crate::output::{diff, github, json, sarif};
-use crate::settings::{Resolver, Settings};
+use crate::settings::{Loaded, Resolver, Settings};
 
 /// How many finished files may wait for a slower one before them to be printed.
 const WINDOW: usize = 256;
@@ -44,14 +44,38 @@ pub struct Batch<'a> {
 /// Checks (and with `--write` fixes, with `--branch` commits) every file under the paths.
 pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Status {
     let args = batch.args;
+    // The settings the walk resolves to tell what is excluded, kept for the files it keeps:
+    // each walked file's settings are resolved once.
+    let walked_settings: Mutex<HashMap<PathBuf, Loaded>> = Mutex::default();
+    let exclusion = |file: &Path| {
+        let loaded = batch.resolver.for_file(file);
+        let why = loaded
+            .as_ref()
+            .ok()
+            .and_then(|settings| batch.resolver.exclusion_by(settings, file));
+        if why.is_none() {
+            walked_settings
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(file.to_path_buf(), loaded);
+        }
+        why
+    };
     let (inputs, walked_yaml, missing, explanation) = if args.verbose {
-        let (inputs, yaml, missing, explanation) =
-            discover_explained(batch.paths, &|file| batch.resolver.exclusion(file));
+        let (inputs, yaml, missing, explanation) = discover_explained(batch.paths, &exclusion);
         (inputs, yaml, missing, Some(explanation))
     } else {
         let (inputs, yaml, missing) =
-            discover_with_yaml(batch.paths, &|file| batch.resolver.excluded(file));
+            discover_with_yaml(batch.paths, &|file| exclusion(file).is_some());
         (inputs, yaml, missing, None)
+    };
+    let mut walked_settings = walked_settings
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    let mut settings_of = |path: &Path| {
+        walked_settings
+            .remove(path)
+            .unwrap_or_else(|| batch.resolver.for_file(path))
     };
     // Walking the default `.` shows paths as ripgrep does, without the `./`.
     let defaulted = args.paths.is_empty();
@@ -65,35 +89,26 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         let _ = writeln!(stderr, "{}", Error::Io { path, source: err });
     }
     let files = inputs.into_iter().filter_map(|input| match input {
-        Input::File(path) if defaulted => Some(
-            path.strip_prefix(".")
-                .map(Path::to_path_buf)
-                .unwrap_or(path),
-        ),
-        Input::File(path) => Some(path),
+        Input::File(path) => {
+            let loaded = settings_of(&path);
+            let path = match path.strip_prefix(".") {
+                Ok(relative) if defaulted => relative.to_path_buf(),
+                _ => path,
+            };
+            Some((path, loaded))
+        }
         Input::Stdin => None,
     });
     // YAML named on the command line or found by the walk: deployment file candidates.
-    let (named_yaml, files): (Vec<PathBuf>, Vec<PathBuf>) = files.partition(|path| {
+    let (named_yaml, files): (Vec<_>, Vec<_>) = files.partition(|(path, _)| {
         path.file_name()
             .and_then(|n| n.to_str())
             .is_some_and(is_yaml_name)
     });
-    let yaml: Vec<PathBuf> = named_yaml
-        .into_iter()
-        .chain(
-            walked_yaml
-                .into_iter()
-                .map(|path| match path.strip_prefix(".") {
-                    Ok(relative) if defaulted => relative.to_path_buf(),
-                    _ => path,
-                }),
-        )
-        .collect();
-    let files = files.into_iter();
     let mut config_errors = Vec::new();
     let files: Vec<(PathBuf, Arc<Settings>)> = files
-        .filter_map(|path| match batch.resolver.for_file(&path) {
+        .into_iter()
+        .filter_map(|(path, loaded)| match loaded {
             Ok(settings) => Some((path, settings)),
             Err(message) => {
                 if !config_errors.contains(&message) {
@@ -103,13 +118,19 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
             }
         })
         .collect();
-    let yaml: Vec<(PathBuf, Arc<Settings>)> = yaml
+    let walked_yaml = walked_yaml.into_iter().map(|path| {
+        let loaded = settings_of(&path);
+        match path.strip_prefix(".") {
+            Ok(relative) if defaulted => (relative.to_path_buf(), loaded),
+            _ => (path, loaded),
+        }
+    });
+    let yaml: Vec<(PathBuf, Arc<Settings>)> = named_yaml
         .into_iter()
-        .filter_map(|path| {
-            let settings = batch.resolver.for_file(&path).ok()?;
-            Some((path, settings))
-        })
+        .chain(walked_yaml)
+        .filter_map(|(path, loaded)| Some((path, loaded.ok()?)))
         .collect();
+    drop(walked_settings);
     if let Some(explanation) = &explanation {
         let _ = super::verbose::report(explanation, &files, &yaml, defaulted, stderr);
     }

@@ -158,11 +158,12 @@ fn discover_inner(
                         false
                     }
                 };
+                // Sorted first, so that the files of one directory are asked about in a row.
+                found.sort();
+                found_yaml.sort();
                 found.retain(&mut kept);
                 found_yaml.retain(&mut kept);
-                found_yaml.sort();
                 yaml.extend(found_yaml);
-                found.sort();
                 inputs.extend(found.into_iter().map(Input::File));
             }
             Ok(_) => inputs.push(Input::File(path.clone())),

@@ -122,5 +122,6 @@ fn with_digests(options: &LintOptions, digests: Digests) -> LintOptions {
         selection: options.selection.clone(),
         registry: None,
         surroundings: options.surroundings.clone(),
+        roots: options.roots.clone(),
     }
 }

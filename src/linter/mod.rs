@@ -43,6 +43,8 @@ pub struct LintOptions {
     /// What the linter read around the file before the rules run (entrypoint scripts, the
     /// repository's build targets): [`surroundings::read`]. Empty for text with no path.
     pub surroundings: Arc<Surroundings>,
+    /// Where the surroundings are read from: the run's repository roots, found once.
+    pub roots: Arc<surroundings::RepositoryRoots>,
 }
 
 #[derive(Debug, Error)]

@@ -8,11 +8,12 @@
 //! only when it is a regular file inside its root after symbolic links are resolved, and at
 //! most [`FILE_LIMIT`] bytes of it.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use super::LintOptions;
 
@@ -28,16 +29,69 @@ pub const FILE_LIMIT: u64 = 256 * 1024;
 /// The most files of one directory the target scan reads (workflows, scripts).
 const DIRECTORY_LIMIT: usize = 64;
 
+/// How many directories [`RepositoryRoots`] remembers the repository root of.
+const ROOTS_CACHE: usize = 4096;
+
+/// The current directory and the repository root above each directory, looked up once per
+/// run (one value is shared by the files a run checks) rather than once per Dockerfile.
+#[derive(Debug, Default)]
+pub struct RepositoryRoots {
+    cwd: OnceLock<PathBuf>,
+    /// Directory (absolute) → the nearest directory at or above it holding `.git`.
+    roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+}
+
+impl RepositoryRoots {
+    fn cwd(&self) -> &Path {
+        self.cwd
+            .get_or_init(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")))
+    }
+
+    /// The nearest directory at or above `dir` holding `.git`.
+    fn root_above(&self, dir: &Path) -> Option<PathBuf> {
+        let known = |ancestor: &Path| {
+            self.roots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(ancestor)
+                .cloned()
+        };
+        let mut unresolved = Vec::new();
+        let mut found = None;
+        for ancestor in dir.ancestors() {
+            if let Some(known) = known(ancestor) {
+                found = known;
+                break;
+            }
+            unresolved.push(ancestor);
+            if ancestor.join(".git").exists() {
+                found = Some(ancestor.to_path_buf());
+                break;
+            }
+        }
+        let mut roots = self.roots.lock().unwrap_or_else(PoisonError::into_inner);
+        // Bounded: the files are checked in path order, so the directories met lately are
+        // those met next.
+        if roots.len() + unresolved.len() > ROOTS_CACHE {
+            roots.clear();
+        }
+        for directory in unresolved {
+            roots.insert(directory.to_path_buf(), found.clone());
+        }
+        found
+    }
+}
+
 /// What the rules should know about the surroundings of the Dockerfile at `path`.
 pub fn read(path: &Path, file: &Dockerfile) -> Surroundings {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    let path = absolute(&cwd, path);
+    read_with(&RepositoryRoots::default(), path, file)
+}
+
+/// [`read`], with the current directory and repository roots `roots` remembers.
+pub fn read_with(roots: &RepositoryRoots, path: &Path, file: &Dockerfile) -> Surroundings {
+    let path = absolute(roots.cwd(), path);
     let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let root = dir
-        .ancestors()
-        .find(|ancestor| ancestor.join(".git").exists())
-        .unwrap_or(&dir)
-        .to_path_buf();
+    let root = roots.root_above(&dir).unwrap_or_else(|| dir.clone());
     let contexts: Vec<&Path> = if root == dir {
         vec![&dir]
     } else {
@@ -58,7 +112,7 @@ pub fn read(path: &Path, file: &Dockerfile) -> Surroundings {
 /// `options` with the surroundings of the Dockerfile at `path` (parsed as `file`).
 pub fn with_surroundings(options: &LintOptions, path: &Path, file: &Dockerfile) -> LintOptions {
     LintOptions {
-        surroundings: Arc::new(read(path, file)),
+        surroundings: Arc::new(read_with(&options.roots, path, file)),
         ..options.clone()
     }
 }
@@ -144,19 +198,26 @@ fn build_files(root: &Path, dir: &Path) -> Vec<PathBuf> {
     if dir != root {
         dirs.push(dir.to_path_buf());
     }
+    let mut root_has_github = true;
     for base in &dirs {
         let names = entry_names(base);
-        // Only the known names the directory lists are looked up (compared ignoring case, as
-        // a case-insensitive file system opens `Makefile` for `makefile`); all of them when
-        // it cannot be listed.
+        // Only the known names the directory lists are looked up, and its `scripts` (the
+        // root's `.github`) listed when it has one (compared ignoring case, as a
+        // case-insensitive file system opens `Makefile` for `makefile`); all of them when it
+        // cannot be listed.
+        let has = |wanted: &str| {
+            names
+                .as_ref()
+                .is_none_or(|names| names.iter().any(|n| n.eq_ignore_ascii_case(wanted)))
+        };
+        let has_scripts = has("scripts");
+        if base == root {
+            root_has_github = has(".github");
+        }
         files.extend(
             NAMES
                 .iter()
-                .filter(|name| {
-                    names
-                        .as_ref()
-                        .is_none_or(|names| names.iter().any(|n| n.eq_ignore_ascii_case(name)))
-                })
+                .filter(|name| has(name))
                 .map(|name| base.join(name)),
         );
         files.extend(kept(base, names.unwrap_or_default(), |name| {
@@ -164,11 +225,15 @@ fn build_files(root: &Path, dir: &Path) -> Vec<PathBuf> {
                 && (name.ends_with(".yml") || name.ends_with(".yaml"));
             compose || name.ends_with(".sh") || name.ends_with(".mk")
         }));
-        files.extend(listed(&base.join("scripts"), |name| name.ends_with(".sh")));
+        if has_scripts {
+            files.extend(listed(&base.join("scripts"), |name| name.ends_with(".sh")));
+        }
     }
-    files.extend(listed(&root.join(".github/workflows"), |name| {
-        name.ends_with(".yml") || name.ends_with(".yaml")
-    }));
+    if root_has_github {
+        files.extend(listed(&root.join(".github/workflows"), |name| {
+            name.ends_with(".yml") || name.ends_with(".yaml")
+        }));
+    }
     files.sort();
     files.dedup();
     files

@@ -20,6 +20,7 @@ use ignore::WalkBuilder;
 
 use crate::edit::Applicability;
 use crate::fs::paths::absolute;
+use crate::linter::surroundings::RepositoryRoots;
 use crate::linter::LintOptions;
 use crate::rules::{Pin, RuleOptions, RuleSelection};
 use crate::sources::registry::RegistryResolver;
@@ -92,7 +93,7 @@ impl crate::linter::FileSettings for Arc<Settings> {
 const GOVERNING_CACHE: usize = 4096;
 
 /// A loaded configuration, or the message that says why it could not be.
-type Loaded = Result<Arc<Settings>, String>;
+pub type Loaded = Result<Arc<Settings>, String>;
 
 /// Finds and loads the settings of each file, reading each configuration file once.
 pub struct Resolver {
@@ -100,6 +101,8 @@ pub struct Resolver {
     releases: Option<Arc<ReleaseTable>>,
     /// One digest resolver for the run, so each image is looked up once.
     registry: OnceLock<Arc<RegistryResolver>>,
+    /// One repository-root cache for the run's surroundings reads.
+    roots: Arc<RepositoryRoots>,
     cwd: PathBuf,
     /// Directory (absolute) → the configuration file governing it.
     governing: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
@@ -113,6 +116,7 @@ impl Resolver {
             overrides,
             releases,
             registry: OnceLock::new(),
+            roots: Arc::default(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             governing: Mutex::default(),
             loaded: Mutex::default(),
@@ -148,6 +152,11 @@ impl Resolver {
             .ok()?
             .config
             .exclusion(&absolute)
+    }
+
+    /// Why `path` (a walked file governed by `settings`) is excluded, when it is.
+    pub fn exclusion_by(&self, settings: &Settings, path: &Path) -> Option<String> {
+        settings.config.exclusion(&absolute(&self.cwd, path))
     }
 
     fn for_dir_absolute(&self, dir: &Path) -> Loaded {
@@ -259,6 +268,7 @@ impl Resolver {
                     .clone()
             }),
             surroundings: Default::default(),
+            roots: self.roots.clone(),
         }
     }
 }
