@@ -640,14 +640,13 @@ impl<S: FileSettings> Project<S> {
                 let Some(workload) = stream.documents.get(*doc).and_then(kube::workload) else {
                     continue;
                 };
-                let (uid, image) = match (&runner.image_user, &runner.dockerfile) {
-                    (ImageUser::Numeric { uid, .. }, Some(dockerfile)) => {
-                        (*uid, format!("`{dockerfile}`"))
-                    }
-                    (ImageUser::NodeImage, _) => {
-                        (runner.uid.unwrap_or(1000), "the `node` image".to_string())
-                    }
+                let image = match (&runner.image_user, &runner.dockerfile) {
+                    (ImageUser::Numeric { .. }, Some(dockerfile)) => format!("`{dockerfile}`"),
+                    (ImageUser::NodeImage, _) => "the `node` image".to_string(),
                     _ => continue,
+                };
+                let Some((Some(uid), _)) = runner.image_ids() else {
+                    continue;
                 };
                 users.push((workload.kind, workload.name, name.as_str(), uid, image));
             }
@@ -1354,14 +1353,10 @@ fn subchart_parent<S>(files: &[DeployFile<S>], values: &Path) -> Option<(usize, 
     let parent = files
         .iter()
         .position(|f| f.kind == FileKind::HelmValues && f.path.parent() == Some(parent_dir))?;
-    let declared = std::fs::read_to_string(dir.join("Chart.yaml"))
+    let declared = read_file_limited(&dir.join("Chart.yaml"))
         .ok()
-        .and_then(|text| {
-            text.lines().find_map(|line| {
-                let name = line.strip_prefix("name:")?;
-                Some(name.trim().trim_matches(['"', '\'']).to_string())
-            })
-        });
+        .and_then(|bytes| crate::yaml::parse(&String::from_utf8(bytes).ok()?).ok())
+        .and_then(|chart| Some(chart.documents.first()?.get("name")?.str()?.to_string()));
     let names = declared
         .into_iter()
         .chain(dir.file_name().and_then(|n| n.to_str()).map(str::to_string));

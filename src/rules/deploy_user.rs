@@ -1,4 +1,4 @@
-use super::deployment::{ImageUser, ParentValues, Runner, Target};
+use super::deployment::{ImageUser, ParentValues, Runner, Target, NODE_UID};
 use super::{Finding, Prose};
 use crate::deploy::compose;
 use crate::deploy::helm::Security;
@@ -120,9 +120,6 @@ declare_rule! {
     };
 }
 
-/// The uid of user `node` in the official node images.
-const NODE_UID: u32 = 1000;
-
 /// The rule looks at deployment files only ([`check`]).
 fn no_dockerfile_findings(_: &super::Context) -> Vec<Finding> {
     Vec::new()
@@ -234,7 +231,7 @@ fn check_container(
         findings.push(root_uid_finding(uid.span, &who));
         return findings;
     }
-    let Some((uid, mut gid)) = image_ids(runner) else {
+    let Some((uid, mut gid)) = runner.image_ids() else {
         if get_any("runAsUser").is_none() {
             let who = format!("{who} runs image `{}`", container.image);
             findings.push(root_image_finding(span_of(container), &who, runner));
@@ -389,7 +386,7 @@ fn check_helm(
         findings.push(root_uid_finding(node.span, &who));
         return findings;
     }
-    let Some((uid, mut gid)) = image_ids(runner) else {
+    let Some((uid, mut gid)) = runner.image_ids() else {
         if any("runAsUser").is_none() {
             let who = format!("{who} runs its image");
             findings.push(root_image_finding(point, &who, runner));
@@ -462,19 +459,6 @@ fn check_helm(
     findings
 }
 
-/// The uid and gid the image runs as (node images: `--uid`, else `node`'s 1000); `None` when
-/// it runs as root. A named user without a known uid has neither.
-fn image_ids(runner: &Runner) -> Option<(Option<u32>, Option<u32>)> {
-    match &runner.image_user {
-        ImageUser::NodeImage => {
-            let uid = runner.uid.unwrap_or(NODE_UID);
-            Some((Some(uid), Some(uid)))
-        }
-        ImageUser::Numeric { uid, gid } => Some((Some(*uid), *gid)),
-        ImageUser::Named(_) => Some((None, None)),
-        ImageUser::Root => None,
-    }
-}
 
 /// The `securityContext` lines a container lacks: `set` tells whether a key is set in the
 /// container's or the pod's context, `set_own` in the container's alone.

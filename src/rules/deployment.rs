@@ -78,6 +78,25 @@ pub struct Runner {
     pub uid: Option<u32>,
 }
 
+/// The uid (and gid) of the official node images' user `node`.
+pub const NODE_UID: u32 = 1000;
+
+impl Runner {
+    /// The uid and gid the image runs as (node images: `--uid`, else `node`'s 1000); `None`
+    /// when it runs as root. A named user without a known uid has neither.
+    pub fn image_ids(&self) -> Option<(Option<u32>, Option<u32>)> {
+        match &self.image_user {
+            ImageUser::NodeImage => {
+                let uid = self.uid.unwrap_or(NODE_UID);
+                Some((Some(uid), Some(uid)))
+            }
+            ImageUser::Numeric { uid, gid } => Some((Some(*uid), *gid)),
+            ImageUser::Named(_) => Some((None, None)),
+            ImageUser::Root => None,
+        }
+    }
+}
+
 /// A place a port move reaches, with the move's applicability (that of the Dockerfile's
 /// fix: the edits of one move apply together or not at all).
 #[derive(Clone, Debug)]
