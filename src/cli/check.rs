@@ -79,6 +79,10 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     };
     // Walking the default `.` shows paths as ripgrep does, without the `./`.
     let defaulted = args.paths.is_empty();
+    let shown = |path: PathBuf| match path.strip_prefix(".") {
+        Ok(relative) if defaulted => relative.to_path_buf(),
+        _ => path,
+    };
     let mut status = Status::Clean;
     for (path, err) in missing {
         status = Status::Error;
@@ -91,11 +95,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     let files = inputs.into_iter().filter_map(|input| match input {
         Input::File(path) => {
             let loaded = settings_of(&path);
-            let path = match path.strip_prefix(".") {
-                Ok(relative) if defaulted => relative.to_path_buf(),
-                _ => path,
-            };
-            Some((path, loaded))
+            Some((shown(path), loaded))
         }
         Input::Stdin => None,
     });
@@ -120,10 +120,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         .collect();
     let walked_yaml = walked_yaml.into_iter().map(|path| {
         let loaded = settings_of(&path);
-        match path.strip_prefix(".") {
-            Ok(relative) if defaulted => (relative.to_path_buf(), loaded),
-            _ => (path, loaded),
-        }
+        (shown(path), loaded)
     });
     let yaml: Vec<(PathBuf, Arc<Settings>)> = named_yaml
         .into_iter()
@@ -223,16 +220,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         let _ = progress.suspend(|| report_errors(&file, stderr));
         let path = PathBuf::from(&file.report.path);
         if batch.git.is_some() && held(&path) {
-            prepared.insert(
-                path,
-                git::Prepared {
-                    bytes: file.bytes,
-                    source: file.report.source.clone(),
-                    fixed: file.report.fixed.clone(),
-                    findings: file.report.findings.clone(),
-                    threshold: file.report.threshold,
-                },
-            );
+            prepared.insert(path, git::Prepared::new(file.bytes, &file.report));
         }
         if holds_reports {
             reports.push(file.report);

@@ -491,13 +491,7 @@ pub fn run_branch(
                 Some(Ok(checked)) => {
                     prepared.insert(
                         path.clone(),
-                        crate::git::Prepared {
-                            bytes: checked.bytes.clone(),
-                            source: checked.report.source.clone(),
-                            fixed: checked.report.fixed.clone(),
-                            findings: checked.report.findings.clone(),
-                            threshold: checked.report.threshold,
-                        },
+                        crate::git::Prepared::new(checked.bytes.clone(), &checked.report),
                     );
                     ready.insert(path.clone(), checked);
                     true

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use git2::{Commit, ObjectType, Oid, Repository, Signature, Tree};
 
 use crate::edit::Applicability;
-use crate::linter::fix_resolved;
 use crate::linter::surroundings::with_surroundings;
+use crate::linter::{fix_resolved, FileReport};
 use crate::output::diff::unified_diff;
 use crate::rules::Finding;
 use crate::settings::Settings;
@@ -123,6 +123,19 @@ pub struct Prepared {
     pub findings: Vec<Finding>,
     /// The fixes applied: safe ones, or unsafe ones too.
     pub threshold: Applicability,
+}
+
+impl Prepared {
+    /// The file whose check read `bytes` and made `report`.
+    pub fn new(bytes: Vec<u8>, report: &FileReport) -> Prepared {
+        Prepared {
+            bytes,
+            source: report.source.clone(),
+            fixed: report.fixed.clone(),
+            findings: report.findings.clone(),
+            threshold: report.threshold,
+        }
+    }
 }
 
 /// What the repository step checked: its files, and the coherent changes they make (sets of
