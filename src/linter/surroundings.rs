@@ -42,6 +42,14 @@ pub struct RepositoryRoots {
 }
 
 impl RepositoryRoots {
+    /// Roots for a run whose current directory is `cwd` (already known to the caller).
+    pub fn in_dir(cwd: PathBuf) -> RepositoryRoots {
+        RepositoryRoots {
+            cwd: OnceLock::from(cwd),
+            roots: Mutex::default(),
+        }
+    }
+
     fn cwd(&self) -> &Path {
         self.cwd
             .get_or_init(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")))

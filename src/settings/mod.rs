@@ -112,12 +112,13 @@ pub struct Resolver {
 
 impl Resolver {
     pub fn new(overrides: Overrides, releases: Option<Arc<ReleaseTable>>) -> Resolver {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         Resolver {
             overrides,
             releases,
             registry: OnceLock::new(),
-            roots: Arc::default(),
-            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+            roots: Arc::new(RepositoryRoots::in_dir(cwd.clone())),
+            cwd,
             governing: Mutex::default(),
             loaded: Mutex::default(),
         }
@@ -147,11 +148,7 @@ impl Resolver {
 
     /// Why `path` (a walked file) is excluded, when it is: the pattern and where it is written.
     pub fn exclusion(&self, path: &Path) -> Option<String> {
-        let absolute = absolute(&self.cwd, path);
-        self.for_dir_absolute(absolute.parent().unwrap_or(Path::new("/")))
-            .ok()?
-            .config
-            .exclusion(&absolute)
+        self.exclusion_by(&*self.for_file(path).ok()?, path)
     }
 
     /// Why `path` (a walked file governed by `settings`) is excluded, when it is.
