@@ -3,7 +3,9 @@
 //! with the number of files. `--branch` and SARIF, which need every file before the first
 //! line, hold the reports instead.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,7 +15,9 @@ use super::args::{Args, Format};
 use super::Status;
 use rayon::prelude::*;
 
-use crate::fs::discover::{discover_explained, discover_with_yaml, is_yaml_name, Input};
+use crate::fs::discover::{
+    discover_explained, discover_with_yaml, is_yaml_name, walk_order, Input,
+};
 use crate::fs::write::write_atomic;
 use crate::git;
 use crate::linter::{
@@ -46,7 +50,8 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     let args = batch.args;
     // The settings the walk resolves to tell what is excluded, kept for the files it keeps:
     // each walked file's settings are resolved once.
-    let walked_settings: Mutex<HashMap<PathBuf, Loaded>> = Mutex::default();
+    // Keyed by the path's bytes: hashing a `Path` splits it into components.
+    let walked_settings: Mutex<HashMap<OsString, Loaded>> = Mutex::default();
     let exclusion = |file: &Path| {
         let loaded = batch.resolver.for_file(file);
         let why = loaded
@@ -57,7 +62,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
             walked_settings
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(file.to_path_buf(), loaded);
+                .insert(file.as_os_str().to_owned(), loaded);
         }
         why
     };
@@ -74,7 +79,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         .unwrap_or_else(PoisonError::into_inner);
     let mut settings_of = |path: &Path| {
         walked_settings
-            .remove(path)
+            .remove(path.as_os_str())
             .unwrap_or_else(|| batch.resolver.for_file(path))
     };
     // Walking the default `.` shows paths as ripgrep does, without the `./`.
@@ -172,7 +177,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
                 std::mem::take(&mut files)
             };
             all.extend(project.paths());
-            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all.sort_by(|a, b| walk_order(&a.0, &b.0));
             all.dedup_by(|a, b| a.0 == b.0);
             all
         }
@@ -192,6 +197,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     printer.statistics = args.statistics.then(Statistics::default);
     let mut reports = Vec::new();
     let holds_reports = batch.git.is_some() || args.format == Format::Sarif;
+    let renderer = (!holds_reports).then(|| printer.renderer());
     let mut lookup_failed = false;
     let mut errors = Vec::new();
     // The files the repository step holds are written by it, one coherent change (a port
@@ -199,7 +205,8 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     let held = |path: &Path| project.as_ref().is_some_and(|p| p.holds(path));
     // `--branch` commits the held files' fixes as the repository step made them.
     let mut prepared: HashMap<PathBuf, git::Prepared> = HashMap::new();
-    let mut handle = |result: Result<Checked, Error>, action: Action| {
+    // `rendered`: the report already in the output format, made on the worker's thread.
+    let mut handle = |result: Result<Checked, Error>, rendered: Option<Vec<u8>>, action: Action| {
         let file = match result {
             Ok(file) => file,
             Err(err) => {
@@ -225,7 +232,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         if holds_reports {
             reports.push(file.report);
         } else {
-            printer.print(stdout, &file.report, action);
+            printer.print(stdout, &file.report, rendered.as_deref(), action);
         }
     };
     if let (true, false, Some(project)) = (args.write, digests, &project) {
@@ -259,17 +266,24 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
             } else {
                 result.map(|file| write_fixed(path, file))
             };
-            handle(result, action);
+            handle(result, None, action);
         }
     } else {
         let write = args.write;
         for_each_in_order(
             &checked_files,
-            |file| match check(file) {
-                Ok(checked) if write && !held(&file.0) => Ok(write_fixed(&file.0, checked)),
-                other => other,
+            |file| {
+                let result = match check(file) {
+                    Ok(checked) if write && !held(&file.0) => Ok(write_fixed(&file.0, checked)),
+                    other => other,
+                };
+                let rendered = match (&result, renderer) {
+                    (Ok(checked), Some(renderer)) => renderer.render(&checked.report, action),
+                    _ => None,
+                };
+                (result, rendered)
             },
-            |result| handle(result, action),
+            |(result, rendered)| handle(result, rendered, action),
         );
     }
     let action = if lookup_failed { Action::Show } else { action };
@@ -323,7 +337,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
         }
     } else {
         for report in &reports {
-            printer.print(stdout, report, action);
+            printer.print(stdout, report, None, action);
         }
     }
     let _ = stdout.write_all(&git_lines);
@@ -440,28 +454,42 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// What renders one report on its own, on any thread.
+    fn renderer(&self) -> Renderer {
+        Renderer {
+            format: self.format,
+            quiet: self.quiet,
+            statistics: self.statistics.is_some(),
+        }
+    }
+
     /// A failed write is a closed pipe: nobody reads the rest; the status tells the outcome
-    /// (and the checked stream remembers the failure).
-    fn print(&mut self, out: &mut dyn Write, report: &FileReport, action: Action) {
+    /// (and the checked stream remembers the failure). `rendered`: the report as
+    /// [`Renderer::render`] made it.
+    fn print(
+        &mut self,
+        out: &mut dyn Write,
+        report: &FileReport,
+        rendered: Option<&[u8]>,
+        action: Action,
+    ) {
         self.tally.add(report);
         if let Some(statistics) = &mut self.statistics {
             statistics.add(report);
             return;
         }
-        let _ = self.progress.suspend(|| match self.format {
-            Format::Text if self.quiet => text::write_findings(out, report, action),
-            Format::Text => text::write_file(out, report, action),
-            Format::Json => self.json.push(out, report),
-            Format::Github => {
-                out.write_all(github::render(std::slice::from_ref(report)).as_bytes())
-            }
-            Format::Diff => out.write_all(diff::render(std::slice::from_ref(report)).as_bytes()),
-            Format::JsonLines => json::write_lines(out, report),
-            Format::Gitlab => self.gitlab.push(out, report),
-            Format::Rdjson => self.rdjson.push(out, report),
-            Format::Checkstyle => self.checkstyle.push(out, report),
-            Format::Junit => self.junit.push(out, report),
-            Format::Sarif => Ok(()),
+        let rendered = match rendered {
+            Some(bytes) => Some(Cow::Borrowed(bytes)),
+            None => self.renderer().render(report, action).map(Cow::Owned),
+        };
+        let _ = self.progress.suspend(|| match (rendered, self.format) {
+            (Some(bytes), _) => out.write_all(&bytes),
+            (None, Format::Json) => self.json.push(out, report),
+            (None, Format::Gitlab) => self.gitlab.push(out, report),
+            (None, Format::Rdjson) => self.rdjson.push(out, report),
+            (None, Format::Checkstyle) => self.checkstyle.push(out, report),
+            (None, Format::Junit) => self.junit.push(out, report),
+            (None, _) => Ok(()),
         });
     }
 
@@ -499,6 +527,40 @@ impl<'a> Printer<'a> {
             Format::Github | Format::Diff | Format::Sarif | Format::JsonLines => {}
         }
         self.tally
+    }
+}
+
+/// Renders the reports of the formats that print each file apart from the others, so that
+/// the workers do it and the printing thread only writes bytes.
+#[derive(Clone, Copy)]
+struct Renderer {
+    format: Format,
+    quiet: bool,
+    statistics: bool,
+}
+
+impl Renderer {
+    /// `None`: the format (or `--statistics`) needs the printer's state.
+    fn render(self, report: &FileReport, action: Action) -> Option<Vec<u8>> {
+        if self.statistics {
+            return None;
+        }
+        let mut out = Vec::new();
+        let written = match self.format {
+            Format::Text if self.quiet => text::write_findings(&mut out, report, action),
+            Format::Text => text::write_file(&mut out, report, action),
+            Format::Github => {
+                out.extend_from_slice(github::render(std::slice::from_ref(report)).as_bytes());
+                Ok(())
+            }
+            Format::Diff => {
+                out.extend_from_slice(diff::render(std::slice::from_ref(report)).as_bytes());
+                Ok(())
+            }
+            Format::JsonLines => json::write_lines(&mut out, report),
+            _ => return None,
+        };
+        written.ok().map(|()| out)
     }
 }
 

@@ -16,24 +16,25 @@ pub struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     pub fn new(source: &'a str) -> LineIndex<'a> {
-        let mut starts = vec![0];
-        let mut chars_before = vec![0];
-        let mut ascii = vec![true];
-        let mut chars = 0;
-        for (index, &byte) in source.as_bytes().iter().enumerate() {
-            if !is_continuation(byte) {
-                chars += 1;
-            }
-            if byte >= 0x80 {
-                if let Some(last) = ascii.last_mut() {
-                    *last = false;
-                }
-            }
-            if byte == b'\n' {
-                starts.push(index + 1);
-                chars_before.push(chars);
-                ascii.push(true);
-            }
+        let bytes = source.as_bytes();
+        let lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
+        let mut starts = Vec::with_capacity(lines);
+        let mut chars_before = Vec::with_capacity(lines);
+        let mut ascii = Vec::with_capacity(lines);
+        let (mut start, mut chars) = (0, 0);
+        let ends = memchr::memchr_iter(b'\n', bytes).map(|newline| newline + 1);
+        for end in ends.chain(std::iter::once(bytes.len())) {
+            let line = &bytes[start..end];
+            let line_is_ascii = line.is_ascii();
+            starts.push(start);
+            chars_before.push(chars);
+            ascii.push(line_is_ascii);
+            chars += if line_is_ascii {
+                line.len()
+            } else {
+                line.iter().filter(|&&byte| !is_continuation(byte)).count()
+            };
+            start = end;
         }
         LineIndex {
             source,

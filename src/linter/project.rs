@@ -12,6 +12,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use rayon::prelude::*;
+
 use super::check::{check_file, read_file_limited, Checked};
 use super::error::Error;
 use super::report::FileReport;
@@ -114,50 +116,52 @@ pub struct Project<S> {
     held: Mutex<HashSet<PathBuf>>,
 }
 
+/// A YAML file of the run, read and parsed, if it deploys something.
+fn read_deploy_file<S: Clone>(path: &Path, settings: &S) -> Option<DeployFile<S>> {
+    let bytes = read_file_limited(path).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?.to_string();
+    let kind = kind_of(path, &text)?;
+    let parsed = match kind {
+        FileKind::HelmTemplate => Err((
+            text,
+            parse_error(
+                1,
+                "a Helm template, not YAML: reported, never edited".to_string(),
+            ),
+        )),
+        _ => match crate::yaml::parse(&text) {
+            Ok(stream) => Ok((text, stream)),
+            Err(err) => Err((
+                text,
+                parse_error(
+                    err.line,
+                    format!("not valid YAML, so not edited: {}", err.message),
+                ),
+            )),
+        },
+    };
+    Some(DeployFile {
+        path: path.to_path_buf(),
+        display: path.display().to_string(),
+        settings: settings.clone(),
+        bytes,
+        kind,
+        walked: true,
+        parsed,
+    })
+}
+
 impl<S: FileSettings> Project<S> {
     /// Reads and parses the YAML files of the run, keeping those that deploy something.
-    pub fn load(yaml: &[(PathBuf, S)], dockerfiles: &[(PathBuf, S)]) -> Project<S> {
-        let mut files = Vec::new();
-        for (path, settings) in yaml {
-            let Ok(bytes) = read_file_limited(path) else {
-                continue;
-            };
-            let Ok(text) = String::from_utf8(bytes.clone()) else {
-                continue;
-            };
-            let Some(kind) = kind_of(path, &text) else {
-                continue;
-            };
-            let parsed = match kind {
-                FileKind::HelmTemplate => Err((
-                    text.clone(),
-                    parse_error(
-                        1,
-                        "a Helm template, not YAML: reported, never edited".to_string(),
-                    ),
-                )),
-                _ => crate::yaml::parse(&text)
-                    .map(|stream| (text.clone(), stream))
-                    .map_err(|err| {
-                        (
-                            text.clone(),
-                            parse_error(
-                                err.line,
-                                format!("not valid YAML, so not edited: {}", err.message),
-                            ),
-                        )
-                    }),
-            };
-            files.push(DeployFile {
-                path: path.clone(),
-                display: path.display().to_string(),
-                settings: settings.clone(),
-                bytes,
-                kind,
-                walked: true,
-                parsed,
-            });
-        }
+    pub fn load(yaml: &[(PathBuf, S)], dockerfiles: &[(PathBuf, S)]) -> Project<S>
+    where
+        S: Send + Sync,
+    {
+        // Read and parsed on every core, kept in path order.
+        let mut files: Vec<DeployFile<S>> = yaml
+            .par_iter()
+            .filter_map(|(path, settings)| read_deploy_file(path, settings))
+            .collect();
         kustomize(&mut files);
         let charts = charts(&files);
         // The files of a chart whose images are all known are read exactly instead.

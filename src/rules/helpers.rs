@@ -33,7 +33,12 @@ pub(crate) fn is_node_stage(cx: &Context, stage: &Stage) -> bool {
         return true;
     }
     chain_instructions(cx, stage).any(|i| match i.kind {
-        Keyword::Run => installs_node(&run_text(i)),
+        // Most RUNs name no Node at all: asked of their parts before their text is joined.
+        Keyword::Run => {
+            let parts = i.args.iter().map(|arg| arg.value.as_str());
+            let mut parts = parts.chain(i.heredocs.iter().map(|h| h.content.as_str()));
+            parts.any(may_name_node) && installs_node(&run_text(i))
+        }
         Keyword::Cmd | Keyword::Entrypoint => starts_node(i),
         _ => false,
     })
@@ -42,7 +47,23 @@ pub(crate) fn is_node_stage(cx: &Context, stage: &Stage) -> bool {
 /// A RUN that leaves Node installed: it installs Node, and does not remove it again (a Go
 /// builder that installs Node to build its web assets and purges it in the same RUN).
 pub(crate) fn installs_node(script: &str) -> bool {
-    adds_node(script) && !removes_node(script)
+    may_name_node(script) && adds_node(script) && !removes_node(script)
+}
+
+/// Whether `text` holds `node`, `nvm` or `fnm` in any case: every install [`adds_node`]
+/// knows names one of them. One pass, nothing allocated.
+fn may_name_node(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let at = |start: usize, word: &[u8]| {
+        bytes
+            .get(start..start + word.len())
+            .is_some_and(|found| found.eq_ignore_ascii_case(word))
+    };
+    (0..bytes.len()).any(|start| match bytes[start] | 0x20 {
+        b'n' => at(start, b"node") || at(start, b"nvm"),
+        b'f' => at(start, b"fnm"),
+        _ => false,
+    })
 }
 
 /// The script removes the Node it installed: `apk del` of `nodejs` or of the `--virtual`
@@ -140,5 +161,11 @@ mod tests {
             "apk add --no-cache --virtual .web nodejs npm && npm ci && npm run build && apk del .web"
         ));
         assert!(installs_node("apk add nodejs && apk del curl"));
+        assert!(installs_node("APK ADD NODEJS"));
+        assert!(installs_node(". $HOME/.NVM/NVM.SH"));
+        assert!(installs_node("fnm install 22"));
+        assert!(!installs_node("apk add --no-cache python3 make g++"));
+        assert!(!may_name_node("no de, nv m, f nm"));
+        assert!(may_name_node("x Node"));
     }
 }
