@@ -105,22 +105,27 @@ fn join(base: &str, path: &str) -> Option<String> {
     if path.contains('$') || base.contains('$') {
         return None;
     }
-    let joined = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{}/{path}", base.trim_end_matches('/'))
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
+    let mut joined = String::with_capacity(base.len() + path.len() + 2);
+    let mut push = |text: &str| {
+        for part in text.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => joined.truncate(joined.rfind('/').unwrap_or(0)),
+                name => {
+                    joined.push('/');
+                    joined.push_str(name);
+                }
             }
-            other => parts.push(other),
         }
+    };
+    if !path.starts_with('/') {
+        push(base);
     }
-    Some(format!("/{}", parts.join("/")))
+    push(path);
+    if joined.is_empty() {
+        joined.push('/');
+    }
+    Some(joined)
 }
 
 /// The scripts the stage's ENTRYPOINT/CMD may run that a COPY/ADD of the chain brings in
@@ -166,6 +171,10 @@ pub fn script_requests(
                 _ => {}
             }
         }
+    }
+    if copies.is_empty() {
+        // Nothing comes from the build context: no script to read.
+        return Vec::new();
     }
     let mut named = Vec::new();
     for command in start_commands(file, analysis, stage) {
@@ -247,6 +256,10 @@ pub fn privilege_drop(
                 place: place.to_string(),
             });
         }
+    }
+    if surroundings.scripts.is_empty() {
+        // Nothing was read around the Dockerfile: no script to look in.
+        return None;
     }
     script_requests(file, analysis, stage)
         .iter()
@@ -442,6 +455,23 @@ mod tests {
             .into_iter()
             .map(|c| c.into_iter().map(|w| &*w.leak()).collect())
             .collect()
+    }
+
+    #[test]
+    fn joins_paths_as_the_shell_resolves_them() {
+        for (base, path, joined) in [
+            ("/", "app", "/app"),
+            ("/app/", "./bin//start.sh", "/app/bin/start.sh"),
+            ("/app", "../usr/../etc/", "/etc"),
+            ("/app", "/abs/./x", "/abs/x"),
+            ("/", "..", "/"),
+            ("/a/b", "../../..", "/"),
+            ("", "", "/"),
+        ] {
+            assert_eq!(join(base, path).as_deref(), Some(joined), "{base} + {path}");
+        }
+        assert_eq!(join("/app", "$DIR/x"), None);
+        assert_eq!(join("$HOME", "x"), None);
     }
 
     #[test]

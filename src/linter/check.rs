@@ -9,7 +9,9 @@ use super::digests::resolve;
 use super::error::Error;
 use super::report::FileReport;
 use super::surroundings::with_surroundings;
-use super::{is_template_name, lint_parsed, LintError, LintOptions, Untouched};
+use super::{
+    is_template_name, lint_parsed, lint_parsed_with_unsafe, LintError, LintOptions, Untouched,
+};
 use crate::edit::Applicability;
 use crate::fs::write::write_atomic;
 use crate::syntax::MAX_FILE_SIZE;
@@ -133,18 +135,13 @@ pub fn report_for(
         None => options.clone(),
     };
     let (options, digests) = resolve(&file, &options).map_err(PathlessError::Lint)?;
-    let outcome = lint_parsed(&file, &options, threshold).map_err(PathlessError::Lint)?;
-    let has_unsafe = outcome
-        .findings
-        .iter()
-        .any(|f| f.fix.as_ref().is_some_and(|fix| !fix.applies(threshold)));
-    let fixed_with_unsafe = if show_unsafe && has_unsafe {
-        lint_parsed(&file, &options, Applicability::Unsafe)
-            .map_err(PathlessError::Lint)?
-            .fixed
+    let (outcome, with_unsafe) = if show_unsafe {
+        lint_parsed_with_unsafe(&file, &options, threshold)
     } else {
-        outcome.fixed.clone()
-    };
+        lint_parsed(&file, &options, threshold).map(|outcome| (outcome, None))
+    }
+    .map_err(PathlessError::Lint)?;
+    let fixed_with_unsafe = with_unsafe.unwrap_or_else(|| outcome.fixed.clone());
     let failures = digests.map(|table| table.failures()).unwrap_or_default();
     let report = FileReport {
         path: name.to_string(),

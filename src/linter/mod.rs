@@ -106,8 +106,48 @@ pub fn lint_parsed(
     options: &LintOptions,
     threshold: Applicability,
 ) -> Result<Outcome, LintError> {
+    match first_findings(file, options)? {
+        Start::Untouched(outcome) => Ok(outcome),
+        Start::Findings(findings) => fix_rounds(file, options, findings, threshold),
+    }
+}
+
+/// [`lint_parsed`], and when some fix stays unapplied at `threshold`, the text every fix
+/// makes (unsafe ones too), for the dry run's diff: both from one first check of the file.
+pub fn lint_parsed_with_unsafe(
+    file: &Dockerfile,
+    options: &LintOptions,
+    threshold: Applicability,
+) -> Result<(Outcome, Option<String>), LintError> {
+    let findings = match first_findings(file, options)? {
+        Start::Untouched(outcome) => return Ok((outcome, None)),
+        Start::Findings(findings) => findings,
+    };
+    let has_unsafe = findings
+        .iter()
+        .any(|f| f.fix.as_ref().is_some_and(|fix| !fix.applies(threshold)));
+    let with_unsafe = if has_unsafe {
+        Some(fix_rounds(file, options, findings.clone(), Applicability::Unsafe)?.fixed)
+    } else {
+        None
+    };
+    Ok((fix_rounds(file, options, findings, threshold)?, with_unsafe))
+}
+
+/// Where linting a file starts: left as it is (a template, a generated file), or its
+/// findings, to be fixed.
+enum Start {
+    Untouched(Outcome),
+    Findings(Vec<Finding>),
+}
+
+fn first_findings(file: &Dockerfile, options: &LintOptions) -> Result<Start, LintError> {
     if let Some(template) = untouched::template_placeholder(file) {
-        return Ok(untouched_outcome(file, Vec::new(), template));
+        return Ok(Start::Untouched(untouched_outcome(
+            file,
+            Vec::new(),
+            template,
+        )));
     }
     if let Some(error) = untouched::unknown_instruction(file) {
         return Err(LintError::Parse(error));
@@ -119,8 +159,21 @@ pub fn lint_parsed(
         &options.surroundings,
     );
     if let Some(generated) = untouched::generated_mark(file) {
-        return Ok(untouched_outcome(file, findings, generated));
+        return Ok(Start::Untouched(untouched_outcome(
+            file, findings, generated,
+        )));
     }
+    Ok(Start::Findings(findings))
+}
+
+/// Applies the fixes of `findings` at `threshold`, then of the findings of the fixed text,
+/// until nothing changes.
+fn fix_rounds(
+    file: &Dockerfile,
+    options: &LintOptions,
+    findings: Vec<Finding>,
+    threshold: Applicability,
+) -> Result<Outcome, LintError> {
     let mut text = file.source.clone();
     let mut current = findings.clone();
     for _ in 0..MAX_ROUNDS {
