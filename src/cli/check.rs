@@ -565,32 +565,48 @@ impl Renderer {
 }
 
 /// Runs `work` on every item on every core and hands the results to `emit` in the items'
-/// order as soon as each is next; at most [`WINDOW`] finished results wait for a slower one.
+/// order as soon as each is next; at most about [`WINDOW`] finished results wait for a
+/// slower one. Items go to the workers in runs of [`RUN`], one message each, and a worker
+/// that is too far ahead sleeps until the printer catches up: the threads meet once per run
+/// rather than once per file (each meeting can cost a system call).
 fn for_each_in_order<T: Sync, R: Send>(
     items: &[T],
     work: impl Fn(&T) -> R + Sync,
     mut emit: impl FnMut(R),
 ) {
+    const RUN: usize = 16;
+    let window = (WINDOW / RUN).max(1);
+    let runs: Vec<&[T]> = items.chunks(RUN).collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let next = AtomicUsize::new(0);
-    let emitted = Mutex::new(0usize);
-    let moved_on = Condvar::new();
-    let (sender, receiver) = mpsc::channel::<(usize, R)>();
+    // How many runs were emitted, and how many workers sleep until that grows.
+    let emitted = AtomicUsize::new(0);
+    let sleepers = AtomicUsize::new(0);
+    let caught_up = (Mutex::new(()), Condvar::new());
+    let (sender, receiver) = mpsc::channel::<(usize, Vec<R>)>();
     std::thread::scope(|scope| {
-        for _ in 0..threads.min(items.len()) {
+        for _ in 0..threads.min(runs.len()) {
             let sender = sender.clone();
-            let (next, emitted, moved_on, work) = (&next, &emitted, &moved_on, &work);
+            let (runs, next, emitted, sleepers, caught_up, work) =
+                (&runs, &next, &emitted, &sleepers, &caught_up, &work);
             scope.spawn(move || loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(index) else {
+                let Some(run) = runs.get(index) else {
                     break;
                 };
-                let mut done = emitted.lock().unwrap_or_else(PoisonError::into_inner);
-                while index >= *done + WINDOW {
-                    done = moved_on.wait(done).unwrap_or_else(PoisonError::into_inner);
+                if index >= emitted.load(Ordering::SeqCst) + window {
+                    let mut guard = caught_up.0.lock().unwrap_or_else(PoisonError::into_inner);
+                    sleepers.fetch_add(1, Ordering::SeqCst);
+                    while index >= emitted.load(Ordering::SeqCst) + window {
+                        guard = caught_up
+                            .1
+                            .wait(guard)
+                            .unwrap_or_else(PoisonError::into_inner);
+                    }
+                    sleepers.fetch_sub(1, Ordering::SeqCst);
                 }
-                drop(done);
-                if sender.send((index, work(item))).is_err() {
+                let results = run.iter().map(work).collect();
+                if sender.send((index, results)).is_err() {
                     break;
                 }
             });
@@ -598,13 +614,18 @@ fn for_each_in_order<T: Sync, R: Send>(
         drop(sender);
         let mut early = BTreeMap::new();
         let mut expected = 0;
-        for (index, result) in receiver {
-            early.insert(index, result);
-            while let Some(result) = early.remove(&expected) {
-                emit(result);
+        for (index, results) in receiver {
+            early.insert(index, results);
+            while let Some(results) = early.remove(&expected) {
+                results.into_iter().for_each(&mut emit);
                 expected += 1;
-                *emitted.lock().unwrap_or_else(PoisonError::into_inner) = expected;
-                moved_on.notify_all();
+                emitted.store(expected, Ordering::SeqCst);
+                // A sleeper checked `emitted` before this store, under the lock: taking the
+                // lock waits until it sleeps, so the wake-up is not lost.
+                if sleepers.load(Ordering::SeqCst) > 0 {
+                    let _guard = caught_up.0.lock().unwrap_or_else(PoisonError::into_inner);
+                    caught_up.1.notify_all();
+                }
             }
         }
     });
@@ -643,6 +664,35 @@ pub(super) fn final_status(status: Status, tally: &Tally, action: Action, args: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slow_printer_holds_the_workers_back() {
+        let items: Vec<usize> = (0..3000).collect();
+        let finished = AtomicUsize::new(0);
+        let printed = AtomicUsize::new(0);
+        let most_waiting = AtomicUsize::new(0);
+        let mut seen = Vec::new();
+        for_each_in_order(
+            &items,
+            |&item| {
+                let waiting =
+                    finished.fetch_add(1, Ordering::SeqCst) + 1 - printed.load(Ordering::SeqCst);
+                most_waiting.fetch_max(waiting, Ordering::SeqCst);
+                item
+            },
+            |result| {
+                if result % 50 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                printed.fetch_add(1, Ordering::SeqCst);
+                seen.push(result);
+            },
+        );
+        assert_eq!(seen, items);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // The window, and the run each worker has in hand.
+        assert!(most_waiting.into_inner() <= WINDOW + 16 * (threads + 1));
+    }
 
     #[test]
     fn results_come_in_the_order_of_the_items() {

@@ -173,37 +173,51 @@ impl Resolver {
             ConfigChoice::File(file) => return Some(absolute(&self.cwd, file)),
             ConfigChoice::Isolated => return None,
         }
-        let mut governing = self
-            .governing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut unresolved = Vec::new();
-        let mut found = None;
-        for ancestor in dir.ancestors() {
-            if let Some(known) = governing.get(ancestor) {
-                found = known.clone();
-                break;
+        // The directories below the nearest one remembered, then the look at each of them
+        // (the lock is not held while the file system is asked: other threads walk too).
+        let (unresolved, known): (Vec<&Path>, Option<PathBuf>) = {
+            let governing = self
+                .governing
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut unresolved = Vec::new();
+            let mut known = None;
+            for ancestor in dir.ancestors() {
+                if let Some(file) = governing.get(ancestor) {
+                    known = file.clone();
+                    break;
+                }
+                unresolved.push(ancestor);
             }
-            unresolved.push(ancestor.to_path_buf());
+            (unresolved, known)
+        };
+        let mut looked_at = unresolved.len();
+        let mut found = known;
+        for (at, ancestor) in unresolved.iter().enumerate() {
             if let Some(file) = FILE_NAMES
                 .iter()
                 .map(|name| ancestor.join(name))
                 .find(|candidate| candidate.is_file())
             {
-                found = Some(file);
+                (found, looked_at) = (Some(file), at + 1);
                 break;
             }
             if ancestor.join(".git").exists() {
+                (found, looked_at) = (None, at + 1);
                 break;
             }
         }
+        let mut governing = self
+            .governing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         // A bounded cache: a tree of many directories is walked in order, so the directories
         // met lately are those met next; memory stays the same however many there are.
-        if governing.len() + unresolved.len() > GOVERNING_CACHE {
+        if governing.len() + looked_at > GOVERNING_CACHE {
             governing.clear();
         }
-        for directory in unresolved {
-            governing.insert(directory, found.clone());
+        for directory in &unresolved[..looked_at] {
+            governing.insert(directory.to_path_buf(), found.clone());
         }
         found
     }
