@@ -1,5 +1,9 @@
 //! Scanning lines, continuations, comments and heredoc bodies: BuildKit's `parser.go`.
 
+use std::borrow::Cow;
+
+use compact_str::CompactString;
+
 use super::ast::{
     Directive, Dockerfile, Heredoc, Instruction, KeyValue, Piece, PieceKind, Token, Warning,
 };
@@ -298,7 +302,10 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
 fn token(part: Part, logical: &LogicalLine) -> Token {
     Token {
         span: logical.span(part.start, part.end),
-        value: part.value.into_owned(),
+        value: match part.value {
+            Cow::Borrowed(text) => CompactString::new(text),
+            Cow::Owned(text) => CompactString::from(text),
+        },
     }
 }
 
