@@ -75,12 +75,19 @@ impl<'a> LogicalLine<'a> {
     }
 
     /// The source span of the logical range `start..end`.
-    #[inline]
+    #[inline(always)]
     pub fn span(&self, start: usize, end: usize) -> Span {
         if self.contiguous {
             let at = |offset: usize| self.first.1 + offset.min(self.text.len());
-            return Span::new(at(start), at(end.max(start)));
+            Span::new(at(start), at(end.max(start)))
+        } else {
+            self.joined_span(start, end)
         }
+    }
+
+    /// [`Self::span`] of a line joined from several pieces.
+    #[inline(never)]
+    fn joined_span(&self, start: usize, end: usize) -> Span {
         let first = self.origin(start).unwrap_or(self.end_origin);
         if start >= end {
             return Span::empty(first);

@@ -149,9 +149,20 @@ pub(crate) fn split_command(line: &str, start: usize, end: usize) -> Command<'_>
 }
 
 /// Go's `unicode.IsSpace` on an ASCII byte (BuildKit tests single bytes this way).
-pub(crate) fn is_go_space_byte(b: u8) -> bool {
+pub(crate) const fn is_go_space_byte(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
 }
+
+/// The bytes that end a run of ordinary bytes in a flag word: Go's ASCII spaces, quotes and `\\`.
+const FLAG_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_go_space_byte(byte as u8) || matches!(byte as u8, b'\'' | b'"' | b'\\');
+        byte += 1;
+    }
+    table
+};
 
 /// BuildKit's `extractBuilderFlags`: leading words starting with `--`, quotes handled,
 /// a bare `--` ends the flags. Returns the flags and where the rest of the line starts.
@@ -200,7 +211,7 @@ fn extract_builder_flags<'a>(line: &'a str, start: usize, end: usize) -> (Vec<Pa
             });
         };
     while pos <= end {
-        let ch = if pos < end { bytes[pos] } else { 0 };
+        let mut ch = if pos < end { bytes[pos] } else { 0 };
         if phase == Phase::Spaces {
             if pos == end {
                 break;
@@ -214,6 +225,20 @@ fn extract_builder_flags<'a>(line: &'a str, start: usize, end: usize) -> (Vec<Pa
             }
             phase = Phase::Word;
             word_start = pos;
+        }
+        if phase == Phase::Word && pos < end && !FLAG_SPECIAL[usize::from(ch)] {
+            // A run of ordinary bytes, each taken as it is.
+            let run_start = pos;
+            while pos < end && !FLAG_SPECIAL[usize::from(bytes[pos])] {
+                pos += 1;
+            }
+            if !plain {
+                word.extend_from_slice(&bytes[run_start..pos]);
+            }
+            if pos == end {
+                continue;
+            }
+            ch = bytes[pos];
         }
         if pos == end {
             if !is_double_dash(plain, &word, word_start, pos)
