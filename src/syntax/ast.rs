@@ -178,7 +178,7 @@ pub struct Instruction {
     pub json: bool,
     pub heredocs: Vec<Heredoc>,
     /// The logical line: continuation lines joined as BuildKit joins them.
-    pub original: String,
+    pub original: CompactString,
     /// Comment lines directly above the instruction (BuildKit's `PrevComment`).
     pub comments: Vec<String>,
     /// Comment lines inside the instruction's continuation lines.

@@ -66,6 +66,34 @@ struct LineReader<'a> {
     source: &'a str,
     pos: usize,
     number: usize,
+    newline: NewlineFinder,
+}
+
+/// Finds line ends. On x86-64 it calls memchr's SSE2 search (always there) directly: lines are
+/// a few dozen bytes, where `memchr::memchr`'s run-time choice of an implementation costs as
+/// much as the search.
+#[derive(Clone, Copy)]
+struct NewlineFinder {
+    #[cfg(target_arch = "x86_64")]
+    sse2: memchr::arch::x86_64::sse2::memchr::One,
+}
+
+impl NewlineFinder {
+    fn new() -> Self {
+        NewlineFinder {
+            #[cfg(target_arch = "x86_64")]
+            sse2: memchr::arch::x86_64::sse2::memchr::One::new(b'\n')
+                .expect("SSE2 is part of x86-64"),
+        }
+    }
+
+    #[inline]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        return self.sse2.find(haystack);
+        #[cfg(not(target_arch = "x86_64"))]
+        return memchr::memchr(b'\n', haystack);
+    }
 }
 
 impl<'a> LineReader<'a> {
@@ -75,7 +103,10 @@ impl<'a> LineReader<'a> {
         }
         let start = self.pos;
         let bytes = self.source.as_bytes();
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+        let end = self
+            .newline
+            .find(&bytes[start..])
+            .map_or(bytes.len(), |i| start + i + 1);
         // Go's `bytes.TrimRight(line, "\r\n")`.
         let mut content_end = end;
         while content_end > start && matches!(bytes[content_end - 1], b'\r' | b'\n') {
@@ -135,6 +166,7 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
         source,
         pos: 0,
         number: 0,
+        newline: NewlineFinder::new(),
     };
     if source.starts_with(BOM) {
         pieces.push(Piece {
@@ -265,13 +297,18 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
 
         let mut instruction = build_instruction(node, &logical, start_line, last_line);
         // The node spans the whole logical line: a joined one is moved, not copied.
-        instruction.original = logical.text.into_owned();
+        instruction.original = match logical.text {
+            Cow::Borrowed(text) => CompactString::new(text),
+            Cow::Owned(text) => CompactString::from(text),
+        };
         instruction.span = Span::new(line.start, end);
         instruction.heredocs = heredocs;
-        instruction.comments = comments
-            .drain(..)
-            .map(|span| span.text(source).to_string())
-            .collect();
+        if !comments.is_empty() {
+            instruction.comments = comments
+                .drain(..)
+                .map(|span| span.text(source).to_string())
+                .collect();
+        }
         instruction.inner_comments = inner_comments;
         pieces.push(Piece {
             kind: PieceKind::Instruction(instructions.len()),
@@ -330,7 +367,7 @@ fn build_instruction(
         json: node.json,
         heredocs: Vec::new(),
         // Set by the caller: see `parse`, and `onbuild` below.
-        original: String::new(),
+        original: CompactString::default(),
         comments: Vec::new(),
         inner_comments: Vec::new(),
         pairs: node
@@ -344,7 +381,7 @@ fn build_instruction(
             .collect(),
         shell_words: tokens(node.shell_words, logical),
         onbuild: node.sub.map(|sub| {
-            let original = logical.text[sub.start..sub.end].to_string();
+            let original = CompactString::new(&logical.text[sub.start..sub.end]);
             let mut instruction = build_instruction(*sub, logical, start_line, end_line);
             instruction.original = original;
             Box::new(instruction)
