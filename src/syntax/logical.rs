@@ -24,6 +24,7 @@ pub(crate) struct LogicalLine<'a> {
 impl<'a> LogicalLine<'a> {
     /// Joins `pieces`, each a text and the source offset it starts at; `at` is where the
     /// line starts.
+    #[inline]
     pub fn join(at: usize, pieces: &[(&'a str, usize)]) -> Self {
         let end_origin = pieces
             .last()

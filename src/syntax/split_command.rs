@@ -102,6 +102,7 @@ pub(crate) fn trim_space_end(text: &str) -> &str {
 }
 
 /// Offsets of `line` with Unicode whitespace trimmed on both sides (Go's `strings.TrimSpace`).
+#[inline]
 pub(crate) fn trim_space_range(line: &str, start: usize, end: usize) -> (usize, usize) {
     let bytes = line.as_bytes();
     let (mut first, mut last) = (start, end);
