@@ -295,24 +295,31 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
             }
         }
 
-        let mut instruction = build_instruction(node, &logical, start_line, last_line);
+        let span = Span::new(line.start, end);
+        let lines = InstructionLines {
+            span,
+            start_line,
+            end_line: last_line,
+            heredocs,
+            comments: if comments.is_empty() {
+                Vec::new()
+            } else {
+                comments
+                    .drain(..)
+                    .map(|span| span.text(source).to_string())
+                    .collect()
+            },
+            inner_comments,
+        };
+        let mut instruction = build_instruction(node, &logical, lines);
         // The node spans the whole logical line: a joined one is moved, not copied.
         instruction.original = match logical.text {
             Cow::Borrowed(text) => CompactString::new(text),
             Cow::Owned(text) => CompactString::from(text),
         };
-        instruction.span = Span::new(line.start, end);
-        instruction.heredocs = heredocs;
-        if !comments.is_empty() {
-            instruction.comments = comments
-                .drain(..)
-                .map(|span| span.text(source).to_string())
-                .collect();
-        }
-        instruction.inner_comments = inner_comments;
         pieces.push(Piece {
             kind: PieceKind::Instruction(instructions.len()),
-            span: instruction.span,
+            span,
         });
         instructions.push(instruction);
     }
@@ -350,14 +357,20 @@ fn tokens(parts: Vec<Part>, logical: &LogicalLine) -> Vec<Token> {
     parts.into_iter().map(|part| token(part, logical)).collect()
 }
 
-fn build_instruction(
-    node: Node,
-    logical: &LogicalLine,
+/// What an instruction has from the lines around its node.
+struct InstructionLines {
+    span: Span,
     start_line: usize,
     end_line: usize,
-) -> Instruction {
+    heredocs: Vec<Heredoc>,
+    comments: Vec<String>,
+    inner_comments: Vec<Span>,
+}
+
+fn build_instruction(node: Node, logical: &LogicalLine, lines: InstructionLines) -> Instruction {
+    let (start_line, end_line) = (lines.start_line, lines.end_line);
     Instruction {
-        span: logical.span(node.start, node.end),
+        span: lines.span,
         start_line,
         end_line,
         keyword: token(node.keyword, logical),
@@ -365,11 +378,11 @@ fn build_instruction(
         flags: tokens(node.flags, logical),
         args: tokens(node.args, logical),
         json: node.json,
-        heredocs: Vec::new(),
+        heredocs: lines.heredocs,
         // Set by the caller: see `parse`, and `onbuild` below.
         original: CompactString::default(),
-        comments: Vec::new(),
-        inner_comments: Vec::new(),
+        comments: lines.comments,
+        inner_comments: lines.inner_comments,
         pairs: node
             .pairs
             .into_iter()
@@ -382,7 +395,15 @@ fn build_instruction(
         shell_words: tokens(node.shell_words, logical),
         onbuild: node.sub.map(|sub| {
             let original = CompactString::new(&logical.text[sub.start..sub.end]);
-            let mut instruction = build_instruction(*sub, logical, start_line, end_line);
+            let lines = InstructionLines {
+                span: logical.span(sub.start, sub.end),
+                start_line,
+                end_line,
+                heredocs: Vec::new(),
+                comments: Vec::new(),
+                inner_comments: Vec::new(),
+            };
+            let mut instruction = build_instruction(*sub, logical, lines);
             instruction.original = original;
             Box::new(instruction)
         }),
