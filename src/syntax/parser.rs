@@ -354,6 +354,10 @@ fn token(part: Part, logical: &LogicalLine) -> Token {
 }
 
 fn tokens(parts: Vec<Part>, logical: &LogicalLine) -> Vec<Token> {
+    // Most instructions have no flags and no shell words.
+    if parts.is_empty() {
+        return Vec::new();
+    }
     parts.into_iter().map(|part| token(part, logical)).collect()
 }
 
@@ -383,15 +387,18 @@ fn build_instruction(node: Node, logical: &LogicalLine, lines: InstructionLines)
         original: CompactString::default(),
         comments: lines.comments,
         inner_comments: lines.inner_comments,
-        pairs: node
-            .pairs
-            .into_iter()
-            .map(|pair| KeyValue {
-                key: token(pair.key, logical),
-                value: pair.value.map(|value| token(value, logical)),
-                equals: pair.equals,
-            })
-            .collect(),
+        pairs: if node.pairs.is_empty() {
+            Vec::new()
+        } else {
+            node.pairs
+                .into_iter()
+                .map(|pair| KeyValue {
+                    key: token(pair.key, logical),
+                    value: pair.value.map(|value| token(value, logical)),
+                    equals: pair.equals,
+                })
+                .collect()
+        },
         shell_words: tokens(node.shell_words, logical),
         onbuild: node.sub.map(|sub| {
             let original = CompactString::new(&logical.text[sub.start..sub.end]);

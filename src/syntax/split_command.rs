@@ -102,7 +102,7 @@ pub(crate) fn trim_space_end(text: &str) -> &str {
 }
 
 /// Offsets of `line` with Unicode whitespace trimmed on both sides (Go's `strings.TrimSpace`).
-#[inline]
+#[inline(always)]
 pub(crate) fn trim_space_range(line: &str, start: usize, end: usize) -> (usize, usize) {
     let bytes = line.as_bytes();
     let (mut first, mut last) = (start, end);
@@ -115,6 +115,13 @@ pub(crate) fn trim_space_range(line: &str, start: usize, end: usize) -> (usize, 
     if first == last || (bytes[first].is_ascii() && bytes[last - 1].is_ascii()) {
         return (first, last);
     }
+    trim_unicode_space_range(line, start, end)
+}
+
+/// [`trim_space_range`] when a non-ASCII character is at either end.
+#[cold]
+#[inline(never)]
+fn trim_unicode_space_range(line: &str, start: usize, end: usize) -> (usize, usize) {
     let trimmed_start = trim_space_start(&line[start..end]);
     let new_start = end - trimmed_start.len();
     (new_start, new_start + trim_space_end(trimmed_start).len())
@@ -139,7 +146,13 @@ pub(crate) fn split_command(line: &str, start: usize, end: usize) -> Command<'_>
     let rest_start = (keyword_end..end)
         .find(|&i| !is_re_whitespace(bytes[i]))
         .unwrap_or(end);
-    let (flags, args_from) = extract_builder_flags(line, rest_start, end);
+    // Most instructions have no flags: then the arguments start right there (a `\n`, which a
+    // logical line never has, would be skipped as space).
+    let (flags, args_from) = if matches!(bytes.get(rest_start), Some(b'-' | b'\n')) {
+        extract_builder_flags(line, rest_start, end)
+    } else {
+        (Vec::new(), rest_start)
+    };
     let (args_start, args_end) = trim_space_range(line, args_from, end);
     Command {
         keyword,
