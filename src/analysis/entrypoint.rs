@@ -69,7 +69,11 @@ pub fn sets_no_command(file: &Dockerfile, analysis: &Analysis, stage: &Stage) ->
 /// The words of a CMD/ENTRYPOINT: the JSON array, or the shell form's commands.
 fn instruction_commands(instruction: &Instruction) -> Vec<Command> {
     if instruction.json {
-        let words: Command = instruction.args.iter().map(|a| a.value.clone()).collect();
+        let words: Command = instruction
+            .args
+            .iter()
+            .map(|a| a.value.to_string())
+            .collect();
         let mut commands = vec![words.clone()];
         // `["sh", "-c", "chown … && exec gosu node …"]`: the script's own commands.
         for word in words.iter().filter(|w| w.contains(' ')) {

@@ -87,12 +87,13 @@ impl Analysis {
                 Keyword::Arg if stages.is_empty() => {
                     // Each default is expanded with the ARGs before it, as BuildKit does.
                     for (position, pair) in instruction.pairs.iter().enumerate() {
-                        global_arg_definitions.insert(pair.key.value.clone(), (index, position));
+                        global_arg_definitions
+                            .insert(pair.key.value.to_string(), (index, position));
                         let value = match &pair.value {
                             Some(v) => vars::expand(&v.value, &global_args, file.escape),
-                            None => global_args.get(&pair.key.value).cloned().flatten(),
+                            None => global_args.get(pair.key.value.as_str()).cloned().flatten(),
                         };
-                        global_args.insert(pair.key.value.clone(), value);
+                        global_args.insert(pair.key.value.to_string(), value);
                     }
                 }
                 Keyword::From => {
@@ -151,7 +152,9 @@ impl Analysis {
             index: earlier.len(),
             from: index,
             end: index + 1,
-            name: from.from_alias().map(|t| t.value.to_ascii_lowercase()),
+            name: from
+                .from_alias()
+                .map(|t| t.value.as_str().to_ascii_lowercase()),
             reference,
             parent,
             image,
@@ -238,7 +241,7 @@ impl Analysis {
             if let Some(index) = user {
                 let raw = file.instructions[index]
                     .user()
-                    .map(|t| t.value.clone())
+                    .map(|t| t.value.to_string())
                     .unwrap_or_default();
                 let vars = self.variables(file, ancestor, index);
                 let resolved = vars::expand(&raw, &vars, file.escape);
@@ -350,7 +353,7 @@ impl<'a> Variables<'a> {
                     .map(|pair| {
                         let raw = pair.value.as_ref().map_or("", |v| v.value.as_str());
                         (
-                            pair.key.value.clone(),
+                            pair.key.value.to_string(),
                             vars::expand(raw, &*self, self.escape),
                         )
                     })
@@ -362,7 +365,7 @@ impl<'a> Variables<'a> {
             Keyword::Arg => {
                 // One after the other: `ARG A=1 B=$A` gives B the value 1.
                 for pair in &instruction.pairs {
-                    let name = &pair.key.value;
+                    let name = pair.key.value.as_str();
                     if self.vars.get(name).is_some_and(|var| var.env) {
                         continue;
                     }
@@ -370,7 +373,7 @@ impl<'a> Variables<'a> {
                         Some(v) => vars::expand(&v.value, &*self, self.escape),
                         None => self.global_args.get(name).cloned().flatten(),
                     };
-                    self.set(name.clone(), Var { value, env: false });
+                    self.set(name.to_string(), Var { value, env: false });
                 }
             }
             _ => {}

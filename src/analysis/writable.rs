@@ -642,7 +642,11 @@ fn rest_with(word: &str, tail: &[String]) -> Vec<String> {
 /// The words of a CMD/ENTRYPOINT (JSON elements, or the shell form's words unquoted).
 fn command_words(instruction: &Instruction) -> Vec<String> {
     if instruction.json {
-        instruction.args.iter().map(|a| a.value.clone()).collect()
+        instruction
+            .args
+            .iter()
+            .map(|a| a.value.to_string())
+            .collect()
     } else {
         instruction
             .shell_words

@@ -5,6 +5,8 @@
 //! file byte for byte. Instructions additionally carry what BuildKit's parser makes of
 //! them (keyword, flags, argument values, heredocs) with exact spans for each part.
 
+use compact_str::CompactString;
+
 use super::span::Span;
 
 /// A parsed Dockerfile.
@@ -66,10 +68,11 @@ pub struct Warning {
 /// A value with the exact bytes it came from.
 ///
 /// `value` is what BuildKit's parser makes of the text (for flags, quotes are removed;
-/// for JSON arrays, escapes are decoded); `span` is the raw text in the source.
+/// for JSON arrays, escapes are decoded); `span` is the raw text in the source. Values of up
+/// to 24 bytes (most words of a Dockerfile) are stored inline, without an allocation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Token {
-    pub value: String,
+    pub value: CompactString,
     pub span: Span,
 }
 
@@ -175,7 +178,7 @@ pub struct Instruction {
     pub json: bool,
     pub heredocs: Vec<Heredoc>,
     /// The logical line: continuation lines joined as BuildKit joins them.
-    pub original: String,
+    pub original: CompactString,
     /// Comment lines directly above the instruction (BuildKit's `PrevComment`).
     pub comments: Vec<String>,
     /// Comment lines inside the instruction's continuation lines.

@@ -24,6 +24,7 @@ pub(crate) struct LogicalLine<'a> {
 impl<'a> LogicalLine<'a> {
     /// Joins `pieces`, each a text and the source offset it starts at; `at` is where the
     /// line starts.
+    #[inline]
     pub fn join(at: usize, pieces: &[(&'a str, usize)]) -> Self {
         let end_origin = pieces
             .last()
@@ -63,31 +64,57 @@ impl<'a> LogicalLine<'a> {
     /// The source offset of the logical byte at `offset`, if there is one.
     #[inline]
     fn origin(&self, offset: usize) -> Option<usize> {
+        self.piece_at(offset)
+            .map(|(_, (logical, source))| source + offset - logical)
+    }
+
+    /// The piece holding the logical byte at `offset` (0 for `first`, `i + 1` for `rest[i]`)
+    /// and its offsets, if there is such a byte.
+    #[inline]
+    fn piece_at(&self, offset: usize) -> Option<(usize, (usize, usize))> {
         if offset >= self.text.len() {
             return None;
         }
-        let (logical, source) = if self.rest.first().is_none_or(|&(start, _)| offset < start) {
-            self.first
-        } else {
-            self.rest[self.rest.partition_point(|&(start, _)| start <= offset) - 1]
-        };
-        Some(source + offset - logical)
+        Some(
+            if self.rest.first().is_none_or(|&(start, _)| offset < start) {
+                (0, self.first)
+            } else {
+                let index = self.rest.partition_point(|&(start, _)| start <= offset);
+                (index, self.rest[index - 1])
+            },
+        )
     }
 
     /// The source span of the logical range `start..end`.
-    #[inline]
+    #[inline(always)]
     pub fn span(&self, start: usize, end: usize) -> Span {
         if self.contiguous {
             let at = |offset: usize| self.first.1 + offset.min(self.text.len());
-            return Span::new(at(start), at(end.max(start)));
+            Span::new(at(start), at(end.max(start)))
+        } else {
+            self.joined_span(start, end)
         }
-        let first = self.origin(start).unwrap_or(self.end_origin);
+    }
+
+    /// [`Self::span`] of a line joined from several pieces.
+    #[inline(never)]
+    fn joined_span(&self, start: usize, end: usize) -> Span {
+        let Some((piece, (logical, source))) = self.piece_at(start) else {
+            return Span::empty(self.end_origin);
+        };
+        let first = source + start - logical;
         if start >= end {
             return Span::empty(first);
         }
-        let last = self
-            .origin(end - 1)
-            .map_or(self.end_origin, |offset| offset + 1);
+        // Most ranges end in the piece they start in: the next piece starts after them.
+        let last = if self.rest.get(piece).is_none_or(|&(next, _)| end <= next)
+            && end <= self.text.len()
+        {
+            source + end - logical
+        } else {
+            self.origin(end - 1)
+                .map_or(self.end_origin, |offset| offset + 1)
+        };
         Span::new(first, last.max(first))
     }
 }
@@ -106,6 +133,24 @@ mod tests {
         assert_eq!(line.span(5, 7), Span::new(5, 9));
         assert_eq!(line.span(12, 13), Span::new(16, 17));
         assert_eq!(line.span(13, 13), Span::empty(17));
+    }
+
+    #[test]
+    fn joined_spans_are_the_origins_of_their_first_and_last_bytes() {
+        let line = LogicalLine::join(0, &[("RUN a ", 0), ("", 7), ("  x ", 8), ("  b", 14)]);
+        let len = line.text.len();
+        for start in 0..len + 3 {
+            for end in 0..len + 3 {
+                let first = line.origin(start).unwrap_or(line.end_origin);
+                let want = if start >= end {
+                    Span::empty(first)
+                } else {
+                    let last = line.origin(end - 1).map_or(line.end_origin, |o| o + 1);
+                    Span::new(first, last.max(first))
+                };
+                assert_eq!(line.joined_span(start, end), want, "{start}..{end}");
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! Scanning lines, continuations, comments and heredoc bodies: BuildKit's `parser.go`.
 
+use std::borrow::Cow;
+
+use compact_str::CompactString;
+
 use super::ast::{
     Directive, Dockerfile, Heredoc, Instruction, KeyValue, Piece, PieceKind, Token, Warning,
 };
@@ -62,6 +66,34 @@ struct LineReader<'a> {
     source: &'a str,
     pos: usize,
     number: usize,
+    newline: NewlineFinder,
+}
+
+/// Finds line ends. On x86-64 it calls memchr's SSE2 search (always there) directly: lines are
+/// a few dozen bytes, where `memchr::memchr`'s run-time choice of an implementation costs as
+/// much as the search.
+#[derive(Clone, Copy)]
+struct NewlineFinder {
+    #[cfg(target_arch = "x86_64")]
+    sse2: memchr::arch::x86_64::sse2::memchr::One,
+}
+
+impl NewlineFinder {
+    fn new() -> Self {
+        NewlineFinder {
+            #[cfg(target_arch = "x86_64")]
+            sse2: memchr::arch::x86_64::sse2::memchr::One::new(b'\n')
+                .expect("SSE2 is part of x86-64"),
+        }
+    }
+
+    #[inline]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        return self.sse2.find(haystack);
+        #[cfg(not(target_arch = "x86_64"))]
+        return memchr::memchr(b'\n', haystack);
+    }
 }
 
 impl<'a> LineReader<'a> {
@@ -71,7 +103,10 @@ impl<'a> LineReader<'a> {
         }
         let start = self.pos;
         let bytes = self.source.as_bytes();
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+        let end = self
+            .newline
+            .find(&bytes[start..])
+            .map_or(bytes.len(), |i| start + i + 1);
         // Go's `bytes.TrimRight(line, "\r\n")`.
         let mut content_end = end;
         while content_end > start && matches!(bytes[content_end - 1], b'\r' | b'\n') {
@@ -131,6 +166,7 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
         source,
         pos: 0,
         number: 0,
+        newline: NewlineFinder::new(),
     };
     if source.starts_with(BOM) {
         pieces.push(Piece {
@@ -259,19 +295,31 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
             }
         }
 
-        let mut instruction = build_instruction(node, &logical, start_line, last_line);
+        let span = Span::new(line.start, end);
+        let lines = InstructionLines {
+            span,
+            start_line,
+            end_line: last_line,
+            heredocs,
+            comments: if comments.is_empty() {
+                Vec::new()
+            } else {
+                comments
+                    .drain(..)
+                    .map(|span| span.text(source).to_string())
+                    .collect()
+            },
+            inner_comments,
+        };
+        let mut instruction = build_instruction(node, &logical, lines);
         // The node spans the whole logical line: a joined one is moved, not copied.
-        instruction.original = logical.text.into_owned();
-        instruction.span = Span::new(line.start, end);
-        instruction.heredocs = heredocs;
-        instruction.comments = comments
-            .drain(..)
-            .map(|span| span.text(source).to_string())
-            .collect();
-        instruction.inner_comments = inner_comments;
+        instruction.original = match logical.text {
+            Cow::Borrowed(text) => CompactString::new(text),
+            Cow::Owned(text) => CompactString::from(text),
+        };
         pieces.push(Piece {
             kind: PieceKind::Instruction(instructions.len()),
-            span: instruction.span,
+            span,
         });
         instructions.push(instruction);
     }
@@ -298,22 +346,35 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
 fn token(part: Part, logical: &LogicalLine) -> Token {
     Token {
         span: logical.span(part.start, part.end),
-        value: part.value.into_owned(),
+        value: match part.value {
+            Cow::Borrowed(text) => CompactString::new(text),
+            Cow::Owned(text) => CompactString::from(text),
+        },
     }
 }
 
 fn tokens(parts: Vec<Part>, logical: &LogicalLine) -> Vec<Token> {
+    // Most instructions have no flags and no shell words.
+    if parts.is_empty() {
+        return Vec::new();
+    }
     parts.into_iter().map(|part| token(part, logical)).collect()
 }
 
-fn build_instruction(
-    node: Node,
-    logical: &LogicalLine,
+/// What an instruction has from the lines around its node.
+struct InstructionLines {
+    span: Span,
     start_line: usize,
     end_line: usize,
-) -> Instruction {
+    heredocs: Vec<Heredoc>,
+    comments: Vec<String>,
+    inner_comments: Vec<Span>,
+}
+
+fn build_instruction(node: Node, logical: &LogicalLine, lines: InstructionLines) -> Instruction {
+    let (start_line, end_line) = (lines.start_line, lines.end_line);
     Instruction {
-        span: logical.span(node.start, node.end),
+        span: lines.span,
         start_line,
         end_line,
         keyword: token(node.keyword, logical),
@@ -321,24 +382,35 @@ fn build_instruction(
         flags: tokens(node.flags, logical),
         args: tokens(node.args, logical),
         json: node.json,
-        heredocs: Vec::new(),
+        heredocs: lines.heredocs,
         // Set by the caller: see `parse`, and `onbuild` below.
-        original: String::new(),
-        comments: Vec::new(),
-        inner_comments: Vec::new(),
-        pairs: node
-            .pairs
-            .into_iter()
-            .map(|pair| KeyValue {
-                key: token(pair.key, logical),
-                value: pair.value.map(|value| token(value, logical)),
-                equals: pair.equals,
-            })
-            .collect(),
+        original: CompactString::default(),
+        comments: lines.comments,
+        inner_comments: lines.inner_comments,
+        pairs: if node.pairs.is_empty() {
+            Vec::new()
+        } else {
+            node.pairs
+                .into_iter()
+                .map(|pair| KeyValue {
+                    key: token(pair.key, logical),
+                    value: pair.value.map(|value| token(value, logical)),
+                    equals: pair.equals,
+                })
+                .collect()
+        },
         shell_words: tokens(node.shell_words, logical),
         onbuild: node.sub.map(|sub| {
-            let original = logical.text[sub.start..sub.end].to_string();
-            let mut instruction = build_instruction(*sub, logical, start_line, end_line);
+            let original = CompactString::new(&logical.text[sub.start..sub.end]);
+            let lines = InstructionLines {
+                span: logical.span(sub.start, sub.end),
+                start_line,
+                end_line,
+                heredocs: Vec::new(),
+                comments: Vec::new(),
+                inner_comments: Vec::new(),
+            };
+            let mut instruction = build_instruction(*sub, logical, lines);
             instruction.original = original;
             Box::new(instruction)
         }),

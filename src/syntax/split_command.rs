@@ -102,6 +102,7 @@ pub(crate) fn trim_space_end(text: &str) -> &str {
 }
 
 /// Offsets of `line` with Unicode whitespace trimmed on both sides (Go's `strings.TrimSpace`).
+#[inline(always)]
 pub(crate) fn trim_space_range(line: &str, start: usize, end: usize) -> (usize, usize) {
     let bytes = line.as_bytes();
     let (mut first, mut last) = (start, end);
@@ -114,6 +115,13 @@ pub(crate) fn trim_space_range(line: &str, start: usize, end: usize) -> (usize, 
     if first == last || (bytes[first].is_ascii() && bytes[last - 1].is_ascii()) {
         return (first, last);
     }
+    trim_unicode_space_range(line, start, end)
+}
+
+/// [`trim_space_range`] when a non-ASCII character is at either end.
+#[cold]
+#[inline(never)]
+fn trim_unicode_space_range(line: &str, start: usize, end: usize) -> (usize, usize) {
     let trimmed_start = trim_space_start(&line[start..end]);
     let new_start = end - trimmed_start.len();
     (new_start, new_start + trim_space_end(trimmed_start).len())
@@ -138,7 +146,13 @@ pub(crate) fn split_command(line: &str, start: usize, end: usize) -> Command<'_>
     let rest_start = (keyword_end..end)
         .find(|&i| !is_re_whitespace(bytes[i]))
         .unwrap_or(end);
-    let (flags, args_from) = extract_builder_flags(line, rest_start, end);
+    // Most instructions have no flags: then the arguments start right there (a `\n`, which a
+    // logical line never has, would be skipped as space).
+    let (flags, args_from) = if matches!(bytes.get(rest_start), Some(b'-' | b'\n')) {
+        extract_builder_flags(line, rest_start, end)
+    } else {
+        (Vec::new(), rest_start)
+    };
     let (args_start, args_end) = trim_space_range(line, args_from, end);
     Command {
         keyword,
@@ -149,9 +163,20 @@ pub(crate) fn split_command(line: &str, start: usize, end: usize) -> Command<'_>
 }
 
 /// Go's `unicode.IsSpace` on an ASCII byte (BuildKit tests single bytes this way).
-pub(crate) fn is_go_space_byte(b: u8) -> bool {
+pub(crate) const fn is_go_space_byte(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
 }
+
+/// The bytes that end a run of ordinary bytes in a flag word: Go's ASCII spaces, quotes and `\\`.
+const FLAG_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_go_space_byte(byte as u8) || matches!(byte as u8, b'\'' | b'"' | b'\\');
+        byte += 1;
+    }
+    table
+};
 
 /// BuildKit's `extractBuilderFlags`: leading words starting with `--`, quotes handled,
 /// a bare `--` ends the flags. Returns the flags and where the rest of the line starts.
@@ -200,7 +225,7 @@ fn extract_builder_flags<'a>(line: &'a str, start: usize, end: usize) -> (Vec<Pa
             });
         };
     while pos <= end {
-        let ch = if pos < end { bytes[pos] } else { 0 };
+        let mut ch = if pos < end { bytes[pos] } else { 0 };
         if phase == Phase::Spaces {
             if pos == end {
                 break;
@@ -214,6 +239,20 @@ fn extract_builder_flags<'a>(line: &'a str, start: usize, end: usize) -> (Vec<Pa
             }
             phase = Phase::Word;
             word_start = pos;
+        }
+        if phase == Phase::Word && pos < end && !FLAG_SPECIAL[usize::from(ch)] {
+            // A run of ordinary bytes, each taken as it is.
+            let run_start = pos;
+            while pos < end && !FLAG_SPECIAL[usize::from(bytes[pos])] {
+                pos += 1;
+            }
+            if !plain {
+                word.extend_from_slice(&bytes[run_start..pos]);
+            }
+            if pos == end {
+                continue;
+            }
+            ch = bytes[pos];
         }
         if pos == end {
             if !is_double_dash(plain, &word, word_start, pos)

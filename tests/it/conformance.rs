@@ -417,7 +417,7 @@ fn compare_instruction(
         check_eq(out, at, "end_line", &want.end_line, &ours.end_line);
     }
     let values =
-        |tokens: &[Token]| -> Vec<String> { tokens.iter().map(|t| t.value.clone()).collect() };
+        |tokens: &[Token]| -> Vec<String> { tokens.iter().map(|t| t.value.to_string()).collect() };
     check_list(out, at, "flags", &want.flags, &values(&ours.flags));
     check_list(out, at, "args", &want.args, &values(&ours.args));
     check_eq(out, at, "json_form", &want.json_form, &ours.json);
