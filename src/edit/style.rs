@@ -13,9 +13,15 @@ pub struct Style {
 
 impl Style {
     pub fn of(file: &Dockerfile) -> Style {
-        let source = &file.source;
-        let crlf = source.matches("\r\n").count();
-        let lf = source.matches('\n').count() - crlf;
+        let bytes = file.source.as_bytes();
+        let (mut crlf, mut lf) = (0, 0);
+        for at in memchr::memchr_iter(b'\n', bytes) {
+            if at > 0 && bytes[at - 1] == b'\r' {
+                crlf += 1;
+            } else {
+                lf += 1;
+            }
+        }
         let (lower, upper) =
             file.instructions
                 .iter()

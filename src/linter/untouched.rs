@@ -94,6 +94,7 @@ pub fn template_placeholder(file: &Dockerfile) -> Option<Untouched> {
         );
         let text = &instruction.original;
         let in_value = !shell
+            && text.contains('{')
             && [("{{", "}}"), ("{%", "%}")].iter().any(|(open, close)| {
                 text.find(open)
                     .is_some_and(|start| text[start..].contains(close))

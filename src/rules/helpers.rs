@@ -59,11 +59,8 @@ fn may_name_node(text: &str) -> bool {
             .get(start..start + word.len())
             .is_some_and(|found| found.eq_ignore_ascii_case(word))
     };
-    (0..bytes.len()).any(|start| match bytes[start] | 0x20 {
-        b'n' => at(start, b"node") || at(start, b"nvm"),
-        b'f' => at(start, b"fnm"),
-        _ => false,
-    })
+    let nodes = memchr::memchr2_iter(b'n', b'N', bytes).any(|n| at(n, b"node") || at(n, b"nvm"));
+    nodes || memchr::memchr2_iter(b'f', b'F', bytes).any(|f| at(f, b"fnm"))
 }
 
 /// The script removes the Node it installed: `apk del` of `nodejs` or of the `--virtual`
