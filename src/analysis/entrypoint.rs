@@ -180,6 +180,15 @@ pub fn script_requests(
         // Nothing comes from the build context: no script to read.
         return Vec::new();
     }
+    // A path no COPY destination is or holds cannot come from the build context.
+    let covered = |path: &str| {
+        copies.iter().any(|(dest, _, _)| {
+            path == dest
+                || path
+                    .strip_prefix(dest.trim_end_matches('/'))
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
     let mut named = Vec::new();
     for command in start_commands(file, analysis, stage) {
         for word in command.iter().take(6) {
@@ -195,7 +204,7 @@ pub fn script_requests(
                     .collect()
             };
             for candidate in candidates {
-                if !named.contains(&candidate) {
+                if covered(&candidate) && !named.contains(&candidate) {
                     named.push(candidate);
                 }
             }

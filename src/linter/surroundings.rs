@@ -38,7 +38,8 @@ const ROOTS_CACHE: usize = 4096;
 pub struct RepositoryRoots {
     cwd: OnceLock<PathBuf>,
     /// Directory (absolute) → the nearest directory at or above it holding `.git`.
-    roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Keyed by the paths' bytes: hashing a `Path` splits it into components.
+    roots: Mutex<HashMap<OsString, Option<PathBuf>>>,
 }
 
 impl RepositoryRoots {
@@ -61,7 +62,7 @@ impl RepositoryRoots {
             self.roots
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .get(ancestor)
+                .get(ancestor.as_os_str())
                 .cloned()
         };
         let mut unresolved = Vec::new();
@@ -84,7 +85,7 @@ impl RepositoryRoots {
             roots.clear();
         }
         for directory in unresolved {
-            roots.insert(directory.to_path_buf(), found.clone());
+            roots.insert(directory.as_os_str().to_owned(), found.clone());
         }
         found
     }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod values;
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -104,10 +105,11 @@ pub struct Resolver {
     /// One repository-root cache for the run's surroundings reads.
     roots: Arc<RepositoryRoots>,
     cwd: PathBuf,
-    /// Directory (absolute) → the configuration file governing it.
-    governing: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Directory (absolute) → the configuration file governing it. Keyed by the paths'
+    /// bytes, as every map here: hashing a `Path` splits it into components.
+    governing: Mutex<HashMap<OsString, Option<PathBuf>>>,
     /// Configuration file (`None`: no file) → its settings.
-    loaded: Mutex<HashMap<Option<PathBuf>, Loaded>>,
+    loaded: Mutex<HashMap<Option<OsString>, Loaded>>,
 }
 
 impl Resolver {
@@ -159,8 +161,9 @@ impl Resolver {
     fn for_dir_absolute(&self, dir: &Path) -> Loaded {
         let file = self.governing_file(dir);
         let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = file.as_ref().map(|file| file.as_os_str().to_owned());
         loaded
-            .entry(file.clone())
+            .entry(key)
             .or_insert_with(|| self.load(file.as_deref()))
             .clone()
     }
@@ -183,7 +186,7 @@ impl Resolver {
             let mut unresolved = Vec::new();
             let mut known = None;
             for ancestor in dir.ancestors() {
-                if let Some(file) = governing.get(ancestor) {
+                if let Some(file) = governing.get(ancestor.as_os_str()) {
                     known = file.clone();
                     break;
                 }
@@ -217,7 +220,7 @@ impl Resolver {
             governing.clear();
         }
         for directory in &unresolved[..looked_at] {
-            governing.insert(directory.to_path_buf(), found.clone());
+            governing.insert(directory.as_os_str().to_owned(), found.clone());
         }
         found
     }

@@ -155,13 +155,16 @@ pub fn parse(source: &str) -> Result<Stream, YamlError> {
         stack: Vec::new(),
         documents: Vec::new(),
     };
+    // The line of the last offset asked about: events mostly move forward, so each line is
+    // counted from the one before (from the start, the whole is quadratic in the file).
+    let mut lines = LineCursor::default();
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|err| YamlError {
             line: err.marker().line().max(1),
             message: err.info().to_string(),
         })?;
         let span = Span::new(byte(span.start.index()), byte(span.end.index()));
-        let line = line_of(source, span.start);
+        let line = lines.line_of(source, span.start);
         match event {
             Event::StreamEnd => break,
             Event::Scalar(value, style, anchor, _) => {
@@ -273,6 +276,27 @@ fn quoted_len(text: &str) -> Option<usize> {
     None
 }
 
+/// [`line_of`] for offsets that mostly grow: counts from the last one asked about.
+#[derive(Default)]
+struct LineCursor {
+    offset: usize,
+    /// Newlines before `offset`.
+    newlines: usize,
+}
+
+impl LineCursor {
+    fn line_of(&mut self, source: &str, offset: usize) -> usize {
+        let offset = offset.min(source.len());
+        if offset < self.offset {
+            *self = LineCursor::default();
+        }
+        let between = &source.as_bytes()[self.offset..offset];
+        self.newlines += memchr::memchr_iter(b'\n', between).count();
+        self.offset = offset;
+        self.newlines + 1
+    }
+}
+
 /// 1-based line of a byte offset.
 pub fn line_of(source: &str, offset: usize) -> usize {
     let offset = offset.min(source.len());
@@ -362,6 +386,14 @@ mod tests {
         let kind = stream.documents[1].get("kind").unwrap();
         assert_eq!(text(source, kind), "Service");
         assert_eq!(line_of(source, kind.span.start), 5);
+        let mut cursor = LineCursor::default();
+        for offset in [0, 5, 30, 30, 2, source.len(), 7, source.len() + 9] {
+            assert_eq!(
+                cursor.line_of(source, offset),
+                line_of(source, offset),
+                "{offset}"
+            );
+        }
     }
 
     #[test]
