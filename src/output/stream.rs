@@ -84,6 +84,9 @@ struct OrderedInner<O: Write, E: Write> {
     out: O,
     held: Vec<u8>,
     strip: Option<StripBytes>,
+    /// Every write so far was stripped by [`strip_styles_into`]: the stripper was never
+    /// needed and is in its ground state.
+    strip_fast: bool,
     err: E,
     /// A write of the held bytes failed: the output side fails from then on, the same way.
     out_failed: Option<io::Error>,
@@ -113,6 +116,7 @@ impl<O: Write, E: Write> Ordered<O, E> {
                 out,
                 held: Vec::with_capacity(HELD),
                 strip: strip.then(StripBytes::default),
+                strip_fast: true,
                 err,
                 out_failed: None,
             }),
@@ -142,7 +146,9 @@ impl<O: Write, E: Write> Write for OrderedOut<'_, O, E> {
         }
         let inner = &mut *inner;
         match &mut inner.strip {
+            Some(_) if inner.strip_fast && strip_styles_into(buf, &mut inner.held) => {}
             Some(strip) => {
+                inner.strip_fast = false;
                 for printable in strip.strip_next(buf) {
                     inner.held.extend_from_slice(printable);
                 }
@@ -172,6 +178,41 @@ impl<O: Write, E: Write> Write for OrderedErr<'_, O, E> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.0.borrow_mut().err.flush()
+    }
+}
+
+/// Appends `text` without its colour codes (`ESC [ 0-9;… m`) to `out`, when that is all
+/// stripping does to it from the ground state and it leaves the stripper there: UTF-8 with
+/// no other control byte than whitespace, no sequence left open. Otherwise false, and `out`
+/// as it was. One pass, where the stripper's state machine takes a step per byte.
+fn strip_styles_into(text: &[u8], out: &mut Vec<u8>) -> bool {
+    const ESC: u8 = 0x1b;
+    let start = out.len();
+    let mut rest = text;
+    loop {
+        let plain_end = memchr::memchr(ESC, rest).unwrap_or(rest.len());
+        let plain = &rest[..plain_end];
+        let control = |&byte: &u8| {
+            (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r' | 0x0c)) || byte == 0x7f
+        };
+        if plain.iter().any(control) || std::str::from_utf8(plain).is_err() {
+            out.truncate(start);
+            return false;
+        }
+        out.extend_from_slice(plain);
+        let Some(sequence) = rest.get(plain_end + 1..) else {
+            return true;
+        };
+        let digits = sequence
+            .iter()
+            .skip(1)
+            .take_while(|byte| byte.is_ascii_digit() || **byte == b';')
+            .count();
+        if sequence.first() != Some(&b'[') || sequence.get(1 + digits) != Some(&b'm') {
+            out.truncate(start);
+            return false;
+        }
+        rest = &sequence[2 + digits..];
     }
 }
 
@@ -263,5 +304,50 @@ mod tests {
         writeln!(ordered.out(), "1mbold\x1b[0m").unwrap();
         ordered.out().flush().unwrap();
         assert_eq!(*stripped.borrow(), b"obold\n");
+    }
+
+    proptest::proptest! {
+        /// Whatever is written, in whatever pieces, the stripped output is what `anstream`'s
+        /// stripper makes of the same pieces.
+        #[test]
+        fn stripped_output_is_anstreams(
+            writes in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "a", "é", "日", "\u{85}", "\u{9b}", "\x1b[1m", "\x1b[0m", "\x1b[31;1m",
+                        "\x1b[", "\x1b", "[", "m", "1", ";", "\n", "\t", "\r", "\x0c", "\x07",
+                        "\x7f", "\x00", " ",
+                    ]),
+                    0..12,
+                ),
+                0..8,
+            )
+        ) {
+            let pieces: Vec<String> = writes.iter().map(|write| write.concat()).collect();
+            let log = RefCell::new(Vec::new());
+            struct Into<'a>(&'a RefCell<Vec<u8>>);
+            impl Write for Into<'_> {
+                fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                    self.0.borrow_mut().extend_from_slice(buf);
+                    Ok(buf.len())
+                }
+                fn flush(&mut self) -> io::Result<()> {
+                    Ok(())
+                }
+            }
+            let ordered = Ordered::new(Into(&log), true, io::sink());
+            for piece in &pieces {
+                ordered.out().write_all(piece.as_bytes()).unwrap();
+            }
+            drop(ordered);
+            let mut stripper = StripBytes::default();
+            let mut expected = Vec::new();
+            for piece in &pieces {
+                for printable in stripper.strip_next(piece.as_bytes()) {
+                    expected.extend_from_slice(printable);
+                }
+            }
+            proptest::prop_assert_eq!(log.into_inner(), expected);
+        }
     }
 }
