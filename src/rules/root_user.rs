@@ -779,6 +779,10 @@ fn shell_quote(path: &str) -> String {
 /// a port below 1024 that no safe fix in this run moves, a non-root app cannot bind it
 /// (Kubernetes, OpenShift), so the `USER` fix is no safer than the port move.
 pub(super) fn hold_for_ports(cx: &Context, findings: &mut [Finding]) {
+    let has_user_fix = |f: &Finding| f.rule == ROOT_USER.name && f.fix.is_some();
+    if !findings.iter().any(has_user_fix) {
+        return;
+    }
     let Some(stage) = cx.analysis.final_stage() else {
         return;
     };
