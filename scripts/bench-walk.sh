@@ -5,14 +5,14 @@
 # most 100 MB at 40,000 Dockerfiles). Peak RSS is read with GNU time (`/usr/bin/time`).
 #
 #   scripts/bench-walk.sh [--dockerfiles N] [--others M] [--runs R] [--max-ratio X] [--keep]
-#                         [--no-hyperfine]
+#                         [--hyperfine]
 #
 # Builds unroot (release), writes a tree under a temporary folder: N Dockerfiles (default
 # 10000: copies of the corpus files under ../shared/corpus, named Dockerfile, Containerfile,
 # *.Dockerfile and Dockerfile.*) in nested folders, and M other files (default 20000: JS,
 # JSON, Markdown, YAML), then times both commands R times each (default 5, after one warm-up
-# run) with hyperfine when it is installed (unless --no-hyperfine), else with a plain timing
-# loop, and prints the median times and their ratio. With --max-ratio, exits 1 when the
+# run), taking turns, and prints the median times and the median of each pair's ratio; with
+# --hyperfine, hyperfine's statistics of both as well. With --max-ratio, exits 1 when the
 # ratio is larger; --keep leaves the tree in place.
 # Needs ripgrep (`apt-get install -y ripgrep`) and python3 (to write the tree). Never run by
 # the tests: timings belong here, not in `cargo test`.
@@ -24,7 +24,7 @@ others=20000
 runs=5
 max_ratio=""
 keep=false
-hyperfine=true
+hyperfine=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --dockerfiles) dockerfiles="$2"; shift 2 ;;
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
         --runs) runs="$2"; shift 2 ;;
         --max-ratio) max_ratio="$2"; shift 2 ;;
         --keep) keep=true; shift ;;
-        --no-hyperfine) hyperfine=false; shift ;;
+        --hyperfine) hyperfine=true; shift ;;
         -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-walk: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -118,32 +118,39 @@ echo "unroot: status $unroot_status; files it could not check: $(grep -cv ': war
 
 $rg_cmd >/dev/null
 
-echo "== timing ($runs runs each)"
-if [ "$hyperfine" = true ] && command -v hyperfine >/dev/null; then
-    hyperfine --style basic --ignore-failure --warmup 1 --runs "$runs" --export-json "$tree_root/times.json" \
-        -n unroot "$unroot_cmd" -n rg "$rg_cmd"
-    read -r unroot_s rg_s < <(python3 -c '
-import json, sys
-results = {r["command"]: r["median"] for r in json.load(open(sys.argv[1]))["results"]}
-print(results["unroot"], results["rg"])' "$tree_root/times.json")
-else
-    # The median of `runs` wall-clock times.
-    median() {
-        local cmd="$1" times=() i start end
-        for ((i = 0; i < runs; i++)); do
-            start=$(date +%s%N)
-            $cmd >/dev/null 2>&1 || true
-            end=$(date +%s%N)
-            times+=("$(( end - start ))")
-        done
-        printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { printf "%.6f\n", t[int((NR + 1) / 2)] / 1e9 }'
-    }
-    unroot_s=$(median "$unroot_cmd")
-    rg_s=$(median "$rg_cmd")
+echo "== timing ($runs runs each, interleaved)"
+# The two commands take turns, each pair in the other order than the one before, and the ratio
+# is the median of each pair's ratio: on a shared machine whose speed drifts, a block of runs of
+# one command and then a block of the other measures the drift as much as the commands.
+now() { date +%s%N; }
+unroot_times=() rg_times=() ratios=()
+for ((i = 0; i < runs; i++)); do
+    if (( i % 2 == 0 )); then
+        start=$(now); $unroot_cmd >/dev/null 2>&1 || true; middle=$(now)
+        $rg_cmd >/dev/null 2>&1 || true; end=$(now)
+        unroot_ns=$(( middle - start )) rg_ns=$(( end - middle ))
+    else
+        start=$(now); $rg_cmd >/dev/null 2>&1 || true; middle=$(now)
+        $unroot_cmd >/dev/null 2>&1 || true; end=$(now)
+        rg_ns=$(( middle - start )) unroot_ns=$(( end - middle ))
+    fi
+    unroot_times+=("$unroot_ns") rg_times+=("$rg_ns")
+    ratios+=("$(awk -v u="$unroot_ns" -v r="$rg_ns" 'BEGIN { printf "%.4f", u / r }')")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+unroot_s=$(awk -v t="$(median "${unroot_times[@]}")" 'BEGIN { printf "%.6f", t / 1e9 }')
+rg_s=$(awk -v t="$(median "${rg_times[@]}")" 'BEGIN { printf "%.6f", t / 1e9 }')
+paired_ratio=$(median "${ratios[@]}")
+if [ "$hyperfine" = true ]; then
+    if command -v hyperfine >/dev/null; then
+        hyperfine --style basic --ignore-failure --warmup 1 --runs "$runs" \
+            -n unroot "$unroot_cmd" -n rg "$rg_cmd"
+    else
+        echo "bench-walk: --hyperfine: hyperfine is not installed" >&2
+    fi
 fi
-
-ratio=$(awk -v u="$unroot_s" -v r="$rg_s" 'BEGIN { printf "%.2f", u / r }')
-printf 'unroot --exit-zero: %.3f s (median)\nrg -c FROM:         %.3f s (median)\nratio: %s (target: at most 1.5)\n' \
+ratio=$(awk -v r="$paired_ratio" 'BEGIN { printf "%.2f", r }')
+printf 'unroot --exit-zero: %.3f s (median)\nrg -c FROM:         %.3f s (median)\nratio: %s (median of the pairs; target: at most 1.5)\n' \
     "$unroot_s" "$rg_s" "$ratio"
 # Peak resident memory of one run each, with the report going to a file as a user's would.
 peak_kb() {
