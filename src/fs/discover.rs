@@ -189,21 +189,37 @@ fn discover_inner(
     (inputs, yaml, errors)
 }
 
-/// The order of `Path`'s `Ord` (component by component) for the paths one walk finds: the
-/// walk's root, then names joined by single separators, so that comparing the bytes with the
-/// separator first of all is the same order, without splitting either path into components.
+/// The order of `Path`'s `Ord` (component by component), found by comparing bytes with the
+/// separator first of all. That is the same order where the paths differ in plain names (as
+/// the paths one walk finds do); where either differs in a spelling `Path` normalises (`//`,
+/// `.`, `..`, a trailing or leading `/`), the components are compared.
 pub fn walk_order(a: &Path, b: &Path) -> std::cmp::Ordering {
     if cfg!(windows) {
         return a.cmp(b);
     }
     let key = |byte: u8| if byte == b'/' { 0 } else { u16::from(byte) + 1 };
-    let (a, b) = (
+    let (bytes_a, bytes_b) = (
         a.as_os_str().as_encoded_bytes(),
         b.as_os_str().as_encoded_bytes(),
     );
-    match first_difference(a, b) {
-        Some(at) => key(a[at]).cmp(&key(b[at])),
-        None => a.len().cmp(&b.len()),
+    let at = first_difference(bytes_a, bytes_b);
+    let shared = at.unwrap_or(bytes_a.len().min(bytes_b.len()));
+    // The identical bytes before the component that holds the first difference have the
+    // same components; only what follows can be spelled irregularly.
+    let component = bytes_a[..shared]
+        .iter()
+        .rposition(|&byte| byte == b'/')
+        .map_or(0, |slash| slash + 1);
+    let irregular = |tail: &[u8]| {
+        tail.split(|&byte| byte == b'/')
+            .any(|name| matches!(name, b"" | b"." | b".."))
+    };
+    if irregular(&bytes_a[component..]) || irregular(&bytes_b[component..]) {
+        return a.cmp(b);
+    }
+    match at {
+        Some(at) => key(bytes_a[at]).cmp(&key(bytes_b[at])),
+        None => bytes_a.len().cmp(&bytes_b.len()),
     }
 }
 
@@ -423,6 +439,13 @@ mod tests {
             "services",
         ];
         let mut paths = Vec::new();
+        // Spellings `Path` normalises: compared by components.
+        for odd in [
+            "a//b", "a/./b", "./a", "-x", "a/", "../a", "/abs", "a/b/.", ".",
+        ] {
+            paths.push(PathBuf::from(odd));
+            paths.push(PathBuf::from(format!("root/{odd}")));
+        }
         for root in ["root", "/a/root/shared/by/every/path"] {
             for first in names {
                 paths.push(PathBuf::from(format!("{root}/{first}")));
