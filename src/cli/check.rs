@@ -16,7 +16,7 @@ use super::Status;
 use rayon::prelude::*;
 
 use crate::fs::discover::{
-    discover_explained, discover_with_yaml, is_yaml_name, walk_order, Input,
+    discover_explained, discover_with_yaml, is_yaml_name, sort_in_walk_order, Input,
 };
 use crate::fs::write::write_atomic;
 use crate::git;
@@ -177,7 +177,7 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
                 std::mem::take(&mut files)
             };
             all.extend(project.paths());
-            all.sort_by(|a, b| walk_order(&a.0, &b.0));
+            sort_in_walk_order(&mut all, |(path, _)| path);
             all.dedup_by(|a, b| a.0 == b.0);
             all
         }

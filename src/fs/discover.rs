@@ -11,6 +11,7 @@
 //!
 //! [`discover_explained`] also says what the walks passed over and why (`--verbose`).
 
+use crate::fs::paths::is_plain;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -149,8 +150,8 @@ fn discover_inner(
                 errors.extend(unreadable);
                 // Sorted first, so that the files of one directory are asked about in a row
                 // (on every core: the question reads configuration files).
-                found.sort_unstable_by(|a, b| walk_order(a, b));
-                found_yaml.sort_unstable_by(|a, b| walk_order(a, b));
+                sort_in_walk_order(&mut found, |path| path);
+                sort_in_walk_order(&mut found_yaml, |path| path);
                 let mut kept = |files: Vec<PathBuf>| {
                     let verdicts: Vec<Option<String>> =
                         files.par_iter().map(|file| exclusion(file)).collect();
@@ -187,6 +188,34 @@ fn discover_inner(
         inputs.retain(|input| seen.insert(identity(input)));
     }
     (inputs, yaml, errors)
+}
+
+/// Sorts `items` by their `path`s in the order of `Path`'s `Ord` (stably): by bytes, the
+/// separator first of all, where every path is plainly spelled (as the paths of a walk are),
+/// else by [`walk_order`].
+pub fn sort_in_walk_order<T>(items: &mut [T], path: impl Fn(&T) -> &Path) {
+    if cfg!(windows) {
+        items.sort_by(|a, b| path(a).cmp(path(b)));
+    } else if items.iter().all(|item| is_plain(path(item))) {
+        items.sort_by(|a, b| {
+            plain_order(
+                path(a).as_os_str().as_encoded_bytes(),
+                path(b).as_os_str().as_encoded_bytes(),
+            )
+        });
+    } else {
+        items.sort_by(|a, b| walk_order(path(a), path(b)));
+    }
+}
+
+/// The order of two plainly spelled paths' bytes ([`is_plain`]): the order of their
+/// components.
+fn plain_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let key = |byte: u8| if byte == b'/' { 0 } else { u16::from(byte) + 1 };
+    match first_difference(a, b) {
+        Some(at) => key(a[at]).cmp(&key(b[at])),
+        None => a.len().cmp(&b.len()),
+    }
 }
 
 /// The order of `Path`'s `Ord` (component by component), found by comparing bytes with the
@@ -457,8 +486,20 @@ mod tests {
         }
         let mut expected = paths.clone();
         expected.sort();
+        let mut sorted = paths.clone();
+        sorted.reverse();
+        sorted.sort_by(|a, b| walk_order(a, b));
+        assert_eq!(sorted, expected);
+        // Sorted at once: by components where some path is irregular, by bytes where none is.
+        let mut sorted = paths.clone();
+        sorted.reverse();
+        sort_in_walk_order(&mut sorted, |path| path);
+        assert_eq!(sorted, expected);
+        paths.retain(|path| crate::fs::paths::is_plain(path));
+        let mut expected = paths.clone();
+        expected.sort();
         paths.reverse();
-        paths.sort_by(|a, b| walk_order(a, b));
+        sort_in_walk_order(&mut paths, |path| path);
         assert_eq!(paths, expected);
     }
 

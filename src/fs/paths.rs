@@ -4,6 +4,10 @@ use std::path::{Component, Path, PathBuf};
 
 /// `path` made absolute against `cwd`, with `.` and `..` removed lexically.
 pub fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    // Most paths are spelled plainly already (as a walk finds them): then joining is all.
+    if is_plain(path) && (path.is_absolute() || is_plain(cwd) && cwd.is_absolute()) {
+        return cwd.join(path);
+    }
     let mut out = PathBuf::new();
     for component in cwd.join(path).components() {
         match component {
@@ -15,6 +19,20 @@ pub fn absolute(cwd: &Path, path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// `path` has no component `absolute` would drop or rewrite: no `.`, `..` or empty name
+/// (`//`, a trailing `/`); on Unix, where that is a question of bytes.
+pub(crate) fn is_plain(path: &Path) -> bool {
+    if cfg!(windows) {
+        return false;
+    }
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let names = bytes.strip_prefix(b"/").unwrap_or(bytes);
+    !names.is_empty()
+        && names
+            .split(|&byte| byte == b'/')
+            .all(|name| !matches!(name, b"" | b"." | b".."))
 }
 
 /// A path relative to the current directory when it is inside it, else as it is.
@@ -46,5 +64,19 @@ mod tests {
         assert_eq!(absolute(cwd, Path::new(".")), Path::new("/work/repo"));
         assert_eq!(absolute(cwd, Path::new("/x/../y")), Path::new("/y"));
         assert_eq!(absolute(cwd, Path::new("../../..")), Path::new("/"));
+        for (cwd, path) in [
+            ("/work/repo", "svc/Dockerfile"),
+            ("/work/repo", "/srv/app/Dockerfile"),
+            ("/", "Dockerfile"),
+            ("/work//repo/", "a//b/"),
+            ("/work/./repo", "./a/./b"),
+            ("relative/cwd", "a/b"),
+            ("/work/repo", ""),
+            ("/work/repo", "/"),
+        ] {
+            let lexical: PathBuf = Path::new(cwd).join(path).components().collect();
+            let made = absolute(Path::new(cwd), Path::new(path));
+            assert_eq!(made.as_os_str(), lexical.as_os_str(), "{cwd} + {path}");
+        }
     }
 }

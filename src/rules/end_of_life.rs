@@ -1,7 +1,6 @@
 use super::{Context, Finding, Prose};
 use crate::analysis::node_tag::NodeTag;
 use crate::analysis::ImageRef;
-use crate::sources::releases::today;
 
 declare_rule! {
     /// ## What it does
@@ -62,9 +61,9 @@ declare_rule! {
 }
 
 fn end_of_life(cx: &Context) -> Vec<Finding> {
-    let today = today();
+    let today = cx.today();
     let releases = cx.options.releases();
-    let target = releases.active_lts(&today);
+    let target = releases.active_lts(today);
     cx.analysis
         .stages
         .iter()
@@ -78,7 +77,7 @@ fn end_of_life(cx: &Context) -> Vec<Finding> {
                 return None;
             };
             let line = releases.line(major)?;
-            if !line.is_eol(&today) {
+            if !line.is_eol(today) {
                 return None;
             }
             let eol = line.end_of_life.as_deref().unwrap_or("an earlier date");
@@ -91,7 +90,7 @@ fn end_of_life(cx: &Context) -> Vec<Finding> {
                 ),
                 None => "move to a supported Node line and test the application on it".to_string(),
             }];
-            help.extend(releases.staleness(&today));
+            help.extend(releases.staleness(today));
             Some(Finding {
                 rule: END_OF_LIFE.name,
                 span: token.span,

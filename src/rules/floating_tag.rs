@@ -5,7 +5,7 @@ use super::{Context, Digests, Finding, Pin, Prose};
 use crate::analysis::node_tag::{Follows, NodeTag};
 use crate::analysis::{unquoted_range, vars, ImageRef, Stage};
 use crate::edit::{Applicability, Edit, Fix};
-use crate::sources::releases::{today, ReleaseLine};
+use crate::sources::releases::ReleaseLine;
 use crate::syntax::{Span, Token};
 
 declare_rule! {
@@ -94,12 +94,12 @@ declare_rule! {
 }
 
 fn floating_tag(cx: &Context) -> Vec<Finding> {
-    let today = today();
+    let today = cx.today();
     cx.analysis
         .stages
         .iter()
         .filter(|stage| stage.parent.is_none())
-        .filter_map(|stage| check_stage(cx, stage, &today))
+        .filter_map(|stage| check_stage(cx, stage, today))
         .collect()
 }
 

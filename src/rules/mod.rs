@@ -303,9 +303,34 @@ pub struct Context<'a> {
     pub style: &'a Style,
     /// What the linter read around the file (build context, repository) before the rules ran.
     pub surroundings: &'a Surroundings,
+    /// Today's date, read once per check ([`crate::sources::releases::today`]).
+    today: std::cell::OnceCell<String>,
+    /// [`helpers::is_node_stage`] of the stages asked about (by their FROM's index): more
+    /// than one rule asks.
+    node_stages: std::cell::RefCell<Vec<(usize, bool)>>,
 }
 
 impl Context<'_> {
+    /// Today's date as `YYYY-MM-DD` ([`crate::sources::releases::today`]).
+    pub fn today(&self) -> &str {
+        self.today.get_or_init(crate::sources::releases::today)
+    }
+
+    /// Whether `stage` runs Node ([`helpers::is_node_stage`]).
+    pub fn is_node_stage(&self, stage: &crate::analysis::Stage) -> bool {
+        let known = self
+            .node_stages
+            .borrow()
+            .iter()
+            .find(|(from, _)| *from == stage.from)
+            .map(|(_, node)| *node);
+        known.unwrap_or_else(|| {
+            let node = helpers::is_node_stage(self, stage);
+            self.node_stages.borrow_mut().push((stage.from, node));
+            node
+        })
+    }
+
     /// The scripts ENTRYPOINT/CMD run that were read from the build context; each gives its
     /// commands with [`Script::commands`](crate::analysis::surroundings::Script::commands).
     pub fn entrypoint_scripts(&self) -> &[crate::analysis::surroundings::Script] {
@@ -350,6 +375,8 @@ pub fn check_in(
         options,
         style: &style,
         surroundings,
+        today: std::cell::OnceCell::new(),
+        node_stages: std::cell::RefCell::default(),
     };
     let suppressions = Suppressions::of(file);
     let mut findings: Vec<Finding> = RULES

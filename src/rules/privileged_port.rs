@@ -1,6 +1,6 @@
 use std::collections::{HashMap, HashSet};
 
-use super::helpers::{chain_instructions, is_node_stage, run_text};
+use super::helpers::{chain_instructions, run_text};
 use super::{Context, Finding, Prose};
 use crate::analysis::ports::{
     argument_ports, command_tokens, default_values, exposed, is_port_name, number_in, url_ports,
@@ -155,7 +155,7 @@ pub(crate) fn privileged_port(cx: &Context) -> Vec<Finding> {
     let Some(stage) = cx.analysis.final_stage() else {
         return Vec::new();
     };
-    let node = is_node_stage(cx, stage);
+    let node = cx.is_node_stage(stage);
     if stage.base == BaseImage::Windows || (!cx.options.all_images && !node) {
         return Vec::new();
     }

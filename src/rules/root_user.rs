@@ -1,4 +1,4 @@
-use super::helpers::{chain_instructions, is_node_stage, run_text};
+use super::helpers::{chain_instructions, run_text};
 use super::{Context, Finding, Prose};
 use crate::analysis::entrypoint::privilege_drop;
 use crate::analysis::roles::{published_stages, Checked, Published, Role};
@@ -262,7 +262,7 @@ fn final_user(cx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
     for checked in published_stages(cx.file, cx.analysis, cx.surroundings) {
         let stage = checked.stage;
-        if stage.base == BaseImage::Windows || (!cx.options.all_images && !is_node_stage(cx, stage))
+        if stage.base == BaseImage::Windows || (!cx.options.all_images && !cx.is_node_stage(stage))
         {
             continue;
         }
