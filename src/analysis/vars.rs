@@ -55,6 +55,10 @@ pub fn substitute(text: &str, vars: &impl Lookup) -> Option<String> {
 /// on a value unroot cannot know, uses a form unroot does not evaluate (`${X/a/b}`, a glob
 /// in `${X#…}`), or BuildKit would reject the word (an open quote, `${X?}` of an unset X).
 pub fn expand(text: &str, vars: &impl Lookup, escape: char) -> Option<String> {
+    // Most words have nothing to expand, unquote or unescape: they are their value.
+    if !text.contains(|ch| matches!(ch, '$' | '\'' | '"') || ch == escape) {
+        return Some(text.to_string());
+    }
     let mut lexer = Lexer {
         chars: text.chars().collect(),
         pos: 0,

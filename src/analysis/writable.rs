@@ -342,15 +342,18 @@ impl Walk {
     }
 
     fn read_run(&mut self, run: &Instruction, variables: &Variables) {
+        let resolve = |word: &str| {
+            unquote(&vars::substitute(word, variables).unwrap_or_else(|| word.to_string()))
+        };
         for command in commands(&run_text(run)) {
-            let words: Vec<String> = command
-                .iter()
-                .map(|w| vars::substitute(w, variables).unwrap_or_else(|| (*w).to_string()))
-                .map(|w| unquote(&w))
-                .collect();
-            let Some(program) = words.first() else {
+            // Only these programs are read on: the other commands' words are left unresolved.
+            let Some(program) = command.first().map(|word| resolve(word)) else {
                 continue;
             };
+            if !matches!(program.as_str(), "mkdir" | "chown" | "install") {
+                continue;
+            }
+            let words: Vec<String> = command.iter().map(|word| resolve(word)).collect();
             let operands = || words[1..].iter().filter(|w| !w.starts_with('-'));
             match program.as_str() {
                 "mkdir" => {
