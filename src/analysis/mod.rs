@@ -10,7 +10,7 @@ pub mod surroundings;
 pub mod vars;
 pub mod writable;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::syntax::{Dockerfile, Instruction, Keyword};
 pub use image::{BaseImage, Family, ImageRef};

@@ -19,14 +19,14 @@ pub trait Lookup {
 }
 
 /// Values as given; any other name is unset.
-impl Lookup for HashMap<String, String> {
+impl<S: std::hash::BuildHasher> Lookup for HashMap<String, String, S> {
     fn value(&self, name: &str) -> Value<'_> {
         self.get(name).map_or(Value::Unset, |v| Value::Set(v))
     }
 }
 
 /// Declared names: `None` is declared without a value (`ARG V`: the build passes it).
-impl Lookup for HashMap<String, Option<String>> {
+impl<S: std::hash::BuildHasher> Lookup for HashMap<String, Option<String>, S> {
     fn value(&self, name: &str) -> Value<'_> {
         match self.get(name) {
             Some(Some(v)) => Value::Set(v),

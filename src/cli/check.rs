@@ -4,7 +4,9 @@
 //! line, hold the reports instead.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -204,7 +206,8 @@ pub fn run(batch: Batch, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Stat
     // move across a Dockerfile and its deployment files) whole or not at all.
     let held = |path: &Path| project.as_ref().is_some_and(|p| p.holds(path));
     // `--branch` commits the held files' fixes as the repository step made them.
-    let mut prepared: HashMap<PathBuf, git::Prepared> = HashMap::new();
+    let mut prepared: std::collections::HashMap<PathBuf, git::Prepared> =
+        std::collections::HashMap::new();
     // `rendered`: the report already in the output format, made on the worker's thread.
     let mut handle = |result: Result<Checked, Error>, rendered: Option<Vec<u8>>, action: Action| {
         let file = match result {

@@ -8,7 +8,7 @@
 //! Only the linked Dockerfiles and the deployment files are held; every other Dockerfile
 //! streams through the batch check as before.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 

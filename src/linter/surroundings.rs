@@ -8,7 +8,7 @@
 //! only when it is a regular file inside its root after symbolic links are resolved, and at
 //! most [`FILE_LIMIT`] bytes of it.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
