@@ -139,6 +139,10 @@ pub fn script_requests(
     analysis: &Analysis,
     stage: &Stage,
 ) -> Vec<ScriptRequest> {
+    let commands = start_commands(file, analysis, stage);
+    if commands.is_empty() {
+        return Vec::new();
+    }
     // The image paths the start commands may name.
     let mut workdir = "/".to_string();
     let mut copies: Vec<(String, bool, Vec<String>)> = Vec::new();
@@ -189,23 +193,28 @@ pub fn script_requests(
                     .is_some_and(|rest| rest.starts_with('/'))
         })
     };
-    let mut named = Vec::new();
-    for command in start_commands(file, analysis, stage) {
+    let mut named: Vec<String> = Vec::new();
+    let mut consider = |candidate: &str| {
+        if covered(candidate) && !named.iter().any(|known| known == candidate) {
+            named.push(candidate.to_string());
+        }
+    };
+    let mut on_path = String::new();
+    for command in &commands {
         for word in command.iter().take(6) {
             if word.starts_with('-') || word.is_empty() || word.contains(['$', ' ', '=']) {
                 continue;
             }
-            let candidates: Vec<String> = if word.contains('/') {
-                join(&workdir, word).into_iter().collect()
-            } else {
-                std::iter::once(join(&workdir, word))
-                    .flatten()
-                    .chain(PATH.iter().map(|dir| format!("{dir}/{word}")))
-                    .collect()
-            };
-            for candidate in candidates {
-                if covered(&candidate) && !named.contains(&candidate) {
-                    named.push(candidate);
+            if let Some(joined) = join(&workdir, word) {
+                consider(&joined);
+            }
+            if !word.contains('/') {
+                for dir in PATH {
+                    on_path.clear();
+                    on_path.push_str(dir);
+                    on_path.push('/');
+                    on_path.push_str(word);
+                    consider(&on_path);
                 }
             }
         }

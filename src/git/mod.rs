@@ -1036,7 +1036,8 @@ impl Run<'_> {
                     }
                 }
                 None => {
-                    let lint = with_surroundings(&settings.lint, file, &parsed);
+                    let analysis = crate::analysis::Analysis::of(&parsed);
+                    let lint = with_surroundings(&settings.lint, file, &parsed, &analysis);
                     let outcome = match fix_resolved(&parsed, &lint, settings.threshold) {
                         Ok(outcome) => outcome,
                         Err(error) => {

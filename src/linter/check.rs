@@ -10,8 +10,9 @@ use super::error::Error;
 use super::report::FileReport;
 use super::surroundings::with_surroundings;
 use super::{
-    is_template_name, lint_parsed, lint_parsed_with_unsafe, LintError, LintOptions, Untouched,
+    is_template_name, lint_analysed, lint_parsed_with_unsafe, LintError, LintOptions, Untouched,
 };
+use crate::analysis::Analysis;
 use crate::edit::Applicability;
 use crate::fs::write::write_atomic;
 use crate::syntax::MAX_FILE_SIZE;
@@ -130,15 +131,16 @@ pub fn report_for(
         return Ok((report, Vec::new()));
     }
     let file = crate::syntax::parse_bytes(bytes).map_err(PathlessError::Parse)?;
+    let analysis = Analysis::of(&file);
     let options = match location {
-        Some(path) => with_surroundings(options, path, &file),
+        Some(path) => with_surroundings(options, path, &file, &analysis),
         None => options.clone(),
     };
     let (options, digests) = resolve(&file, &options).map_err(PathlessError::Lint)?;
     let (outcome, with_unsafe) = if show_unsafe {
-        lint_parsed_with_unsafe(&file, &options, threshold)
+        lint_parsed_with_unsafe(&file, &analysis, &options, threshold)
     } else {
-        lint_parsed(&file, &options, threshold).map(|outcome| (outcome, None))
+        lint_analysed(&file, &analysis, &options, threshold).map(|outcome| (outcome, None))
     }
     .map_err(PathlessError::Lint)?;
     let fixed_with_unsafe = with_unsafe.unwrap_or_else(|| outcome.fixed.clone());

@@ -25,8 +25,9 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::analysis::surroundings::Surroundings;
+use crate::analysis::Analysis;
 use crate::edit::{apply_fixes, Applicability, Fix};
-use crate::rules::{check_in, Finding, RuleOptions, RuleSelection};
+use crate::rules::{check_analysed, check_in, Finding, RuleOptions, RuleSelection};
 use crate::sources::registry::RegistryResolver;
 use crate::syntax::{parse, Dockerfile, ParseError};
 
@@ -106,7 +107,17 @@ pub fn lint_parsed(
     options: &LintOptions,
     threshold: Applicability,
 ) -> Result<Outcome, LintError> {
-    match first_findings(file, options)? {
+    lint_analysed(file, &Analysis::of(file), options, threshold)
+}
+
+/// [`lint_parsed`] for `file` as `analysis` reads it.
+pub fn lint_analysed(
+    file: &Dockerfile,
+    analysis: &Analysis,
+    options: &LintOptions,
+    threshold: Applicability,
+) -> Result<Outcome, LintError> {
+    match first_findings(file, analysis, options)? {
         Start::Untouched(outcome) => Ok(outcome),
         Start::Findings(findings) => fix_rounds(file, options, findings, threshold),
     }
@@ -116,10 +127,11 @@ pub fn lint_parsed(
 /// makes (unsafe ones too), for the dry run's diff: both from one first check of the file.
 pub fn lint_parsed_with_unsafe(
     file: &Dockerfile,
+    analysis: &Analysis,
     options: &LintOptions,
     threshold: Applicability,
 ) -> Result<(Outcome, Option<String>), LintError> {
-    let findings = match first_findings(file, options)? {
+    let findings = match first_findings(file, analysis, options)? {
         Start::Untouched(outcome) => return Ok((outcome, None)),
         Start::Findings(findings) => findings,
     };
@@ -141,7 +153,11 @@ enum Start {
     Findings(Vec<Finding>),
 }
 
-fn first_findings(file: &Dockerfile, options: &LintOptions) -> Result<Start, LintError> {
+fn first_findings(
+    file: &Dockerfile,
+    analysis: &Analysis,
+    options: &LintOptions,
+) -> Result<Start, LintError> {
     if let Some(template) = untouched::template_placeholder(file) {
         return Ok(Start::Untouched(untouched_outcome(
             file,
@@ -152,8 +168,9 @@ fn first_findings(file: &Dockerfile, options: &LintOptions) -> Result<Start, Lin
     if let Some(error) = untouched::unknown_instruction(file) {
         return Err(LintError::Parse(error));
     }
-    let findings = check_in(
+    let findings = check_analysed(
         file,
+        analysis,
         &options.rules,
         &options.selection,
         &options.surroundings,

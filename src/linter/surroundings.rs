@@ -93,11 +93,17 @@ impl RepositoryRoots {
 
 /// What the rules should know about the surroundings of the Dockerfile at `path`.
 pub fn read(path: &Path, file: &Dockerfile) -> Surroundings {
-    read_with(&RepositoryRoots::default(), path, file)
+    read_with(&RepositoryRoots::default(), path, file, &Analysis::of(file))
 }
 
-/// [`read`], with the current directory and repository roots `roots` remembers.
-pub fn read_with(roots: &RepositoryRoots, path: &Path, file: &Dockerfile) -> Surroundings {
+/// [`read`], with the current directory and repository roots `roots` remembers, for `file`
+/// as `analysis` reads it.
+pub fn read_with(
+    roots: &RepositoryRoots,
+    path: &Path,
+    file: &Dockerfile,
+    analysis: &Analysis,
+) -> Surroundings {
     let path = absolute(roots.cwd(), path);
     let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
     let root = roots.root_above(&dir).unwrap_or_else(|| dir.clone());
@@ -114,24 +120,29 @@ pub fn read_with(roots: &RepositoryRoots, path: &Path, file: &Dockerfile) -> Sur
             .file_name()
             .map(|name| name.to_string_lossy().to_ascii_lowercase()),
         targets: repository_targets(&root, &dir),
-        scripts: entrypoint_scripts(file, &contexts),
+        scripts: entrypoint_scripts(file, analysis, &contexts),
     }
 }
 
-/// `options` with the surroundings of the Dockerfile at `path` (parsed as `file`).
-pub fn with_surroundings(options: &LintOptions, path: &Path, file: &Dockerfile) -> LintOptions {
+/// `options` with the surroundings of the Dockerfile at `path` (parsed as `file`, read as
+/// `analysis`).
+pub fn with_surroundings(
+    options: &LintOptions,
+    path: &Path,
+    file: &Dockerfile,
+    analysis: &Analysis,
+) -> LintOptions {
     LintOptions {
-        surroundings: Arc::new(read_with(&options.roots, path, file)),
+        surroundings: Arc::new(read_with(&options.roots, path, file, analysis)),
         ..options.clone()
     }
 }
 
 /// The scripts the stages' ENTRYPOINT/CMD run, read from the first context that has them.
-fn entrypoint_scripts(file: &Dockerfile, contexts: &[&Path]) -> Vec<Script> {
-    let analysis = Analysis::of(file);
+fn entrypoint_scripts(file: &Dockerfile, analysis: &Analysis, contexts: &[&Path]) -> Vec<Script> {
     let mut scripts: Vec<Script> = Vec::new();
     for stage in &analysis.stages {
-        for request in script_requests(file, &analysis, stage) {
+        for request in script_requests(file, analysis, stage) {
             if scripts.iter().any(|s| s.image_path == request.image_path) {
                 continue;
             }

@@ -367,11 +367,21 @@ pub fn check_in(
     selection: &RuleSelection,
     surroundings: &Surroundings,
 ) -> Vec<Finding> {
-    let analysis = Analysis::of(file);
+    check_analysed(file, &Analysis::of(file), options, selection, surroundings)
+}
+
+/// [`check_in`] for `file` as `analysis` reads it (found once for the reading around it too).
+pub fn check_analysed(
+    file: &Dockerfile,
+    analysis: &Analysis,
+    options: &RuleOptions,
+    selection: &RuleSelection,
+    surroundings: &Surroundings,
+) -> Vec<Finding> {
     let style = Style::of(file);
     let context = Context {
         file,
-        analysis: &analysis,
+        analysis,
         options,
         style: &style,
         surroundings,
