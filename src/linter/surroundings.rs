@@ -174,13 +174,27 @@ pub fn read_inside(root: &Path, relative: &Path) -> Option<String> {
     }
     // Most names asked for are absent: one `lstat` says so, where resolving the path reads
     // every component's link.
-    fs::symlink_metadata(root.join(relative)).ok()?;
-    let root = root.canonicalize().ok()?;
-    let path = root.join(relative).canonicalize().ok()?;
-    if !path.starts_with(&root) {
-        return None;
+    let joined = root.join(relative);
+    let found = fs::symlink_metadata(&joined).ok()?;
+    // Where neither the file nor a directory between it and `root` is a link, the path is
+    // inside `root` as it is spelled; else it is resolved and compared.
+    let mut between = joined.parent().unwrap_or(&joined);
+    let mut linked = found.file_type().is_symlink();
+    while !linked && between.starts_with(root) && between != root {
+        linked = fs::symlink_metadata(between).map_or(true, |m| m.file_type().is_symlink());
+        between = between.parent().unwrap_or(root);
     }
-    let metadata = fs::metadata(&path).ok()?;
+    let (path, metadata) = if linked {
+        let root = root.canonicalize().ok()?;
+        let path = joined.canonicalize().ok()?;
+        if !path.starts_with(&root) {
+            return None;
+        }
+        let metadata = fs::metadata(&path).ok()?;
+        (path, metadata)
+    } else {
+        (joined, found)
+    };
     if !metadata.is_file() || metadata.len() > FILE_LIMIT {
         return None;
     }
@@ -417,6 +431,18 @@ mod tests {
             assert_eq!(read_inside(&root, Path::new("link")), None);
             std::os::unix::fs::symlink(root.join("sub/entry.sh"), root.join("inner")).unwrap();
             assert!(read_inside(&root, Path::new("inner")).is_some());
+            // A linked directory on the way: followed only where it stays inside.
+            fs::create_dir_all(dir.path().join("outside")).unwrap();
+            fs::write(dir.path().join("outside/run.sh"), "outside").unwrap();
+            std::os::unix::fs::symlink(dir.path().join("outside"), root.join("sub/out")).unwrap();
+            assert_eq!(read_inside(&root, Path::new("sub/out/run.sh")), None);
+            std::os::unix::fs::symlink(root.join("sub"), root.join("again")).unwrap();
+            assert!(read_inside(&root, Path::new("again/entry.sh")).is_some());
+            // The root itself may be reached through a link.
+            let linked_root = dir.path().join("ctx-link");
+            std::os::unix::fs::symlink(&root, &linked_root).unwrap();
+            assert!(read_inside(&linked_root, Path::new("sub/entry.sh")).is_some());
+            assert_eq!(read_inside(&linked_root, Path::new("link")), None);
         }
         fs::write(root.join("big"), vec![b'a'; FILE_LIMIT as usize + 1]).unwrap();
         assert_eq!(read_inside(&root, Path::new("big")), None);
