@@ -195,7 +195,10 @@ fn strip_styles_into(text: &[u8], out: &mut Vec<u8>) -> bool {
         let control = |&byte: &u8| {
             (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r' | 0x0c)) || byte == 0x7f
         };
-        if plain.iter().any(control) || std::str::from_utf8(plain).is_err() {
+        // Printable ASCII and whitespace, in a pass without branches; else byte by byte.
+        let printable = |byte: u8| (0x20..0x7f).contains(&byte) || byte == b'\n' || byte == b'\t';
+        let simple = !plain.iter().fold(false, |odd, &byte| odd | !printable(byte));
+        if !simple && (plain.iter().any(control) || std::str::from_utf8(plain).is_err()) {
             out.truncate(start);
             return false;
         }

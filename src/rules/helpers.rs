@@ -100,9 +100,14 @@ fn removes_node(script: &str) -> bool {
 
 fn adds_node(script: &str) -> bool {
     let lower = script.to_ascii_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| c.is_whitespace() || c == ';' || c == '&' || c == '|')
-        .collect();
+    // Split into words only where a package named `nodejs…` may be installed.
+    let words: Vec<&str> = if lower.contains("nodejs") {
+        lower
+            .split(|c: char| c.is_whitespace() || c == ';' || c == '&' || c == '|')
+            .collect()
+    } else {
+        Vec::new()
+    };
     let installs = words.iter().any(|w| matches!(*w, "install" | "add"));
     (installs
         && words.iter().any(|w| {
@@ -119,16 +124,12 @@ fn adds_node(script: &str) -> bool {
 }
 
 fn starts_node(instruction: &Instruction) -> bool {
-    let words: Vec<&str> = if instruction.json {
-        instruction.args.iter().map(|a| a.value.as_str()).collect()
+    let words = if instruction.json {
+        &instruction.args
     } else {
-        instruction
-            .shell_words
-            .iter()
-            .map(|w| w.value.as_str())
-            .collect()
+        &instruction.shell_words
     };
-    words.iter().take(4).any(|word| {
+    words.iter().take(4).map(|w| w.value.as_str()).any(|word| {
         let command = word
             .trim_matches(['"', '\''])
             .rsplit('/')
