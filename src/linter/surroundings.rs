@@ -9,7 +9,7 @@
 //! most [`FILE_LIMIT`] bytes of it.
 
 use foldhash::HashMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -107,10 +107,12 @@ pub fn read_with(
     let path = absolute(roots.cwd(), path);
     let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
     let root = roots.root_above(&dir).unwrap_or_else(|| dir.clone());
-    let contexts: Vec<&Path> = if root == dir {
-        vec![&dir]
+    // Each context directory is listed once: for the build files, and to leave unasked the
+    // scripts it does not have.
+    let listings: Vec<Listing> = if root == dir {
+        vec![Listing::of(&dir)]
     } else {
-        vec![&dir, &root]
+        vec![Listing::of(&dir), Listing::of(&root)]
     };
     Surroundings {
         in_devcontainer: path
@@ -119,8 +121,46 @@ pub fn read_with(
         file_name: path
             .file_name()
             .map(|name| name.to_string_lossy().to_ascii_lowercase()),
-        targets: repository_targets(&root, &dir),
-        scripts: entrypoint_scripts(file, analysis, &contexts),
+        targets: repository_targets(&listings),
+        scripts: entrypoint_scripts(file, analysis, &listings),
+    }
+}
+
+/// A context directory and the names of its entries (`None`: it could not be listed).
+struct Listing<'a> {
+    dir: &'a Path,
+    names: Option<Vec<OsString>>,
+}
+
+impl Listing<'_> {
+    fn of(dir: &Path) -> Listing<'_> {
+        Listing {
+            dir,
+            names: entry_names(dir),
+        }
+    }
+
+    /// Whether the directory may have an entry `name`: it lists one of that name, ignoring
+    /// case (a case-insensitive file system opens `Makefile` for `makefile`), or it could not
+    /// be listed.
+    fn may_have(&self, name: impl AsRef<OsStr>) -> bool {
+        let name = name.as_ref().as_encoded_bytes();
+        self.names.as_ref().is_none_or(|names| {
+            names
+                .iter()
+                .any(|entry| entry.as_encoded_bytes().eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Whether `relative` may be found in the directory: its first name may be.
+    fn may_hold(&self, relative: &Path) -> bool {
+        match relative
+            .components()
+            .find(|c| !matches!(c, Component::CurDir))
+        {
+            Some(Component::Normal(name)) => self.may_have(name),
+            _ => true,
+        }
     }
 }
 
@@ -139,7 +179,7 @@ pub fn with_surroundings(
 }
 
 /// The scripts the stages' ENTRYPOINT/CMD run, read from the first context that has them.
-fn entrypoint_scripts(file: &Dockerfile, analysis: &Analysis, contexts: &[&Path]) -> Vec<Script> {
+fn entrypoint_scripts(file: &Dockerfile, analysis: &Analysis, contexts: &[Listing]) -> Vec<Script> {
     let mut scripts: Vec<Script> = Vec::new();
     for stage in &analysis.stages {
         for request in script_requests(file, analysis, stage) {
@@ -148,7 +188,11 @@ fn entrypoint_scripts(file: &Dockerfile, analysis: &Analysis, contexts: &[&Path]
             }
             let found = contexts.iter().find_map(|context| {
                 request.sources.iter().find_map(|source| {
-                    let text = read_inside(context, Path::new(source))?;
+                    let source_path = Path::new(source);
+                    if !context.may_hold(source_path) {
+                        return None;
+                    }
+                    let text = read_inside(context.dir, source_path)?;
                     Some(Script {
                         image_path: request.image_path.clone(),
                         source: source.clone(),
@@ -213,7 +257,7 @@ pub fn read_inside(root: &Path, relative: &Path) -> Option<String> {
 
 /// The files the target scan reads: known build files at the repository root and in the
 /// Dockerfile's directory, the CI workflows and shell scripts next to them.
-fn build_files(root: &Path, dir: &Path) -> Vec<PathBuf> {
+fn build_files(listings: &[Listing]) -> Vec<PathBuf> {
     const NAMES: &[&str] = &[
         "Makefile",
         "makefile",
@@ -228,22 +272,16 @@ fn build_files(root: &Path, dir: &Path) -> Vec<PathBuf> {
         ".gitlab-ci.yml",
     ];
     let mut files = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    if dir != root {
-        dirs.push(dir.to_path_buf());
-    }
+    // The Dockerfile's directory first, the repository root last (where they differ).
+    let root = listings
+        .last()
+        .map_or(Path::new("/"), |listing| listing.dir);
     let mut root_has_github = true;
-    for base in &dirs {
-        let names = entry_names(base);
+    for listing in listings.iter().rev() {
+        let base = listing.dir;
         // Only the known names the directory lists are looked up, and its `scripts` (the
-        // root's `.github`) listed when it has one (compared ignoring case, as a
-        // case-insensitive file system opens `Makefile` for `makefile`); all of them when it
-        // cannot be listed.
-        let has = |wanted: &str| {
-            names
-                .as_ref()
-                .is_none_or(|names| names.iter().any(|n| n.eq_ignore_ascii_case(wanted)))
-        };
+        // root's `.github`) listed when it has one; all of them when it cannot be listed.
+        let has = |wanted: &str| listing.may_have(wanted);
         let has_scripts = has("scripts");
         if base == root {
             root_has_github = has(".github");
@@ -254,11 +292,15 @@ fn build_files(root: &Path, dir: &Path) -> Vec<PathBuf> {
                 .filter(|name| has(name))
                 .map(|name| base.join(name)),
         );
-        files.extend(kept(base, names.unwrap_or_default(), |name| {
-            let compose = (name.starts_with("docker-compose") || name.starts_with("compose"))
-                && (name.ends_with(".yml") || name.ends_with(".yaml"));
-            compose || name.ends_with(".sh") || name.ends_with(".mk")
-        }));
+        files.extend(kept(
+            base,
+            listing.names.as_deref().unwrap_or_default(),
+            |name| {
+                let compose = (name.starts_with("docker-compose") || name.starts_with("compose"))
+                    && (name.ends_with(".yml") || name.ends_with(".yaml"));
+                compose || name.ends_with(".sh") || name.ends_with(".mk")
+            },
+        ));
         if has_scripts {
             files.extend(listed(&base.join("scripts"), |name| name.ends_with(".sh")));
         }
@@ -276,7 +318,7 @@ fn build_files(root: &Path, dir: &Path) -> Vec<PathBuf> {
 /// The files of `dir` (not below it) whose names `keep` accepts, sorted, at most
 /// [`DIRECTORY_LIMIT`].
 fn listed(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
-    kept(dir, entry_names(dir).unwrap_or_default(), keep)
+    kept(dir, &entry_names(dir).unwrap_or_default(), keep)
 }
 
 /// The names of the entries of `dir`; `None` when it cannot be read.
@@ -287,9 +329,9 @@ fn entry_names(dir: &Path) -> Option<Vec<OsString>> {
 
 /// The paths in `dir` of those of `names` that `keep` accepts, sorted, at most
 /// [`DIRECTORY_LIMIT`].
-fn kept(dir: &Path, names: Vec<OsString>, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+fn kept(dir: &Path, names: &[OsString], keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = names
-        .into_iter()
+        .iter()
         .filter(|name| keep(&name.to_string_lossy()))
         .map(|name| dir.join(name))
         .collect();
@@ -299,9 +341,12 @@ fn kept(dir: &Path, names: Vec<OsString>, keep: impl Fn(&str) -> bool) -> Vec<Pa
 }
 
 /// The stage names the repository's build files build as targets.
-fn repository_targets(root: &Path, dir: &Path) -> Vec<Target> {
+fn repository_targets(listings: &[Listing]) -> Vec<Target> {
+    let root = listings
+        .last()
+        .map_or(Path::new("/"), |listing| listing.dir);
     let mut targets: Vec<Target> = Vec::new();
-    for path in build_files(root, dir) {
+    for path in build_files(listings) {
         let Ok(relative) = path.strip_prefix(root) else {
             continue;
         };
