@@ -282,6 +282,10 @@ impl Pragmas {
             global: Vec::new(),
             lines: Vec::new(),
         };
+        // One search of the file: most have no pragma at all.
+        if !source.contains("# unroot ") {
+            return pragmas;
+        }
         for (index, line) in source.lines().enumerate() {
             let Some(at) = line.find("# unroot ") else {
                 continue;
