@@ -115,9 +115,14 @@ pub fn read_with(
         vec![Listing::of(&dir), Listing::of(&root)]
     };
     Surroundings {
-        in_devcontainer: path
-            .components()
-            .any(|c| c == Component::Normal(".devcontainer".as_ref())),
+        in_devcontainer: memchr::memmem::find(
+            path.as_os_str().as_encoded_bytes(),
+            b".devcontainer",
+        )
+        .is_some()
+            && path
+                .components()
+                .any(|c| c == Component::Normal(".devcontainer".as_ref())),
         file_name: path
             .file_name()
             .map(|name| name.to_string_lossy().to_ascii_lowercase()),
