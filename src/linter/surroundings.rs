@@ -9,6 +9,7 @@
 //! most [`FILE_LIMIT`] bytes of it.
 
 use foldhash::HashMap;
+use std::cell::OnceCell;
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::Read;
@@ -126,23 +127,41 @@ pub fn read_with(
         file_name: path
             .file_name()
             .map(|name| name.to_string_lossy().to_ascii_lowercase()),
-        targets: repository_targets(&listings),
+        // Only a stage before the last one is built as a target: with no name among them, the
+        // build files are not read.
+        targets: if analysis
+            .stages
+            .iter()
+            .rev()
+            .skip(1)
+            .any(|stage| stage.name.is_some())
+        {
+            repository_targets(&listings)
+        } else {
+            Vec::new()
+        },
         scripts: entrypoint_scripts(file, analysis, &listings),
     }
 }
 
-/// A context directory and the names of its entries (`None`: it could not be listed).
+/// A context directory and, once listed, the names of its entries (`None`: it could not be
+/// listed).
 struct Listing<'a> {
     dir: &'a Path,
-    names: Option<Vec<OsString>>,
+    names: OnceCell<Option<Vec<OsString>>>,
 }
 
 impl Listing<'_> {
     fn of(dir: &Path) -> Listing<'_> {
         Listing {
             dir,
-            names: entry_names(dir),
+            names: OnceCell::new(),
         }
+    }
+
+    /// The names of the directory's entries, listed the first time they are asked for.
+    fn names(&self) -> Option<&[OsString]> {
+        self.names.get_or_init(|| entry_names(self.dir)).as_deref()
     }
 
     /// Whether the directory may have an entry `name`: it lists one of that name, ignoring
@@ -150,15 +169,19 @@ impl Listing<'_> {
     /// be listed.
     fn may_have(&self, name: impl AsRef<OsStr>) -> bool {
         let name = name.as_ref().as_encoded_bytes();
-        self.names.as_ref().is_none_or(|names| {
+        self.names().is_none_or(|names| {
             names
                 .iter()
                 .any(|entry| entry.as_encoded_bytes().eq_ignore_ascii_case(name))
         })
     }
 
-    /// Whether `relative` may be found in the directory: its first name may be.
+    /// Whether `relative` may be found in the directory: its first name may be, where the
+    /// directory was listed already (else one look at the path answers as well).
     fn may_hold(&self, relative: &Path) -> bool {
+        if self.names.get().is_none() {
+            return true;
+        }
         match relative
             .components()
             .find(|c| !matches!(c, Component::CurDir))
@@ -297,15 +320,11 @@ fn build_files(listings: &[Listing]) -> Vec<PathBuf> {
                 .filter(|name| has(name))
                 .map(|name| base.join(name)),
         );
-        files.extend(kept(
-            base,
-            listing.names.as_deref().unwrap_or_default(),
-            |name| {
-                let compose = (name.starts_with("docker-compose") || name.starts_with("compose"))
-                    && (name.ends_with(".yml") || name.ends_with(".yaml"));
-                compose || name.ends_with(".sh") || name.ends_with(".mk")
-            },
-        ));
+        files.extend(kept(base, listing.names().unwrap_or_default(), |name| {
+            let compose = (name.starts_with("docker-compose") || name.starts_with("compose"))
+                && (name.ends_with(".yml") || name.ends_with(".yaml"));
+            compose || name.ends_with(".sh") || name.ends_with(".mk")
+        }));
         if has_scripts {
             files.extend(listed(&base.join("scripts"), |name| name.ends_with(".sh")));
         }
