@@ -233,6 +233,9 @@ pub struct RuleOptions {
     /// What the repository's deployment files say about this Dockerfile's image (set per
     /// file by the linter's repository step; `privileged-port` reads it).
     pub deployment: Option<std::sync::Arc<crate::deploy::DeploymentFacts>>,
+    /// The date (`YYYY-MM-DD`) release dates are compared with, read once for a run; `None`:
+    /// [`crate::sources::releases::today`], read at each check.
+    pub today: Option<std::sync::Arc<str>>,
 }
 
 /// Looks up the digest of `image:tag` in its registry (`sha256:…`); the error is the
@@ -313,7 +316,10 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// Today's date as `YYYY-MM-DD` ([`crate::sources::releases::today`]).
     pub fn today(&self) -> &str {
-        self.today.get_or_init(crate::sources::releases::today)
+        match &self.options.today {
+            Some(today) => today,
+            None => self.today.get_or_init(crate::sources::releases::today),
+        }
     }
 
     /// Whether `stage` runs Node ([`helpers::is_node_stage`]).

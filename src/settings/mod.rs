@@ -104,6 +104,8 @@ pub struct Resolver {
     registry: OnceLock<Arc<RegistryResolver>>,
     /// One repository-root cache for the run's surroundings reads.
     roots: Arc<RepositoryRoots>,
+    /// Today's date, read once for the run.
+    today: Arc<str>,
     cwd: PathBuf,
     /// Directory (absolute) → the configuration file governing it. Keyed by the paths'
     /// bytes, as every map here: hashing a `Path` splits it into components.
@@ -120,6 +122,7 @@ impl Resolver {
             releases,
             registry: OnceLock::new(),
             roots: Arc::new(RepositoryRoots::in_dir(cwd.clone())),
+            today: crate::sources::releases::today().into(),
             cwd,
             governing: Mutex::default(),
             loaded: Mutex::default(),
@@ -263,6 +266,7 @@ impl Resolver {
                 releases: self.releases.clone(),
                 digests: None,
                 deployment: None,
+                today: Some(self.today.clone()),
             },
             selection: RuleSelection {
                 select: config.select.value.clone(),
