@@ -105,7 +105,10 @@ pub(crate) fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
         } else {
             Style::new()
         };
-        write!(out, "{style}{line}{style:#}{eol}")?;
+        style.write_to(out)?;
+        out.write_all(line.as_bytes())?;
+        style.write_reset_to(out)?;
+        out.write_all(eol.as_bytes())?;
     }
     Ok(())
 }
