@@ -345,15 +345,17 @@ impl Walk {
         let resolve = |word: &str| {
             unquote(&vars::substitute(word, variables).unwrap_or_else(|| word.to_string()))
         };
-        for command in commands(&run_text(run)) {
+        let script = run_text(run);
+        for command in script.split(COMMAND_SEPARATORS) {
             // Only these programs are read on: the other commands' words are left unresolved.
-            let Some(program) = command.first().map(|word| resolve(word)) else {
+            let mut command = words_of(command).peekable();
+            let Some(program) = command.peek().map(|word| resolve(word)) else {
                 continue;
             };
             if !matches!(program.as_str(), "mkdir" | "chown" | "install") {
                 continue;
             }
-            let words: Vec<String> = command.iter().map(|word| resolve(word)).collect();
+            let words: Vec<String> = command.map(resolve).collect();
             let operands = || words[1..].iter().filter(|w| !w.starts_with('-'));
             match program.as_str() {
                 "mkdir" => {
@@ -697,15 +699,18 @@ fn script_writes(commands: &[Vec<String>]) -> Vec<String> {
 /// as its words (quotes kept; `sudo` and `set -x`-style prefixes are not removed).
 fn commands(script: &str) -> Vec<Vec<&str>> {
     script
-        .split(['&', ';', '|', '\n'])
-        .map(|command| {
-            command
-                .split_whitespace()
-                .filter(|w| *w != "\\")
-                .collect::<Vec<_>>()
-        })
+        .split(COMMAND_SEPARATORS)
+        .map(|command| words_of(command).collect::<Vec<_>>())
         .filter(|words| !words.is_empty())
         .collect()
+}
+
+/// Where [`commands`] splits a script into commands.
+const COMMAND_SEPARATORS: [char; 4] = ['&', ';', '|', '\n'];
+
+/// The words of one command of [`commands`].
+fn words_of(command: &str) -> impl Iterator<Item = &str> {
+    command.split_whitespace().filter(|w| *w != "\\")
 }
 
 /// Whether the variable `name` names a written path, and how its value is read.
