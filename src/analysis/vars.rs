@@ -56,7 +56,7 @@ pub fn substitute(text: &str, vars: &impl Lookup) -> Option<String> {
 /// in `${X#…}`), or BuildKit would reject the word (an open quote, `${X?}` of an unset X).
 pub fn expand(text: &str, vars: &impl Lookup, escape: char) -> Option<String> {
     // Most words have nothing to expand, unquote or unescape: they are their value.
-    if !text.contains(|ch| matches!(ch, '$' | '\'' | '"') || ch == escape) {
+    if !text.contains(['$', '\'', '"', escape]) {
         return Some(text.to_string());
     }
     let mut lexer = Lexer {
