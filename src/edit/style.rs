@@ -26,13 +26,13 @@ impl Style {
             file.instructions
                 .iter()
                 .fold((0, 0), |(lower, upper), instruction| {
-                    let keyword = &instruction.keyword.value;
-                    if keyword.chars().all(|c| !c.is_ascii_uppercase()) {
-                        (lower + 1, upper)
-                    } else if keyword.chars().all(|c| !c.is_ascii_lowercase()) {
-                        (lower, upper + 1)
-                    } else {
-                        (lower, upper)
+                    let keyword = instruction.keyword.value.as_bytes();
+                    let has_upper = keyword.iter().any(u8::is_ascii_uppercase);
+                    let has_lower = keyword.iter().any(u8::is_ascii_lowercase);
+                    match (has_lower, has_upper) {
+                        (_, false) => (lower + 1, upper),
+                        (false, true) => (lower, upper + 1),
+                        (true, true) => (lower, upper),
                     }
                 });
         Style {

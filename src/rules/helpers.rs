@@ -116,12 +116,25 @@ fn adds_node(script: &str) -> bool {
                 || w.starts_with("nodejs-")
                 || w.starts_with("nodejs2")
         }))
-        || lower.contains("nodesource")
-        || lower.contains("nvm install")
-        || lower.contains("nvm.sh")
-        || lower.contains("fnm install")
-        || lower.contains("volta install node")
+        || NODE_INSTALLERS
+            .iter()
+            .any(|finder| finder.find(lower.as_bytes()).is_some())
 }
+
+/// What a script that installs Node without a package manager names (searchers built once).
+static NODE_INSTALLERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+    std::sync::LazyLock::new(|| {
+        [
+            "nodesource",
+            "nvm install",
+            "nvm.sh",
+            "fnm install",
+            "volta install node",
+        ]
+        .iter()
+        .map(|needle| memchr::memmem::Finder::new(needle.as_bytes()))
+        .collect()
+    });
 
 fn starts_node(instruction: &Instruction) -> bool {
     let words = if instruction.json {
