@@ -197,7 +197,9 @@ fn strip_styles_into(text: &[u8], out: &mut Vec<u8>) -> bool {
         };
         // Printable ASCII and whitespace, in a pass without branches; else byte by byte.
         let printable = |byte: u8| (0x20..0x7f).contains(&byte) || byte == b'\n' || byte == b'\t';
-        let simple = !plain.iter().fold(false, |odd, &byte| odd | !printable(byte));
+        let simple = !plain
+            .iter()
+            .fold(false, |odd, &byte| odd | !printable(byte));
         if !simple && (plain.iter().any(control) || std::str::from_utf8(plain).is_err()) {
             out.truncate(start);
             return false;

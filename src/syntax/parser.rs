@@ -107,9 +107,12 @@ impl<'a> LineReader<'a> {
             .newline
             .find(&bytes[start..])
             .map_or(bytes.len(), |i| start + i + 1);
-        // Go's `bytes.TrimRight(line, "\r\n")`.
+        // Go's `bytes.TrimRight(line, "\r\n")`: the line has one `\n`, at its end.
         let mut content_end = end;
-        while content_end > start && matches!(bytes[content_end - 1], b'\r' | b'\n') {
+        if bytes[content_end - 1] == b'\n' {
+            content_end -= 1;
+        }
+        while content_end > start && bytes[content_end - 1] == b'\r' {
             content_end -= 1;
         }
         self.pos = end;
