@@ -63,7 +63,7 @@ fn plain_string_array(json: &str, offset: usize) -> Option<Vec<Part<'_>>> {
         }
         at
     };
-    let mut parts = Vec::new();
+    let mut parts = Vec::with_capacity(4);
     let mut at = skip_whitespace(1);
     if bytes.get(at) == Some(&b']') {
         at += 1;

@@ -227,7 +227,6 @@ fn parse_name_val<'a>(
     let Some(first) = words.peek() else {
         return Ok(Parsed::default());
     };
-    let mut parsed = Parsed::default();
     if !first.value.contains('=') {
         let bytes = line.as_bytes();
         let Some(gap) = (start..end).find(|&i| is_re_whitespace(bytes[i])) else {
@@ -238,21 +237,26 @@ fn parse_name_val<'a>(
             .unwrap_or(end);
         let name = Part::slice(line, start, gap);
         let value = Part::slice(line, value_start, end);
-        parsed.args = vec![
-            name.clone(),
-            value.clone(),
-            Part::slice(line, value_start, value_start),
-        ];
-        parsed.pairs.push(PairPart {
-            key: name,
-            value: Some(value),
-            equals: false,
+        return Ok(Parsed {
+            args: vec![
+                name.clone(),
+                value.clone(),
+                Part::slice(line, value_start, value_start),
+            ],
+            pairs: vec![PairPart {
+                key: name,
+                value: Some(value),
+                equals: false,
+            }],
+            ..Parsed::default()
         });
-        return Ok(parsed);
     }
     // Room for the usual one or two pairs.
-    parsed.args.reserve(6);
-    parsed.pairs.reserve(2);
+    let mut parsed = Parsed {
+        args: Vec::with_capacity(6),
+        pairs: Vec::with_capacity(2),
+        ..Parsed::default()
+    };
     for word in words {
         let Some(eq) = word.value.find('=') else {
             return Err(format!(

@@ -153,10 +153,10 @@ fn trim_continuation(line: &str, escape: char) -> (&str, bool) {
 
 /// Parses a Dockerfile the way BuildKit does, keeping every byte.
 pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
-    // Room for typical files (lines of 30 to 40 bytes, an instruction every 2 or 3 lines), so
-    // that these vectors of large items are seldom moved while they grow.
-    let mut pieces = Vec::with_capacity(source.len() / 24 + 4);
-    let mut instructions = Vec::with_capacity(source.len() / 64 + 4);
+    // Room for all but the densest files (lines of 16 bytes, an instruction every 32), so that
+    // these vectors of large items are seldom moved while they grow.
+    let mut pieces = Vec::with_capacity(source.len() / 16 + 4);
+    let mut instructions = Vec::with_capacity(source.len() / 32 + 4);
     let mut directives = Vec::new();
     let mut warnings = Vec::new();
     let mut directive_parser = DirectiveParser::new();
