@@ -97,6 +97,7 @@ impl NewlineFinder {
 }
 
 impl<'a> LineReader<'a> {
+    #[inline(always)]
     fn next_line(&mut self) -> Option<RawLine> {
         if self.pos >= self.source.len() {
             return None;
