@@ -122,21 +122,20 @@ fn parse_strings_whitespace_delimited(line: &str, start: usize, end: usize) -> P
 }
 
 fn split_re_whitespace(line: &str, start: usize, end: usize) -> Vec<Part<'_>> {
-    let bytes = line.as_bytes();
+    let bytes = &line.as_bytes()[..end];
     // Room for the usual `FROM image AS name` or `COPY src dst`.
     let mut words = Vec::with_capacity(4);
     let mut word_start = start;
-    let mut i = start;
-    while i < end {
-        if is_re_whitespace(bytes[i]) {
-            words.push(Part::slice(line, word_start, i));
-            while i < end && is_re_whitespace(bytes[i]) {
-                i += 1;
-            }
-            word_start = i;
-        } else {
-            i += 1;
-        }
+    while let Some(len) = bytes[word_start..]
+        .iter()
+        .position(|&byte| is_re_whitespace(byte))
+    {
+        let gap = word_start + len;
+        words.push(Part::slice(line, word_start, gap));
+        word_start = bytes[gap..]
+            .iter()
+            .position(|&byte| !is_re_whitespace(byte))
+            .map_or(end, |len| gap + len);
     }
     words.push(Part::slice(line, word_start, end));
     words
