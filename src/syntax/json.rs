@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::split_command::Part;
+use super::split_command::{trim_space_start, Part};
 
 pub(crate) enum JsonError {
     /// Not a JSON array: the arguments are read in shell form instead.
@@ -18,7 +18,7 @@ pub(crate) fn parse_json_array(
     end: usize,
 ) -> Result<Vec<Part<'_>>, JsonError> {
     let text = &line[start..end];
-    let trimmed = text.trim_start();
+    let trimmed = trim_space_start(text);
     let offset = start + (text.len() - trimmed.len());
     if !trimmed.starts_with('[') {
         return Err(JsonError::NotJson);
