@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::split_command::Part;
+use super::split_command::{trim_space_start, Part};
 
 pub(crate) enum JsonError {
     /// Not a JSON array: the arguments are read in shell form instead.
@@ -18,7 +18,7 @@ pub(crate) fn parse_json_array(
     end: usize,
 ) -> Result<Vec<Part<'_>>, JsonError> {
     let text = &line[start..end];
-    let trimmed = text.trim_start();
+    let trimmed = trim_space_start(text);
     let offset = start + (text.len() - trimmed.len());
     if !trimmed.starts_with('[') {
         return Err(JsonError::NotJson);
@@ -63,7 +63,7 @@ fn plain_string_array(json: &str, offset: usize) -> Option<Vec<Part<'_>>> {
         }
         at
     };
-    let mut parts = Vec::new();
+    let mut parts = Vec::with_capacity(4);
     let mut at = skip_whitespace(1);
     if bytes.get(at) == Some(&b']') {
         at += 1;

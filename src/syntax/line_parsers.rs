@@ -122,21 +122,20 @@ fn parse_strings_whitespace_delimited(line: &str, start: usize, end: usize) -> P
 }
 
 fn split_re_whitespace(line: &str, start: usize, end: usize) -> Vec<Part<'_>> {
-    let bytes = line.as_bytes();
+    let bytes = &line.as_bytes()[..end];
     // Room for the usual `FROM image AS name` or `COPY src dst`.
     let mut words = Vec::with_capacity(4);
     let mut word_start = start;
-    let mut i = start;
-    while i < end {
-        if is_re_whitespace(bytes[i]) {
-            words.push(Part::slice(line, word_start, i));
-            while i < end && is_re_whitespace(bytes[i]) {
-                i += 1;
-            }
-            word_start = i;
-        } else {
-            i += 1;
-        }
+    while let Some(len) = bytes[word_start..]
+        .iter()
+        .position(|&byte| is_re_whitespace(byte))
+    {
+        let gap = word_start + len;
+        words.push(Part::slice(line, word_start, gap));
+        word_start = bytes[gap..]
+            .iter()
+            .position(|&byte| !is_re_whitespace(byte))
+            .map_or(end, |len| gap + len);
     }
     words.push(Part::slice(line, word_start, end));
     words
@@ -227,7 +226,6 @@ fn parse_name_val<'a>(
     let Some(first) = words.peek() else {
         return Ok(Parsed::default());
     };
-    let mut parsed = Parsed::default();
     if !first.value.contains('=') {
         let bytes = line.as_bytes();
         let Some(gap) = (start..end).find(|&i| is_re_whitespace(bytes[i])) else {
@@ -238,21 +236,26 @@ fn parse_name_val<'a>(
             .unwrap_or(end);
         let name = Part::slice(line, start, gap);
         let value = Part::slice(line, value_start, end);
-        parsed.args = vec![
-            name.clone(),
-            value.clone(),
-            Part::slice(line, value_start, value_start),
-        ];
-        parsed.pairs.push(PairPart {
-            key: name,
-            value: Some(value),
-            equals: false,
+        return Ok(Parsed {
+            args: vec![
+                name.clone(),
+                value.clone(),
+                Part::slice(line, value_start, value_start),
+            ],
+            pairs: vec![PairPart {
+                key: name,
+                value: Some(value),
+                equals: false,
+            }],
+            ..Parsed::default()
         });
-        return Ok(parsed);
     }
     // Room for the usual one or two pairs.
-    parsed.args.reserve(6);
-    parsed.pairs.reserve(2);
+    let mut parsed = Parsed {
+        args: Vec::with_capacity(6),
+        pairs: Vec::with_capacity(2),
+        ..Parsed::default()
+    };
     for word in words {
         let Some(eq) = word.value.find('=') else {
             return Err(format!(

@@ -188,7 +188,8 @@ fn extract_builder_flags<'a>(line: &'a str, start: usize, end: usize) -> (Vec<Pa
         Quote,
     }
     let bytes = &line.as_bytes()[..end];
-    let mut flags = Vec::new();
+    // The line starts with `-`: most likely a flag or two.
+    let mut flags = Vec::with_capacity(2);
     let mut phase = Phase::Spaces;
     // The word so far is `bytes[word_start..pos]` until a quote or escape character is met;
     // from then on it is `word`.
